@@ -1,0 +1,208 @@
+//! Data bundle v1: the compact, versioned, columnar form of an [`Archive`] that the page
+//! loads. An index file (run table + chunk directory) is decoded at start-up; metric series
+//! live in chunk files decoded on demand. Spec: `docs/bundle-format.md`.
+
+mod chunk;
+mod container;
+mod table;
+
+use std::collections::BTreeMap;
+
+use thiserror::Error;
+
+pub use chunk::{ChunkBody, EncodedSeries};
+pub use container::{FORMAT_VERSION, FileKind, HEADER_LEN, MAGIC};
+pub use table::{ChunkRef, DictColumn, MetricColumn, ParamCell, ParamColumn, RunTable, TagColumn};
+
+use crate::model::{Archive, MetricSeries};
+
+/// Target number of points per chunk: big enough to compress well, small enough that a
+/// chart of a few runs does not load the whole archive.
+pub const DEFAULT_CHUNK_POINTS: u64 = 1 << 20;
+
+/// Why a bundle file could not be decoded.
+#[derive(Debug, Error)]
+pub enum BundleError {
+    /// The bytes do not start with the bundle magic.
+    #[error("not a runlens bundle (bad magic bytes)")]
+    NotABundle,
+    /// Written by a newer (or unknown) format version.
+    #[error(
+        "bundle format version {0} is not supported (this build reads version {FORMAT_VERSION}); rebuild the report with this runlens"
+    )]
+    UnsupportedVersion(u16),
+    /// An index where a chunk was expected, or the reverse.
+    #[error("bundle file kind {found} where kind {expected} was expected")]
+    WrongKind {
+        /// Kind asked for.
+        expected: u8,
+        /// Kind found.
+        found: u8,
+    },
+    /// The file ends early.
+    #[error("bundle file is truncated: {got} bytes, {needed} needed")]
+    Truncated {
+        /// Bytes the header announces.
+        needed: u64,
+        /// Bytes present.
+        got: u64,
+    },
+    /// The checksum does not match the payload.
+    #[error("bundle file checksum mismatch: the file is damaged")]
+    Checksum,
+    /// The payload is inconsistent.
+    #[error("bundle file is corrupt: {0}")]
+    Corrupt(String),
+}
+
+impl From<postcard::Error> for BundleError {
+    fn from(e: postcard::Error) -> Self {
+        BundleError::Corrupt(format!("payload does not decode: {e}"))
+    }
+}
+
+/// An encoded bundle: the index file and the chunk files, in chunk-id order.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct EncodedBundle {
+    /// The `index.rlb` file.
+    pub index: Vec<u8>,
+    /// The chunk files; `chunks[i]` is chunk id `i`.
+    pub chunks: Vec<Vec<u8>>,
+}
+
+impl EncodedBundle {
+    /// Total size in bytes.
+    pub fn byte_len(&self) -> u64 {
+        (self.index.len() + self.chunks.iter().map(Vec::len).sum::<usize>()) as u64
+    }
+}
+
+/// Encodes `archive` (which should have been [`Archive::finish`]ed for deterministic output).
+pub fn encode(archive: &Archive, title: &str, chunk_points: u64) -> EncodedBundle {
+    let mut table = RunTable::from_runs(title, &archive.runs, &archive.warnings);
+    let mut chunks = Vec::new();
+    for (metric_index, column) in table.metrics.iter_mut().enumerate() {
+        let mut pending: Vec<EncodedSeries> = Vec::new();
+        let mut pending_points = 0u64;
+        let flush = |pending: &mut Vec<EncodedSeries>,
+                     pending_points: &mut u64,
+                     chunks: &mut Vec<(ChunkRef, Vec<u8>)>,
+                     column: &mut MetricColumn| {
+            if pending.is_empty() {
+                return;
+            }
+            let body = ChunkBody {
+                metric: column.key.clone(),
+                series: std::mem::take(pending),
+            };
+            let bytes = container::seal(
+                FileKind::Chunk,
+                &postcard::to_allocvec(&body).expect("in-memory serialization cannot fail"),
+            );
+            let id = chunks.len() as u32;
+            column.chunks.push(id);
+            chunks.push((
+                ChunkRef {
+                    id,
+                    metric: metric_index as u32,
+                    runs: body.series.iter().map(|s| s.run).collect(),
+                    points: *pending_points,
+                    bytes: bytes.len() as u64,
+                },
+                bytes,
+            ));
+            *pending_points = 0;
+        };
+        for (row, run) in archive.runs.iter().enumerate() {
+            if let Some(series) = run.metrics.get(&column.key).filter(|s| !s.is_empty()) {
+                pending.push(chunk::encode_series(row as u32, series));
+                pending_points += series.len() as u64;
+                if pending_points >= chunk_points {
+                    flush(&mut pending, &mut pending_points, &mut chunks, column);
+                }
+            }
+        }
+        flush(&mut pending, &mut pending_points, &mut chunks, column);
+    }
+    let (refs, files): (Vec<ChunkRef>, Vec<Vec<u8>>) = chunks.into_iter().unzip();
+    table.chunks = refs;
+    let index = container::seal(
+        FileKind::Index,
+        &postcard::to_allocvec(&table).expect("in-memory serialization cannot fail"),
+    );
+    EncodedBundle {
+        index,
+        chunks: files,
+    }
+}
+
+/// Decodes and validates an index file.
+pub fn decode_index(bytes: &[u8]) -> Result<RunTable, BundleError> {
+    let payload = container::open(FileKind::Index, bytes)?;
+    let table: RunTable = postcard::from_bytes(&payload)?;
+    table.validate()?;
+    Ok(table)
+}
+
+/// Decodes chunk `chunk` of `table`: the series it holds, keyed by run row.
+pub fn decode_chunk(
+    table: &RunTable,
+    chunk: &ChunkRef,
+    bytes: &[u8],
+) -> Result<Vec<(u32, MetricSeries)>, BundleError> {
+    let payload = container::open(FileKind::Chunk, bytes)?;
+    let body: ChunkBody = postcard::from_bytes(&payload)?;
+    let expected_key = &table.metrics[chunk.metric as usize].key;
+    if &body.metric != expected_key {
+        return Err(BundleError::Corrupt(format!(
+            "chunk {} holds metric {:?}, the directory says {:?}",
+            chunk.id, body.metric, expected_key
+        )));
+    }
+    let runs: Vec<u32> = body.series.iter().map(|s| s.run).collect();
+    if runs != chunk.runs {
+        return Err(BundleError::Corrupt(format!(
+            "chunk {} holds other runs than the directory says",
+            chunk.id
+        )));
+    }
+    body.series
+        .iter()
+        .map(|s| Ok((s.run, chunk::decode_series(s)?)))
+        .collect()
+}
+
+/// Decodes a whole bundle back into an archive (the inverse of [`encode`]).
+pub fn decode(bundle: &EncodedBundle) -> Result<Archive, BundleError> {
+    let table = decode_index(&bundle.index)?;
+    if bundle.chunks.len() != table.chunks.len() {
+        return Err(BundleError::Corrupt(format!(
+            "{} chunk files for {} directory entries",
+            bundle.chunks.len(),
+            table.chunks.len()
+        )));
+    }
+    let mut runs: Vec<_> = (0..table.len())
+        .map(|row| table.run_without_series(row))
+        .collect();
+    for chunk in &table.chunks {
+        let key = &table.metrics[chunk.metric as usize].key;
+        for (row, series) in decode_chunk(&table, chunk, &bundle.chunks[chunk.id as usize])? {
+            runs[row as usize].metrics.insert(key.clone(), series);
+        }
+    }
+    Ok(Archive {
+        runs,
+        warnings: table.warnings,
+    })
+}
+
+/// Per-metric point counts of a table, for size reports.
+pub fn points_per_metric(table: &RunTable) -> BTreeMap<String, u64> {
+    let mut out = BTreeMap::new();
+    for chunk in &table.chunks {
+        *out.entry(table.metrics[chunk.metric as usize].key.clone())
+            .or_insert(0) += chunk.points;
+    }
+    out
+}

@@ -1,0 +1,8 @@
+//! runlens-core: the I/O-free heart of runlens, shared by the CLI and the WebAssembly page.
+//! It holds the run model, the data bundle codec, the query language and grouping.
+//! Nothing here touches files, the network or a clock, so it builds for `wasm32-unknown-unknown`.
+
+pub mod bundle;
+pub mod model;
+
+pub use model::{Archive, MetricSeries, MetricSummary, ParamValue, Run, RunStatus, Warning};

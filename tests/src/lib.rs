@@ -1,0 +1,1 @@
+//! End-to-end and browser tests of runlens live in tests/*.rs.
