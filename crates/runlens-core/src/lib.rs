@@ -3,6 +3,8 @@
 //! Nothing here touches files, the network or a clock, so it builds for `wasm32-unknown-unknown`.
 
 pub mod bundle;
+pub mod group;
 pub mod model;
+pub mod query;
 
 pub use model::{Archive, MetricSeries, MetricSummary, ParamValue, Run, RunStatus, Warning};

@@ -1,0 +1,274 @@
+//! Aggregation across runs: summary [`Stats`] of values and per-step [`Band`]s
+//! (mean, std, min, max) of metric curves.
+
+use crate::model::MetricSeries;
+
+/// Summary statistics of a set of values.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Stats {
+    /// Number of values that are not NaN (infinities included).
+    pub count: usize,
+    /// Mean of the finite values (NaN when there is none).
+    pub mean: f64,
+    /// Sample standard deviation (n − 1) of the finite values: 0.0 for one value,
+    /// NaN for none.
+    pub std: f64,
+    /// Smallest non-NaN value (NaN when there is none).
+    pub min: f64,
+    /// Largest non-NaN value (NaN when there is none).
+    pub max: f64,
+}
+
+/// Summarizes `values`: NaN is ignored, infinities count in `min`/`max` only.
+pub fn stats(values: impl IntoIterator<Item = f64>) -> Stats {
+    let mut acc = Accumulator::default();
+    for value in values {
+        acc.add(value);
+    }
+    acc.finish()
+}
+
+/// Running [`Stats`]: Welford's mean and sum of squared deviations, stable in one pass.
+#[derive(Debug, Clone, Copy, Default)]
+struct Accumulator {
+    count: usize,
+    finite: usize,
+    mean: f64,
+    squares: f64,
+    min: Option<f64>,
+    max: Option<f64>,
+}
+
+impl Accumulator {
+    fn add(&mut self, value: f64) {
+        if value.is_nan() {
+            return;
+        }
+        self.count += 1;
+        self.min = Some(self.min.map_or(value, |m| m.min(value)));
+        self.max = Some(self.max.map_or(value, |m| m.max(value)));
+        if value.is_finite() {
+            self.finite += 1;
+            let delta = value - self.mean;
+            self.mean += delta / self.finite as f64;
+            self.squares += delta * (value - self.mean);
+        }
+    }
+
+    fn finish(&self) -> Stats {
+        Stats {
+            count: self.count,
+            mean: if self.finite == 0 {
+                f64::NAN
+            } else {
+                self.mean
+            },
+            std: match self.finite {
+                0 => f64::NAN,
+                1 => 0.0,
+                n => (self.squares / (n - 1) as f64).sqrt(),
+            },
+            min: self.min.unwrap_or(f64::NAN),
+            max: self.max.unwrap_or(f64::NAN),
+        }
+    }
+}
+
+/// Per-step aggregate of several runs' curves of one metric.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Band {
+    /// Every step any run logged, ascending.
+    pub steps: Vec<i64>,
+    /// Mean at each step.
+    pub mean: Vec<f64>,
+    /// Sample standard deviation at each step.
+    pub std: Vec<f64>,
+    /// Minimum at each step.
+    pub min: Vec<f64>,
+    /// Maximum at each step.
+    pub max: Vec<f64>,
+    /// Number of runs with a finite value at each step.
+    pub count: Vec<u32>,
+}
+
+/// Aggregates `series` step by step. At each step of the union of their steps, every run
+/// that logged the step contributes its last value there (no interpolation); the
+/// statistics use finite values only, so a step where none is finite has NaN and count 0.
+pub fn band(series: &[&MetricSeries]) -> Band {
+    // Series not yet sorted by step (see `Archive::finish`) are visited in step order.
+    let orders: Vec<Option<Vec<usize>>> = series.iter().map(|s| step_order(s)).collect();
+    let total = series.iter().map(|s| s.steps.len()).sum();
+    let mut steps: Vec<i64> = Vec::with_capacity(total);
+    for (s, order) in series.iter().zip(&orders) {
+        for_each_point(s, order.as_deref(), |step, _| steps.push(step));
+    }
+    steps.sort_unstable();
+    steps.dedup();
+    let mut accumulators = vec![Accumulator::default(); steps.len()];
+    for (s, order) in series.iter().zip(&orders) {
+        // Both lists ascend: the next step is usually the next slot, else binary search.
+        let mut at = 0;
+        for_each_point(s, order.as_deref(), |step, value| {
+            if steps.get(at) != Some(&step) {
+                at += steps
+                    .get(at..)
+                    .map_or(0, |rest| rest.partition_point(|&s| s < step));
+            }
+            if let Some(acc) = accumulators.get_mut(at)
+                && value.is_finite()
+            {
+                acc.add(value);
+            }
+            at += 1;
+        });
+    }
+    let stats: Vec<Stats> = accumulators.iter().map(Accumulator::finish).collect();
+    let column = |f: fn(&Stats) -> f64| stats.iter().map(f).collect();
+    Band {
+        mean: column(|s| s.mean),
+        std: column(|s| s.std),
+        min: column(|s| s.min),
+        max: column(|s| s.max),
+        count: stats
+            .iter()
+            .map(|s| u32::try_from(s.count).unwrap_or(u32::MAX))
+            .collect(),
+        steps,
+    }
+}
+
+/// The point order by step (stable), or `None` when the series is already in step order.
+fn step_order(series: &MetricSeries) -> Option<Vec<usize>> {
+    let steps = &series.steps;
+    if steps.windows(2).all(|w| w[0] <= w[1]) {
+        return None;
+    }
+    let mut order: Vec<usize> = (0..steps.len()).collect();
+    order.sort_by_key(|&i| steps[i]);
+    Some(order)
+}
+
+/// Calls `visit(step, value)` once per distinct step, ascending, with the last value
+/// logged at that step; points lacking a value (ragged columns) are skipped.
+fn for_each_point(series: &MetricSeries, order: Option<&[usize]>, mut visit: impl FnMut(i64, f64)) {
+    let len = series.steps.len().min(series.values.len());
+    let mut pending: Option<(i64, f64)> = None;
+    for k in 0..series.steps.len() {
+        let i = order.map_or(k, |o| o.get(k).copied().unwrap_or(usize::MAX));
+        if i >= len {
+            continue;
+        }
+        let point = (series.steps[i], series.values[i]);
+        if let Some((step, value)) = pending
+            && step != point.0
+        {
+            visit(step, value);
+        }
+        pending = Some(point);
+    }
+    if let Some((step, value)) = pending {
+        visit(step, value);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn stats_ignore_nan_and_keep_infinities_out_of_the_mean() {
+        let plain = stats([2.0, 4.0, 4.0, 4.0, 5.0, 5.0, 7.0, 9.0]);
+        assert_eq!(
+            (plain.count, plain.mean, plain.min, plain.max),
+            (8, 5.0, 2.0, 9.0)
+        );
+        assert!((plain.std - (32.0f64 / 7.0).sqrt()).abs() < 1e-12);
+        let s = stats([f64::NAN, 1.0, f64::INFINITY, 3.0, f64::NEG_INFINITY]);
+        assert_eq!(s.count, 4);
+        assert_eq!(s.mean, 2.0);
+        assert!((s.std - 2.0f64.sqrt()).abs() < 1e-12);
+        assert_eq!((s.min, s.max), (f64::NEG_INFINITY, f64::INFINITY));
+        let one = stats([f64::NAN, 3.5]);
+        assert_eq!((one.count, one.mean, one.std), (1, 3.5, 0.0));
+        assert_eq!((one.min, one.max), (3.5, 3.5));
+        let only_inf = stats([f64::INFINITY]);
+        assert_eq!((only_inf.count, only_inf.max), (1, f64::INFINITY));
+        assert!(only_inf.mean.is_nan() && only_inf.std.is_nan());
+        for empty in [stats([]), stats([f64::NAN, f64::NAN])] {
+            assert_eq!(empty.count, 0);
+            assert!(empty.mean.is_nan() && empty.std.is_nan());
+            assert!(empty.min.is_nan() && empty.max.is_nan());
+        }
+    }
+
+    fn series(points: &[(i64, f64)]) -> MetricSeries {
+        MetricSeries {
+            steps: points.iter().map(|p| p.0).collect(),
+            values: points.iter().map(|p| p.1).collect(),
+            times: None,
+        }
+    }
+
+    #[test]
+    fn band_uses_the_union_of_steps_without_interpolation() {
+        let a = series(&[(0, 1.0), (10, 3.0), (20, 5.0)]);
+        let b = series(&[(0, 3.0), (20, 7.0), (30, 1.0)]);
+        let result = band(&[&a, &b]);
+        assert_eq!(result.steps, [0, 10, 20, 30]);
+        assert_eq!(result.mean, [2.0, 3.0, 6.0, 1.0]);
+        assert_eq!(result.count, [2, 1, 2, 1]);
+        assert_eq!(result.min, [1.0, 3.0, 5.0, 1.0]);
+        assert_eq!(result.max, [3.0, 3.0, 7.0, 1.0]);
+        assert!((result.std[0] - 2.0f64.sqrt()).abs() < 1e-12);
+        assert_eq!(result.std[1], 0.0);
+    }
+
+    #[test]
+    fn band_takes_the_last_value_logged_at_a_step() {
+        let a = series(&[(0, 1.0), (5, 2.0), (5, 4.0)]);
+        // Not sorted: the last logged value at step 5 is still 8.
+        let b = series(&[(5, 6.0), (0, 3.0), (5, 8.0)]);
+        let result = band(&[&a, &b]);
+        assert_eq!(result.steps, [0, 5]);
+        assert_eq!(result.mean, [2.0, 6.0]);
+        assert_eq!(result.count, [2, 2]);
+    }
+
+    #[test]
+    fn band_skips_values_that_are_not_finite() {
+        let a = series(&[(0, f64::NAN), (1, f64::INFINITY), (2, 2.0)]);
+        let b = series(&[(0, f64::NAN), (1, 4.0), (2, 4.0)]);
+        let result = band(&[&a, &b]);
+        assert_eq!(result.steps, [0, 1, 2]);
+        assert_eq!(result.count, [0, 1, 2]);
+        assert!(result.mean[0].is_nan() && result.min[0].is_nan() && result.std[0].is_nan());
+        assert_eq!((result.mean[1], result.max[1]), (4.0, 4.0));
+        assert_eq!(result.mean[2], 3.0);
+        let empty = series(&[]);
+        for result in [band(&[]), band(&[&empty])] {
+            assert!(result.steps.is_empty() && result.mean.is_empty() && result.count.is_empty());
+        }
+        // Mismatched columns use the points both have.
+        let ragged = MetricSeries {
+            steps: vec![0, 1, 2],
+            values: vec![5.0],
+            times: None,
+        };
+        assert_eq!(band(&[&ragged]).steps, [0]);
+    }
+
+    #[test]
+    fn band_merges_many_runs() {
+        let points = |r: i64| {
+            (0..100)
+                .map(|s| (s * (r % 3 + 1), r as f64))
+                .collect::<Vec<_>>()
+        };
+        let runs: Vec<MetricSeries> = (0..50).map(|r| series(&points(r))).collect();
+        let result = band(&runs.iter().collect::<Vec<_>>());
+        assert!(result.steps.windows(2).all(|w| w[0] < w[1]));
+        // Steps 0..99, then even steps to 198, then multiples of 3 to 297 not seen yet.
+        assert_eq!(result.steps.len(), 100 + 50 + 49);
+        assert_eq!((result.count[0], result.count.iter().sum()), (50, 50 * 100));
+    }
+}

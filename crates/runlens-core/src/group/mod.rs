@@ -1,0 +1,421 @@
+//! Grouping runs by a param, tag or attribute, and aggregating across runs: summary
+//! [`Stats`] of values and per-step [`Band`]s (mean, std, min, max) of metric curves.
+
+use std::cmp::Ordering;
+use std::collections::HashMap;
+use std::hash::Hash;
+
+use crate::bundle::{DictColumn, ParamCell, RunTable};
+use crate::model::{ParamValue, RunStatus, parse_float};
+
+/// The label of the group of runs that lack the grouping value.
+pub const NONE_LABEL: &str = "(none)";
+
+/// What runs are grouped by.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum GroupKey {
+    /// A param, by key.
+    Param(String),
+    /// A tag, by key.
+    Tag(String),
+    /// The experiment.
+    Experiment,
+    /// The tracker's group.
+    Group,
+    /// The reader that produced the run.
+    Source,
+    /// The lifecycle status.
+    Status,
+}
+
+impl GroupKey {
+    /// Reads `param:lr`, `tag:team`, `experiment`, `group`, `source` or `status`
+    /// (`params:` and `tags:` are accepted too); `None` for anything else.
+    pub fn parse(spec: &str) -> Option<GroupKey> {
+        let keyed = |prefixes: [&str; 2]| {
+            prefixes
+                .iter()
+                .find_map(|p| spec.strip_prefix(p))
+                .filter(|key| !key.is_empty())
+                .map(str::to_string)
+        };
+        if let Some(key) = keyed(["param:", "params:"]) {
+            return Some(GroupKey::Param(key));
+        }
+        if let Some(key) = keyed(["tag:", "tags:"]) {
+            return Some(GroupKey::Tag(key));
+        }
+        match spec {
+            "experiment" => Some(GroupKey::Experiment),
+            "group" => Some(GroupKey::Group),
+            "source" => Some(GroupKey::Source),
+            "status" => Some(GroupKey::Status),
+            _ => None,
+        }
+    }
+
+    /// The spec [`GroupKey::parse`] reads back (for URLs and the CLI).
+    pub fn spec(&self) -> String {
+        match self {
+            GroupKey::Param(key) => format!("param:{key}"),
+            GroupKey::Tag(key) => format!("tag:{key}"),
+            other => other.label(),
+        }
+    }
+
+    /// A name for people: `lr`, `tag team`, `experiment`.
+    pub fn label(&self) -> String {
+        match self {
+            GroupKey::Param(key) => key.clone(),
+            GroupKey::Tag(key) => format!("tag {key}"),
+            GroupKey::Experiment => "experiment".to_string(),
+            GroupKey::Group => "group".to_string(),
+            GroupKey::Source => "source".to_string(),
+            GroupKey::Status => "status".to_string(),
+        }
+    }
+
+    /// The display text of run `row`'s value, `None` when the run lacks it.
+    pub fn value(&self, table: &RunTable, row: usize) -> Option<String> {
+        match self {
+            GroupKey::Param(key) => {
+                let column = table.params.get(table.param_index(key)?)?;
+                column.cells.get(row)?.as_ref().map(param_text)
+            }
+            GroupKey::Status => table.statuses.get(row).map(|&c| status_name(c).to_string()),
+            _ => self.dict(table)?.get(row).map(str::to_string),
+        }
+    }
+
+    /// The dictionary column behind tag and attribute keys.
+    fn dict<'t>(&self, table: &'t RunTable) -> Option<&'t DictColumn> {
+        match self {
+            GroupKey::Tag(key) => Some(&table.tags.get(table.tag_index(key)?)?.values),
+            GroupKey::Experiment => Some(&table.experiments),
+            GroupKey::Group => Some(&table.groups),
+            GroupKey::Source => Some(&table.sources),
+            GroupKey::Param(_) | GroupKey::Status => None,
+        }
+    }
+}
+
+fn param_text(cell: &ParamCell) -> String {
+    match cell {
+        ParamCell::Text(text) => text.clone(),
+        other => ParamValue::from(other).to_string(),
+    }
+}
+
+fn status_name(code: u8) -> &'static str {
+    RunStatus::from_code(code).unwrap_or_default().as_str()
+}
+
+/// Runs sharing one value of a [`GroupKey`].
+#[derive(Debug, Clone, PartialEq)]
+pub struct Group {
+    /// The value's display text, or [`NONE_LABEL`].
+    pub label: String,
+    /// Row indices, in the order they were given.
+    pub rows: Vec<usize>,
+}
+
+/// Collects groups by label while rows stream in.
+#[derive(Default)]
+struct Grouper {
+    groups: Vec<Group>,
+    by_label: HashMap<String, usize>,
+    missing: Vec<usize>,
+}
+
+impl Grouper {
+    /// Adds `row` to the group of its value. `key` identifies the value cheaply (a code,
+    /// the bits of a number); `label` formats it, once per distinct key.
+    fn add<K: Hash + Eq>(
+        &mut self,
+        cache: &mut HashMap<K, usize>,
+        row: usize,
+        key: Option<K>,
+        label: impl FnOnce() -> Option<String>,
+    ) {
+        let Some(key) = key else {
+            return self.missing.push(row);
+        };
+        let index = match cache.get(&key) {
+            Some(&index) => index,
+            None => {
+                let Some(label) = label() else {
+                    return self.missing.push(row);
+                };
+                let next = self.groups.len();
+                let index = *self.by_label.entry(label.clone()).or_insert(next);
+                if index == next {
+                    self.groups.push(Group {
+                        label,
+                        rows: Vec::new(),
+                    });
+                }
+                cache.insert(key, index);
+                index
+            }
+        };
+        if let Some(group) = self.groups.get_mut(index) {
+            group.rows.push(row);
+        }
+    }
+}
+
+/// A param value as a hashable key.
+#[derive(PartialEq, Eq, Hash)]
+enum CellKey<'t> {
+    Text(&'t str),
+    Number(u8, u64),
+}
+
+fn cell_key(cell: &ParamCell) -> CellKey<'_> {
+    match cell {
+        ParamCell::Text(text) => CellKey::Text(text),
+        ParamCell::Bool(b) => CellKey::Number(0, u64::from(*b)),
+        ParamCell::Int(i) => CellKey::Number(1, i.cast_unsigned()),
+        ParamCell::Float(x) => CellKey::Number(2, x.to_bits()),
+    }
+}
+
+/// Splits `rows` by the value of `key`. Groups come in numeric order of their labels when
+/// every label is a number, else in lexicographic order; runs lacking the value form a
+/// last group labelled [`NONE_LABEL`].
+pub fn group_rows(table: &RunTable, rows: &[usize], key: &GroupKey) -> Vec<Group> {
+    let mut grouper = Grouper::default();
+    match key {
+        GroupKey::Param(name) => {
+            let column = table.param_index(name).and_then(|i| table.params.get(i));
+            let mut cache = HashMap::new();
+            for &row in rows {
+                let cell = column.and_then(|c| c.cells.get(row)?.as_ref());
+                grouper.add(&mut cache, row, cell.map(cell_key), || cell.map(param_text));
+            }
+        }
+        GroupKey::Status => {
+            let mut cache = HashMap::new();
+            for &row in rows {
+                let code = table.statuses.get(row).copied();
+                grouper.add(&mut cache, row, code, || {
+                    code.map(|c| status_name(c).to_string())
+                });
+            }
+        }
+        _ => {
+            let dict = key.dict(table);
+            let mut cache = HashMap::new();
+            for &row in rows {
+                let code = dict.and_then(|d| d.codes.get(row)).filter(|&&c| c > 0);
+                grouper.add(&mut cache, row, code, || {
+                    dict.and_then(|d| d.get(row)).map(str::to_string)
+                });
+            }
+        }
+    }
+    let Grouper {
+        mut groups,
+        missing,
+        ..
+    } = grouper;
+    sort_groups(&mut groups);
+    if !missing.is_empty() {
+        groups.push(Group {
+            label: NONE_LABEL.to_string(),
+            rows: missing,
+        });
+    }
+    groups
+}
+
+/// Numeric order when every label is a number (NaN last), lexicographic otherwise.
+fn sort_groups(groups: &mut [Group]) {
+    if groups.iter().all(|g| parse_float(&g.label).is_some()) {
+        let number = |g: &Group| parse_float(&g.label).unwrap_or(f64::NAN);
+        groups.sort_by(|a, b| {
+            let (x, y) = (number(a), number(b));
+            x.is_nan()
+                .cmp(&y.is_nan())
+                .then_with(|| x.partial_cmp(&y).unwrap_or(Ordering::Equal))
+                .then_with(|| a.label.cmp(&b.label))
+        });
+    } else {
+        groups.sort_by(|a, b| a.label.cmp(&b.label));
+    }
+}
+
+mod aggregate;
+
+pub use aggregate::{Band, Stats, band, stats};
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::model::Run;
+
+    /// Five runs: lr 0.1, 10, -, 2.0, 0.1; team nlp, -, cv, nlp, audio; and so on.
+    fn table() -> RunTable {
+        let lrs: Vec<&str> = "0.1|10||2.0|0.1".split('|').collect();
+        let teams: Vec<&str> = "nlp||cv|nlp|audio".split('|').collect();
+        let statuses: Vec<&str> = "failed finished failed running finished"
+            .split(' ')
+            .collect();
+        let runs: Vec<Run> = (0..5)
+            .map(|i| {
+                let mut run = Run {
+                    id: format!("r{i}"),
+                    source: if i < 2 { "csv" } else { "jsonl" }.into(),
+                    experiment: (i != 4).then(|| format!("exp{}", i % 2)),
+                    status: RunStatus::parse_lenient(statuses[i]).unwrap_or_default(),
+                    ..Run::default()
+                };
+                if !lrs[i].is_empty() {
+                    run.params.insert("lr".into(), ParamValue::infer(lrs[i]));
+                }
+                let opt = ParamValue::Text(["b", "a"][i % 2].into());
+                run.params.insert("opt".into(), opt);
+                if !teams[i].is_empty() {
+                    run.tags.insert("team".into(), teams[i].into());
+                }
+                run
+            })
+            .collect();
+        RunTable::from_runs("t", &runs, &[])
+    }
+
+    fn labels(groups: &[Group]) -> Vec<&str> {
+        groups.iter().map(|g| g.label.as_str()).collect()
+    }
+
+    fn none(rows: &[usize]) -> Group {
+        Group {
+            label: NONE_LABEL.into(),
+            rows: rows.to_vec(),
+        }
+    }
+
+    fn param(key: &str) -> GroupKey {
+        GroupKey::Param(key.into())
+    }
+
+    fn tag(key: &str) -> GroupKey {
+        GroupKey::Tag(key.into())
+    }
+
+    #[test]
+    fn keys_parse_and_print_back() {
+        use GroupKey::{Experiment, Group, Source, Status};
+        for key in [
+            param("lr"),
+            tag("team"),
+            param("a:b c"),
+            Experiment,
+            Group,
+            Source,
+            Status,
+        ] {
+            assert_eq!(GroupKey::parse(&key.spec()), Some(key.clone()), "{key:?}");
+        }
+        assert_eq!(GroupKey::parse("params:lr"), Some(param("lr")));
+        assert_eq!(GroupKey::parse("tags:team"), Some(tag("team")));
+        for bad in "|param:|tag:|lr|Status|metric:loss| status".split('|') {
+            assert_eq!(GroupKey::parse(bad), None, "{bad:?}");
+        }
+        assert_eq!(param("lr").label(), "lr");
+        assert_eq!(tag("team").label(), "tag team");
+        assert_eq!(Experiment.label(), "experiment");
+        assert_eq!(Status.spec(), "status");
+    }
+
+    #[test]
+    fn value_is_the_display_text() {
+        let t = table();
+        let value = |key: GroupKey, row| key.value(&t, row);
+        assert_eq!(value(param("lr"), 0).as_deref(), Some("0.1"));
+        assert_eq!(value(param("lr"), 1).as_deref(), Some("10"));
+        assert_eq!(value(param("lr"), 2), None);
+        assert_eq!(value(param("lr"), 99), None);
+        assert_eq!(value(param("nope"), 0), None);
+        assert_eq!(value(tag("team"), 2).as_deref(), Some("cv"));
+        assert_eq!(value(tag("team"), 1), None);
+        assert_eq!(value(GroupKey::Status, 3).as_deref(), Some("running"));
+        assert_eq!(value(GroupKey::Source, 0).as_deref(), Some("csv"));
+        assert_eq!(value(GroupKey::Experiment, 4), None);
+        assert_eq!(value(GroupKey::Group, 0), None);
+    }
+
+    #[test]
+    fn numeric_labels_sort_as_numbers_and_none_comes_last() {
+        let t = table();
+        let groups = group_rows(&t, &[0, 1, 2, 3, 4], &param("lr"));
+        assert_eq!(labels(&groups), ["0.1", "2", "10", NONE_LABEL]);
+        assert_eq!(groups[0].rows, [0, 4]);
+        assert_eq!(groups[3].rows, [2]);
+        // Values that display alike share a group: Int(1) and Float(1.0) both show as "1".
+        let mut runs = vec![Run::default(), Run::default()];
+        runs[0].params.insert("x".into(), ParamValue::Int(1));
+        runs[1].params.insert("x".into(), ParamValue::Float(1.0));
+        let alike = RunTable::from_runs("t", &runs, &[]);
+        let groups = group_rows(&alike, &[1, 0], &param("x"));
+        assert_eq!(
+            groups,
+            [Group {
+                label: "1".into(),
+                rows: vec![1, 0]
+            }]
+        );
+    }
+
+    #[test]
+    fn sort_handles_nan_and_mixed_labels() {
+        let sorted = |names: &str| {
+            let mut groups: Vec<Group> = names
+                .split(' ')
+                .map(|n| Group {
+                    label: n.into(),
+                    rows: vec![],
+                })
+                .collect();
+            sort_groups(&mut groups);
+            groups
+                .into_iter()
+                .map(|g| g.label)
+                .collect::<Vec<_>>()
+                .join(" ")
+        };
+        assert_eq!(sorted("NaN 10 -inf 1e-3 2"), "-inf 1e-3 2 10 NaN");
+        assert_eq!(sorted("10 9 adam B"), "10 9 B adam");
+    }
+
+    #[test]
+    fn groups_by_tag_status_and_attributes() {
+        let t = table();
+        let all = [0, 1, 2, 3, 4];
+        let by_team = group_rows(&t, &all, &tag("team"));
+        assert_eq!(labels(&by_team), ["audio", "cv", "nlp", NONE_LABEL]);
+        assert_eq!(by_team[2].rows, [0, 3]);
+        let by_status = group_rows(&t, &all, &GroupKey::Status);
+        assert_eq!(labels(&by_status), ["failed", "finished", "running"]);
+        assert_eq!(by_status[0].rows, [0, 2]);
+        let by_experiment = group_rows(&t, &all, &GroupKey::Experiment);
+        assert_eq!(labels(&by_experiment), ["exp0", "exp1", NONE_LABEL]);
+        assert_eq!(by_experiment[2].rows, [4]);
+        let by_group = group_rows(&t, &all, &GroupKey::Group);
+        assert_eq!(by_group, [none(&all)]);
+        let by_text = group_rows(&t, &all, &param("opt"));
+        assert_eq!(labels(&by_text), ["a", "b"]);
+    }
+
+    #[test]
+    fn grouping_keeps_the_given_rows_and_their_order() {
+        let t = table();
+        let groups = group_rows(&t, &[4, 3, 0, 17], &GroupKey::Source);
+        assert_eq!(labels(&groups), ["csv", "jsonl", NONE_LABEL]);
+        assert_eq!(groups[1].rows, [4, 3]);
+        assert_eq!(groups[2].rows, [17]);
+        assert!(group_rows(&t, &[], &GroupKey::Status).is_empty());
+        let unknown = group_rows(&t, &[1, 0], &tag("nope"));
+        assert_eq!(unknown, [none(&[1, 0])]);
+    }
+}
