@@ -1,1 +1,27 @@
-//! placeholder
+//! runlens-ingest: readers that turn run logs into a [`runlens_core::Archive`], one module
+//! per input format behind the [`Reader`] trait, plus the walk that finds the logs
+//! ([`read_sources`]). Formats are described in `docs/input-formats.md`.
+
+mod csv;
+mod error;
+mod jsonl;
+mod reader;
+mod sources;
+#[cfg(test)]
+mod test_support;
+mod time;
+
+pub use csv::{MetricsCsvReader, RunsCsvReader};
+pub use error::{IngestError, ReadError};
+pub use jsonl::JsonlReader;
+pub use reader::{Entry, EntryKind, HEAD_BYTES, ReadOutput, Reader};
+pub use sources::{ReadOptions, ReadReport, read_sources, read_sources_with};
+
+/// Every built-in reader, in detection order: the first that claims an entry reads it.
+pub fn readers() -> Vec<Box<dyn Reader>> {
+    vec![
+        Box::new(JsonlReader),
+        Box::new(MetricsCsvReader),
+        Box::new(RunsCsvReader),
+    ]
+}

@@ -1,0 +1,239 @@
+//! Reading the sources the user named: files go to the reader that claims them, directories
+//! are walked, and the runs of every file are merged into one [`Archive`].
+
+use std::collections::{BTreeMap, HashSet};
+use std::ffi::OsStr;
+use std::fs;
+use std::path::{Path, PathBuf};
+
+use runlens_core::{Archive, Run, Warning};
+use walkdir::WalkDir;
+
+use crate::error::IngestError;
+use crate::reader::{Entry, EntryKind, ReadOutput, Reader, merge_run};
+
+/// Settings for [`read_sources`].
+#[derive(Debug, Clone)]
+#[non_exhaustive]
+pub struct ReadOptions {
+    /// At most this many line warnings per file are listed one by one; the rest are
+    /// counted in one summary warning.
+    pub max_line_warnings_per_file: usize,
+}
+
+impl Default for ReadOptions {
+    fn default() -> Self {
+        Self {
+            max_line_warnings_per_file: 20,
+        }
+    }
+}
+
+/// The result of [`read_sources`].
+#[derive(Debug, Clone, Default)]
+#[non_exhaustive]
+pub struct ReadReport {
+    /// Every run read (merged across files, finished) and every warning.
+    pub archive: Archive,
+    /// Files found in directories that no reader claimed, in walk order (for `--verbose`).
+    pub unrecognized: Vec<PathBuf>,
+    /// Number of files (and directories, for directory formats) handed to a reader.
+    pub files_read: usize,
+}
+
+/// Reads `sources` with the built-in [`crate::readers`]. See [`read_sources_with`].
+pub fn read_sources(sources: &[PathBuf], options: &ReadOptions) -> Result<ReadReport, IngestError> {
+    read_sources_with(sources, options, &crate::readers())
+}
+
+/// Reads `sources` (files or directories) with `readers`, tried in order.
+///
+/// A file is read by the first reader that claims it; a named file that no reader claims
+/// is a warning. A directory is offered to the readers first (directory formats), then
+/// walked in name order, skipping hidden entries and `target`, `node_modules` and
+/// `__pycache__` directories; files no reader claims go to [`ReadReport::unrecognized`].
+/// Runs with the same source, experiment and id are merged, so a run may be split over
+/// files. Problems in the input are warnings; the only error is a source that does not
+/// exist.
+pub fn read_sources_with(
+    sources: &[PathBuf],
+    options: &ReadOptions,
+    readers: &[Box<dyn Reader>],
+) -> Result<ReadReport, IngestError> {
+    let mut kinds = Vec::with_capacity(sources.len());
+    for source in sources {
+        let meta = fs::metadata(source).map_err(|e| IngestError::Source {
+            path: source.clone(),
+            source: e,
+        })?;
+        kinds.push(meta);
+    }
+    let mut session = Session {
+        readers,
+        options,
+        runs: BTreeMap::new(),
+        warnings: Vec::new(),
+        unrecognized: Vec::new(),
+        files_read: 0,
+        seen: HashSet::new(),
+    };
+    for (source, meta) in sources.iter().zip(kinds) {
+        if meta.is_dir() {
+            session.walk(source);
+        } else if meta.is_file() {
+            let entry = Entry::new(source, EntryKind::File).explicit(true);
+            match session.claimant(&entry) {
+                Some(reader) => session.read(reader, source),
+                None => session.warnings.push(Warning::file(
+                    source.display().to_string(),
+                    "not a run log runlens recognizes (see docs/input-formats.md); file skipped",
+                )),
+            }
+        } else {
+            session.warnings.push(Warning::file(
+                source.display().to_string(),
+                "neither a regular file nor a directory; skipped",
+            ));
+        }
+    }
+    let mut archive = Archive {
+        runs: session.runs.into_values().collect(),
+        warnings: session.warnings,
+    };
+    archive.finish();
+    Ok(ReadReport {
+        archive,
+        unrecognized: session.unrecognized,
+        files_read: session.files_read,
+    })
+}
+
+/// Merge key of a run.
+type RunKey = (String, Option<String>, String);
+
+/// State of one [`read_sources_with`] call.
+struct Session<'a> {
+    readers: &'a [Box<dyn Reader>],
+    options: &'a ReadOptions,
+    runs: BTreeMap<RunKey, Run>,
+    warnings: Vec<Warning>,
+    unrecognized: Vec<PathBuf>,
+    files_read: usize,
+    /// Canonical paths already read, so a file named twice is read once.
+    seen: HashSet<PathBuf>,
+}
+
+impl<'a> Session<'a> {
+    fn claimant(&self, entry: &Entry<'_>) -> Option<&'a dyn Reader> {
+        self.readers
+            .iter()
+            .find(|reader| reader.claims(entry))
+            .map(|reader| &**reader)
+    }
+
+    /// Walks a directory named by the user.
+    fn walk(&mut self, root: &Path) {
+        let mut walk = WalkDir::new(root)
+            .follow_links(true)
+            .sort_by_file_name()
+            .into_iter();
+        while let Some(next) = walk.next() {
+            let entry = match next {
+                Ok(entry) => entry,
+                Err(error) => {
+                    self.walk_error(root, &error);
+                    continue;
+                }
+            };
+            let path = entry.path();
+            let is_dir = entry.file_type().is_dir();
+            if entry.depth() > 0 && skipped_name(entry.file_name(), is_dir) {
+                if is_dir {
+                    walk.skip_current_dir();
+                }
+                continue;
+            }
+            if is_dir {
+                let dir = Entry::new(path, EntryKind::Dir).explicit(entry.depth() == 0);
+                if let Some(reader) = self.claimant(&dir) {
+                    self.read(reader, path);
+                    walk.skip_current_dir();
+                }
+            } else if entry.file_type().is_file() {
+                match self.claimant(&Entry::new(path, EntryKind::File)) {
+                    Some(reader) => self.read(reader, path),
+                    None => self.unrecognized.push(path.to_path_buf()),
+                }
+            } else {
+                // A socket, FIFO or device: never a log, and reading it could block.
+                self.unrecognized.push(path.to_path_buf());
+            }
+        }
+    }
+
+    /// Turns a walk error into a warning, except for what is not a problem: a symbolic
+    /// link loop (its target is walked anyway) and a dangling link (listed as unrecognized).
+    fn walk_error(&mut self, root: &Path, error: &walkdir::Error) {
+        if error.loop_ancestor().is_some() {
+            return;
+        }
+        let path = error.path().unwrap_or(root);
+        let dangling = fs::symlink_metadata(path).is_ok_and(|m| m.file_type().is_symlink())
+            && fs::metadata(path).is_err();
+        if dangling {
+            self.unrecognized.push(path.to_path_buf());
+            return;
+        }
+        let reason = error
+            .io_error()
+            .map_or_else(|| error.to_string(), ToString::to_string);
+        self.warnings.push(Warning::file(
+            path.display().to_string(),
+            format!("cannot be read: {reason}; skipped"),
+        ));
+    }
+
+    /// Reads one file (or directory) with `reader` and merges what it produced.
+    fn read(&mut self, reader: &dyn Reader, path: &Path) {
+        let canonical = fs::canonicalize(path).unwrap_or_else(|_| path.to_path_buf());
+        if !self.seen.insert(canonical) {
+            return;
+        }
+        self.files_read += 1;
+        let mut out = ReadOutput::new(path, self.options.max_line_warnings_per_file);
+        if let Err(error) = reader.read(path, &mut out) {
+            let rest = if out.runs().is_empty() {
+                "file skipped"
+            } else {
+                "the rest of the file is skipped"
+            };
+            self.warnings.push(Warning::file(
+                error.path().display().to_string(),
+                format!("{}; {rest}", error.reason()),
+            ));
+        }
+        let (runs, warnings) = out.into_parts();
+        self.warnings.extend(warnings);
+        for mut run in runs {
+            run.source = reader.name().to_string();
+            if run.name.is_empty() {
+                run.name = run.id.clone();
+            }
+            let key = (run.source.clone(), run.experiment.clone(), run.id.clone());
+            match self.runs.get_mut(&key) {
+                Some(existing) => merge_run(existing, run),
+                None => {
+                    self.runs.insert(key, run);
+                }
+            }
+        }
+    }
+}
+
+/// Entries a walk passes over: hidden ones (`.git`, `.venv`, `.DS_Store`) and build or
+/// cache directories that never hold run logs.
+fn skipped_name(name: &OsStr, is_dir: bool) -> bool {
+    let name = name.to_string_lossy();
+    name.starts_with('.')
+        || (is_dir && matches!(name.as_ref(), "target" | "node_modules" | "__pycache__"))
+}
