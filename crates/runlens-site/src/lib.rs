@@ -1,1 +1,176 @@
-//! placeholder
+//! runlens-site: writes a report from an encoded data bundle, either as a multi-file static
+//! site (for GitHub Pages or any static host, under any sub-path) or as one self-contained
+//! HTML file (wasm, JS, CSS, plotly.js and data inlined; opens from `file://` offline).
+
+mod assets;
+pub mod csp;
+mod page;
+mod write;
+
+use std::io::Write as _;
+use std::path::{Path, PathBuf};
+
+use askama::Template;
+use base64::Engine;
+use runlens_core::bundle::{EncodedBundle, RunTable};
+use thiserror::Error;
+
+use page::{InlineScripts, ReportPage, Scripts, StaticTable};
+
+pub use page::STATIC_ROW_LIMIT;
+
+/// Why a report could not be written.
+#[derive(Debug, Error)]
+pub enum SiteError {
+    /// A file or directory could not be created, written or moved.
+    #[error("could not write {path}: {source}")]
+    Io {
+        /// The path concerned.
+        path: PathBuf,
+        /// The underlying error.
+        source: std::io::Error,
+    },
+    /// The output directory exists as a file.
+    #[error("{0} exists and is not a directory; choose another --out or remove it")]
+    NotADirectory(PathBuf),
+    /// The page template failed to render.
+    #[error("could not render the report page: {0}")]
+    Template(#[from] askama::Error),
+}
+
+impl SiteError {
+    fn io(path: &Path, source: std::io::Error) -> SiteError {
+        SiteError::Io {
+            path: path.to_path_buf(),
+            source,
+        }
+    }
+}
+
+/// What the report is about.
+#[derive(Debug, Clone)]
+pub struct ReportInfo<'a> {
+    /// Page title.
+    pub title: &'a str,
+    /// The decoded run table of the bundle (for the pre-rendered table and the header).
+    pub table: &'a RunTable,
+    /// Total metric points in the bundle.
+    pub point_count: u64,
+}
+
+/// Sizes of what was written, for the summary printed after a build.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct SiteSummary {
+    /// Bytes of data bundle (as stored: base64 in the single file).
+    pub data_bytes: u64,
+    /// Bytes of the wasm module (as stored).
+    pub wasm_bytes: u64,
+    /// Bytes of JavaScript (glue, bootstrap, plotly.js).
+    pub js_bytes: u64,
+    /// Total bytes written.
+    pub total_bytes: u64,
+}
+
+/// The wasm module embedded in this build (after wasm-bindgen, and wasm-opt when present).
+pub fn wasm_module() -> &'static [u8] {
+    assets::WASM
+}
+
+/// Size of the plotly.js every report carries.
+pub fn plotly_js_bytes() -> usize {
+    assets::PLOTLY_JS.len()
+}
+
+/// Writes the multi-file site into `out_dir` (replaced atomically).
+pub fn write_site(
+    info: &ReportInfo<'_>,
+    bundle: &EncodedBundle,
+    out_dir: &Path,
+) -> Result<SiteSummary, SiteError> {
+    let html = render(info, csp::multi_file(), Scripts::Files)?;
+    let staged = write::StagedDir::new(out_dir)?;
+    staged.write("index.html", html.as_bytes())?;
+    staged.write(
+        &format!("assets/{}", assets::GLUE_FILE),
+        assets::GLUE_JS.as_bytes(),
+    )?;
+    staged.write(&format!("assets/{}", assets::WASM_FILE), assets::WASM)?;
+    staged.write("assets/boot.js", assets::BOOT_JS.as_bytes())?;
+    staged.write("assets/plotly.min.js", assets::PLOTLY_JS.as_bytes())?;
+    staged.write("data/index.rlb", &bundle.index)?;
+    for (id, chunk) in bundle.chunks.iter().enumerate() {
+        staged.write(&format!("data/chunks/{id}.rlb"), chunk)?;
+    }
+    // Keeps GitHub Pages from running the site through Jekyll.
+    staged.write(".nojekyll", b"")?;
+    staged.commit()?;
+    let js_bytes = (assets::GLUE_JS.len() + assets::BOOT_JS.len() + assets::PLOTLY_JS.len()) as u64;
+    let data_bytes = bundle.byte_len();
+    let wasm_bytes = assets::WASM.len() as u64;
+    Ok(SiteSummary {
+        data_bytes,
+        wasm_bytes,
+        js_bytes,
+        total_bytes: html.len() as u64 + js_bytes + data_bytes + wasm_bytes,
+    })
+}
+
+/// Writes the single self-contained HTML file `out_file` (replaced atomically).
+pub fn write_single_file(
+    info: &ReportInfo<'_>,
+    bundle: &EncodedBundle,
+    out_file: &Path,
+) -> Result<SiteSummary, SiteError> {
+    let b64 = |bytes: &[u8]| base64::engine::general_purpose::STANDARD.encode(bytes);
+    let plotly_js = csp::inline_script_text(assets::PLOTLY_JS);
+    let module_js =
+        csp::inline_script_text(&format!("{}\n{}", assets::GLUE_JS, assets::BOOT_INLINE_JS));
+    let policy = csp::single_file(&[csp::script_hash(&plotly_js), csp::script_hash(&module_js)]);
+    let inline = InlineScripts {
+        index_base64: b64(&bundle.index),
+        chunks_base64: bundle.chunks.iter().map(|c| b64(c)).collect(),
+        wasm_gzip_base64: b64(&gzip(assets::WASM)),
+        plotly_js: &plotly_js,
+        module_js: &module_js,
+    };
+    let data_bytes = (inline.index_base64.len()
+        + inline.chunks_base64.iter().map(String::len).sum::<usize>()) as u64;
+    let wasm_bytes = inline.wasm_gzip_base64.len() as u64;
+    let js_bytes = (plotly_js.len() + module_js.len()) as u64;
+    let html = render(info, policy, Scripts::Inline(inline))?;
+    write::write_file_atomically(out_file, html.as_bytes())?;
+    Ok(SiteSummary {
+        data_bytes,
+        wasm_bytes,
+        js_bytes,
+        total_bytes: html.len() as u64,
+    })
+}
+
+fn render(info: &ReportInfo<'_>, csp: String, scripts: Scripts<'_>) -> Result<String, SiteError> {
+    let page = ReportPage {
+        title: info.title,
+        csp,
+        css: assets::STYLE_CSS,
+        version: env!("CARGO_PKG_VERSION"),
+        run_count: info.table.len(),
+        point_count: info.point_count,
+        warnings: info
+            .table
+            .warnings
+            .iter()
+            .map(ToString::to_string)
+            .collect(),
+        table: StaticTable::of(info.table),
+        scripts,
+    };
+    Ok(page.render()?)
+}
+
+fn gzip(bytes: &[u8]) -> Vec<u8> {
+    let mut encoder = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::best());
+    encoder
+        .write_all(bytes)
+        .and_then(|()| encoder.finish())
+        .expect("writing to memory cannot fail")
+}

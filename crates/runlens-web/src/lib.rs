@@ -1,1 +1,117 @@
-//! placeholder
+//! runlens-web: the report page's WebAssembly app. It decodes the data bundle in the
+//! browser and lets the reader filter, group, sort and chart the runs, with no server.
+//!
+//! The page calls [`run`] once, after loading plotly.js (global `Plotly`) and initializing
+//! this module. It reads `#rl-config` and the bundle (`#rl-index` / `#rl-chunk-N` text, or
+//! `index.rlb` / `chunks/N.rlb` fetched next to the page), builds the app in `main#rl-app`
+//! (`#rl-filter`, `#rl-group`, `#rl-metric`, `#rl-count`, `#rl-chart`, `table#rl-runs`),
+//! and uses the shell's `#rl-error`, `#rl-warnings` and `#rl-static`.
+//!
+//! Modules: `data` loads and caches the bundle; `view` and `chart` are the pure view models
+//! (columns, sorting, groups; traces and downsampling), tested natively; `page`, `table`
+//! and `controls` build the DOM and wire events; `state` holds the app and its update path.
+//!
+//! # Untrusted text
+//!
+//! Every run name, id, param, tag, metric key and warning comes from log files and is
+//! untrusted. This crate only ever puts text into the page with `set_text_content` or
+//! `create_text_node`, and attributes with `set_attribute` on attributes that are not URLs
+//! (`data-*`, `title`, `aria-*`; `class` and `style` only with our own constants); it
+//! never uses `inner_html` nor builds HTML strings. plotly.js reads names as a small subset
+//! of HTML, so every string handed to it passes through `format::plotly_text` first.
+
+mod chart;
+mod controls;
+mod data;
+mod dom;
+mod format;
+mod page;
+mod state;
+mod table;
+mod view;
+
+use std::cell::RefCell;
+use std::fmt;
+use std::rc::Rc;
+
+use wasm_bindgen::prelude::*;
+
+use crate::data::{Data, Source};
+use crate::state::App;
+
+/// Starts the report: reads the configuration, decodes the run table, builds the controls,
+/// table and chart inside `main#rl-app`, hides the static fallback table and sets
+/// `data-rl-ready="1"` on the root element. On failure the reason is written into
+/// `#rl-error` (and returned as a JS `Error`).
+#[wasm_bindgen]
+pub async fn run() -> Result<(), JsValue> {
+    match start().await {
+        Ok(()) => Ok(()),
+        Err(error) => {
+            dom::show_error(&format!("The report could not start: {error}"));
+            Err(error.into_js())
+        }
+    }
+}
+
+async fn start() -> Result<(), Error> {
+    let document = dom::document()?;
+    let mount = dom::by_id(&document, "rl-app")?;
+    let source = Source::from_page(&document)?;
+    let data = Rc::new(Data::load(source).await?);
+    let table = &data.table;
+
+    page::warnings(&document, table)?;
+    let group_options = view::group_options(table);
+    let ui = page::build(
+        &document,
+        &mount,
+        table,
+        &group_options,
+        view::default_metric(table),
+    )?;
+    let handles = controls::UiHandles::of(&ui);
+    let app = Rc::new(RefCell::new(App::new(document.clone(), data.clone(), ui)?));
+    controls::wire(&app, &handles)?;
+    page::hide_fallback(&document);
+    state::redraw(&app).await;
+    page::mark_ready(&document)
+}
+
+/// Why something failed, as one readable sentence. Every failure (DOM, fetch, bundle,
+/// plotly) becomes one of these, and becomes a JS value only in [`Error::into_js`].
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Error(String);
+
+impl Error {
+    /// An error with this message.
+    pub fn new(message: impl Into<String>) -> Error {
+        Error(message.into())
+    }
+
+    /// The JS `Error` handed back to the page.
+    pub fn into_js(self) -> JsValue {
+        js_sys::Error::new(&self.0).into()
+    }
+}
+
+impl fmt::Display for Error {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+impl std::error::Error for Error {}
+
+impl From<JsValue> for Error {
+    /// Keeps the message of a JS `Error`, the text of a string, a description otherwise.
+    fn from(value: JsValue) -> Error {
+        if let Some(error) = value.dyn_ref::<js_sys::Error>() {
+            return Error(String::from(error.message()));
+        }
+        match value.as_string() {
+            Some(text) => Error(text),
+            None => Error(format!("{value:?}")),
+        }
+    }
+}

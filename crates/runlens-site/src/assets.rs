@@ -1,0 +1,20 @@
+//! The files every report carries: the wasm module and its JS glue (built by `build.rs`),
+//! plotly.js, the stylesheet and the small bootstrap scripts from `www/`.
+
+/// The wasm-bindgen `--target web` glue module.
+pub const GLUE_JS: &str = include_str!(concat!(env!("OUT_DIR"), "/runlens_web.js"));
+/// The compiled report app.
+pub const WASM: &[u8] = include_bytes!(concat!(env!("OUT_DIR"), "/runlens_web_bg.wasm"));
+/// plotly.js, strict (CSP-compatible) minified distribution.
+pub const PLOTLY_JS: &str = include_str!("../../../www/vendor/plotly-strict.min.js");
+/// The page's stylesheet.
+pub const STYLE_CSS: &str = include_str!("../../../www/style.css");
+/// Bootstrap of the multi-file site: imports the glue, loads the wasm by URL, starts the app.
+pub const BOOT_JS: &str = include_str!("../../../www/boot.js");
+/// Bootstrap of the single file: appended to the inlined glue; inflates the inlined wasm.
+pub const BOOT_INLINE_JS: &str = include_str!("../../../www/boot-inline.js");
+
+/// File name of the glue in the multi-file site (the boot script imports it by this name).
+pub const GLUE_FILE: &str = "runlens_web.js";
+/// File name of the wasm module in the multi-file site.
+pub const WASM_FILE: &str = "runlens_web_bg.wasm";

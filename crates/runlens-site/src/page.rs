@@ -1,0 +1,88 @@
+//! The report's HTML shell (askama template `www/report.html`): header, the pre-rendered
+//! runs table for readers without JavaScript, and the scripts of either output mode.
+//! Every value from the logs reaches the HTML through askama's escaping.
+
+use askama::Template;
+use runlens_core::bundle::RunTable;
+use runlens_core::model::format_float;
+
+/// Most runs pre-rendered into the no-JavaScript table.
+pub const STATIC_ROW_LIMIT: usize = 1_000;
+/// Most param columns in the no-JavaScript table.
+const STATIC_PARAM_LIMIT: usize = 12;
+
+/// The page template.
+#[derive(Template)]
+#[template(path = "report.html")]
+pub struct ReportPage<'a> {
+    pub title: &'a str,
+    pub csp: String,
+    pub css: &'a str,
+    pub version: &'static str,
+    pub run_count: usize,
+    pub point_count: u64,
+    pub warnings: Vec<String>,
+    pub table: StaticTable,
+    pub scripts: Scripts<'a>,
+}
+
+/// How the page loads its code and data.
+pub enum Scripts<'a> {
+    /// Everything inlined (single file).
+    Inline(InlineScripts<'a>),
+    /// Scripts and data next to the page (multi-file site).
+    Files,
+}
+
+/// The inlined parts of a single-file report.
+pub struct InlineScripts<'a> {
+    pub index_base64: String,
+    pub chunks_base64: Vec<String>,
+    pub wasm_gzip_base64: String,
+    pub plotly_js: &'a str,
+    pub module_js: &'a str,
+}
+
+/// The pre-rendered table: plain text cells, escaped by the template.
+pub struct StaticTable {
+    pub headers: Vec<String>,
+    pub rows: Vec<Vec<String>>,
+    pub omitted: usize,
+}
+
+impl StaticTable {
+    /// Name, status, experiment, the first params and the last value of every metric.
+    pub fn of(table: &RunTable) -> StaticTable {
+        let params = &table.params[..table.params.len().min(STATIC_PARAM_LIMIT)];
+        let mut headers = vec!["run".to_string(), "status".into(), "experiment".into()];
+        headers.extend(params.iter().map(|c| c.key.clone()));
+        headers.extend(table.metrics.iter().map(|c| format!("{} (last)", c.key)));
+        let shown = table.len().min(STATIC_ROW_LIMIT);
+        let rows = (0..shown)
+            .map(|row| {
+                let mut cells = vec![
+                    table.names[row].clone(),
+                    table.status(row).to_string(),
+                    table.experiments.get(row).unwrap_or_default().to_string(),
+                ];
+                cells.extend(params.iter().map(|c| {
+                    c.cells[row]
+                        .as_ref()
+                        .map(|cell| runlens_core::ParamValue::from(cell).to_string())
+                        .unwrap_or_default()
+                }));
+                cells.extend(table.metrics.iter().map(|c| {
+                    c.summary(row)
+                        .map(|s| format_float(s.last))
+                        .unwrap_or_default()
+                }));
+                cells
+            })
+            .collect();
+        StaticTable {
+            headers,
+            rows,
+            omitted: table.len() - shown,
+        }
+    }
+}

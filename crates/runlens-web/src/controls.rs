@@ -1,0 +1,127 @@
+//! Event wiring: the filter (debounced input, immediate on Enter), the group and metric
+//! selects, and sorting by a click on a column header. Each turns into a [`Change`].
+
+use std::cell::Cell;
+use std::rc::Rc;
+
+use wasm_bindgen::JsCast;
+use wasm_bindgen::prelude::*;
+use web_sys::{Element, Event, EventTarget, KeyboardEvent};
+
+use crate::Error;
+use crate::state::{Change, Shared, Ui, handle};
+
+/// Delay between the last keystroke and filtering.
+const FILTER_DEBOUNCE_MS: i32 = 150;
+
+/// Attaches the listeners. They live as long as the page, so their closures are leaked.
+pub fn wire(app: &Shared, ui: &UiHandles) -> Result<(), Error> {
+    let window = web_sys::window().ok_or_else(|| Error::new("no window"))?;
+
+    // Filter: one timer closure re-used for every debounce; it reads the input at fire time.
+    let timer = Rc::new(Cell::new(None::<i32>));
+    let apply_filter = {
+        let app = app.clone();
+        let input = ui.filter.clone();
+        let timer = timer.clone();
+        Closure::<dyn FnMut()>::new(move || {
+            timer.set(None);
+            handle(&app, Change::Filter(input.value()));
+        })
+    };
+    let apply_filter = Rc::new(apply_filter);
+    {
+        let window = window.clone();
+        let timer = timer.clone();
+        let apply_filter = apply_filter.clone();
+        listen(&ui.filter, "input", move |_| {
+            if let Some(id) = timer.take() {
+                window.clear_timeout_with_handle(id);
+            }
+            let callback: &js_sys::Function = (*apply_filter).as_ref().unchecked_ref();
+            if let Ok(id) = window
+                .set_timeout_with_callback_and_timeout_and_arguments_0(callback, FILTER_DEBOUNCE_MS)
+            {
+                timer.set(Some(id));
+            }
+        })?;
+    }
+    {
+        let app = app.clone();
+        let input = ui.filter.clone();
+        listen(&ui.filter, "keydown", move |event| {
+            let enter = event
+                .dyn_ref::<KeyboardEvent>()
+                .is_some_and(|k| k.key() == "Enter");
+            if enter {
+                event.prevent_default();
+                if let Some(id) = timer.take() {
+                    window.clear_timeout_with_handle(id);
+                }
+                handle(&app, Change::Filter(input.value()));
+            }
+        })?;
+    }
+
+    {
+        let app = app.clone();
+        let select = ui.group.clone();
+        listen(&ui.group, "change", move |_| {
+            handle(&app, Change::Group(select.value()));
+        })?;
+    }
+    {
+        let app = app.clone();
+        let select = ui.metric.clone();
+        listen(&ui.metric, "change", move |_| {
+            handle(&app, Change::Metric(select.value()));
+        })?;
+    }
+    {
+        // One listener on the header row for every column, present and future.
+        let app = app.clone();
+        listen(&ui.head_row, "click", move |event| {
+            let column = event
+                .target()
+                .and_then(|t| t.dyn_into::<Element>().ok())
+                .and_then(|e| e.closest("th[data-sort]").ok().flatten())
+                .and_then(|th| th.get_attribute("data-sort"));
+            if let Some(column) = column {
+                handle(&app, Change::Sort(column));
+            }
+        })?;
+    }
+    Ok(())
+}
+
+/// The elements [`wire`] listens on (cloned out of [`Ui`] so no borrow of the app is held).
+pub struct UiHandles {
+    filter: web_sys::HtmlInputElement,
+    group: web_sys::HtmlSelectElement,
+    metric: web_sys::HtmlSelectElement,
+    head_row: Element,
+}
+
+impl UiHandles {
+    /// Clones the handles out of `ui`.
+    pub fn of(ui: &Ui) -> UiHandles {
+        UiHandles {
+            filter: ui.filter.clone(),
+            group: ui.group.clone(),
+            metric: ui.metric.clone(),
+            head_row: ui.head_row.clone(),
+        }
+    }
+}
+
+/// Adds a listener that lives as long as the page.
+fn listen(
+    target: &EventTarget,
+    kind: &str,
+    handler: impl FnMut(Event) + 'static,
+) -> Result<(), Error> {
+    let closure = Closure::<dyn FnMut(Event)>::new(handler);
+    target.add_event_listener_with_callback(kind, closure.as_ref().unchecked_ref())?;
+    closure.forget();
+    Ok(())
+}

@@ -1,0 +1,175 @@
+//! Loading the bundle: the index at start-up, metric chunks on demand (decoded once and
+//! cached), either from base64 `<script>` elements of a single-file report or fetched next
+//! to the document in a multi-file site.
+
+use std::cell::RefCell;
+use std::collections::HashMap;
+use std::rc::Rc;
+
+use base64::Engine;
+use runlens_core::bundle::{self, RunTable};
+use runlens_core::model::MetricSeries;
+use serde::Deserialize;
+use wasm_bindgen::JsCast;
+use wasm_bindgen_futures::JsFuture;
+
+use crate::{Error, dom};
+
+/// Where the bundle files are, from `<script id="rl-config">`.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[serde(tag = "data", rename_all = "lowercase")]
+pub enum Source {
+    /// Base64 text of `#rl-index` and `#rl-chunk-N`.
+    Inline,
+    /// `{base}index.rlb` and `{base}chunks/{N}.rlb`, relative to the document.
+    Fetch {
+        /// URL prefix, usually `data/`.
+        base: String,
+    },
+}
+
+impl Source {
+    /// Parses the config text.
+    pub fn parse(text: &str) -> Result<Source, Error> {
+        serde_json::from_str(text.trim()).map_err(|e| {
+            Error::new(format!(
+                "the report configuration (#rl-config) is invalid: {e}"
+            ))
+        })
+    }
+
+    /// Reads and parses `#rl-config`.
+    pub fn from_page(document: &web_sys::Document) -> Result<Source, Error> {
+        let text = dom::by_id(document, "rl-config")?
+            .text_content()
+            .unwrap_or_default();
+        Source::parse(&text)
+    }
+
+    async fn index(&self) -> Result<Vec<u8>, Error> {
+        match self {
+            Source::Inline => inline_bytes("rl-index"),
+            Source::Fetch { base } => fetch_bytes(&format!("{base}index.rlb")).await,
+        }
+    }
+
+    async fn chunk(&self, id: u32) -> Result<Vec<u8>, Error> {
+        match self {
+            Source::Inline => inline_bytes(&format!("rl-chunk-{id}")),
+            Source::Fetch { base } => fetch_bytes(&format!("{base}chunks/{id}.rlb")).await,
+        }
+    }
+}
+
+/// The series of one decoded chunk, keyed by run row.
+pub type Chunk = Rc<Vec<(u32, MetricSeries)>>;
+
+/// The decoded run table and the chunks decoded so far.
+pub struct Data {
+    source: Source,
+    /// The run table.
+    pub table: Rc<RunTable>,
+    chunks: RefCell<HashMap<u32, Chunk>>,
+}
+
+impl Data {
+    /// Loads and decodes the index.
+    pub async fn load(source: Source) -> Result<Data, Error> {
+        let bytes = source.index().await?;
+        let table = bundle::decode_index(&bytes)
+            .map_err(|e| Error::new(format!("the report data cannot be read: {e}")))?;
+        Ok(Data {
+            source,
+            table: Rc::new(table),
+            chunks: RefCell::new(HashMap::new()),
+        })
+    }
+
+    /// Chunk `id`, loaded and decoded on first use.
+    pub async fn chunk(&self, id: u32) -> Result<Chunk, Error> {
+        if let Some(chunk) = self.chunks.borrow().get(&id) {
+            return Ok(chunk.clone());
+        }
+        let chunk_ref = self
+            .table
+            .chunks
+            .get(id as usize)
+            .ok_or_else(|| Error::new(format!("the report data has no chunk {id}")))?;
+        let bytes = self.source.chunk(id).await?;
+        let series = bundle::decode_chunk(&self.table, chunk_ref, &bytes)
+            .map_err(|e| Error::new(format!("metric data chunk {id} cannot be read: {e}")))?;
+        let chunk = Rc::new(series);
+        self.chunks.borrow_mut().insert(id, chunk.clone());
+        Ok(chunk)
+    }
+}
+
+/// Decodes the base64 text of `<script id="{id}">`.
+fn inline_bytes(id: &str) -> Result<Vec<u8>, Error> {
+    let document = dom::document()?;
+    let mut text = dom::by_id(&document, id)?
+        .text_content()
+        .unwrap_or_default();
+    text.retain(|c| !c.is_ascii_whitespace());
+    base64::engine::general_purpose::STANDARD
+        .decode(text.as_bytes())
+        .map_err(|e| Error::new(format!("the embedded data #{id} is not valid base64: {e}")))
+}
+
+/// GETs `url` (relative to the document) and returns the body.
+async fn fetch_bytes(url: &str) -> Result<Vec<u8>, Error> {
+    let window = web_sys::window().ok_or_else(|| Error::new("no window"))?;
+    let failed = |reason: String| {
+        let mut message = format!("could not load {url}: {reason}");
+        let from_file = window.location().protocol().is_ok_and(|p| p == "file:");
+        if from_file {
+            message.push_str(
+                "; browsers block a multi-file report opened from disk: serve its folder over \
+                 HTTP (e.g. `python3 -m http.server`) or build a single-file report",
+            );
+        }
+        Error::new(message)
+    };
+    let response = JsFuture::from(window.fetch_with_str(url))
+        .await
+        .map_err(|e| failed(Error::from(e).to_string()))?;
+    let response: web_sys::Response = response
+        .dyn_into()
+        .map_err(|_| failed("not an HTTP response".into()))?;
+    if !response.ok() {
+        return Err(failed(format!(
+            "HTTP {} {}",
+            response.status(),
+            response.status_text()
+        )));
+    }
+    let buffer = JsFuture::from(
+        response
+            .array_buffer()
+            .map_err(|e| failed(Error::from(e).to_string()))?,
+    )
+    .await
+    .map_err(|e| failed(Error::from(e).to_string()))?;
+    Ok(js_sys::Uint8Array::new(&buffer).to_vec())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn config_has_two_forms() {
+        assert_eq!(
+            Source::parse(r#"{"data":"inline"}"#).unwrap(),
+            Source::Inline
+        );
+        assert_eq!(
+            Source::parse(" {\"data\":\"fetch\",\"base\":\"data/\"}\n").unwrap(),
+            Source::Fetch {
+                base: "data/".into()
+            }
+        );
+        let error = Source::parse(r#"{"data":"ftp"}"#).unwrap_err();
+        assert!(error.to_string().contains("#rl-config"), "{error}");
+    }
+}

@@ -1,0 +1,194 @@
+//! Text for people: compact numbers, counts with thousands separators, `mean ± std`, and
+//! the escaping of untrusted names before they reach plotly. Pure functions, tested natively.
+
+use runlens_core::ParamValue;
+
+/// Significant digits shown for a float.
+const SIGNIFICANT_DIGITS: usize = 4;
+
+/// Formats a float with at most four significant digits: fixed notation between 0.001 and
+/// 10,000, scientific (`1.235e6`, `2e-5`) outside; `NaN`, `∞` and `−∞` for the rest.
+pub fn number(x: f64) -> String {
+    if x.is_nan() {
+        return "NaN".to_string();
+    }
+    if x.is_infinite() {
+        return if x > 0.0 { "∞" } else { "−∞" }.to_string();
+    }
+    if x == 0.0 {
+        return "0".to_string();
+    }
+    // Round once to the wanted significant digits; the exponent of the rounded value decides
+    // the notation (so 9,999.7 becomes 1e4, not "10000").
+    let scientific = format!("{:.*e}", SIGNIFICANT_DIGITS - 1, x);
+    let (mantissa, exponent) = scientific
+        .split_once('e')
+        .unwrap_or((scientific.as_str(), "0"));
+    let exponent: i32 = exponent.parse().unwrap_or(0);
+    if (-3..4).contains(&exponent) {
+        let decimals = (SIGNIFICANT_DIGITS as i32 - 1 - exponent).max(0) as usize;
+        trim_zeros(&format!("{x:.decimals$}")).to_string()
+    } else {
+        format!("{}e{exponent}", trim_zeros(mantissa))
+    }
+}
+
+/// Drops trailing zeros of a decimal fraction, and the point when nothing is left after it.
+fn trim_zeros(text: &str) -> &str {
+    if text.contains('.') {
+        text.trim_end_matches('0').trim_end_matches('.')
+    } else {
+        text
+    }
+}
+
+/// A param value as shown in a cell: integers and booleans exactly, floats compactly,
+/// text verbatim.
+pub fn param(value: &ParamValue) -> String {
+    match value {
+        ParamValue::Float(x) => number(*x),
+        other => other.to_string(),
+    }
+}
+
+/// A count with thousands separators: `10,000`.
+pub fn count(n: usize) -> String {
+    let digits = n.to_string();
+    let mut out = String::with_capacity(digits.len() + digits.len() / 3);
+    for (i, c) in digits.chars().enumerate() {
+        if i > 0 && (digits.len() - i).is_multiple_of(3) {
+            out.push(',');
+        }
+        out.push(c);
+    }
+    out
+}
+
+/// `count noun`, with the noun in plural unless the count is one: `1 run`, `1,200 runs`.
+pub fn count_of(n: usize, noun: &str) -> String {
+    if n == 1 {
+        format!("1 {noun}")
+    } else {
+        format!("{} {noun}s", count(n))
+    }
+}
+
+/// `mean ± std` of an aggregate, or just the mean when it covers a single value; empty
+/// when there is nothing to aggregate.
+pub fn mean_std(count: usize, mean: f64, std: f64) -> String {
+    match count {
+        0 => String::new(),
+        1 => number(mean),
+        _ => format!("{} ± {}", number(mean), number(std)),
+    }
+}
+
+/// Makes untrusted text safe for plotly, which reads legend, hover and title strings as a
+/// small subset of HTML: `&`, `<` and `>` become entities, which plotly shows as the
+/// characters themselves (it decodes entities only inside text nodes, after splitting tags).
+pub fn plotly_text(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    for c in text.chars() {
+        match c {
+            '&' => out.push_str("&amp;"),
+            '<' => out.push_str("&lt;"),
+            '>' => out.push_str("&gt;"),
+            c => out.push(c),
+        }
+    }
+    out
+}
+
+/// Shortens `text` to at most `max_chars` characters, with an ellipsis when cut.
+pub fn truncate(text: &str, max_chars: usize) -> String {
+    if text.chars().count() <= max_chars {
+        return text.to_string();
+    }
+    let mut out: String = text.chars().take(max_chars.saturating_sub(1)).collect();
+    out.push('…');
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn numbers_keep_four_significant_digits() {
+        let cases = [
+            (0.0, "0"),
+            (-0.0, "0"),
+            (1.0, "1"),
+            (0.5, "0.5"),
+            (12.3456, "12.35"),
+            (-12.3456, "-12.35"),
+            (1234.56, "1235"),
+            (12346.0, "1.235e4"),
+            (99_999.0, "1e5"),
+            (9999.4, "9999"),
+            (12_000.0, "1.2e4"),
+            (123_456_789.0, "1.235e8"),
+            (0.001234567, "0.001235"),
+            (0.0001234567, "1.235e-4"),
+            (2e-5, "2e-5"),
+            (9.9996, "10"),
+            (0.1 + 0.2, "0.3"),
+            (1e300, "1e300"),
+            (f64::MIN_POSITIVE, "2.225e-308"),
+        ];
+        for (x, want) in cases {
+            assert_eq!(number(x), want, "{x:e}");
+        }
+    }
+
+    #[test]
+    fn non_finite_numbers_have_names() {
+        assert_eq!(number(f64::NAN), "NaN");
+        assert_eq!(number(f64::INFINITY), "∞");
+        assert_eq!(number(f64::NEG_INFINITY), "−∞");
+    }
+
+    #[test]
+    fn params_show_integers_exactly() {
+        assert_eq!(param(&ParamValue::Int(123_456_789)), "123456789");
+        assert_eq!(param(&ParamValue::Float(0.000_312_5)), "3.125e-4");
+        assert_eq!(param(&ParamValue::Bool(true)), "true");
+        assert_eq!(param(&ParamValue::Text("<b>".into())), "<b>");
+    }
+
+    #[test]
+    fn counts_have_separators() {
+        assert_eq!(count(0), "0");
+        assert_eq!(count(999), "999");
+        assert_eq!(count(1000), "1,000");
+        assert_eq!(count(1_234_567), "1,234,567");
+        assert_eq!(count_of(1, "run"), "1 run");
+        assert_eq!(count_of(10_000, "run"), "10,000 runs");
+    }
+
+    #[test]
+    fn mean_std_depends_on_count() {
+        assert_eq!(mean_std(0, f64::NAN, f64::NAN), "");
+        assert_eq!(mean_std(1, 0.25, 0.0), "0.25");
+        assert_eq!(mean_std(3, 0.25, 0.012345), "0.25 ± 0.01235");
+    }
+
+    #[test]
+    fn plotly_text_leaves_no_markup() {
+        let escaped = plotly_text("<img src=x onerror=alert(1)> & <a href=\"javascript:x\">");
+        assert!(!escaped.contains('<') && !escaped.contains('>'));
+        assert_eq!(
+            plotly_text("a<b>&c"),
+            "a&lt;b&gt;&amp;c",
+            "entities, decoded back to the same characters by plotly"
+        );
+        assert_eq!(plotly_text("&lt;"), "&amp;lt;");
+    }
+
+    #[test]
+    fn truncate_counts_characters() {
+        assert_eq!(truncate("abc", 3), "abc");
+        assert_eq!(truncate("abcdef", 4), "abc…");
+        assert_eq!(truncate("ééééé", 3), "éé…");
+    }
+}

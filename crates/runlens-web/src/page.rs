@@ -1,0 +1,189 @@
+//! Builds the app's elements inside `main#rl-app` (controls bar, chart, runs table), fills
+//! `#rl-warnings`, and marks the page ready.
+
+use runlens_core::bundle::RunTable;
+use wasm_bindgen::JsCast;
+use web_sys::{Document, Element, HtmlInputElement, HtmlOptionElement, HtmlSelectElement};
+
+use crate::state::Ui;
+use crate::{Error, dom, format};
+use runlens_core::group::GroupKey;
+
+/// Fills `mount` with the controls, chart and table; `metric` is the metric selected first.
+pub fn build(
+    document: &Document,
+    mount: &Element,
+    table: &RunTable,
+    group_options: &[GroupKey],
+    metric: Option<usize>,
+) -> Result<Ui, Error> {
+    dom::clear(mount);
+
+    let controls = dom::element(document, "div", "rl-controls")?;
+    controls.set_attribute("role", "search")?;
+
+    let (filter_field, filter) = field(document, "Filter", "rl-filter", "input")?;
+    let filter: HtmlInputElement = filter
+        .dyn_into()
+        .map_err(|_| Error::new("filter input has an unexpected type"))?;
+    filter.set_type("search");
+    filter.set_placeholder("e.g. lr < 1e-3 and status == finished");
+    filter.set_attribute("autocomplete", "off")?;
+    filter.set_attribute("spellcheck", "false")?;
+    filter.set_attribute("aria-describedby", "rl-filter-error")?;
+    filter_field.set_class_name("rl-field rl-field-filter");
+    controls.append_child(&filter_field)?;
+
+    let (group_field, group) = field(document, "Group by", "rl-group", "select")?;
+    let group: HtmlSelectElement = group
+        .dyn_into()
+        .map_err(|_| Error::new("group select has an unexpected type"))?;
+    add_option(document, &group, "", "no grouping")?;
+    for key in group_options {
+        add_option(document, &group, &key.spec(), &key.label())?;
+    }
+    group.set_disabled(group_options.is_empty());
+    controls.append_child(&group_field)?;
+
+    let (metric_field, metric_select) = field(document, "Metric", "rl-metric", "select")?;
+    let metric_select: HtmlSelectElement = metric_select
+        .dyn_into()
+        .map_err(|_| Error::new("metric select has an unexpected type"))?;
+    for column in &table.metrics {
+        add_option(document, &metric_select, &column.key, &column.key)?;
+    }
+    match metric {
+        Some(index) => metric_select.set_selected_index(index as i32),
+        None => {
+            add_option(document, &metric_select, "", "no metrics")?;
+            metric_select.set_disabled(true);
+        }
+    }
+    controls.append_child(&metric_field)?;
+
+    let count = dom::element(document, "output", "rl-count")?;
+    count.set_id("rl-count");
+    count.set_attribute("aria-live", "polite")?;
+    controls.append_child(&count)?;
+
+    let filter_error = dom::element(document, "p", "rl-filter-error")?;
+    filter_error.set_id("rl-filter-error");
+    filter_error.set_attribute("role", "status")?;
+    dom::set_hidden(&filter_error, true);
+    controls.append_child(&filter_error)?;
+    mount.append_child(&controls)?;
+
+    let chart_panel = dom::element(document, "section", "rl-panel rl-chart-panel")?;
+    chart_panel.set_attribute("aria-label", "Metric chart")?;
+    let chart = dom::element(document, "div", "rl-chart")?;
+    chart.set_id("rl-chart");
+    chart_panel.append_child(&chart)?;
+    let chart_note = dom::element(document, "p", "rl-note")?;
+    chart_note.set_id("rl-chart-note");
+    dom::set_hidden(&chart_note, true);
+    chart_panel.append_child(&chart_note)?;
+    mount.append_child(&chart_panel)?;
+
+    let table_panel = dom::element(document, "section", "rl-panel rl-table-panel")?;
+    table_panel.set_attribute("aria-label", "Runs")?;
+    let wrap = dom::element(document, "div", "rl-table-wrap")?;
+    let runs = dom::element(document, "table", "rl-table rl-runs")?;
+    runs.set_id("rl-runs");
+    let head = document.create_element("thead")?;
+    let head_row = document.create_element("tr")?;
+    head.append_child(&head_row)?;
+    runs.append_child(&head)?;
+    let body = document.create_element("tbody")?;
+    runs.append_child(&body)?;
+    wrap.append_child(&runs)?;
+    table_panel.append_child(&wrap)?;
+    let table_note = dom::element(document, "p", "rl-note")?;
+    table_note.set_id("rl-table-note");
+    dom::set_hidden(&table_note, true);
+    table_panel.append_child(&table_note)?;
+    mount.append_child(&table_panel)?;
+
+    Ok(Ui {
+        filter,
+        filter_error,
+        group,
+        metric: metric_select,
+        count,
+        head_row,
+        body,
+        table_note,
+        chart,
+        chart_note,
+    })
+}
+
+/// A `label.rl-field` holding a caption and a new `<tag id=id>` control.
+fn field(
+    document: &Document,
+    caption: &str,
+    id: &str,
+    tag: &str,
+) -> Result<(Element, Element), Error> {
+    let label = dom::element(document, "label", "rl-field")?;
+    dom::append_text(document, &label, "span", "rl-field-caption", caption)?;
+    let control = document.create_element(tag)?;
+    control.set_id(id);
+    label.append_child(&control)?;
+    Ok((label, control))
+}
+
+fn add_option(
+    document: &Document,
+    select: &HtmlSelectElement,
+    value: &str,
+    text: &str,
+) -> Result<(), Error> {
+    let option: HtmlOptionElement = document
+        .create_element("option")?
+        .dyn_into()
+        .map_err(|_| Error::new("option has an unexpected type"))?;
+    option.set_value(value);
+    option.set_text_content(Some(text));
+    select.append_child(&option)?;
+    Ok(())
+}
+
+/// Lists the table's warnings in `#rl-warnings` and shows it (when there are any).
+pub fn warnings(document: &Document, table: &RunTable) -> Result<(), Error> {
+    if table.warnings.is_empty() {
+        return Ok(());
+    }
+    let Some(section) = document.get_element_by_id("rl-warnings") else {
+        return Ok(());
+    };
+    dom::clear(&section);
+    let n = table.warnings.len();
+    let heading = if n == 1 {
+        "1 input was skipped or partly read".to_string()
+    } else {
+        format!("{} inputs were skipped or partly read", format::count(n))
+    };
+    dom::append_text(document, &section, "p", "rl-warnings-title", &heading)?;
+    let list = document.create_element("ul")?;
+    for warning in &table.warnings {
+        dom::append_text(document, &list, "li", "", &warning.to_string())?;
+    }
+    section.append_child(&list)?;
+    dom::set_hidden(&section, false);
+    Ok(())
+}
+
+/// Hides the pre-rendered table (`#rl-static`): the app now shows every run.
+pub fn hide_fallback(document: &Document) {
+    if let Some(fallback) = document.get_element_by_id("rl-static") {
+        dom::set_hidden(&fallback, true);
+    }
+}
+
+/// Sets `data-rl-ready="1"` on the root element.
+pub fn mark_ready(document: &Document) -> Result<(), Error> {
+    if let Some(root) = document.document_element() {
+        root.set_attribute("data-rl-ready", "1")?;
+    }
+    Ok(())
+}

@@ -1,0 +1,354 @@
+//! The app state (filter result, sort, grouping, metric) and the one update path every
+//! control goes through: change the state, re-render the table, redraw the chart when what
+//! it shows changed.
+
+use std::cell::RefCell;
+use std::collections::HashMap;
+use std::rc::Rc;
+
+use wasm_bindgen::prelude::*;
+use web_sys::{Document, Element, HtmlInputElement, HtmlSelectElement};
+
+use crate::chart::{self, Plan, SeriesByRow};
+use crate::data::Data;
+use crate::view::{self, Column, Sort};
+use crate::{Error, dom, format, table};
+use runlens_core::group::{Group, GroupKey};
+use runlens_core::query;
+
+/// The elements the app updates.
+pub struct Ui {
+    /// `input#rl-filter`.
+    pub filter: HtmlInputElement,
+    /// `#rl-filter-error`.
+    pub filter_error: Element,
+    /// `select#rl-group`.
+    pub group: HtmlSelectElement,
+    /// `select#rl-metric`.
+    pub metric: HtmlSelectElement,
+    /// `#rl-count`.
+    pub count: Element,
+    /// The header row of `table#rl-runs`.
+    pub head_row: Element,
+    /// The current `tbody` of `table#rl-runs` (replaced on each render).
+    pub body: Element,
+    /// `#rl-table-note`.
+    pub table_note: Element,
+    /// `div#rl-chart`.
+    pub chart: Element,
+    /// `#rl-chart-note`.
+    pub chart_note: Element,
+}
+
+/// A user action.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Change {
+    /// New filter text.
+    Filter(String),
+    /// New grouping spec (`""` for none).
+    Group(String),
+    /// New metric key.
+    Metric(String),
+    /// A click on the header of the column with this id.
+    Sort(String),
+}
+
+/// Everything the page shows, derived from the data and the controls.
+pub struct App {
+    document: Document,
+    data: Rc<Data>,
+    ui: Ui,
+    columns: Vec<Column>,
+    query_text: String,
+    visible: Vec<usize>,
+    sort: Option<Sort>,
+    group_key: Option<GroupKey>,
+    metric: Option<usize>,
+    sorted: Vec<usize>,
+    groups: Option<Vec<Group>>,
+    /// The charted metric and what the chart shows of it.
+    plan: Option<(usize, Plan)>,
+    chart_generation: u64,
+    /// `#rl-error` shows a chart failure (cleared by the next good chart).
+    chart_failed: bool,
+}
+
+/// The app, shared by event handlers.
+pub type Shared = Rc<RefCell<App>>;
+
+impl App {
+    /// The initial state: every run visible, no sort, no grouping, the default metric;
+    /// renders the table.
+    pub fn new(document: Document, data: Rc<Data>, ui: Ui) -> Result<App, Error> {
+        let table = &data.table;
+        let columns = view::columns(table);
+        let metric = view::default_metric(table);
+        let visible = (0..table.len()).collect();
+        let mut app = App {
+            document,
+            data,
+            ui,
+            columns,
+            query_text: String::new(),
+            visible,
+            sort: None,
+            group_key: None,
+            metric,
+            sorted: Vec::new(),
+            groups: None,
+            plan: None,
+            chart_generation: 0,
+            chart_failed: false,
+        };
+        table::render_head(&app.document, &app.ui.head_row, &app.columns, None)?;
+        app.update_view()?;
+        Ok(app)
+    }
+
+    /// Applies `change`; true when the chart must be redrawn.
+    fn change(&mut self, change: Change) -> Result<bool, Error> {
+        match change {
+            Change::Filter(text) => {
+                if text == self.query_text {
+                    return Ok(false);
+                }
+                if !self.apply_filter(&text)? {
+                    return Ok(false);
+                }
+                self.query_text = text;
+            }
+            Change::Group(spec) => self.group_key = GroupKey::parse(&spec),
+            Change::Metric(key) => self.metric = self.data.table.metric_index(&key),
+            Change::Sort(column) => {
+                self.sort = Some(Sort::toggled(self.sort.as_ref(), &column));
+                table::render_head(
+                    &self.document,
+                    &self.ui.head_row,
+                    &self.columns,
+                    self.sort.as_ref(),
+                )?;
+            }
+        }
+        self.update_view()
+    }
+
+    /// Parses and runs the filter; on a bad query shows why and keeps the previous result.
+    /// True when the visible runs were replaced.
+    fn apply_filter(&mut self, text: &str) -> Result<bool, Error> {
+        let table = &self.data.table;
+        let parsed = query::parse(text).and_then(|q| q.check(table).map(|()| q));
+        match parsed {
+            Err(error) => {
+                self.ui
+                    .filter_error
+                    .set_text_content(Some(&error.to_string()));
+                dom::set_hidden(&self.ui.filter_error, false);
+                self.ui.filter.set_attribute("aria-invalid", "true")?;
+                Ok(false)
+            }
+            Ok(query) => {
+                self.visible = if query.is_empty() {
+                    (0..table.len()).collect()
+                } else {
+                    query.filter(table)
+                };
+                self.ui.filter_error.set_text_content(None);
+                dom::set_hidden(&self.ui.filter_error, true);
+                self.ui.filter.remove_attribute("aria-invalid")?;
+                Ok(true)
+            }
+        }
+    }
+
+    /// Re-sorts, regroups and re-renders the table and count; true when the chart plan
+    /// changed.
+    fn update_view(&mut self) -> Result<bool, Error> {
+        let table = &self.data.table;
+        self.sorted = view::sorted(table, &self.visible, &self.columns, self.sort.as_ref());
+        self.groups = self
+            .group_key
+            .as_ref()
+            .map(|key| view::grouped(table, &self.sorted, key, &self.columns, self.sort.as_ref()));
+        let plan = self
+            .metric
+            .map(|m| (m, Plan::new(table, m, &self.sorted, self.groups.as_deref())));
+        let changed = plan != self.plan;
+        self.plan = plan;
+        self.render_table()?;
+        Ok(changed)
+    }
+
+    fn render_table(&mut self) -> Result<(), Error> {
+        let table = &self.data.table;
+        let view = view::layout(
+            table,
+            &self.sorted,
+            self.groups.as_deref(),
+            &self.columns,
+            view::ROW_LIMIT,
+        );
+        let mut run_colours = HashMap::new();
+        let mut group_colours = HashMap::new();
+        match self.plan.as_ref().map(|(_, plan)| plan) {
+            Some(Plan::Runs { rows, .. }) => {
+                run_colours.extend(rows.iter().map(|&row| (row, chart::colour(row, 1.0))));
+            }
+            Some(Plan::Groups { groups, .. }) => {
+                group_colours.extend(
+                    groups
+                        .iter()
+                        .enumerate()
+                        .filter(|(_, g)| !g.rows.is_empty())
+                        .map(|(i, _)| (i, chart::colour(i, 1.0))),
+                );
+            }
+            None => {}
+        }
+        let body = table::render_body(
+            &self.document,
+            table,
+            &self.columns,
+            &view,
+            &run_colours,
+            &group_colours,
+        )?;
+        self.ui.body.replace_with_with_node_1(&body)?;
+        self.ui.body = body;
+
+        self.ui.count.set_text_content(Some(&format!(
+            "{} of {}",
+            format::count(self.visible.len()),
+            format::count_of(table.len(), "run")
+        )));
+        let note = if view.shown_runs < view.total_runs {
+            Some(format!(
+                "showing {} of {} — refine the filter to see the others",
+                format::count(view.shown_runs),
+                format::count_of(view.total_runs, "run")
+            ))
+        } else if table.is_empty() {
+            Some("This report has no runs.".to_string())
+        } else if view.total_runs == 0 {
+            Some("No run matches the filter.".to_string())
+        } else {
+            None
+        };
+        self.ui.table_note.set_text_content(note.as_deref());
+        dom::set_hidden(&self.ui.table_note, note.is_none());
+        Ok(())
+    }
+}
+
+/// Applies a user action and redraws what depends on it; errors are shown in the page.
+pub fn handle(app: &Shared, change: Change) {
+    let needs_chart = {
+        let Ok(mut state) = app.try_borrow_mut() else {
+            return;
+        };
+        match state.change(change) {
+            Ok(redraw) => redraw,
+            Err(error) => {
+                dom::show_error(&error.to_string());
+                false
+            }
+        }
+    };
+    if needs_chart {
+        let app = app.clone();
+        wasm_bindgen_futures::spawn_local(async move { redraw(&app).await });
+    }
+}
+
+#[wasm_bindgen]
+extern "C" {
+    /// `Plotly.react(root, figure)`: draws or updates a chart in place; rejects (instead of
+    /// aborting the module) when plotly.js is missing or refuses the figure.
+    #[wasm_bindgen(catch, js_namespace = Plotly, js_name = react)]
+    async fn plotly_react(root: &Element, figure: &JsValue) -> Result<JsValue, JsValue>;
+
+    /// `Plotly.purge(root)`: removes a chart.
+    #[wasm_bindgen(catch, js_namespace = Plotly, js_name = purge)]
+    fn plotly_purge(root: &Element) -> Result<JsValue, JsValue>;
+}
+
+/// Draws the chart (see [`draw_chart`]). A failure empties the chart and is shown in
+/// `#rl-error` until a later chart draws.
+pub async fn redraw(app: &Shared) {
+    let result = draw_chart(app).await;
+    let Ok(mut state) = app.try_borrow_mut() else {
+        return;
+    };
+    match result {
+        Ok(()) if state.chart_failed => {
+            state.chart_failed = false;
+            dom::hide_error();
+        }
+        Ok(()) => {}
+        Err(error) => {
+            state.chart_failed = true;
+            let root = &state.ui.chart;
+            let _ = plotly_purge(root);
+            let _ = root.remove_attribute("aria-busy");
+            let _ = root.set_attribute("data-rendered-traces", "0");
+            dom::set_hidden(&state.ui.chart_note, true);
+            dom::show_error(&format!("The chart could not be drawn: {error}"));
+        }
+    }
+}
+
+/// Draws the chart for the current plan: loads the chunks it needs (first use only),
+/// builds the figure, hands it to plotly.js and sets `data-rendered-traces`. A newer draw
+/// started meanwhile makes this one stop quietly.
+pub async fn draw_chart(app: &Shared) -> Result<(), Error> {
+    let (data, plan, generation, root, note) = {
+        let mut state = app.try_borrow_mut().map_err(|_| Error::new("busy"))?;
+        state.chart_generation += 1;
+        (
+            state.data.clone(),
+            state.plan.clone(),
+            state.chart_generation,
+            state.ui.chart.clone(),
+            state.ui.chart_note.clone(),
+        )
+    };
+    let current = || {
+        app.try_borrow()
+            .is_ok_and(|state| state.chart_generation == generation)
+    };
+    let table = &data.table;
+    let Some((metric, plan)) = plan else {
+        note.set_text_content(Some("This report has no metric to chart."));
+        dom::set_hidden(&note, false);
+        dom::set_hidden(&root, true);
+        root.set_attribute("data-rendered-traces", "0")?;
+        return Ok(());
+    };
+    dom::set_hidden(&root, false);
+    root.set_attribute("aria-busy", "true")?;
+    let mut chunks = Vec::new();
+    for id in chart::needed_chunks(table, metric, &plan.rows()) {
+        let chunk = data.chunk(id).await;
+        if !current() {
+            return Ok(());
+        }
+        chunks.push(chunk?);
+    }
+    let series: SeriesByRow<'_> = chunks
+        .iter()
+        .flat_map(|chunk| chunk.iter().map(|(row, s)| (*row as usize, s)))
+        .collect();
+    let plot = chart::figure(table, metric, &plan, &series, dom::chart_theme());
+    let traces = plot.data().len();
+    let figure = js_sys::JSON::parse(&plot.to_json())?;
+    let drawn = plotly_react(&root, &figure).await;
+    if !current() {
+        return Ok(());
+    }
+    drawn?;
+    root.remove_attribute("aria-busy")?;
+    root.set_attribute("data-rendered-traces", &traces.to_string())?;
+    let text = plan.note(&table.metrics[metric].key);
+    note.set_text_content(text.as_deref());
+    dom::set_hidden(&note, text.is_none());
+    Ok(())
+}
