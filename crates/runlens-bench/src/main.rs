@@ -1,0 +1,108 @@
+//! `runlens-bench`: measures what the foundation promises and prints each figure next to a
+//! peer measured in the same run: bundle bytes per metric point against the same series
+//! written by polars as zstd Parquet, the wasm module size, and the single-file report size.
+//! Run with `cargo run --release -p runlens-bench`.
+
+mod synthetic;
+
+use std::path::Path;
+
+use anyhow::Context;
+use polars::prelude::*;
+use runlens_core::Archive;
+use runlens_core::bundle;
+
+fn main() -> anyhow::Result<()> {
+    let examples = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../examples");
+    let report = runlens_ingest::read_sources(std::slice::from_ref(&examples), &Default::default())
+        .context("reading examples/")?;
+
+    println!("runlens benchmark (sizes; every ratio is runlens / peer, lower is better)\n");
+    println!(
+        "{:<34} {:>10} {:>14} {:>14} {:>8}",
+        "archive", "points", "bundle B/pt", "parquet B/pt", "ratio"
+    );
+    size_row("examples/", &report.archive)?;
+    for (runs, steps) in [(100, 1_000), (500, 2_000)] {
+        let archive = synthetic::sweep(runs, steps, 42);
+        size_row(&format!("synthetic {runs} runs x {steps} steps"), &archive)?;
+    }
+
+    let wasm = runlens_site::wasm_module();
+    println!(
+        "\nwasm module: {} B raw, {} B gzip -9",
+        wasm.len(),
+        gzip_len(wasm)
+    );
+
+    let dir = tempfile::tempdir()?;
+    let file = dir.path().join("report.html");
+    let encoded = bundle::encode(&report.archive, "examples", bundle::DEFAULT_CHUNK_POINTS);
+    let table = bundle::decode_index(&encoded.index)?;
+    let info = runlens_site::ReportInfo {
+        title: "examples",
+        table: &table,
+        point_count: report.archive.point_count(),
+    };
+    let summary = runlens_site::write_single_file(&info, &encoded, &file)?;
+    println!(
+        "single-file report of examples/: {} B (data {} B, wasm {} B, JS {} B; plotly.js is {} B of the JS)",
+        summary.total_bytes,
+        summary.data_bytes,
+        summary.wasm_bytes,
+        summary.js_bytes,
+        runlens_site::plotly_js_bytes()
+    );
+    Ok(())
+}
+
+fn size_row(label: &str, archive: &Archive) -> anyhow::Result<()> {
+    let points = archive.point_count();
+    let bundle_bytes = bundle::encode(archive, "bench", bundle::DEFAULT_CHUNK_POINTS).byte_len();
+    let parquet_bytes = parquet_zstd_len(archive)?;
+    let per_point = |bytes: u64| bytes as f64 / points.max(1) as f64;
+    println!(
+        "{label:<34} {points:>10} {:>14.3} {:>14.3} {:>8.3}",
+        per_point(bundle_bytes),
+        per_point(parquet_bytes),
+        bundle_bytes as f64 / parquet_bytes as f64
+    );
+    Ok(())
+}
+
+/// The peer: the same points as a long table (run, key, step, value, time) in Parquet with
+/// zstd, written by polars with its defaults otherwise.
+fn parquet_zstd_len(archive: &Archive) -> anyhow::Result<u64> {
+    let (mut runs, mut keys, mut steps, mut values, mut times) =
+        (vec![], vec![], vec![], vec![], vec![]);
+    for (row, run) in archive.runs.iter().enumerate() {
+        for (key, series) in &run.metrics {
+            for i in 0..series.len() {
+                runs.push(row as u32);
+                keys.push(key.as_str());
+                steps.push(series.steps[i]);
+                values.push(series.values[i]);
+                times.push(series.times.as_ref().map(|t| t[i]));
+            }
+        }
+    }
+    let mut frame = df!(
+        "run" => runs,
+        "key" => keys,
+        "step" => steps,
+        "value" => values,
+        "time" => times,
+    )?;
+    let mut bytes = Vec::new();
+    ParquetWriter::new(&mut bytes)
+        .with_compression(ParquetCompression::Zstd(None))
+        .finish(&mut frame)?;
+    Ok(bytes.len() as u64)
+}
+
+fn gzip_len(bytes: &[u8]) -> usize {
+    use std::io::Write;
+    let mut encoder = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::best());
+    encoder.write_all(bytes).expect("in memory");
+    encoder.finish().expect("in memory").len()
+}

@@ -1,0 +1,51 @@
+//! One module per subcommand, plus the reading step they share.
+
+mod build;
+mod inspect;
+
+use std::io::Write;
+
+use anyhow::Context;
+use runlens_ingest::{ReadOptions, ReadReport};
+
+use crate::args::{Cli, Command, SourceArgs};
+use crate::output::terminal_safe;
+
+/// Runs the parsed command; returns the exit code.
+pub fn dispatch(cli: Cli, stdout: &mut dyn Write, stderr: &mut dyn Write) -> anyhow::Result<u8> {
+    match cli.command {
+        Command::Build(args) => build::run(&args, stdout, stderr),
+        Command::Inspect(args) => inspect::run(&args, stdout, stderr),
+    }
+}
+
+/// Reads the sources, prints warnings (and with `--verbose` the unrecognised files) to
+/// `stderr`, and returns the report.
+fn read(args: &SourceArgs, stderr: &mut dyn Write) -> anyhow::Result<ReadReport> {
+    let report = runlens_ingest::read_sources(&args.sources, &ReadOptions::default())
+        .context("could not read the sources")?;
+    if args.verbose {
+        for path in &report.unrecognized {
+            writeln!(
+                stderr,
+                "note: not a run log, ignored: {}",
+                terminal_safe(&path.display().to_string())
+            )?;
+        }
+    }
+    for warning in &report.archive.warnings {
+        writeln!(stderr, "warning: {}", terminal_safe(&warning.to_string()))?;
+    }
+    Ok(report)
+}
+
+/// The `--strict` verdict: an error when it is set and anything was skipped.
+fn check_strict(args: &SourceArgs, report: &ReadReport) -> anyhow::Result<()> {
+    let count = report.archive.warnings.len();
+    if args.strict && count > 0 {
+        anyhow::bail!(
+            "{count} input problem(s) and --strict is set; nothing was written\nhint: fix the inputs named above, or drop --strict to report what could be read"
+        );
+    }
+    Ok(())
+}

@@ -1,0 +1,361 @@
+//! Browser tests: real headless Chromium opens the single file from `file://` and the
+//! multi-file site from a loopback server under a sub-path, filters, groups, charts, and
+//! proves that hostile text from the logs never becomes markup or script.
+
+mod support;
+
+use std::collections::BTreeSet;
+use std::path::Path;
+
+use serde_json::{Value, json};
+use support::browser::{Browser, Scripts};
+use support::server::StaticServer;
+use support::{HOSTILE_METRIC, HOSTILE_NAME, HOSTILE_PARAM, HOSTILE_TAG, runlens};
+
+fn build(args: &[&str]) {
+    let outcome = runlens(args);
+    assert_eq!(
+        outcome.code, 0,
+        "runlens {args:?} failed:\n{}",
+        outcome.stderr
+    );
+}
+
+/// Runs of the examples as `inspect --json` sees them.
+fn example_runs() -> Vec<Value> {
+    let outcome = runlens(["inspect", "--json", support::examples().to_str().unwrap()]);
+    assert_eq!(outcome.code, 0, "{}", outcome.stderr);
+    let doc: Value = serde_json::from_str(&outcome.stdout).unwrap();
+    doc["runs"].as_array().unwrap().clone()
+}
+
+fn file_url(path: &Path) -> String {
+    format!("file://{}", path.canonicalize().unwrap().display())
+}
+
+async fn row_ids(browser: &Browser) -> Vec<String> {
+    let ids = browser
+        .js("return [...document.querySelectorAll('#rl-runs tbody tr[data-run-id]')].map(r => r.dataset.runId);")
+        .await;
+    serde_json::from_value(ids).unwrap()
+}
+
+async fn set_filter(browser: &Browser, query: &str) {
+    let input = browser
+        .client
+        .find(fantoccini::Locator::Css("#rl-filter"))
+        .await
+        .unwrap();
+    input.clear().await.unwrap();
+    input.send_keys(&format!("{query}\u{E007}")).await.unwrap();
+}
+
+/// Chooses `value` in the `<select id=id>` as a user would (the value may hold any text, so
+/// it is set from a script argument rather than through a CSS selector) and fires `change`.
+async fn select(browser: &Browser, id: &str, value: &str) {
+    let chosen = browser
+        .client
+        .execute(
+            "const select = document.getElementById(arguments[0]);
+             const option = [...select.options].find(o => o.value === arguments[1]);
+             if (!option) return false;
+             select.value = arguments[1];
+             select.dispatchEvent(new Event('change', { bubbles: true }));
+             return true;",
+            vec![json!(id), json!(value)],
+        )
+        .await
+        .unwrap();
+    assert_eq!(chosen, json!(true), "#{id} offers {value:?}");
+}
+
+async fn rendered_traces(browser: &Browser) -> u64 {
+    browser
+        .wait_for("document.querySelector('#rl-chart[data-rendered-traces]') && document.querySelectorAll('#rl-chart .scatterlayer .trace').length > 0")
+        .await;
+    browser
+        .js("return Number(document.getElementById('rl-chart').dataset.renderedTraces);")
+        .await
+        .as_u64()
+        .unwrap()
+}
+
+/// The filter, grouping and chart behave on the example sweep, wherever the page is loaded.
+async fn exercise_explorer(browser: &Browser) {
+    browser.wait_ready().await.expect("the report starts");
+    let runs = example_runs();
+    let all_ids: BTreeSet<String> = runs
+        .iter()
+        .map(|r| r["id"].as_str().unwrap().to_string())
+        .collect();
+    let shown: BTreeSet<String> = row_ids(browser).await.into_iter().collect();
+    assert_eq!(shown, all_ids, "every run has a row");
+    assert_eq!(
+        browser
+            .js("return document.getElementById('rl-static').hidden;")
+            .await,
+        json!(true),
+        "the pre-rendered table makes way for the app"
+    );
+    assert!(
+        rendered_traces(browser).await > 0,
+        "the chart draws the runs"
+    );
+
+    // Filter: the rows are exactly the runs whose optimizer is adam.
+    let adam: BTreeSet<String> = runs
+        .iter()
+        .filter(|r| r["params"]["optimizer"] == "adam")
+        .map(|r| r["id"].as_str().unwrap().to_string())
+        .collect();
+    assert!(
+        !adam.is_empty() && adam.len() < all_ids.len(),
+        "the examples mix optimizers"
+    );
+    set_filter(browser, "optimizer == \"adam\"").await;
+    browser
+        .wait_for(&format!(
+            "document.querySelectorAll('#rl-runs tbody tr[data-run-id]').length === {}",
+            adam.len()
+        ))
+        .await;
+    let filtered: BTreeSet<String> = row_ids(browser).await.into_iter().collect();
+    assert_eq!(filtered, adam);
+    let count = browser
+        .js("return document.getElementById('rl-count').textContent;")
+        .await;
+    assert!(
+        count
+            .as_str()
+            .unwrap()
+            .starts_with(&format!("{} of {}", adam.len(), all_ids.len())),
+        "count line: {count}"
+    );
+
+    // A typo gives an error message pointing at the position, and keeps the last result.
+    set_filter(browser, "lr <").await;
+    browser
+        .wait_for("document.getElementById('rl-filter-error').textContent.length > 0")
+        .await;
+    let error = browser
+        .js("return document.getElementById('rl-filter-error').textContent;")
+        .await;
+    assert!(
+        error.as_str().unwrap().contains("column"),
+        "error names a position: {error}"
+    );
+    assert_eq!(row_ids(browser).await.len(), adam.len());
+
+    // Group by the learning rate: one group row per distinct value, with mean ± std cells.
+    set_filter(browser, "").await;
+    browser
+        .wait_for(&format!(
+            "document.querySelectorAll('#rl-runs tbody tr[data-run-id]').length === {}",
+            all_ids.len()
+        ))
+        .await;
+    let lrs: BTreeSet<String> = runs.iter().map(|r| r["params"]["lr"].to_string()).collect();
+    select(browser, "rl-group", "param:lr").await;
+    browser
+        .wait_for(&format!(
+            "document.querySelectorAll('#rl-runs tbody tr.rl-group-row').length === {}",
+            lrs.len()
+        ))
+        .await;
+    let group_text = browser
+        .js("return [...document.querySelectorAll('#rl-runs tbody tr.rl-group-row')].map(r => r.textContent).join('|');")
+        .await;
+    assert!(
+        group_text.as_str().unwrap().contains('±'),
+        "groups show mean ± std: {group_text}"
+    );
+    // Grouped chart: a mean line and a band (upper and lower) per group.
+    browser
+        .wait_for(&format!(
+            "Number(document.getElementById('rl-chart').dataset.renderedTraces) >= {}",
+            lrs.len() * 2
+        ))
+        .await;
+
+    // Sorting by a column reorders the rows.
+    select(browser, "rl-group", "").await;
+    let header = browser
+        .client
+        .find(fantoccini::Locator::Css("#rl-runs th[data-sort]"))
+        .await
+        .unwrap();
+    header.click().await.unwrap();
+    browser
+        .wait_for("document.querySelector('#rl-runs th[aria-sort]') !== null")
+        .await;
+
+    let errors = browser.console_errors().await;
+    assert!(errors.is_empty(), "console errors: {errors:#?}");
+}
+
+#[tokio::test]
+async fn single_file_works_from_file_url_with_no_network() {
+    let dir = tempfile::tempdir().unwrap();
+    let report = dir.path().join("report.html");
+    build(&[
+        "build",
+        support::examples().to_str().unwrap(),
+        "--single-file",
+        report.to_str().unwrap(),
+    ]);
+    let browser = Browser::start(Scripts::Enabled).await;
+    browser.client.goto(&file_url(&report)).await.unwrap();
+    exercise_explorer(&browser).await;
+
+    // The CSP blocks every request the page could make, even one a script tries.
+    let sink = StaticServer::start(dir.path(), "/");
+    let outcome = browser
+        .client
+        .execute_async(
+            "const done = arguments[arguments.length - 1];
+             const img = new Image(); img.src = arguments[0] + '/img.png'; document.body.append(img);
+             fetch(arguments[0] + '/fetch').then(() => done('fetched'), () => done('blocked'));",
+            vec![json!(sink.origin)],
+        )
+        .await
+        .unwrap();
+    assert_eq!(outcome, json!("blocked"));
+    tokio::time::sleep(std::time::Duration::from_millis(300)).await;
+    assert!(
+        sink.seen().is_empty(),
+        "requests escaped the page: {:?}",
+        sink.seen()
+    );
+    browser.close().await;
+}
+
+#[tokio::test]
+async fn multi_file_site_works_under_a_sub_path_and_loads_chunks_lazily() {
+    let dir = tempfile::tempdir().unwrap();
+    let site = dir.path().join("site");
+    build(&[
+        "build",
+        support::examples().to_str().unwrap(),
+        "--out",
+        site.to_str().unwrap(),
+    ]);
+    let server = StaticServer::start(&site, "/repo/");
+    let browser = Browser::start(Scripts::Enabled).await;
+    browser
+        .client
+        .goto(&format!("{}/repo/", server.origin))
+        .await
+        .unwrap();
+    browser.wait_ready().await.expect("the site starts");
+    rendered_traces(&browser).await;
+
+    // Only the chunks of the charted metric were fetched.
+    let table =
+        runlens_core::bundle::decode_index(&std::fs::read(site.join("data/index.rlb")).unwrap())
+            .unwrap();
+    let metric = browser
+        .js("return document.getElementById('rl-metric').value;")
+        .await;
+    let column = &table.metrics[table.metric_index(metric.as_str().unwrap()).unwrap()];
+    let expected: BTreeSet<String> = column
+        .chunks
+        .iter()
+        .map(|id| format!("/repo/data/chunks/{id}.rlb"))
+        .collect();
+    let fetched: BTreeSet<String> = server
+        .seen()
+        .into_iter()
+        .filter(|p| p.contains("/data/chunks/"))
+        .collect();
+    assert_eq!(fetched, expected, "chunks fetched for the first chart");
+    assert!(
+        table.chunks.len() > expected.len(),
+        "the examples have more metrics than the one charted"
+    );
+    assert!(
+        server.seen().iter().all(|p| p.starts_with("/repo/")),
+        "every request stays under the sub-path: {:?}",
+        server.seen()
+    );
+
+    exercise_explorer(&browser).await;
+    browser.close().await;
+}
+
+/// Checks that no hostile string became an element or ran, and that each is shown as text.
+async fn assert_inert(browser: &Browser, expect_text_in_table: &str) {
+    assert_eq!(
+        browser.js("return window.__pwned === undefined;").await,
+        json!(true),
+        "a hostile value ran"
+    );
+    let injected = browser
+        .js("return document.querySelectorAll('img, b, [onerror], [onload], [onmouseover], svg[onload]').length;")
+        .await;
+    assert_eq!(injected, json!(0), "a hostile value became an element");
+    let texts = browser
+        .js(&format!("return [...document.querySelectorAll('{expect_text_in_table} td, {expect_text_in_table} th')].map(c => c.textContent);"))
+        .await;
+    let texts: Vec<String> = serde_json::from_value(texts).unwrap();
+    for hostile in [HOSTILE_NAME, HOSTILE_PARAM] {
+        assert!(
+            texts.iter().any(|t| t.contains(hostile)),
+            "{hostile:?} is shown as text in {expect_text_in_table}"
+        );
+    }
+}
+
+#[tokio::test]
+async fn hostile_text_stays_text_in_the_app_and_the_static_table() {
+    let dir = tempfile::tempdir().unwrap();
+    let log = support::write_hostile_jsonl(dir.path());
+    let report = dir.path().join("hostile.html");
+    build(&[
+        "build",
+        log.to_str().unwrap(),
+        "--single-file",
+        report.to_str().unwrap(),
+    ]);
+
+    // Scripts on: the wasm app renders every field, the chart shows the hostile metric.
+    let browser = Browser::start(Scripts::Enabled).await;
+    browser.client.goto(&file_url(&report)).await.unwrap();
+    browser.wait_ready().await.expect("the report starts");
+    let scripts = browser
+        .js("return [...document.scripts].filter(s => !['application/json', 'application/octet-stream'].includes(s.type)).length;")
+        .await;
+    assert_eq!(
+        scripts,
+        json!(2),
+        "only plotly.js and the app module are scripts"
+    );
+    select(&browser, "rl-metric", HOSTILE_METRIC).await;
+    rendered_traces(&browser).await;
+    select(&browser, "rl-group", "param:optimizer").await;
+    browser
+        .wait_for("document.querySelectorAll('#rl-runs tbody tr.rl-group-row').length === 2")
+        .await;
+    assert_inert(&browser, "#rl-runs").await;
+    for hostile in [HOSTILE_TAG, HOSTILE_METRIC] {
+        let shown = browser
+            .js(&format!(
+                "return document.body.textContent.includes({});",
+                json!(hostile)
+            ))
+            .await;
+        assert_eq!(shown, json!(true), "{hostile:?} is shown as text");
+    }
+    let errors = browser.console_errors().await;
+    assert!(errors.is_empty(), "console errors: {errors:#?}");
+    browser.close().await;
+
+    // Scripts off: the pre-rendered table shows the same values as text.
+    let browser = Browser::start(Scripts::Disabled).await;
+    browser.client.goto(&file_url(&report)).await.unwrap();
+    let static_visible = browser
+        .js("return !document.getElementById('rl-static').hidden;")
+        .await;
+    assert_eq!(static_visible, json!(true));
+    assert_inert(&browser, ".rl-static-table").await;
+    browser.close().await;
+}

@@ -1,1 +1,0 @@
-//! End-to-end and browser tests of runlens live in tests/*.rs.

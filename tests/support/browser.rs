@@ -1,0 +1,190 @@
+//! Headless Chromium through chromedriver (Debian's `chromium` and `chromium-driver`), one
+//! browser at a time: the machines have two cores and each browser wants them both.
+
+use std::net::TcpListener;
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+use fantoccini::{Client, ClientBuilder};
+use serde_json::{Value, json};
+
+/// Each test has its own runtime; tokio's mutex is runtime-agnostic and may be held across
+/// awaits.
+static ONE_BROWSER_AT_A_TIME: tokio::sync::Mutex<()> = tokio::sync::Mutex::const_new(());
+
+const CHROMIUM: &str = "/usr/bin/chromium";
+const CHROMEDRIVER: &str = "/usr/bin/chromedriver";
+
+/// A browser session; call [`Browser::close`] at the end of the test.
+pub struct Browser {
+    /// The WebDriver client.
+    pub client: Client,
+    driver: Child,
+    _profile: tempfile::TempDir,
+    _turn: tokio::sync::MutexGuard<'static, ()>,
+}
+
+/// Whether the page may run scripts.
+#[derive(Clone, Copy, PartialEq, Eq)]
+pub enum Scripts {
+    /// Normal browsing.
+    Enabled,
+    /// JavaScript off, as in a locked-down mail client.
+    Disabled,
+}
+
+impl Browser {
+    /// Starts chromedriver and a headless Chromium with a fresh profile.
+    pub async fn start(scripts: Scripts) -> Browser {
+        let turn = ONE_BROWSER_AT_A_TIME.lock().await;
+        assert!(
+            std::path::Path::new(CHROMEDRIVER).exists(),
+            "browser tests need {CHROMEDRIVER} and {CHROMIUM}: apt-get install -y chromium chromium-driver"
+        );
+        let port = TcpListener::bind("127.0.0.1:0")
+            .and_then(|l| l.local_addr())
+            .expect("free port")
+            .port();
+        let driver = Command::new(CHROMEDRIVER)
+            .arg(format!("--port={port}"))
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("start chromedriver");
+        let deadline = Instant::now() + Duration::from_secs(20);
+        while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
+            assert!(
+                Instant::now() < deadline,
+                "chromedriver did not start listening"
+            );
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+        let profile = tempfile::tempdir().expect("profile dir");
+        let mut prefs = json!({});
+        if scripts == Scripts::Disabled {
+            prefs = json!({"profile.managed_default_content_settings.javascript": 2});
+        }
+        let capabilities = json!({
+            "browserName": "chrome",
+            "goog:loggingPrefs": {"browser": "ALL"},
+            "goog:chromeOptions": {
+                "binary": CHROMIUM,
+                "args": [
+                    "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic",
+                    "--no-first-run", "--disable-background-networking",
+                    "--disable-component-update", "--disable-sync",
+                    "--enable-unsafe-swiftshader", "--window-size=1400,1000",
+                    format!("--user-data-dir={}", profile.path().display()),
+                ],
+                "prefs": prefs,
+            }
+        });
+        let Value::Object(capabilities) = capabilities else {
+            unreachable!()
+        };
+        let client = ClientBuilder::new(hyper_util::client::legacy::connect::HttpConnector::new())
+            .capabilities(capabilities)
+            .connect(&format!("http://127.0.0.1:{port}"))
+            .await
+            .expect("connect to chromedriver");
+        Browser {
+            client,
+            driver,
+            _profile: profile,
+            _turn: turn,
+        }
+    }
+
+    /// Runs `script` (a function body; `return` gives the result) in the page.
+    pub async fn js(&self, script: &str) -> Value {
+        self.client
+            .execute(script, vec![])
+            .await
+            .unwrap_or_else(|e| panic!("script failed: {e}\n{script}"))
+    }
+
+    /// Waits until the app reports ready (or an error), and returns the error text if any.
+    pub async fn wait_ready(&self) -> Result<(), String> {
+        let deadline = Instant::now() + Duration::from_secs(60);
+        loop {
+            let state = self
+                .js("const e = document.getElementById('rl-error');
+                     if (e && !e.hidden) return 'error:' + e.textContent;
+                     return document.documentElement.getAttribute('data-rl-ready') === '1' ? 'ready' : 'wait';")
+                .await;
+            match state.as_str() {
+                Some("ready") => return Ok(()),
+                Some(s) if s.starts_with("error:") => return Err(s.to_string()),
+                _ if Instant::now() > deadline => {
+                    return Err("timed out waiting for the app".into());
+                }
+                _ => tokio::time::sleep(Duration::from_millis(100)).await,
+            }
+        }
+    }
+
+    /// Polls `condition` (a JS expression) until it is true or 30 s pass.
+    pub async fn wait_for(&self, condition: &str) {
+        let deadline = Instant::now() + Duration::from_secs(30);
+        loop {
+            if self.js(&format!("return Boolean({condition});")).await == json!(true) {
+                return;
+            }
+            assert!(
+                Instant::now() < deadline,
+                "timed out waiting for: {condition}"
+            );
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+    }
+
+    /// The browser console entries at level SEVERE since the last call.
+    pub async fn console_errors(&self) -> Vec<String> {
+        let entries = self
+            .client
+            .issue_cmd(BrowserLog)
+            .await
+            .expect("read browser log");
+        entries
+            .as_array()
+            .into_iter()
+            .flatten()
+            .filter(|e| e["level"] == "SEVERE")
+            .map(|e| e["message"].as_str().unwrap_or_default().to_string())
+            .collect()
+    }
+
+    /// Ends the session and the driver.
+    pub async fn close(mut self) {
+        let _ = self.client.clone().close().await;
+        let _ = self.driver.kill();
+        let _ = self.driver.wait();
+    }
+}
+
+impl Drop for Browser {
+    fn drop(&mut self) {
+        let _ = self.driver.kill();
+    }
+}
+
+/// chromedriver's (non-W3C) log endpoint: `POST /session/{id}/se/log {"type":"browser"}`.
+#[derive(Debug)]
+struct BrowserLog;
+
+impl fantoccini::wd::WebDriverCompatibleCommand for BrowserLog {
+    fn endpoint(
+        &self,
+        base: &url::Url,
+        session: Option<&str>,
+    ) -> Result<url::Url, url::ParseError> {
+        base.join(&format!("session/{}/se/log", session.unwrap_or_default()))
+    }
+
+    fn method_and_body(&self, _: &url::Url) -> (http::Method, Option<String>) {
+        (
+            http::Method::POST,
+            Some(r#"{"type":"browser"}"#.to_string()),
+        )
+    }
+}

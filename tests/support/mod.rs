@@ -1,0 +1,84 @@
+//! Helpers shared by the end-to-end tests: running the CLI in-process, hostile fixtures,
+//! a loopback static file server and a headless Chromium driven through chromedriver.
+
+#![allow(
+    dead_code,
+    reason = "each test binary uses a different subset of the helpers"
+)]
+
+pub mod browser;
+pub mod server;
+
+use std::path::{Path, PathBuf};
+
+/// The repository root.
+pub fn repo_root() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .parent()
+        .expect("tests/ lives in the repository root")
+        .to_path_buf()
+}
+
+/// The bundled examples folder.
+pub fn examples() -> PathBuf {
+    repo_root().join("examples")
+}
+
+/// Output of one in-process `runlens` invocation.
+#[derive(Debug)]
+pub struct Outcome {
+    /// Exit code.
+    pub code: u8,
+    /// Everything written to stdout.
+    pub stdout: String,
+    /// Everything written to stderr.
+    pub stderr: String,
+}
+
+/// Runs `runlens ARGS...` in-process.
+pub fn runlens<I, S>(args: I) -> Outcome
+where
+    I: IntoIterator<Item = S>,
+    S: AsRef<std::ffi::OsStr>,
+{
+    let mut argv: Vec<std::ffi::OsString> = vec!["runlens".into()];
+    argv.extend(args.into_iter().map(|a| a.as_ref().to_os_string()));
+    let mut stdout = Vec::new();
+    let mut stderr = Vec::new();
+    let code = runlens_cli::run(argv, &mut stdout, &mut stderr);
+    Outcome {
+        code,
+        stdout: String::from_utf8(stdout).expect("stdout is UTF-8"),
+        stderr: String::from_utf8(stderr).expect("stderr is UTF-8"),
+    }
+}
+
+/// Hostile strings placed in every text field of the hostile fixture. Each would run
+/// script (setting `window.__pwned`) or create an element if it ever became markup.
+pub const HOSTILE_NAME: &str = "<img src=x onerror=\"window.__pwned='name'\">";
+/// Closes the script element the data may be embedded in.
+pub const HOSTILE_PARAM: &str = "</script><script>window.__pwned='param'</script>";
+/// An SVG with an event handler.
+pub const HOSTILE_TAG: &str = "<svg onload=\"window.__pwned='tag'\"></svg>";
+/// A metric key that is markup.
+pub const HOSTILE_METRIC: &str = "<b onmouseover=\"window.__pwned='metric'\">loss</b>";
+
+/// Writes a JSONL log whose run name, param value, tag and metric key are hostile, next
+/// to an ordinary run, and returns its path.
+pub fn write_hostile_jsonl(dir: &Path) -> PathBuf {
+    let lines = [
+        serde_json::json!({"type": "run", "run": "evil", "name": HOSTILE_NAME, "experiment": HOSTILE_TAG, "status": "finished"}),
+        serde_json::json!({"type": "params", "run": "evil", "params": {"optimizer": HOSTILE_PARAM, "lr": 0.1}}),
+        serde_json::json!({"type": "tags", "run": "evil", "tags": {"note": HOSTILE_TAG, "html": HOSTILE_PARAM}}),
+        serde_json::json!({"type": "metrics", "run": "evil", "step": 0, "values": {HOSTILE_METRIC: 1.0, "loss": 0.5}}),
+        serde_json::json!({"type": "metrics", "run": "evil", "step": 1, "values": {HOSTILE_METRIC: 0.5, "loss": 0.25}}),
+        serde_json::json!({"type": "run", "run": "plain", "name": "plain-run", "status": "failed"}),
+        serde_json::json!({"type": "params", "run": "plain", "params": {"optimizer": "adam", "lr": 0.01}}),
+        serde_json::json!({"type": "metrics", "run": "plain", "step": 0, "values": {"loss": 0.9}}),
+        serde_json::json!({"type": "metrics", "run": "plain", "step": 1, "values": {"loss": 0.7}}),
+    ];
+    let text: String = lines.iter().map(|l| format!("{l}\n")).collect();
+    let path = dir.join("hostile.jsonl");
+    std::fs::write(&path, text).expect("write hostile fixture");
+    path
+}
