@@ -359,3 +359,49 @@ async fn hostile_text_stays_text_in_the_app_and_the_static_table() {
     assert_inert(&browser, ".rl-static-table").await;
     browser.close().await;
 }
+
+#[tokio::test]
+async fn the_page_lists_what_was_skipped() {
+    let dir = tempfile::tempdir().unwrap();
+    let logs = dir.path().join("logs");
+    std::fs::create_dir(&logs).unwrap();
+    support::write_damaged_inputs(&logs);
+    let report = dir.path().join("damaged.html");
+    build(&[
+        "build",
+        logs.to_str().unwrap(),
+        "--single-file",
+        report.to_str().unwrap(),
+    ]);
+
+    let browser = Browser::start(Scripts::Enabled).await;
+    browser.client.goto(&file_url(&report)).await.unwrap();
+    browser
+        .wait_ready()
+        .await
+        .expect("a report with warnings still starts");
+    assert_eq!(
+        browser
+            .js("return document.getElementById('rl-warnings').hidden;")
+            .await,
+        json!(false)
+    );
+    let listed = browser
+        .js("return document.getElementById('rl-warnings').textContent;")
+        .await;
+    let listed = listed.as_str().unwrap();
+    for named in ["damaged.jsonl", "no-value.csv"] {
+        assert!(
+            listed.contains(named),
+            "the warnings name {named}: {listed}"
+        );
+    }
+    let rows = row_ids(&browser).await;
+    assert!(
+        rows.contains(&"ok".to_string()) && rows.contains(&"half".to_string()),
+        "readable runs stay: {rows:?}"
+    );
+    let errors = browser.console_errors().await;
+    assert!(errors.is_empty(), "console errors: {errors:#?}");
+    browser.close().await;
+}

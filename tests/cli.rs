@@ -137,26 +137,12 @@ fn the_same_logs_give_byte_identical_reports() {
 
 /// A folder with a good JSONL file, a JSONL with a malformed line in the middle and a
 /// truncated last line, and a long-form metrics CSV missing its value column.
-fn damaged_inputs(dir: &std::path::Path) {
-    fs::write(
-        dir.join("good.jsonl"),
-        "{\"type\":\"run\",\"run\":\"ok\",\"status\":\"finished\"}\n{\"type\":\"metrics\",\"run\":\"ok\",\"step\":0,\"values\":{\"loss\":1.0}}\n",
-    )
-    .unwrap();
-    fs::write(
-        dir.join("damaged.jsonl"),
-        "{\"type\":\"metrics\",\"run\":\"half\",\"step\":0,\"values\":{\"loss\":2.0}}\n{\"type\":\"metrics\",\"run\":\"half\",\"step\":1,\"values\":{\"loss\":1.5}\nthis is not json\n{\"type\":\"metrics\",\"run\":\"half\",\"step\":3,\"values\":{\"loss\":1.0}}\n{\"type\":\"metrics\",\"run\":\"half\",\"st",
-    )
-    .unwrap();
-    fs::write(dir.join("no-value.csv"), "run,step,key\nr1,0,loss\n").unwrap();
-}
-
 #[test]
 fn damaged_input_is_named_by_file_and_line_and_the_rest_is_reported() {
     let dir = tempfile::tempdir().unwrap();
     let logs = dir.path().join("logs");
     fs::create_dir(&logs).unwrap();
-    damaged_inputs(&logs);
+    support::write_damaged_inputs(&logs);
     let outcome = runlens(["inspect", "--json", logs.to_str().unwrap()]);
     assert_eq!(
         outcome.code, 0,
@@ -229,7 +215,7 @@ fn strict_fails_on_warnings_and_leaves_the_previous_report_untouched() {
     let dir = tempfile::tempdir().unwrap();
     let logs = dir.path().join("logs");
     fs::create_dir(&logs).unwrap();
-    damaged_inputs(&logs);
+    support::write_damaged_inputs(&logs);
     let file = dir.path().join("report.html");
     let site = dir.path().join("site");
     let first = runlens([

@@ -38,7 +38,9 @@ fn main() {
     ensure_wasm_target();
     let wasm = build_web_crate(&workspace);
     bindgen(&wasm, &out_dir);
-    optimize(&out_dir.join("runlens_web_bg.wasm"));
+    let module = out_dir.join("runlens_web_bg.wasm");
+    strip_custom_sections(&module);
+    optimize(&module);
 }
 
 /// Fails with the exact command to run when the wasm target is missing.
@@ -134,6 +136,33 @@ fn bindgen(wasm: &Path, out_dir: &Path) {
         .expect("the web target is always available")
         .generate(out_dir)
         .unwrap_or_else(|e| panic!("wasm-bindgen failed on {}: {e:#}", wasm.display()));
+}
+
+/// Custom sections a browser never reads: function names (a quarter of the module; panics
+/// already carry their messages) and toolchain metadata.
+const DROPPED_CUSTOM_SECTIONS: [&str; 3] = ["name", "producers", "target_features"];
+
+/// Rewrites the module without [`DROPPED_CUSTOM_SECTIONS`], copying every other section as is.
+fn strip_custom_sections(wasm: &Path) {
+    let bytes = std::fs::read(wasm).unwrap_or_else(|e| panic!("read {}: {e}", wasm.display()));
+    let mut module = wasm_encoder::Module::new();
+    for payload in wasmparser::Parser::new(0).parse_all(&bytes) {
+        let payload =
+            payload.unwrap_or_else(|e| panic!("wasm-bindgen wrote an invalid module: {e}"));
+        if let wasmparser::Payload::CustomSection(custom) = &payload
+            && DROPPED_CUSTOM_SECTIONS.contains(&custom.name())
+        {
+            continue;
+        }
+        if let Some((id, range)) = payload.as_section() {
+            module.section(&wasm_encoder::RawSection {
+                id,
+                data: &bytes[range],
+            });
+        }
+    }
+    std::fs::write(wasm, module.finish())
+        .unwrap_or_else(|e| panic!("write {}: {e}", wasm.display()));
 }
 
 /// Runs `wasm-opt -Oz` when a new enough one is available (`RUNLENS_WASM_OPT=0` turns it off).

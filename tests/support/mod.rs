@@ -82,3 +82,19 @@ pub fn write_hostile_jsonl(dir: &Path) -> PathBuf {
     std::fs::write(&path, text).expect("write hostile fixture");
     path
 }
+
+/// Writes into `dir` one good JSONL log, one with a malformed line, an unterminated line and a
+/// truncated tail, and a metric CSV that lacks its `value` column.
+pub fn write_damaged_inputs(dir: &std::path::Path) {
+    std::fs::write(
+        dir.join("good.jsonl"),
+        "{\"type\":\"run\",\"run\":\"ok\",\"status\":\"finished\"}\n{\"type\":\"metrics\",\"run\":\"ok\",\"step\":0,\"values\":{\"loss\":1.0}}\n",
+    )
+    .unwrap();
+    std::fs::write(
+        dir.join("damaged.jsonl"),
+        "{\"type\":\"metrics\",\"run\":\"half\",\"step\":0,\"values\":{\"loss\":2.0}}\n{\"type\":\"metrics\",\"run\":\"half\",\"step\":1,\"values\":{\"loss\":1.5}\nthis is not json\n{\"type\":\"metrics\",\"run\":\"half\",\"step\":3,\"values\":{\"loss\":1.0}}\n{\"type\":\"metrics\",\"run\":\"half\",\"st",
+    )
+    .unwrap();
+    std::fs::write(dir.join("no-value.csv"), "run,step,key\nr1,0,loss\n").unwrap();
+}
