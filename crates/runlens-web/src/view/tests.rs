@@ -1,0 +1,208 @@
+//! Tests of the table view: columns, cells, sorting, grouping and layout.
+
+use std::cmp::Ordering;
+
+use super::sort::natural_cmp;
+use super::*;
+use runlens_core::model::{MetricSeries, ParamValue, Run, RunStatus};
+
+pub(crate) fn run(name: &str, lr: f64, opt: &str, loss: &[f64]) -> Run {
+    let mut run = Run {
+        id: name.into(),
+        name: name.into(),
+        source: "jsonl".into(),
+        status: RunStatus::Finished,
+        ..Run::default()
+    };
+    run.params.insert("lr".into(), ParamValue::Float(lr));
+    run.params
+        .insert("opt".into(), ParamValue::Text(opt.into()));
+    let mut series = MetricSeries::default();
+    for (step, &v) in loss.iter().enumerate() {
+        series.push(step as i64, v, None);
+    }
+    if !loss.is_empty() {
+        run.metrics.insert("train/loss".into(), series.clone());
+        run.metrics.insert("val_acc".into(), series);
+    }
+    run
+}
+
+fn table() -> RunTable {
+    RunTable::from_runs(
+        "t",
+        &[
+            run("run-10", 0.1, "adam", &[3.0, 1.0, 2.0]),
+            run("run-2", 0.01, "sgd", &[5.0, f64::NAN]),
+            run("Run-3", 0.1, "adam", &[]),
+            run("run-1", 0.001, "sgd", &[4.0, 0.5]),
+        ],
+        &[],
+    )
+}
+
+fn ids(columns: &[Column]) -> Vec<&str> {
+    columns.iter().map(|c| c.id.as_str()).collect()
+}
+
+#[test]
+fn columns_follow_params_and_metric_kinds() {
+    let t = table();
+    let cols = columns(&t);
+    assert_eq!(
+        ids(&cols),
+        [
+            "name",
+            "status",
+            "param:lr",
+            "param:opt",
+            "metric:train/loss:last",
+            "metric:train/loss:min",
+            "metric:val_acc:last",
+            "metric:val_acc:max"
+        ]
+    );
+    assert!(cols[2].numeric && !cols[3].numeric && cols[4].numeric);
+}
+
+#[test]
+fn cells_format_values_and_leave_missing_empty() {
+    let t = table();
+    let cols = columns(&t);
+    let text = |row, id: &str| cell_text(&t, row, find_column(&cols, id).unwrap().kind);
+    assert_eq!(text(0, "metric:train/loss:last"), "2");
+    assert_eq!(text(0, "metric:train/loss:min"), "1");
+    assert_eq!(text(1, "metric:train/loss:last"), "NaN");
+    assert_eq!(text(2, "metric:train/loss:last"), "");
+    assert_eq!(text(3, "param:lr"), "0.001");
+    assert_eq!(text(3, "status"), "finished");
+}
+
+#[test]
+fn sorting_is_natural_for_text_and_puts_missing_last() {
+    let t = table();
+    let cols = columns(&t);
+    let by = |id: &str, descending| {
+        sorted(
+            &t,
+            &[0, 1, 2, 3],
+            &cols,
+            Some(&Sort {
+                column: id.into(),
+                descending,
+            }),
+        )
+    };
+    assert_eq!(by("name", false), [3, 1, 2, 0]);
+    assert_eq!(by("name", true), [0, 2, 1, 3]);
+    // last: 2, NaN, missing, 0.5
+    assert_eq!(by("metric:train/loss:last", false), [3, 0, 1, 2]);
+    assert_eq!(by("metric:train/loss:last", true), [0, 3, 1, 2]);
+    assert_eq!(
+        by("param:lr", false),
+        [3, 1, 0, 2],
+        "stable among equal values"
+    );
+    assert_eq!(by("unknown", false), [0, 1, 2, 3]);
+}
+
+#[test]
+fn natural_cmp_orders_numbers_by_value() {
+    assert_eq!(natural_cmp("run-2", "run-10"), Ordering::Less);
+    assert_eq!(natural_cmp("a", "B"), Ordering::Less);
+    assert_eq!(
+        natural_cmp("x007", "x7"),
+        Ordering::Less,
+        "tie broken by text"
+    );
+    assert_eq!(natural_cmp("", "a"), Ordering::Less);
+}
+
+#[test]
+fn sort_toggles() {
+    let first = Sort::toggled(None, "name");
+    assert!(!first.descending);
+    let second = Sort::toggled(Some(&first), "name");
+    assert!(second.descending);
+    assert!(!Sort::toggled(Some(&second), "status").descending);
+}
+
+#[test]
+fn group_options_list_what_varies() {
+    let t = table();
+    let specs: Vec<String> = group_options(&t).iter().map(GroupKey::spec).collect();
+    assert_eq!(specs, ["param:lr", "param:opt"]);
+    assert_eq!(default_metric(&t), Some(0));
+}
+
+#[test]
+fn grouped_layout_has_aggregates_and_respects_the_limit() {
+    let t = table();
+    let cols = columns(&t);
+    let rows = [0, 1, 2, 3];
+    let groups = grouped(&t, &rows, &GroupKey::Param("opt".into()), &cols, None);
+    let view = layout(&t, &rows, Some(&groups), &cols, 3);
+    assert_eq!(view.shown_runs, 3);
+    assert_eq!(view.total_runs, 4);
+    let Item::Group {
+        label,
+        count,
+        cells,
+        ..
+    } = &view.items[0]
+    else {
+        panic!("group row first")
+    };
+    assert_eq!((label.as_str(), *count), ("adam", 2));
+    assert_eq!(cells[1], "2 runs");
+    assert_eq!(cells[2], "0.1", "shared param value");
+    assert_eq!(cells[3], "adam");
+    assert_eq!(cells[4], "2", "one run has the metric");
+    let Item::Group { cells, .. } = &view.items[3] else {
+        panic!("second group row")
+    };
+    assert_eq!(cells[2], "0.0055 ± 0.006364");
+    assert_eq!(cells[4], "0.5", "NaN ignored");
+    assert_eq!(view.items.len(), 5, "group, 2 runs, group, 1 run");
+}
+
+#[test]
+fn fair_shares_split_the_budget() {
+    assert_eq!(fair_shares(&[2000, 2000, 2000], 1000), [334, 333, 333]);
+    assert_eq!(fair_shares(&[5, 2000, 3], 1000), [5, 992, 3]);
+    assert_eq!(fair_shares(&[1; 5], 3), [1, 1, 1, 0, 0]);
+    assert_eq!(fair_shares(&[10, 10], 1000), [10, 10]);
+    assert_eq!(fair_shares(&[], 1000), Vec::<usize>::new());
+}
+
+#[test]
+fn groups_sort_by_their_mean() {
+    let t = table();
+    let cols = columns(&t);
+    let sort = Sort {
+        column: "param:lr".into(),
+        descending: true,
+    };
+    let groups = grouped(
+        &t,
+        &[0, 1, 2, 3],
+        &GroupKey::Param("opt".into()),
+        &cols,
+        Some(&sort),
+    );
+    let labels: Vec<&str> = groups.iter().map(|g| g.label.as_str()).collect();
+    assert_eq!(labels, ["adam", "sgd"]);
+    let sort = Sort {
+        column: "param:lr".into(),
+        descending: false,
+    };
+    let groups = grouped(
+        &t,
+        &[3, 1, 0, 2],
+        &GroupKey::Param("opt".into()),
+        &cols,
+        Some(&sort),
+    );
+    assert_eq!(groups[0].label, "sgd");
+    assert_eq!(groups[0].rows, [3, 1], "rows keep the sorted order");
+}
