@@ -326,3 +326,80 @@ fn terminal_control_characters_in_names_are_escaped() {
     );
     assert!(outcome.stdout.contains("\\u{1b}[31mred"));
 }
+
+#[test]
+fn a_single_file_above_max_size_is_written_with_a_warning() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("report.html");
+    let outcome = runlens([
+        "build",
+        &examples(),
+        "--single-file",
+        file.to_str().unwrap(),
+        "--max-size",
+        "100KB",
+    ]);
+    assert_eq!(outcome.code, 0, "{}", outcome.stderr);
+    assert!(file.is_file());
+    assert!(
+        outcome.stderr.contains("above --max-size 100.0 KB"),
+        "{}",
+        outcome.stderr
+    );
+    let quiet = runlens([
+        "build",
+        &examples(),
+        "--single-file",
+        file.to_str().unwrap(),
+    ]);
+    assert!(
+        !quiet.stderr.contains("max-size"),
+        "the examples fit the 20 MB default: {}",
+        quiet.stderr
+    );
+    let bad = runlens([
+        "build",
+        &examples(),
+        "--single-file",
+        file.to_str().unwrap(),
+        "--max-size",
+        "lots",
+    ]);
+    assert_eq!(
+        bad.code, 2,
+        "an unparsable size is a usage error: {}",
+        bad.stderr
+    );
+}
+
+#[test]
+fn completions_and_manual_are_generated_from_the_real_options() {
+    let bash = runlens(["completions", "bash"]);
+    assert_eq!(bash.code, 0, "{}", bash.stderr);
+    for word in ["build", "inspect", "--single-file", "--max-size"] {
+        assert!(bash.stdout.contains(word), "bash completion lacks {word}");
+    }
+    let zsh = runlens(["completions", "zsh"]);
+    assert!(
+        zsh.stdout.starts_with("#compdef runlens"),
+        "{}",
+        &zsh.stdout[..zsh.stdout.len().min(80)]
+    );
+    let man = runlens(["man"]);
+    assert_eq!(man.code, 0, "{}", man.stderr);
+    assert!(
+        man.stdout.contains(".TH runlens 1"),
+        "roff: {}",
+        &man.stdout[..man.stdout.len().min(200)]
+    );
+    assert!(
+        man.stdout.contains("Exit codes"),
+        "the page documents the exit codes"
+    );
+    let dir = tempfile::tempdir().unwrap();
+    let pages = runlens(["man", "--out-dir", dir.path().to_str().unwrap()]);
+    assert_eq!(pages.code, 0, "{}", pages.stderr);
+    for page in ["runlens.1", "runlens-build.1", "runlens-inspect.1"] {
+        assert!(dir.path().join(page).is_file(), "{page} was written");
+    }
+}

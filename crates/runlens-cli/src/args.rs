@@ -8,7 +8,7 @@ use clap::{Args, Parser, Subcommand};
 #[derive(Debug, Parser)]
 #[command(name = "runlens", version, about, long_about = None)]
 #[command(
-    after_help = "Examples:\n  runlens build examples/ --single-file report.html\n  runlens build runs/ --out site/ --title \"LR sweep\"\n  runlens inspect runs/ --json"
+    after_help = "Examples:\n  runlens build examples/ --single-file report.html\n  runlens build runs/ --out site/ --title \"LR sweep\"\n  runlens inspect runs/ --json\n\nExit codes: 0 success; 1 error, or any skipped input under --strict; 2 wrong command line."
 )]
 pub struct Cli {
     /// What to do.
@@ -23,6 +23,27 @@ pub enum Command {
     Build(BuildArgs),
     /// Read run logs and print what runlens understood of them.
     Inspect(InspectArgs),
+    /// Print a shell completion script (e.g. `runlens completions bash > ~/.local/share/bash-completion/completions/runlens`).
+    Completions(CompletionsArgs),
+    /// Print the manual page in roff (e.g. `runlens man > runlens.1 && man ./runlens.1`).
+    Man(ManArgs),
+}
+
+/// `runlens man`.
+#[derive(Debug, Args)]
+pub struct ManArgs {
+    /// Write a page per command (runlens.1, runlens-build.1, ...) into this directory instead
+    /// of printing the main page.
+    #[arg(long, value_name = "DIR")]
+    pub out_dir: Option<PathBuf>,
+}
+
+/// `runlens completions`.
+#[derive(Debug, Args)]
+pub struct CompletionsArgs {
+    /// The shell to complete for.
+    #[arg(value_enum)]
+    pub shell: clap_complete::Shell,
 }
 
 /// Where to read runs from and how chatty to be.
@@ -58,6 +79,10 @@ pub struct BuildArgs {
     /// Title of the report.
     #[arg(long, default_value = "runlens report")]
     pub title: String,
+    /// Warn when the single file is larger than this (many mail servers refuse attachments
+    /// above 20-25 MB); e.g. `10MB`, `512KiB`.
+    #[arg(long, value_name = "SIZE", default_value = "20MB")]
+    pub max_size: bytesize::ByteSize,
 }
 
 /// `runlens inspect`.

@@ -36,6 +36,16 @@ pub fn run(args: &BuildArgs, stdout: &mut dyn Write, stderr: &mut dyn Write) -> 
         let summary = runlens_site::write_single_file(&info, &encoded, file)
             .with_context(|| format!("could not write the report to {}", file.display()))?;
         print_summary(stdout, &file.display().to_string(), archive, &summary)?;
+        let limit = args.max_size.as_u64();
+        if summary.total_bytes > limit {
+            writeln!(
+                stderr,
+                "warning: {} is {}, above --max-size {}: many mail servers refuse attachments this large\nhint: publish the multi-file site (--out DIR) instead, or build a report of fewer runs",
+                terminal_safe(&file.display().to_string()),
+                human_bytes(summary.total_bytes),
+                human_bytes(limit),
+            )?;
+        }
     }
     Ok(crate::EXIT_OK)
 }
