@@ -403,3 +403,34 @@ fn completions_and_manual_are_generated_from_the_real_options() {
         assert!(dir.path().join(page).is_file(), "{page} was written");
     }
 }
+
+/// The documented GitHub Pages workflow calls `runlens build` with options that exist.
+#[test]
+fn the_github_pages_workflow_uses_real_options() {
+    let workflow = support::repo_root().join("examples/github-pages/runlens-report.yml");
+    let text = fs::read_to_string(&workflow).unwrap();
+    let commands: Vec<&str> = text
+        .lines()
+        .map(str::trim)
+        .filter(|l| l.starts_with("runlens "))
+        .collect();
+    assert!(!commands.is_empty(), "the workflow runs runlens");
+    for command in commands {
+        let expanded = command
+            .replace("$LOGS", "runs/")
+            .replace("${{ github.event.repository.name }}", "repo");
+        let words = shlex::split(&expanded).expect("shell words");
+        let parsed = <runlens_cli::Cli as clap::Parser>::try_parse_from(&words);
+        assert!(parsed.is_ok(), "{command}: {}", parsed.unwrap_err());
+    }
+    for action in [
+        "actions/configure-pages@",
+        "actions/upload-pages-artifact@",
+        "actions/deploy-pages@",
+    ] {
+        assert!(
+            text.contains(action),
+            "published with the official Pages action {action}"
+        );
+    }
+}
