@@ -23,6 +23,8 @@ pub enum Command {
     Build(BuildArgs),
     /// Read run logs and print what runlens understood of them.
     Inspect(InspectArgs),
+    /// Build the multi-file site and preview it on a local web server (127.0.0.1 only).
+    Serve(ServeArgs),
     /// Print a shell completion script (e.g. `runlens completions bash > ~/.local/share/bash-completion/completions/runlens`).
     Completions(CompletionsArgs),
     /// Print the manual page in roff (e.g. `runlens man > runlens.1 && man ./runlens.1`).
@@ -83,6 +85,29 @@ pub struct BuildArgs {
     /// above 20-25 MB); e.g. `10MB`, `512KiB`.
     #[arg(long, value_name = "SIZE", default_value = "20MB")]
     pub max_size: bytesize::ByteSize,
+}
+
+/// `runlens serve`.
+#[derive(Debug, Args)]
+#[command(
+    after_help = "Examples:\n  runlens serve runs/ --watch\n  runlens serve mlruns/ --port 8080 --out site/"
+)]
+pub struct ServeArgs {
+    /// Inputs.
+    #[command(flatten)]
+    pub source: SourceArgs,
+    /// Keep the site in this directory (default: a temporary directory removed on exit).
+    #[arg(long, value_name = "DIR")]
+    pub out: Option<PathBuf>,
+    /// Port on 127.0.0.1 to listen on (0: any free port).
+    #[arg(long, default_value_t = 8000)]
+    pub port: u16,
+    /// Rebuild when a source changes; reload the page to see the new runs.
+    #[arg(long)]
+    pub watch: bool,
+    /// Title of the report.
+    #[arg(long, default_value = "runlens report")]
+    pub title: String,
 }
 
 /// `runlens inspect`.

@@ -3,7 +3,8 @@
 use std::io::Write;
 
 use anyhow::Context;
-use runlens_core::bundle;
+use runlens_core::Archive;
+use runlens_core::bundle::{self, EncodedBundle, RunTable};
 use runlens_site::{ReportInfo, SiteSummary};
 
 use crate::args::BuildArgs;
@@ -13,27 +14,16 @@ pub fn run(args: &BuildArgs, stdout: &mut dyn Write, stderr: &mut dyn Write) -> 
     let report = super::read(&args.source, stderr)?;
     super::check_strict(&args.source, &report)?;
     let archive = &report.archive;
-    if archive.runs.is_empty() {
-        writeln!(
-            stderr,
-            "warning: no runs found in the sources; the report will be empty\nhint: run with --verbose to list the files that were not recognised"
-        )?;
-    }
-    let encoded = bundle::encode(archive, &args.title, bundle::DEFAULT_CHUNK_POINTS);
-    let table = bundle::decode_index(&encoded.index)
-        .context("the bundle just written does not decode (a bug in runlens)")?;
-    let info = ReportInfo {
-        title: &args.title,
-        table: &table,
-        point_count: archive.point_count(),
-    };
+    warn_if_empty(archive, stderr)?;
+    let encoded = encode(archive, &args.title)?;
+    let info = encoded.info();
     if let Some(dir) = &args.out {
-        let summary = runlens_site::write_site(&info, &encoded, dir)
+        let summary = runlens_site::write_site(&info, &encoded.bundle, dir)
             .with_context(|| format!("could not write the site to {}", dir.display()))?;
         print_summary(stdout, &dir.display().to_string(), archive, &summary)?;
     }
     if let Some(file) = &args.single_file {
-        let summary = runlens_site::write_single_file(&info, &encoded, file)
+        let summary = runlens_site::write_single_file(&info, &encoded.bundle, file)
             .with_context(|| format!("could not write the report to {}", file.display()))?;
         print_summary(stdout, &file.display().to_string(), archive, &summary)?;
         let limit = args.max_size.as_u64();
@@ -50,10 +40,54 @@ pub fn run(args: &BuildArgs, stdout: &mut dyn Write, stderr: &mut dyn Write) -> 
     Ok(crate::EXIT_OK)
 }
 
-fn print_summary(
+/// Says so when the sources held no run at all (the report is still written).
+pub fn warn_if_empty(archive: &Archive, stderr: &mut dyn Write) -> std::io::Result<()> {
+    if archive.runs.is_empty() {
+        writeln!(
+            stderr,
+            "warning: no runs found in the sources; the report will be empty\nhint: run with --verbose to list the files that were not recognised"
+        )?;
+    }
+    Ok(())
+}
+
+/// An archive encoded as a bundle, with the run table decoded back for the page template.
+pub struct Encoded {
+    /// The bundle's bytes.
+    pub bundle: EncodedBundle,
+    table: RunTable,
+    title: String,
+    point_count: u64,
+}
+
+impl Encoded {
+    /// What the site writers need besides the bundle.
+    pub fn info(&self) -> ReportInfo<'_> {
+        ReportInfo {
+            title: &self.title,
+            table: &self.table,
+            point_count: self.point_count,
+        }
+    }
+}
+
+/// Encodes `archive` into a bundle titled `title`.
+pub fn encode(archive: &Archive, title: &str) -> anyhow::Result<Encoded> {
+    let bundle = bundle::encode(archive, title, bundle::DEFAULT_CHUNK_POINTS);
+    let table = bundle::decode_index(&bundle.index)
+        .context("the bundle just written does not decode (a bug in runlens)")?;
+    Ok(Encoded {
+        bundle,
+        table,
+        title: title.to_string(),
+        point_count: archive.point_count(),
+    })
+}
+
+pub fn print_summary(
     stdout: &mut dyn Write,
     target: &str,
-    archive: &runlens_core::Archive,
+    archive: &Archive,
     summary: &SiteSummary,
 ) -> std::io::Result<()> {
     writeln!(

@@ -3,6 +3,7 @@
 mod build;
 mod inspect;
 mod manual;
+mod serve;
 
 use std::io::Write;
 
@@ -17,6 +18,7 @@ pub fn dispatch(cli: Cli, stdout: &mut dyn Write, stderr: &mut dyn Write) -> any
     match cli.command {
         Command::Build(args) => build::run(&args, stdout, stderr),
         Command::Inspect(args) => inspect::run(&args, stdout, stderr),
+        Command::Serve(args) => serve::run(&args, stdout, stderr),
         Command::Completions(args) => manual::completions(args.shell, stdout),
         Command::Man(args) => manual::man_page(args.out_dir.as_deref(), stdout),
     }
