@@ -434,3 +434,95 @@ fn the_github_pages_workflow_uses_real_options() {
         );
     }
 }
+
+/// `export` writes what `inspect --json` reports, in files polars reads back.
+#[test]
+fn export_writes_runs_and_points_that_read_back() {
+    use polars::prelude::*;
+    let dir = tempfile::tempdir().unwrap();
+    let doc: Value =
+        serde_json::from_str(&runlens(["inspect", "--json", &examples()]).stdout).unwrap();
+    let runs = doc["runs"].as_array().unwrap();
+    let points: u64 = runs
+        .iter()
+        .flat_map(|r| r["metrics"].as_object().unwrap().values())
+        .map(|m| m["count"].as_u64().unwrap())
+        .sum();
+
+    let csv = dir.path().join("runs.csv");
+    let outcome = runlens([
+        "export",
+        &examples(),
+        "--format",
+        "csv",
+        "--output",
+        csv.to_str().unwrap(),
+    ]);
+    assert_eq!(outcome.code, 0, "{}", outcome.stderr);
+    let table = CsvReadOptions::default()
+        .try_into_reader_with_file_path(Some(csv.clone()))
+        .unwrap()
+        .finish()
+        .unwrap();
+    assert_eq!(table.height(), runs.len());
+    let ids = table.column("id").unwrap().str().unwrap().clone();
+    let lrs = table.column("params.lr").unwrap().f64().unwrap().clone();
+    for run in runs {
+        let row = ids
+            .iter()
+            .position(|id| id == run["id"].as_str())
+            .expect("every run has a row");
+        assert_eq!(
+            lrs.get(row),
+            run["params"]["lr"].as_f64(),
+            "lr of {}",
+            run["id"]
+        );
+    }
+    assert!(table.column("metrics.val/acc.last").is_ok());
+
+    let parquet = dir.path().join("points.parquet");
+    let outcome = runlens([
+        "export",
+        &examples(),
+        "--table",
+        "metrics",
+        "--format",
+        "parquet",
+        "-o",
+        parquet.to_str().unwrap(),
+    ]);
+    assert_eq!(outcome.code, 0, "{}", outcome.stderr);
+    let file = std::fs::File::open(&parquet).unwrap();
+    let series = ParquetReader::new(file).finish().unwrap();
+    assert_eq!(series.height() as u64, points, "one row per point");
+    let values = series.column("value").unwrap().f64().unwrap().clone();
+    assert!(values.iter().flatten().any(f64::is_nan), "NaN survives");
+    assert!(
+        values.iter().flatten().any(|v| v == f64::INFINITY),
+        "inf survives"
+    );
+
+    let jsonl = dir.path().join("points.jsonl");
+    let outcome = runlens([
+        "export",
+        &examples(),
+        "--table",
+        "metrics",
+        "--format",
+        "jsonl",
+        "-o",
+        jsonl.to_str().unwrap(),
+    ]);
+    assert_eq!(outcome.code, 0, "{}", outcome.stderr);
+    let lines: Vec<Value> = fs::read_to_string(&jsonl)
+        .unwrap()
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    assert_eq!(lines.len() as u64, points);
+    assert!(
+        lines.iter().any(|l| l["value"] == "NaN"),
+        "NaN is spelled out"
+    );
+}

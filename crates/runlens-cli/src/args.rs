@@ -23,6 +23,8 @@ pub enum Command {
     Build(BuildArgs),
     /// Read run logs and print what runlens understood of them.
     Inspect(InspectArgs),
+    /// Write the runs or their metric series as CSV, Parquet or JSON Lines.
+    Export(ExportArgs),
     /// Build the multi-file site and preview it on a local web server (127.0.0.1 only).
     Serve(ServeArgs),
     /// Print a shell completion script (e.g. `runlens completions bash > ~/.local/share/bash-completion/completions/runlens`).
@@ -108,6 +110,46 @@ pub struct ServeArgs {
     /// Title of the report.
     #[arg(long, default_value = "runlens report")]
     pub title: String,
+}
+
+/// `runlens export`.
+#[derive(Debug, Args)]
+#[command(
+    after_help = "Examples:\n  runlens export runs/ --table runs --format csv --output runs.csv\n  runlens export mlruns/ --table metrics --format parquet --output metrics.parquet"
+)]
+pub struct ExportArgs {
+    /// Inputs.
+    #[command(flatten)]
+    pub source: SourceArgs,
+    /// What to write: one row per run, or one row per metric point.
+    #[arg(long, value_enum, default_value = "runs")]
+    pub table: ExportTable,
+    /// File format.
+    #[arg(long, value_enum)]
+    pub format: ExportFormat,
+    /// The file to write (replaced atomically).
+    #[arg(long, short, value_name = "FILE")]
+    pub output: PathBuf,
+}
+
+/// Which table `runlens export` writes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum ExportTable {
+    /// One row per run: attributes, `params.*`, `tags.*`, `metrics.<key>.last|min|max`.
+    Runs,
+    /// One row per metric point: run, key, step, time, value.
+    Metrics,
+}
+
+/// The file format of `runlens export`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum ExportFormat {
+    /// Comma-separated values with a header row.
+    Csv,
+    /// Apache Parquet, zstd-compressed.
+    Parquet,
+    /// One JSON object per line; NaN and ±inf as the strings "NaN", "Infinity", "-Infinity".
+    Jsonl,
 }
 
 /// `runlens inspect`.

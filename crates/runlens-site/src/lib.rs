@@ -18,6 +18,7 @@ use thiserror::Error;
 use page::{InlineScripts, ReportPage, Scripts, StaticTable};
 
 pub use page::STATIC_ROW_LIMIT;
+pub use write::AtomicFile;
 
 /// Why a report could not be written.
 #[derive(Debug, Error)]

@@ -9,19 +9,75 @@ use crate::SiteError;
 
 /// Writes `bytes` to `path` atomically (temporary file in the same directory, then rename).
 pub fn write_file_atomically(path: &Path, bytes: &[u8]) -> Result<(), SiteError> {
-    let dir = parent_dir(path);
-    fs::create_dir_all(&dir).map_err(|e| SiteError::io(&dir, e))?;
-    let mut temp = tempfile::Builder::new()
-        .prefix(".runlens-")
-        .suffix(".tmp")
-        .tempfile_in(&dir)
-        .map_err(|e| SiteError::io(&dir, e))?;
-    temp.write_all(bytes)
-        .and_then(|()| temp.as_file().sync_all())
-        .map_err(|e| SiteError::io(temp.path(), e))?;
-    temp.persist(path)
-        .map_err(|e| SiteError::io(path, e.error))?;
-    Ok(())
+    let mut file = AtomicFile::new(path)?;
+    file.write_all(bytes).map_err(|e| SiteError::io(path, e))?;
+    file.commit()
+}
+
+/// A file written under a temporary name beside its destination and renamed into place by
+/// [`AtomicFile::commit`]; dropped uncommitted, it disappears and the destination is
+/// untouched. It gets the permissions a newly created file gets (the umask applies), not
+/// the owner-only ones of a temporary file.
+pub struct AtomicFile {
+    temp: tempfile::NamedTempFile,
+    destination: PathBuf,
+}
+
+impl AtomicFile {
+    /// Starts writing `destination` (its directory is created if needed).
+    pub fn new(destination: &Path) -> Result<AtomicFile, SiteError> {
+        let dir = parent_dir(destination);
+        fs::create_dir_all(&dir).map_err(|e| SiteError::io(&dir, e))?;
+        let temp = builder(".runlens-", FILE_MODE)
+            .suffix(".tmp")
+            .tempfile_in(&dir)
+            .map_err(|e| SiteError::io(&dir, e))?;
+        Ok(AtomicFile {
+            temp,
+            destination: destination.to_path_buf(),
+        })
+    }
+
+    /// Flushes the file to disk and moves it into place.
+    pub fn commit(self) -> Result<(), SiteError> {
+        self.temp
+            .as_file()
+            .sync_all()
+            .map_err(|e| SiteError::io(self.temp.path(), e))?;
+        self.temp
+            .persist(&self.destination)
+            .map_err(|e| SiteError::io(&self.destination, e.error))?;
+        Ok(())
+    }
+}
+
+impl Write for AtomicFile {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        self.temp.write(buf)
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        self.temp.flush()
+    }
+}
+
+/// Mode bits of new files and directories before the umask (as `File::create` and
+/// `create_dir` use).
+const FILE_MODE: u32 = 0o666;
+const DIR_MODE: u32 = 0o777;
+
+/// A temporary-file builder whose files and directories get ordinary permissions.
+fn builder(prefix: &str, mode: u32) -> tempfile::Builder<'_, '_> {
+    let mut builder = tempfile::Builder::new();
+    builder.prefix(prefix);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        builder.permissions(fs::Permissions::from_mode(mode));
+    }
+    #[cfg(not(unix))]
+    let _ = mode;
+    builder
 }
 
 /// A directory being assembled next to its final place.
@@ -38,8 +94,7 @@ impl StagedDir {
         if destination.exists() && !destination.is_dir() {
             return Err(SiteError::NotADirectory(destination.to_path_buf()));
         }
-        let staging = tempfile::Builder::new()
-            .prefix(".runlens-staging-")
+        let staging = builder(".runlens-staging-", DIR_MODE)
             .tempdir_in(&parent)
             .map_err(|e| SiteError::io(&parent, e))?;
         Ok(StagedDir {
@@ -64,8 +119,7 @@ impl StagedDir {
         if destination.exists() {
             // Move the old report aside first; put it back if the swap fails.
             let parent = parent_dir(&destination);
-            let old = tempfile::Builder::new()
-                .prefix(".runlens-old-")
+            let old = builder(".runlens-old-", DIR_MODE)
                 .tempdir_in(&parent)
                 .map_err(|e| SiteError::io(&parent, e))?
                 .keep();
@@ -89,5 +143,57 @@ fn parent_dir(path: &Path) -> PathBuf {
     match path.parent() {
         Some(p) if !p.as_os_str().is_empty() => p.to_path_buf(),
         _ => PathBuf::from("."),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn an_uncommitted_file_leaves_the_destination_untouched() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("report.html");
+        fs::write(&path, "old").unwrap();
+        let mut file = AtomicFile::new(&path).unwrap();
+        file.write_all(b"new, but the build failed").unwrap();
+        drop(file);
+        assert_eq!(fs::read_to_string(&path).unwrap(), "old");
+        assert_eq!(
+            fs::read_dir(dir.path()).unwrap().count(),
+            1,
+            "no temporary file is left"
+        );
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn outputs_get_the_permissions_of_ordinary_new_files() {
+        use std::os::unix::fs::PermissionsExt;
+        let mode = |p: &Path| fs::metadata(p).unwrap().permissions().mode() & 0o777;
+        let dir = tempfile::tempdir().unwrap();
+        let plain_file = dir.path().join("plain");
+        fs::write(&plain_file, "x").unwrap();
+        let plain_dir = dir.path().join("plain-dir");
+        fs::create_dir(&plain_dir).unwrap();
+
+        let report = dir.path().join("report.html");
+        write_file_atomically(&report, b"x").unwrap();
+        assert_eq!(
+            mode(&report),
+            mode(&plain_file),
+            "a web server can read the report"
+        );
+
+        let site = dir.path().join("site");
+        let staged = StagedDir::new(&site).unwrap();
+        staged.write("index.html", b"x").unwrap();
+        staged.commit().unwrap();
+        assert_eq!(
+            mode(&site),
+            mode(&plain_dir),
+            "a web server can enter the site"
+        );
+        assert_eq!(mode(&site.join("index.html")), mode(&plain_file));
     }
 }

@@ -1,6 +1,7 @@
 //! One module per subcommand, plus the reading step they share.
 
 mod build;
+mod export;
 mod inspect;
 mod manual;
 mod serve;
@@ -18,6 +19,7 @@ pub fn dispatch(cli: Cli, stdout: &mut dyn Write, stderr: &mut dyn Write) -> any
     match cli.command {
         Command::Build(args) => build::run(&args, stdout, stderr),
         Command::Inspect(args) => inspect::run(&args, stdout, stderr),
+        Command::Export(args) => export::run(&args, stdout, stderr),
         Command::Serve(args) => serve::run(&args, stdout, stderr),
         Command::Completions(args) => manual::completions(args.shell, stdout),
         Command::Man(args) => manual::man_page(args.out_dir.as_deref(), stdout),
