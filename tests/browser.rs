@@ -405,3 +405,67 @@ async fn the_page_lists_what_was_skipped() {
     assert!(errors.is_empty(), "console errors: {errors:#?}");
     browser.close().await;
 }
+
+/// The author's `runlens.toml` decides the view the page opens with; its text cannot break
+/// out of the page configuration.
+#[tokio::test]
+async fn the_configured_view_is_where_the_page_opens() {
+    let dir = tempfile::tempdir().unwrap();
+    let config = dir.path().join("runlens.toml");
+    let examples = support::examples();
+    std::fs::write(
+        &config,
+        format!(
+            "title = \"Sweep review\"\ndescription = \"Adam runs, by learning rate\"\nsources = [{:?}]\n\n[view]\nfilter = 'optimizer == \"adam\" or name == \"</script><script>window.__pwned=1</script>\"'\ngroup = \"param:lr\"\nmetric = \"val/acc\"\nsort = \"name\"\ndescending = true\n",
+            examples.display().to_string()
+        ),
+    )
+    .unwrap();
+    let report = dir.path().join("report.html");
+    build(&[
+        "build",
+        "--config",
+        config.to_str().unwrap(),
+        "--single-file",
+        report.to_str().unwrap(),
+    ]);
+
+    let browser = Browser::start(Scripts::Enabled).await;
+    browser.client.goto(&file_url(&report)).await.unwrap();
+    browser.wait_ready().await.expect("the report starts");
+    let adam = example_runs()
+        .iter()
+        .filter(|r| r["params"]["optimizer"] == "adam")
+        .count();
+    let state = browser
+        .js("return {
+            filter: document.getElementById('rl-filter').value,
+            group: document.getElementById('rl-group').value,
+            metric: document.getElementById('rl-metric').value,
+            rows: document.querySelectorAll('#rl-runs tbody tr[data-run-id]').length,
+            groups: document.querySelectorAll('#rl-runs tbody tr.rl-group-row').length,
+            sorted: document.querySelector('#rl-runs th[aria-sort]')?.getAttribute('aria-sort'),
+            title: document.querySelector('h1').textContent,
+            description: document.querySelector('.rl-description')?.textContent,
+            pwned: window.__pwned === undefined ? null : 'ran',
+        };")
+        .await;
+    assert_eq!(
+        state["filter"],
+        json!("optimizer == \"adam\" or name == \"</script><script>window.__pwned=1</script>\"")
+    );
+    assert_eq!(state["group"], json!("param:lr"));
+    assert_eq!(state["metric"], json!("val/acc"));
+    assert_eq!(state["rows"], json!(adam), "the filter is applied");
+    assert!(
+        state["groups"].as_u64().unwrap() > 1,
+        "grouped by lr: {state}"
+    );
+    assert_eq!(state["sorted"], json!("descending"));
+    assert_eq!(state["title"], json!("Sweep review"));
+    assert_eq!(state["description"], json!("Adam runs, by learning rate"));
+    assert_eq!(state["pwned"], json!(null), "the filter text stayed data");
+    let errors = browser.console_errors().await;
+    assert!(errors.is_empty(), "console errors: {errors:#?}");
+    browser.close().await;
+}

@@ -43,6 +43,8 @@ fn main() -> anyhow::Result<()> {
         title: "examples",
         table: &table,
         point_count: report.archive.point_count(),
+        description: None,
+        view: &Default::default(),
     };
     let summary = runlens_site::write_single_file(&info, &encoded, &file)?;
     println!(

@@ -54,9 +54,13 @@ pub struct CompletionsArgs {
 #[derive(Debug, Args)]
 pub struct SourceArgs {
     /// Files or directories of run logs; directories are walked and every log runlens
-    /// recognises is read.
-    #[arg(required = true, value_name = "SOURCES")]
+    /// recognises is read. Default: the `sources` of the config file.
+    #[arg(value_name = "SOURCES")]
     pub sources: Vec<PathBuf>,
+    /// Settings file (default: runlens.toml in the working directory, when there is one);
+    /// command-line arguments override it. See docs/config.md.
+    #[arg(long, value_name = "FILE")]
+    pub config: Option<PathBuf>,
     /// Fail (exit code 1) when any input was skipped or only partly read.
     #[arg(long)]
     pub strict: bool,
@@ -80,13 +84,13 @@ pub struct BuildArgs {
     /// Write one self-contained HTML file (opens from file:// with no network).
     #[arg(long, value_name = "REPORT.html")]
     pub single_file: Option<PathBuf>,
-    /// Title of the report.
-    #[arg(long, default_value = "runlens report")]
-    pub title: String,
+    /// Title of the report [default: the config's title, else "runlens report"].
+    #[arg(long)]
+    pub title: Option<String>,
     /// Warn when the single file is larger than this (many mail servers refuse attachments
-    /// above 20-25 MB); e.g. `10MB`, `512KiB`.
-    #[arg(long, value_name = "SIZE", default_value = "20MB")]
-    pub max_size: bytesize::ByteSize,
+    /// above 20-25 MB); e.g. `10MB`, `512KiB` [default: the config's max_size, else 20MB].
+    #[arg(long, value_name = "SIZE")]
+    pub max_size: Option<bytesize::ByteSize>,
 }
 
 /// `runlens serve`.
@@ -107,9 +111,9 @@ pub struct ServeArgs {
     /// Rebuild when a source changes; reload the page to see the new runs.
     #[arg(long)]
     pub watch: bool,
-    /// Title of the report.
-    #[arg(long, default_value = "runlens report")]
-    pub title: String,
+    /// Title of the report [default: the config's title, else "runlens report"].
+    #[arg(long)]
+    pub title: Option<String>,
 }
 
 /// `runlens export`.

@@ -3,6 +3,7 @@
 
 mod args;
 mod commands;
+mod config;
 mod output;
 
 use std::ffi::OsString;
@@ -18,6 +19,18 @@ pub const EXIT_OK: u8 = 0;
 pub const EXIT_ERROR: u8 = 1;
 /// Exit code: the command line was wrong.
 pub const EXIT_USAGE: u8 = 2;
+
+/// A command line that is wrong in a way clap cannot see (exit code [`EXIT_USAGE`]).
+#[derive(Debug)]
+pub struct UsageError(pub String);
+
+impl std::fmt::Display for UsageError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+impl std::error::Error for UsageError {}
 
 /// Runs the program with `args` (including the program name) and returns its exit code.
 pub fn run(
@@ -43,6 +56,13 @@ pub fn run(
         Err(error) => {
             if is_broken_pipe(&error) {
                 return EXIT_OK;
+            }
+            if let Some(usage) = error.downcast_ref::<UsageError>() {
+                let _ = writeln!(
+                    stderr,
+                    "error: {usage}\n\nFor more information, try '--help'."
+                );
+                return EXIT_USAGE;
             }
             let _ = writeln!(stderr, "error: {error}");
             for cause in error.chain().skip(1) {

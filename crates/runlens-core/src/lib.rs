@@ -6,5 +6,6 @@ pub mod bundle;
 pub mod group;
 pub mod model;
 pub mod query;
+pub mod view;
 
 pub use model::{Archive, MetricSeries, MetricSummary, ParamValue, Run, RunStatus, Warning};

@@ -13,6 +13,7 @@ use std::path::{Path, PathBuf};
 use askama::Template;
 use base64::Engine;
 use runlens_core::bundle::{EncodedBundle, RunTable};
+use runlens_core::view::InitialView;
 use thiserror::Error;
 
 use page::{InlineScripts, ReportPage, Scripts, StaticTable};
@@ -57,6 +58,10 @@ pub struct ReportInfo<'a> {
     pub table: &'a RunTable,
     /// Total metric points in the bundle.
     pub point_count: u64,
+    /// A sentence or two under the title (plain text).
+    pub description: Option<&'a str>,
+    /// The view the page opens with.
+    pub view: &'a InitialView,
 }
 
 /// Sizes of what was written, for the summary printed after a build.
@@ -151,6 +156,8 @@ pub fn write_single_file(
 fn render(info: &ReportInfo<'_>, csp: String, scripts: Scripts<'_>) -> Result<String, SiteError> {
     let page = ReportPage {
         title: info.title,
+        description: info.description,
+        config_json: config_json(info.view, &scripts),
         csp,
         css: assets::STYLE_CSS,
         version: env!("CARGO_PKG_VERSION"),
@@ -168,10 +175,57 @@ fn render(info: &ReportInfo<'_>, csp: String, scripts: Scripts<'_>) -> Result<St
     Ok(page.render()?)
 }
 
+/// The page configuration (`#rl-config`): where the data is and the initial view, as JSON
+/// that is safe inside a `<script>` element whatever the view's text holds.
+fn config_json(view: &InitialView, scripts: &Scripts<'_>) -> String {
+    let mut config = match scripts {
+        Scripts::Inline(_) => serde_json::json!({"data": "inline"}),
+        Scripts::Files => serde_json::json!({"data": "fetch", "base": "data/"}),
+    };
+    if !view.is_default() {
+        config["view"] = serde_json::to_value(view).expect("a view always serializes");
+    }
+    script_safe_json(&config.to_string())
+}
+
+/// JSON text with `<`, `>` and `&` written as `\u` escapes (the same value to a JSON parser),
+/// so that it can never end its `<script>` element or open a comment.
+fn script_safe_json(json: &str) -> String {
+    json.replace('<', "\\u003c")
+        .replace('>', "\\u003e")
+        .replace('&', "\\u0026")
+}
+
 fn gzip(bytes: &[u8]) -> Vec<u8> {
     let mut encoder = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::best());
     encoder
         .write_all(bytes)
         .and_then(|()| encoder.finish())
         .expect("writing to memory cannot fail")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_page_configuration_cannot_end_its_script_element() {
+        let view = InitialView {
+            filter: Some("name ~ \"</script><script>alert(1)</script>\" & <!--".into()),
+            ..InitialView::default()
+        };
+        let json = config_json(&view, &Scripts::Files);
+        assert!(
+            !json.contains('<') && !json.contains('>') && !json.contains('&'),
+            "{json}"
+        );
+        let back: serde_json::Value = serde_json::from_str(&json).unwrap();
+        assert_eq!(back["view"]["filter"], view.filter.unwrap().as_str());
+        assert_eq!(back["data"], "fetch");
+        assert!(
+            config_json(&InitialView::default(), &Scripts::Files)
+                .find("view")
+                .is_none()
+        );
+    }
 }

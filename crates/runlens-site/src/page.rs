@@ -16,6 +16,9 @@ const STATIC_PARAM_LIMIT: usize = 12;
 #[template(path = "report.html")]
 pub struct ReportPage<'a> {
     pub title: &'a str,
+    pub description: Option<&'a str>,
+    /// `#rl-config` JSON, already made safe for a script element.
+    pub config_json: String,
     pub csp: String,
     pub css: &'a str,
     pub version: &'static str,

@@ -9,13 +9,45 @@ use std::rc::Rc;
 use base64::Engine;
 use runlens_core::bundle::{self, RunTable};
 use runlens_core::model::MetricSeries;
+pub use runlens_core::view::InitialView;
 use serde::Deserialize;
 use wasm_bindgen::JsCast;
 use wasm_bindgen_futures::JsFuture;
 
 use crate::{Error, dom};
 
-/// Where the bundle files are, from `<script id="rl-config">`.
+/// The report's configuration, the JSON text of `<script id="rl-config">`: where the bundle
+/// is, and the view the page opens with.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+pub struct Config {
+    /// Where the bundle files are.
+    #[serde(flatten)]
+    pub source: Source,
+    /// The initial view chosen by the report's author.
+    #[serde(default)]
+    pub view: InitialView,
+}
+
+impl Config {
+    /// Parses the config text.
+    pub fn parse(text: &str) -> Result<Config, Error> {
+        serde_json::from_str(text.trim()).map_err(|e| {
+            Error::new(format!(
+                "the report configuration (#rl-config) is invalid: {e}"
+            ))
+        })
+    }
+
+    /// Reads and parses `#rl-config`.
+    pub fn from_page(document: &web_sys::Document) -> Result<Config, Error> {
+        let text = dom::by_id(document, "rl-config")?
+            .text_content()
+            .unwrap_or_default();
+        Config::parse(&text)
+    }
+}
+
+/// Where the bundle files are.
 #[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
 #[serde(tag = "data", rename_all = "lowercase")]
 pub enum Source {
@@ -29,23 +61,6 @@ pub enum Source {
 }
 
 impl Source {
-    /// Parses the config text.
-    pub fn parse(text: &str) -> Result<Source, Error> {
-        serde_json::from_str(text.trim()).map_err(|e| {
-            Error::new(format!(
-                "the report configuration (#rl-config) is invalid: {e}"
-            ))
-        })
-    }
-
-    /// Reads and parses `#rl-config`.
-    pub fn from_page(document: &web_sys::Document) -> Result<Source, Error> {
-        let text = dom::by_id(document, "rl-config")?
-            .text_content()
-            .unwrap_or_default();
-        Source::parse(&text)
-    }
-
     async fn index(&self) -> Result<Vec<u8>, Error> {
         match self {
             Source::Inline => inline_bytes("rl-index"),
@@ -158,18 +173,38 @@ mod tests {
     use super::*;
 
     #[test]
-    fn config_has_two_forms() {
+    fn config_has_two_sources() {
         assert_eq!(
-            Source::parse(r#"{"data":"inline"}"#).unwrap(),
+            Config::parse(r#"{"data":"inline"}"#).unwrap().source,
             Source::Inline
         );
         assert_eq!(
-            Source::parse(" {\"data\":\"fetch\",\"base\":\"data/\"}\n").unwrap(),
+            Config::parse(" {\"data\":\"fetch\",\"base\":\"data/\"}\n")
+                .unwrap()
+                .source,
             Source::Fetch {
                 base: "data/".into()
             }
         );
-        let error = Source::parse(r#"{"data":"ftp"}"#).unwrap_err();
+        let error = Config::parse(r#"{"data":"ftp"}"#).unwrap_err();
         assert!(error.to_string().contains("#rl-config"), "{error}");
+    }
+
+    #[test]
+    fn config_carries_the_initial_view() {
+        let config = Config::parse(
+            r#"{"data":"inline","view":{"filter":"lr < 0.01","group":"param:optimizer","sort":"name","descending":true}}"#,
+        )
+        .unwrap();
+        assert_eq!(config.source, Source::Inline);
+        assert_eq!(config.view.filter.as_deref(), Some("lr < 0.01"));
+        assert_eq!(config.view.group.as_deref(), Some("param:optimizer"));
+        assert_eq!(config.view.metric, None);
+        assert!(config.view.descending);
+        assert_eq!(
+            Config::parse(r#"{"data":"inline"}"#).unwrap().view,
+            InitialView::default()
+        );
+        assert!(Config::parse(r#"{"data":"inline","view":{"colour":"red"}}"#).is_err());
     }
 }

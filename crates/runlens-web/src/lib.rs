@@ -36,7 +36,7 @@ use std::rc::Rc;
 
 use wasm_bindgen::prelude::*;
 
-use crate::data::{Data, Source};
+use crate::data::{Config, Data};
 use crate::state::App;
 
 /// Starts the report: reads the configuration, decodes the run table, builds the controls,
@@ -57,8 +57,8 @@ pub async fn run() -> Result<(), JsValue> {
 async fn start() -> Result<(), Error> {
     let document = dom::document()?;
     let mount = dom::by_id(&document, "rl-app")?;
-    let source = Source::from_page(&document)?;
-    let data = Rc::new(Data::load(source).await?);
+    let config = Config::from_page(&document)?;
+    let data = Rc::new(Data::load(config.source).await?);
     let table = &data.table;
 
     page::warnings(&document, table)?;
@@ -73,6 +73,7 @@ async fn start() -> Result<(), Error> {
     let handles = controls::UiHandles::of(&ui);
     let app = Rc::new(RefCell::new(App::new(document.clone(), data.clone(), ui)?));
     controls::wire(&app, &handles)?;
+    app.borrow_mut().open_with(&config.view)?;
     page::hide_fallback(&document);
     state::redraw(&app).await;
     page::mark_ready(&document)

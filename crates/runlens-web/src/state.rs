@@ -10,7 +10,7 @@ use wasm_bindgen::prelude::*;
 use web_sys::{Document, Element, HtmlInputElement, HtmlSelectElement};
 
 use crate::chart::{self, Plan, SeriesByRow};
-use crate::data::Data;
+use crate::data::{Data, InitialView};
 use crate::view::{self, Column, Sort};
 use crate::{Error, dom, format, table};
 use runlens_core::group::{Group, GroupKey};
@@ -103,6 +103,43 @@ impl App {
         table::render_head(&app.document, &app.ui.head_row, &app.columns, None)?;
         app.update_view()?;
         Ok(app)
+    }
+
+    /// Opens the page on the author's view: each part is set on its control and goes through
+    /// the same path as a user's change. A filter that does not parse shows its error as a
+    /// typed one would; a group, metric or sort the data does not offer is left at its
+    /// default (the CLI already warned about it when the report was built).
+    pub fn open_with(&mut self, view: &InitialView) -> Result<(), Error> {
+        if let Some(text) = &view.filter {
+            self.ui.filter.set_value(text);
+            self.change(Change::Filter(text.clone()))?;
+        }
+        if let Some(spec) = &view.group
+            && select_offers(&self.ui.group, spec)
+        {
+            self.change(Change::Group(spec.clone()))?;
+        }
+        if let Some(key) = &view.metric
+            && select_offers(&self.ui.metric, key)
+        {
+            self.change(Change::Metric(key.clone()))?;
+        }
+        if let Some(column) = &view.sort
+            && view::find_column(&self.columns, column).is_some()
+        {
+            self.sort = Some(Sort {
+                column: column.clone(),
+                descending: view.descending,
+            });
+            table::render_head(
+                &self.document,
+                &self.ui.head_row,
+                &self.columns,
+                self.sort.as_ref(),
+            )?;
+            self.update_view()?;
+        }
+        Ok(())
     }
 
     /// Applies `change`; true when the chart must be redrawn.
@@ -351,4 +388,16 @@ pub async fn draw_chart(app: &Shared) -> Result<(), Error> {
     note.set_text_content(text.as_deref());
     dom::set_hidden(&note, text.is_none());
     Ok(())
+}
+
+/// Selects `value` in `select` when it is one of its options; false (selection unchanged)
+/// otherwise.
+fn select_offers(select: &HtmlSelectElement, value: &str) -> bool {
+    let previous = select.value();
+    select.set_value(value);
+    if select.value() == value {
+        return true;
+    }
+    select.set_value(&previous);
+    false
 }

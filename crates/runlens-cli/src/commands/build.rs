@@ -8,15 +8,18 @@ use runlens_core::bundle::{self, EncodedBundle, RunTable};
 use runlens_site::{ReportInfo, SiteSummary};
 
 use crate::args::BuildArgs;
+use crate::config::Config;
 use crate::output::{human_bytes, terminal_safe};
 
 pub fn run(args: &BuildArgs, stdout: &mut dyn Write, stderr: &mut dyn Write) -> anyhow::Result<u8> {
-    let report = super::read(&args.source, stderr)?;
+    let config = super::config(&args.source)?;
+    let report = super::read(&args.source, &config, stderr)?;
     super::check_strict(&args.source, &report)?;
     let archive = &report.archive;
     warn_if_empty(archive, stderr)?;
-    let encoded = encode(archive, &args.title)?;
-    let info = encoded.info();
+    let encoded = encode(archive, &title(args.title.as_deref(), &config))?;
+    warn_about_view(&config, archive, &encoded, stderr)?;
+    let info = encoded.info(&config);
     if let Some(dir) = &args.out {
         let summary = runlens_site::write_site(&info, &encoded.bundle, dir)
             .with_context(|| format!("could not write the site to {}", dir.display()))?;
@@ -26,7 +29,11 @@ pub fn run(args: &BuildArgs, stdout: &mut dyn Write, stderr: &mut dyn Write) -> 
         let summary = runlens_site::write_single_file(&info, &encoded.bundle, file)
             .with_context(|| format!("could not write the report to {}", file.display()))?;
         print_summary(stdout, &file.display().to_string(), archive, &summary)?;
-        let limit = args.max_size.as_u64();
+        let limit = args
+            .max_size
+            .or(config.max_size)
+            .unwrap_or(DEFAULT_MAX_SIZE)
+            .as_u64();
         if summary.total_bytes > limit {
             writeln!(
                 stderr,
@@ -38,6 +45,32 @@ pub fn run(args: &BuildArgs, stdout: &mut dyn Write, stderr: &mut dyn Write) -> 
         }
     }
     Ok(crate::EXIT_OK)
+}
+
+/// Size above which a single file gets a warning, unless configured.
+const DEFAULT_MAX_SIZE: bytesize::ByteSize = bytesize::ByteSize::mb(20);
+/// Title of a report nobody named.
+const DEFAULT_TITLE: &str = "runlens report";
+
+/// The report title: the command line's, else the config's, else the default.
+pub fn title(command_line: Option<&str>, config: &Config) -> String {
+    command_line
+        .or(config.title.as_deref())
+        .unwrap_or(DEFAULT_TITLE)
+        .to_string()
+}
+
+/// Warns about parts of the configured initial view that do not fit these runs.
+pub fn warn_about_view(
+    config: &Config,
+    archive: &Archive,
+    encoded: &Encoded,
+    stderr: &mut dyn Write,
+) -> std::io::Result<()> {
+    for problem in config.view_problems(archive, &encoded.table) {
+        writeln!(stderr, "warning: {}", terminal_safe(&problem))?;
+    }
+    Ok(())
 }
 
 /// Says so when the sources held no run at all (the report is still written).
@@ -62,11 +95,13 @@ pub struct Encoded {
 
 impl Encoded {
     /// What the site writers need besides the bundle.
-    pub fn info(&self) -> ReportInfo<'_> {
+    pub fn info<'a>(&'a self, config: &'a Config) -> ReportInfo<'a> {
         ReportInfo {
             title: &self.title,
             table: &self.table,
             point_count: self.point_count,
+            description: config.description.as_deref(),
+            view: &config.view,
         }
     }
 }

@@ -10,7 +10,8 @@ pub fn run(
     stdout: &mut dyn Write,
     stderr: &mut dyn Write,
 ) -> anyhow::Result<u8> {
-    let report = super::read(&args.source, stderr)?;
+    let config = super::config(&args.source)?;
+    let report = super::read(&args.source, &config, stderr)?;
     super::check_strict(&args.source, &report)?;
     let archive = &report.archive;
     if args.json {

@@ -12,6 +12,7 @@ use anyhow::Context;
 use runlens_ingest::{ReadOptions, ReadReport};
 
 use crate::args::{Cli, Command, SourceArgs};
+use crate::config::Config;
 use crate::output::terminal_safe;
 
 /// Runs the parsed command; returns the exit code.
@@ -26,10 +27,18 @@ pub fn dispatch(cli: Cli, stdout: &mut dyn Write, stderr: &mut dyn Write) -> any
     }
 }
 
-/// Reads the sources, prints warnings (and with `--verbose` the unrecognised files) to
-/// `stderr`, and returns the report.
-fn read(args: &SourceArgs, stderr: &mut dyn Write) -> anyhow::Result<ReadReport> {
-    let report = runlens_ingest::read_sources(&args.sources, &ReadOptions::default())
+/// Loads the config file the source arguments point to (or `runlens.toml` when present).
+fn config(args: &SourceArgs) -> anyhow::Result<Config> {
+    Config::discover(args.config.as_deref())
+}
+
+/// Reads the sources (from the command line, else from the config), prints warnings (and
+/// with `--verbose` the unrecognised files) to `stderr`, and returns the report.
+fn read(args: &SourceArgs, config: &Config, stderr: &mut dyn Write) -> anyhow::Result<ReadReport> {
+    let sources = config
+        .sources(&args.sources)
+        .map_err(|e| crate::UsageError(e.to_string()))?;
+    let report = runlens_ingest::read_sources(&sources, &ReadOptions::default())
         .context("could not read the sources")?;
     if args.verbose {
         for path in &report.unrecognized {

@@ -16,6 +16,7 @@ use percent_encoding::percent_decode_str;
 use tiny_http::{Header, Request, Response, Server, StatusCode};
 
 use crate::args::ServeArgs;
+use crate::config::Config;
 use crate::output::terminal_safe;
 
 /// How long file changes are gathered before one rebuild.
@@ -35,7 +36,11 @@ pub fn run(args: &ServeArgs, stdout: &mut dyn Write, stderr: &mut dyn Write) -> 
             (temp.path().join("site"), Some(temp))
         }
     };
-    rebuild(args, &site, stdout, stderr)?;
+    let config = super::config(&args.source)?;
+    let sources = config
+        .sources(&args.source.sources)
+        .map_err(|e| crate::UsageError(e.to_string()))?;
+    rebuild(args, &config, &site, stdout, stderr)?;
 
     let server = Server::http(("127.0.0.1", args.port)).map_err(|e| {
         anyhow::anyhow!(
@@ -61,12 +66,12 @@ pub fn run(args: &ServeArgs, stdout: &mut dyn Write, stderr: &mut dyn Write) -> 
     stdout.flush()?;
 
     let (_watcher, changes) = if args.watch {
-        let (watcher, changes) = watch(&args.source.sources, &site)?;
+        let (watcher, changes) = watch(&sources, &site)?;
         (Some(watcher), Some(changes))
     } else {
         (None, None)
     };
-    let mut built = fingerprint(&args.source.sources, &site);
+    let mut built = fingerprint(&sources, &site);
     loop {
         if let Some(request) = server.recv_timeout(POLL).context("the server stopped")? {
             respond(&site, request);
@@ -77,12 +82,12 @@ pub fn run(args: &ServeArgs, stdout: &mut dyn Write, stderr: &mut dyn Write) -> 
         }
         // Watchers also report metadata touches and the parent directory of a site being
         // swapped: rebuild only when the sources' files really changed.
-        let now = fingerprint(&args.source.sources, &site);
+        let now = fingerprint(&sources, &site);
         if now == built {
             continue;
         }
         built = now;
-        if let Err(error) = rebuild(args, &site, stdout, stderr) {
+        if let Err(error) = rebuild(args, &config, &site, stdout, stderr) {
             // Keep serving the last good site; the next change tries again.
             writeln!(
                 stderr,
@@ -95,16 +100,19 @@ pub fn run(args: &ServeArgs, stdout: &mut dyn Write, stderr: &mut dyn Write) -> 
 /// Reads the sources and writes the site (atomically replacing the previous one).
 fn rebuild(
     args: &ServeArgs,
+    config: &Config,
     site: &Path,
     stdout: &mut dyn Write,
     stderr: &mut dyn Write,
 ) -> anyhow::Result<()> {
-    let report = super::read(&args.source, stderr)?;
+    let report = super::read(&args.source, config, stderr)?;
     super::check_strict(&args.source, &report)?;
     let archive = &report.archive;
     super::build::warn_if_empty(archive, stderr)?;
-    let encoded = super::build::encode(archive, &args.title)?;
-    let summary = runlens_site::write_site(&encoded.info(), &encoded.bundle, site)
+    let encoded =
+        super::build::encode(archive, &super::build::title(args.title.as_deref(), config))?;
+    super::build::warn_about_view(config, archive, &encoded, stderr)?;
+    let summary = runlens_site::write_site(&encoded.info(config), &encoded.bundle, site)
         .with_context(|| format!("could not write the site to {}", site.display()))?;
     super::build::print_summary(stdout, &site.display().to_string(), archive, &summary)?;
     stdout.flush()?;

@@ -1,0 +1,57 @@
+//! The view a report opens with, as its author configures it (`runlens.toml` `[view]`):
+//! written by the CLI into the page's configuration, applied by the page at start-up.
+
+use serde::{Deserialize, Serialize};
+
+/// The initial view. Every field is optional; the page applies each one through the same
+/// path as a user's change.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct InitialView {
+    /// Filter query text (`docs/query-language.md`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub filter: Option<String>,
+    /// Grouping spec: `param:<key>`, `tag:<key>`, `experiment`, `group`, `source`, `status`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub group: Option<String>,
+    /// Metric key of the chart.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub metric: Option<String>,
+    /// Column to sort by: `name`, `status`, `experiment`, `param:<key>`,
+    /// `metric:<key>:last|min|max`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub sort: Option<String>,
+    /// Sort largest first.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub descending: bool,
+}
+
+impl InitialView {
+    /// True when the view changes nothing.
+    pub fn is_default(&self) -> bool {
+        self == &InitialView::default()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn round_trips_through_json_and_rejects_unknown_fields() {
+        let view = InitialView {
+            filter: Some("lr < 0.01".into()),
+            sort: Some("metric:val/acc:last".into()),
+            descending: true,
+            ..InitialView::default()
+        };
+        let text = serde_json::to_string(&view).unwrap();
+        assert_eq!(
+            text,
+            r#"{"filter":"lr < 0.01","sort":"metric:val/acc:last","descending":true}"#
+        );
+        assert_eq!(serde_json::from_str::<InitialView>(&text).unwrap(), view);
+        assert!(serde_json::from_str::<InitialView>(r#"{"colour":"red"}"#).is_err());
+        assert!(InitialView::default().is_default());
+    }
+}
