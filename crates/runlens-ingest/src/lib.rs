@@ -7,6 +7,7 @@ mod error;
 mod jsonl;
 mod reader;
 mod sources;
+mod tensorboard;
 #[cfg(test)]
 mod test_support;
 mod time;
@@ -16,10 +17,12 @@ pub use error::{IngestError, ReadError};
 pub use jsonl::JsonlReader;
 pub use reader::{Entry, EntryKind, HEAD_BYTES, ReadOutput, Reader};
 pub use sources::{ReadOptions, ReadReport, read_sources, read_sources_with};
+pub use tensorboard::{TEXT_TAG_PREFIX, TensorBoardReader};
 
 /// Every built-in reader, in detection order: the first that claims an entry reads it.
 pub fn readers() -> Vec<Box<dyn Reader>> {
     vec![
+        Box::new(TensorBoardReader),
         Box::new(JsonlReader),
         Box::new(MetricsCsvReader),
         Box::new(RunsCsvReader),

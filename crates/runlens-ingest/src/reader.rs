@@ -134,6 +134,7 @@ impl<'a> Entry<'a> {
 #[derive(Debug)]
 pub struct ReadOutput {
     path: String,
+    root: Option<std::path::PathBuf>,
     runs: Vec<Run>,
     file_warnings: Vec<Warning>,
     /// The `limit` line warnings with the smallest lines (a max-heap, so the largest is
@@ -148,6 +149,7 @@ impl ReadOutput {
     pub fn new(path: &Path, limit: usize) -> Self {
         Self {
             path: path.display().to_string(),
+            root: None,
             runs: Vec::new(),
             file_warnings: Vec::new(),
             line_warnings: BinaryHeap::new(),
@@ -159,6 +161,20 @@ impl ReadOutput {
     /// The path warnings name, as given or walked.
     pub fn path(&self) -> &str {
         &self.path
+    }
+
+    /// Records the directory named on the command line under which the walk found the
+    /// path (see [`ReadOutput::root`]).
+    pub fn with_root(mut self, root: &Path) -> Self {
+        self.root = Some(root.to_path_buf());
+        self
+    }
+
+    /// The directory named on the command line under which the walk found the path (the
+    /// path itself when the user named that directory); `None` for a file named directly.
+    /// Directory readers name runs relative to it.
+    pub fn root(&self) -> Option<&Path> {
+        self.root.as_deref()
     }
 
     /// Adds a run. The same run (same source, experiment and id) may be added more than
@@ -177,6 +193,13 @@ impl ReadOutput {
     pub fn warn_file(&mut self, message: impl Into<String>) {
         self.file_warnings
             .push(Warning::file(self.path.clone(), message));
+    }
+
+    /// A warning about a file inside the directory being read (a directory reader's
+    /// warnings name the file concerned, not the directory).
+    pub fn warn_in(&mut self, path: &Path, message: impl Into<String>) {
+        self.file_warnings
+            .push(Warning::file(path.display().to_string(), message));
     }
 
     /// A warning about the 1-based `line` (JSONL line, CSV row's first line).

@@ -83,7 +83,7 @@ pub fn read_sources_with(
         } else if meta.is_file() {
             let entry = Entry::new(source, EntryKind::File).explicit(true);
             match session.claimant(&entry) {
-                Some(reader) => session.read(reader, source),
+                Some(reader) => session.read(reader, source, None),
                 None => session.warnings.push(Warning::file(
                     source.display().to_string(),
                     "not a run log runlens recognizes (see docs/input-formats.md); file skipped",
@@ -156,12 +156,12 @@ impl<'a> Session<'a> {
             if is_dir {
                 let dir = Entry::new(path, EntryKind::Dir).explicit(entry.depth() == 0);
                 if let Some(reader) = self.claimant(&dir) {
-                    self.read(reader, path);
+                    self.read(reader, path, Some(root));
                     walk.skip_current_dir();
                 }
             } else if entry.file_type().is_file() {
                 match self.claimant(&Entry::new(path, EntryKind::File)) {
-                    Some(reader) => self.read(reader, path),
+                    Some(reader) => self.read(reader, path, Some(root)),
                     None => self.unrecognized.push(path.to_path_buf()),
                 }
             } else {
@@ -193,14 +193,18 @@ impl<'a> Session<'a> {
         ));
     }
 
-    /// Reads one file (or directory) with `reader` and merges what it produced.
-    fn read(&mut self, reader: &dyn Reader, path: &Path) {
+    /// Reads one file (or directory) with `reader` and merges what it produced; `root` is
+    /// the directory argument the walk found it under.
+    fn read(&mut self, reader: &dyn Reader, path: &Path, root: Option<&Path>) {
         let canonical = fs::canonicalize(path).unwrap_or_else(|_| path.to_path_buf());
         if !self.seen.insert(canonical) {
             return;
         }
         self.files_read += 1;
         let mut out = ReadOutput::new(path, self.options.max_line_warnings_per_file);
+        if let Some(root) = root {
+            out = out.with_root(root);
+        }
         if let Err(error) = reader.read(path, &mut out) {
             let rest = if out.runs().is_empty() {
                 "file skipped"

@@ -1,0 +1,172 @@
+//! The TensorBoard ingest benchmark: a logdir written by tensorboardX is read by runlens
+//! (one thread) and by TensorBoard's own EventMultiplexer (size_guidance 0), in the same
+//! run; points per second of both and their ratio are printed.
+//! `cargo run --release -p runlens-bench -- tensorboard --python PATH [--runs N --tags N
+//! --steps N] [--logdir DIR]`.
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+use std::time::Instant;
+
+use anyhow::{Context, bail};
+
+/// The peer's helper script.
+fn script() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("python/tensorboard_bench.py")
+}
+
+/// Settings of the benchmark, from the command line.
+struct Settings {
+    python: String,
+    runs: u32,
+    tags: u32,
+    steps: u32,
+    /// A logdir to reuse (written when missing); a temporary one otherwise.
+    logdir: Option<PathBuf>,
+}
+
+fn parse(args: &[String]) -> anyhow::Result<Settings> {
+    let mut settings = Settings {
+        python: String::new(),
+        runs: 20,
+        tags: 5,
+        steps: 10_000,
+        logdir: None,
+    };
+    let mut args = args.iter();
+    while let Some(flag) = args.next() {
+        let value = args
+            .next()
+            .with_context(|| format!("{flag} needs a value"))?;
+        match flag.as_str() {
+            "--python" => settings.python.clone_from(value),
+            "--runs" => settings.runs = value.parse()?,
+            "--tags" => settings.tags = value.parse()?,
+            "--steps" => settings.steps = value.parse()?,
+            "--logdir" => settings.logdir = Some(PathBuf::from(value)),
+            other => bail!("unknown flag {other}; flags: --python --runs --tags --steps --logdir"),
+        }
+    }
+    if settings.python.is_empty() {
+        bail!(
+            "--python PATH is required: a Python with tensorboard and tensorboardX (examples/requirements.txt)"
+        );
+    }
+    Ok(settings)
+}
+
+/// Runs the benchmark with the flags after `tensorboard`.
+pub fn run(args: &[String]) -> anyhow::Result<()> {
+    let settings = parse(args)?;
+    let temp = tempfile::tempdir()?;
+    let logdir = settings
+        .logdir
+        .clone()
+        .unwrap_or_else(|| temp.path().join("logdir"));
+    if !logdir.exists() {
+        eprintln!(
+            "writing {} runs x {} tags x {} steps with tensorboardX into {} ...",
+            settings.runs,
+            settings.tags,
+            settings.steps,
+            logdir.display()
+        );
+        let status = Command::new(&settings.python)
+            .arg(script())
+            .args(["generate", "--out"])
+            .arg(&logdir)
+            .args(["--runs", &settings.runs.to_string()])
+            .args(["--tags", &settings.tags.to_string()])
+            .args(["--steps", &settings.steps.to_string()])
+            .status()
+            .context("running the Python helper")?;
+        if !status.success() {
+            bail!("the Python helper failed to write the logdir");
+        }
+    }
+    let bytes = dir_bytes(&logdir);
+
+    // runlens: best of three, one thread.
+    let mut best = f64::INFINITY;
+    let mut points = 0;
+    for _ in 0..3 {
+        let start = Instant::now();
+        let report = runlens_ingest::read_sources(
+            std::slice::from_ref(&logdir),
+            &runlens_ingest::ReadOptions::default(),
+        )?;
+        best = best.min(start.elapsed().as_secs_f64());
+        points = report.archive.point_count();
+        if !report.archive.warnings.is_empty() {
+            bail!("runlens warned: {:?}", report.archive.warnings);
+        }
+    }
+
+    eprintln!("loading with TensorBoard's EventMultiplexer ...");
+    let output = Command::new(&settings.python)
+        .arg(script())
+        .arg("load")
+        .arg(&logdir)
+        .output()
+        .context("running the Python helper")?;
+    if !output.status.success() {
+        bail!(
+            "the Python helper failed: {}",
+            String::from_utf8_lossy(&output.stderr)
+        );
+    }
+    let peer: serde_json::Value = serde_json::from_slice(&output.stdout)?;
+    let peer_points = peer["points"].as_u64().context("points")?;
+    let peer_secs = peer["seconds"].as_f64().context("seconds")?;
+    if peer_points != points {
+        bail!("runlens read {points} points, TensorBoard {peer_points}");
+    }
+
+    let rate = points as f64 / best;
+    let peer_rate = peer_points as f64 / peer_secs;
+    println!(
+        "tensorboard ingest: {} runs x {} tags x {} steps = {points} scalars, {:.1} MB of event files",
+        settings.runs,
+        settings.tags,
+        settings.steps,
+        bytes as f64 / 1e6
+    );
+    println!(
+        "{:<34} {:>10} {:>14} {:>10}",
+        "reader", "seconds", "scalars/s", "MB/s"
+    );
+    for (name, secs) in [
+        ("runlens (1 thread, best of 3)", best),
+        ("TensorBoard EventMultiplexer", peer_secs),
+    ] {
+        println!(
+            "{name:<34} {secs:>10.3} {:>14.0} {:>10.1}",
+            points as f64 / secs,
+            bytes as f64 / 1e6 / secs
+        );
+    }
+    println!(
+        "ratio runlens / TensorBoard: {:.1}x faster",
+        rate / peer_rate
+    );
+    Ok(())
+}
+
+/// Total size of the files below `dir`.
+fn dir_bytes(dir: &Path) -> u64 {
+    walk(dir)
+}
+
+fn walk(dir: &Path) -> u64 {
+    let Ok(entries) = std::fs::read_dir(dir) else {
+        return 0;
+    };
+    entries
+        .flatten()
+        .map(|e| match e.metadata() {
+            Ok(m) if m.is_dir() => walk(&e.path()),
+            Ok(m) => m.len(),
+            Err(_) => 0,
+        })
+        .sum()
+}

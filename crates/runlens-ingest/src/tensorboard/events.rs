@@ -1,0 +1,282 @@
+//! One run's event files read in order into a [`Run`]: scalars into metric series, text
+//! into tags, `hparams` into params and status, wall times into start and end time; damage
+//! in a file becomes warnings naming the file and the byte offset.
+
+use std::collections::HashMap;
+use std::fs::File;
+use std::path::Path;
+
+use prost::Message;
+use runlens_core::{MetricSeries, Run, RunStatus};
+
+use super::proto::{Event, HParamsPluginData, SummaryValue};
+use super::record::{Item, Records};
+use super::values::{param_value, tensor_scalar, tensor_text};
+use crate::error::ReadError;
+use crate::reader::ReadOutput;
+
+/// Tag prefix under which text summaries are kept in [`Run::tags`].
+pub const TEXT_TAG_PREFIX: &str = "tensorboard.text/";
+
+/// At most this many damage warnings per file; then one saying how many more there were.
+const MAX_FILE_WARNINGS: usize = 20;
+
+/// What a tag is, from the plugin named in the first metadata seen for it (writers may
+/// send the metadata only with a tag's first value).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum TagKind {
+    /// No plugin named (yet), or `scalars`: one-element numeric tensors are scalars.
+    Scalar,
+    /// Plugin `text`.
+    Text,
+    /// Plugin `hparams`.
+    HParams,
+    /// Any other plugin (histograms, images, audio, pr_curves, ...): not read yet.
+    Other,
+}
+
+impl TagKind {
+    fn of_plugin(name: &str) -> TagKind {
+        match name {
+            "" | "scalars" => TagKind::Scalar,
+            "text" => TagKind::Text,
+            "hparams" => TagKind::HParams,
+            _ => TagKind::Other,
+        }
+    }
+}
+
+/// One tag's state.
+#[derive(Debug)]
+struct Tag {
+    kind: TagKind,
+    /// Whether the kind came from metadata (then it is final).
+    kind_known: bool,
+    series: MetricSeries,
+}
+
+/// A run being read, file after file.
+#[derive(Debug, Default)]
+pub struct RunBuilder {
+    run: Run,
+    tags: HashMap<String, Tag>,
+    /// Reused buffer for decoding events.
+    event: Event,
+}
+
+impl RunBuilder {
+    /// A run with these identifying fields (metrics, params and times still to come).
+    pub fn new(run: Run) -> Self {
+        Self {
+            run,
+            ..Self::default()
+        }
+    }
+
+    /// The finished run.
+    pub fn finish(mut self) -> Run {
+        for (name, tag) in self.tags {
+            if !tag.series.is_empty() {
+                self.run.metrics.insert(name, tag.series);
+            }
+        }
+        self.run
+    }
+
+    /// Reads every record of the event file at `path`. Damage is reported in `out`; an
+    /// `Err` is an I/O failure (what was read before it is kept).
+    pub fn read_file(&mut self, path: &Path, out: &mut ReadOutput) -> Result<(), ReadError> {
+        let file = File::open(path).map_err(|e| ReadError::io(path, e))?;
+        let size = file.metadata().map_err(|e| ReadError::io(path, e))?.len();
+        let mut records = Records::new(file, size);
+        let mut warnings = FileWarnings::new(path);
+        let mut count = 0u64;
+        loop {
+            let item = records.next_item().map_err(|e| ReadError::io(path, e))?;
+            match item {
+                Item::Record { offset, data } => {
+                    count += 1;
+                    self.event.clear();
+                    if let Err(e) = self.event.merge(data) {
+                        warnings.push(out, format!("record at byte {offset} passes its checksums but is not a TensorBoard event ({e}); record skipped"));
+                        continue;
+                    }
+                    let event = std::mem::take(&mut self.event);
+                    self.event(&event, out, path, offset);
+                    self.event = event;
+                }
+                Item::Skipped {
+                    offset,
+                    damage,
+                    resumed_at,
+                } => {
+                    let message = match resumed_at {
+                        Some(next) => format!(
+                            "damaged record at byte {offset}: {}; bytes {offset}..{next} skipped, reading resumed at the next valid record",
+                            damage.describe()
+                        ),
+                        None => format!(
+                            "damaged record at byte {offset}: {}; no valid record follows, the rest of the file ({} bytes) is skipped",
+                            damage.describe(),
+                            size.saturating_sub(offset)
+                        ),
+                    };
+                    warnings.push(out, message);
+                }
+                Item::Truncated { offset, present } => {
+                    warnings.push(out, format!(
+                        "the file ends inside a record at byte {offset} ({present} bytes of it present), probably because it is still being written; the {count} records before it were read"
+                    ));
+                    break;
+                }
+                Item::End => break,
+            }
+        }
+        if count == 0 && size == 0 {
+            warnings.push(out, "empty event file: no records".to_string());
+        }
+        warnings.finish(out);
+        Ok(())
+    }
+
+    /// Takes in one decoded event.
+    fn event(&mut self, event: &Event, out: &mut ReadOutput, path: &Path, offset: u64) {
+        let time = event.wall_time;
+        if time.is_finite() && time > 0.0 {
+            self.run.start_time = Some(self.run.start_time.map_or(time, |t| t.min(time)));
+            self.run.end_time = Some(self.run.end_time.map_or(time, |t| t.max(time)));
+        }
+        let Some(summary) = &event.summary else {
+            return;
+        };
+        for value in &summary.value {
+            self.value(value, event.step, time, out, path, offset);
+        }
+    }
+
+    /// Takes in one summary value.
+    fn value(
+        &mut self,
+        value: &SummaryValue,
+        step: i64,
+        time: f64,
+        out: &mut ReadOutput,
+        path: &Path,
+        offset: u64,
+    ) {
+        let plugin = value.metadata.as_ref().and_then(|m| m.plugin_data.as_ref());
+        let tag = match self.tags.get_mut(value.tag.as_str()) {
+            Some(tag) => tag,
+            None => self.tags.entry(value.tag.clone()).or_insert(Tag {
+                kind: TagKind::Scalar,
+                kind_known: false,
+                series: MetricSeries::default(),
+            }),
+        };
+        if let Some(plugin) = plugin
+            && !tag.kind_known
+        {
+            tag.kind = TagKind::of_plugin(&plugin.plugin_name);
+            tag.kind_known = true;
+        }
+        if tag.kind == TagKind::HParams {
+            // tensorboardX sends hparams as metadata alone, TF2 with an empty tensor.
+            if let Some(plugin) = plugin {
+                self.hparams(&plugin.content, out, path, offset);
+            }
+            return;
+        }
+        let time = Some(time);
+        if let Some(v) = value.simple_value {
+            tag.series.push(step, f64::from(v), time);
+            return;
+        }
+        let Some(tensor) = &value.tensor else {
+            // Images, histograms, audio: not modelled yet.
+            return;
+        };
+        match tag.kind {
+            TagKind::Scalar => {
+                if let Some(v) = tensor_scalar(tensor) {
+                    tag.series.push(step, v, time);
+                }
+            }
+            TagKind::Text => {
+                if let Some(text) = tensor_text(tensor) {
+                    let key = format!("{TEXT_TAG_PREFIX}{}", value.tag);
+                    self.run.tags.insert(key, text);
+                }
+            }
+            TagKind::HParams | TagKind::Other => {}
+        }
+    }
+
+    /// Takes in the content of an `hparams` summary.
+    fn hparams(&mut self, content: &[u8], out: &mut ReadOutput, path: &Path, offset: u64) {
+        if content.is_empty() {
+            return;
+        }
+        let data = match HParamsPluginData::decode(content) {
+            Ok(data) => data,
+            Err(e) => {
+                out.warn_in(path, format!("record at byte {offset}: the hparams plugin data cannot be decoded ({e}); hyper-parameters skipped"));
+                return;
+            }
+        };
+        if let Some(start) = data.session_start_info {
+            for (name, value) in &start.hparams {
+                match param_value(value) {
+                    Some(param) => {
+                        self.run.params.insert(name.clone(), param);
+                    }
+                    None => out.warn_in(
+                        path,
+                        format!("record at byte {offset}: hyper-parameter {name:?} is null, a list or a struct, which runlens does not read; skipped"),
+                    ),
+                }
+            }
+        }
+        if let Some(end) = data.session_end_info {
+            let status = match end.status {
+                1 => RunStatus::Finished,
+                2 => RunStatus::Failed,
+                3 => RunStatus::Running,
+                _ => RunStatus::Unknown,
+            };
+            if status != RunStatus::Unknown {
+                self.run.status = status;
+            }
+        }
+    }
+}
+
+/// The damage warnings of one file, capped at [`MAX_FILE_WARNINGS`].
+struct FileWarnings<'a> {
+    path: &'a Path,
+    count: usize,
+}
+
+impl<'a> FileWarnings<'a> {
+    fn new(path: &'a Path) -> Self {
+        Self { path, count: 0 }
+    }
+
+    fn push(&mut self, out: &mut ReadOutput, message: String) {
+        self.count += 1;
+        if self.count <= MAX_FILE_WARNINGS {
+            out.warn_in(self.path, message);
+        }
+    }
+
+    fn finish(self, out: &mut ReadOutput) {
+        if self.count > MAX_FILE_WARNINGS {
+            out.warn_in(
+                self.path,
+                format!(
+                    "{} problems in all; only the first {MAX_FILE_WARNINGS} are listed",
+                    self.count
+                ),
+            );
+        }
+    }
+}

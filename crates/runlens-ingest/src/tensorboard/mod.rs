@@ -1,0 +1,199 @@
+//! TensorBoard event files (`events.out.tfevents.*`) as written by TensorFlow, Keras,
+//! tensorboardX and PyTorch: each directory holding event files is a run. See the
+//! TensorBoard section of `docs/input-formats.md`.
+
+mod events;
+mod proto;
+mod record;
+#[cfg(test)]
+mod tests;
+mod values;
+
+use std::collections::BTreeMap;
+use std::ffi::OsStr;
+use std::fs;
+use std::path::{Component, Path, PathBuf};
+
+use runlens_core::Run;
+use walkdir::WalkDir;
+
+use crate::error::ReadError;
+use crate::reader::{Entry, EntryKind, ReadOutput, Reader};
+
+use events::RunBuilder;
+pub use events::TEXT_TAG_PREFIX;
+
+/// The file name prefix of every event file.
+const EVENT_FILE_PREFIX: &str = "events.out.tfevents.";
+
+/// Reads TensorBoard logdirs and event files.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct TensorBoardReader;
+
+impl Reader for TensorBoardReader {
+    fn name(&self) -> &'static str {
+        "tensorboard"
+    }
+
+    /// A file named `events.out.tfevents.*`, and a directory that directly holds one (a
+    /// run directory). A directory holding only other files is left to the walk, so other
+    /// formats beside or above a logdir's runs are still read.
+    fn claims(&self, entry: &Entry<'_>) -> bool {
+        match entry.kind() {
+            EntryKind::File => is_event_file(entry.path().file_name()),
+            EntryKind::Dir => holds_event_files(entry.path()),
+        }
+    }
+
+    /// A directory: it and every directory below it holding event files become runs,
+    /// named by their path relative to the directory argument ([`ReadOutput::root`]).
+    /// A file: one run of that file alone.
+    fn read(&self, path: &Path, out: &mut ReadOutput) -> Result<(), ReadError> {
+        let meta = fs::metadata(path).map_err(|e| ReadError::io(path, e))?;
+        if meta.is_file() {
+            let run = match out.root().map(Path::to_path_buf) {
+                Some(root) => run_identity(&root, path.parent().unwrap_or(path)),
+                None => single_file_identity(path),
+            };
+            let mut builder = RunBuilder::new(run);
+            let result = builder.read_file(path, out);
+            out.add_run(builder.finish());
+            return result;
+        }
+        let root = out
+            .root()
+            .map_or_else(|| path.to_path_buf(), Path::to_path_buf);
+        for (dir, files) in run_directories(path) {
+            let mut builder = RunBuilder::new(run_identity(&root, &dir));
+            for file in files {
+                if let Err(error) = builder.read_file(&file, out) {
+                    out.warn_in(
+                        &file,
+                        format!("{}; the rest of the file is skipped", error.reason()),
+                    );
+                }
+            }
+            out.add_run(builder.finish());
+        }
+        Ok(())
+    }
+}
+
+/// Whether a file name is an event file's.
+fn is_event_file(name: Option<&OsStr>) -> bool {
+    name.is_some_and(|n| n.to_string_lossy().starts_with(EVENT_FILE_PREFIX))
+}
+
+/// Whether `dir` directly holds an event file.
+fn holds_event_files(dir: &Path) -> bool {
+    let Ok(entries) = fs::read_dir(dir) else {
+        return false;
+    };
+    entries
+        .flatten()
+        .any(|entry| is_event_file(Some(&entry.file_name())) && entry.path().is_file())
+}
+
+/// The run directories at or below `dir` (hidden directories passed over), in path order,
+/// each with its event files in writing order (see [`file_order`]).
+fn run_directories(dir: &Path) -> BTreeMap<PathBuf, Vec<PathBuf>> {
+    let mut runs: BTreeMap<PathBuf, Vec<PathBuf>> = BTreeMap::new();
+    let walk = WalkDir::new(dir)
+        .follow_links(true)
+        .sort_by_file_name()
+        .into_iter()
+        .filter_entry(|e| e.depth() == 0 || !e.file_name().to_string_lossy().starts_with('.'));
+    for entry in walk.flatten() {
+        if entry.file_type().is_file() && is_event_file(Some(entry.file_name())) {
+            let parent = entry.path().parent().unwrap_or(dir).to_path_buf();
+            runs.entry(parent).or_default().push(entry.into_path());
+        }
+    }
+    for files in runs.values_mut() {
+        files.sort_by_cached_key(|f| file_order(f));
+    }
+    runs
+}
+
+/// Sort key of an event file: the timestamp in its name
+/// (`events.out.tfevents.<secs>.<host>...`), then the name.
+fn file_order(file: &Path) -> (u64, String) {
+    let name = file
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_default();
+    let secs = name
+        .strip_prefix(EVENT_FILE_PREFIX)
+        .and_then(|rest| rest.split('.').next())
+        .and_then(|digits| digits.parse().ok())
+        .unwrap_or(u64::MAX);
+    (secs, name)
+}
+
+/// Id, name, experiment and group of the run in directory `dir` under the directory
+/// argument `root`: id and name are the relative path with `/` separators (the root itself
+/// is `.`, named after the root's last component), the experiment is the root as given
+/// (so runs of two logdirs never merge), and the group is the parent's relative path for
+/// runs below the top level (a Keras `train/` and `validation/` pair share it).
+fn run_identity(root: &Path, dir: &Path) -> Run {
+    let relative: Vec<String> = dir
+        .strip_prefix(root)
+        .unwrap_or(dir)
+        .components()
+        .filter_map(|c| match c {
+            Component::Normal(part) => Some(part.to_string_lossy().into_owned()),
+            _ => None,
+        })
+        .collect();
+    let id = if relative.is_empty() {
+        ".".to_string()
+    } else {
+        relative.join("/")
+    };
+    let name = if relative.is_empty() {
+        display_name(root)
+    } else {
+        id.clone()
+    };
+    let group = (relative.len() > 1).then(|| relative[..relative.len() - 1].join("/"));
+    Run {
+        id,
+        name,
+        experiment: Some(trimmed_display(root)),
+        group,
+        ..Run::default()
+    }
+}
+
+/// Id and name of a run made of one event file named on the command line: the path as
+/// given, and the file name.
+fn single_file_identity(file: &Path) -> Run {
+    Run {
+        id: trimmed_display(file),
+        name: display_name(file),
+        ..Run::default()
+    }
+}
+
+/// The last component of `path` (of its absolute form when it has none, e.g. `.`).
+fn display_name(path: &Path) -> String {
+    path.file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .or_else(|| {
+            fs::canonicalize(path)
+                .ok()
+                .and_then(|p| p.file_name().map(|n| n.to_string_lossy().into_owned()))
+        })
+        .unwrap_or_else(|| ".".to_string())
+}
+
+/// `path` as given, without a trailing separator.
+fn trimmed_display(path: &Path) -> String {
+    let text = path.display().to_string();
+    let trimmed = text.trim_end_matches(['/', '\\']);
+    if trimmed.is_empty() {
+        text
+    } else {
+        trimmed.to_string()
+    }
+}

@@ -1,0 +1,188 @@
+//! The TensorBoard reader against TensorBoard itself: every run and tag of the fixture logdir
+//! (written by the real tensorboardX and tensorboard packages) must match what TensorBoard's
+//! EventMultiplexer read from it (`expected.json`, made by
+//! `examples/make_tensorboard_fixtures.py`). With `RUNLENS_FIXTURE_PYTHON` set, the same
+//! check runs on a logdir freshly written by that Python.
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+use runlens_core::{Archive, ParamValue, Run, RunStatus};
+use runlens_ingest::{ReadOptions, read_sources};
+use serde_json::Value;
+
+fn fixtures() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../../tests/fixtures/tensorboard")
+}
+
+fn read(path: &Path) -> Archive {
+    read_sources(&[path.to_path_buf()], &ReadOptions::default())
+        .expect("the source exists")
+        .archive
+}
+
+/// A number of `expected.json`: a JSON number, or "NaN" / "Infinity" / "-Infinity".
+fn number(value: &Value) -> f64 {
+    match value {
+        Value::Number(n) => n.as_f64().expect("a number"),
+        Value::String(s) if s == "NaN" => f64::NAN,
+        Value::String(s) if s == "Infinity" => f64::INFINITY,
+        Value::String(s) if s == "-Infinity" => f64::NEG_INFINITY,
+        other => panic!("not a number in expected.json: {other}"),
+    }
+}
+
+/// Same value, NaN equal to NaN.
+fn same(a: f64, b: f64) -> bool {
+    a == b || (a.is_nan() && b.is_nan())
+}
+
+/// Min and max ignoring NaN (NaN when every value is NaN).
+fn min_max(values: &[f64]) -> (f64, f64) {
+    values
+        .iter()
+        .filter(|v| !v.is_nan())
+        .fold((f64::NAN, f64::NAN), |(lo, hi), &v| (lo.min(v), hi.max(v)))
+}
+
+/// Every difference between the runs read from `logdir` and `expected`.
+fn differences(logdir: &Path, expected: &Value) -> Vec<String> {
+    let archive = read(logdir);
+    let mut problems: Vec<String> = archive
+        .warnings
+        .iter()
+        .map(|w| format!("unexpected warning: {w}"))
+        .collect();
+    let runs = expected["runs"].as_object().expect("runs");
+    let mut ids: Vec<&str> = archive.runs.iter().map(|r| r.id.as_str()).collect();
+    ids.sort_unstable();
+    let mut want: Vec<&str> = runs.keys().map(String::as_str).collect();
+    want.sort_unstable();
+    if ids != want {
+        problems.push(format!("runs {ids:?}, TensorBoard has {want:?}"));
+    }
+    for (name, want) in runs {
+        let Some(run) = archive.runs.iter().find(|r| &r.id == name) else {
+            continue;
+        };
+        run_differences(run, want, &mut problems);
+    }
+    problems
+}
+
+fn run_differences(run: &Run, want: &Value, problems: &mut Vec<String>) {
+    let id = &run.id;
+    if run.source != "tensorboard" {
+        problems.push(format!("{id}: source {}", run.source));
+    }
+    let group = id.rsplit_once('/').map(|(parent, _)| parent.to_string());
+    if run.group != group {
+        problems.push(format!("{id}: group {:?}, want {group:?}", run.group));
+    }
+    for (field, got) in [("start_time", run.start_time), ("end_time", run.end_time)] {
+        let want = number(&want[field]);
+        if got != Some(want) {
+            problems.push(format!("{id}: {field} {got:?}, TensorBoard {want}"));
+        }
+    }
+    let status = match want["status"].as_str() {
+        Some("STATUS_SUCCESS") => RunStatus::Finished,
+        Some("STATUS_FAILURE") => RunStatus::Failed,
+        Some("STATUS_RUNNING") => RunStatus::Running,
+        _ => RunStatus::Unknown,
+    };
+    if run.status != status {
+        problems.push(format!("{id}: status {}, want {status}", run.status));
+    }
+    let metrics = want["metrics"].as_object().expect("metrics");
+    let keys: Vec<&String> = run.metrics.keys().collect();
+    let want_keys: Vec<&String> = metrics.keys().collect();
+    if keys != want_keys {
+        problems.push(format!("{id}: tags {keys:?}, TensorBoard {want_keys:?}"));
+    }
+    for (tag, want) in metrics {
+        let Some(series) = run.metrics.get(tag) else {
+            continue;
+        };
+        let count = want["count"].as_u64().expect("count") as usize;
+        let (min, max) = min_max(&series.values);
+        let last = series.values.last().copied().unwrap_or(f64::NAN);
+        let steps = [series.steps.first(), series.steps.last()];
+        let want_steps = [&want["steps"][0], &want["steps"][1]].map(Value::as_i64);
+        let ok = series.len() == count
+            && same(last, number(&want["last"]))
+            && same(min, number(&want["min"]))
+            && same(max, number(&want["max"]))
+            && steps.map(|s| s.copied()) == want_steps;
+        if !ok {
+            problems.push(format!(
+                "{id} {tag}: count {} last {last} min {min} max {max} steps {steps:?}, TensorBoard {want}",
+                series.len()
+            ));
+        }
+    }
+    for (tag, text) in want["texts"].as_object().expect("texts") {
+        let key = format!("{}{tag}", runlens_ingest::TEXT_TAG_PREFIX);
+        if run.tags.get(&key).map(String::as_str) != text.as_str() {
+            problems.push(format!(
+                "{id}: text {tag} {:?}, want {text}",
+                run.tags.get(&key)
+            ));
+        }
+    }
+    let params = want["params"].as_object().expect("params");
+    if run.params.len() != params.len() {
+        problems.push(format!("{id}: params {:?}, want {params:?}", run.params));
+    }
+    for (name, want) in params {
+        let got = run.params.get(name);
+        let ok = match (got, want) {
+            (Some(ParamValue::Bool(b)), Value::Bool(w)) => b == w,
+            (Some(ParamValue::Text(s)), Value::String(w)) => s == w,
+            (Some(p @ (ParamValue::Int(_) | ParamValue::Float(_))), w) => {
+                p.as_f64().is_some_and(|x| same(x, number(w)))
+            }
+            _ => false,
+        };
+        if !ok {
+            problems.push(format!("{id}: param {name} {got:?}, want {want}"));
+        }
+    }
+}
+
+fn load_expected(dir: &Path) -> Value {
+    let text = std::fs::read_to_string(dir.join("expected.json")).expect("expected.json");
+    serde_json::from_str(&text).expect("expected.json is JSON")
+}
+
+#[test]
+fn committed_fixtures_match_tensorboard() {
+    let dir = fixtures();
+    let expected = load_expected(&dir);
+    assert_eq!(expected["runs"].as_object().map(|r| r.len()), Some(7));
+    let problems = differences(&dir.join("logdir"), &expected);
+    assert!(problems.is_empty(), "{}", problems.join("\n"));
+}
+
+#[test]
+fn freshly_written_fixtures_match_tensorboard() {
+    let Ok(python) = std::env::var("RUNLENS_FIXTURE_PYTHON") else {
+        eprintln!(
+            "skipped: set RUNLENS_FIXTURE_PYTHON to a Python with examples/requirements.txt installed"
+        );
+        return;
+    };
+    let out = tempfile::tempdir().expect("temp dir");
+    let script =
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("../../examples/make_tensorboard_fixtures.py");
+    let status = Command::new(&python)
+        .arg(&script)
+        .arg("--out")
+        .arg(out.path())
+        .status()
+        .expect("the fixture Python runs");
+    assert!(status.success(), "{} {} failed", python, script.display());
+    let expected = load_expected(out.path());
+    let problems = differences(&out.path().join("logdir"), &expected);
+    assert!(problems.is_empty(), "{}", problems.join("\n"));
+}
