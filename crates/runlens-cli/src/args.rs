@@ -28,8 +28,8 @@ pub enum Command {
 /// Where to read runs from and how chatty to be.
 #[derive(Debug, Args)]
 pub struct SourceArgs {
-    /// Files or directories of run logs; directories are walked and every log runlens
-    /// recognises is read.
+    /// Files or directories of run logs, or `sqlite:///PATH` of an MLflow store;
+    /// directories are walked and every log runlens recognises is read.
     #[arg(required = true, value_name = "SOURCES")]
     pub sources: Vec<PathBuf>,
     /// Fail (exit code 1) when any input was skipped or only partly read.
@@ -38,6 +38,13 @@ pub struct SourceArgs {
     /// List the files that were not recognised as run logs.
     #[arg(long, short)]
     pub verbose: bool,
+    /// Read only runs of this experiment (repeat for several); runs without an experiment
+    /// are then left out.
+    #[arg(long = "experiment", value_name = "NAME")]
+    pub experiments: Vec<String>,
+    /// Also read runs and experiments marked as deleted (MLflow); left out by default.
+    #[arg(long)]
+    pub include_deleted: bool,
 }
 
 /// `runlens build`.

@@ -22,7 +22,10 @@ pub fn dispatch(cli: Cli, stdout: &mut dyn Write, stderr: &mut dyn Write) -> any
 /// Reads the sources, prints warnings (and with `--verbose` the unrecognised files) to
 /// `stderr`, and returns the report.
 fn read(args: &SourceArgs, stderr: &mut dyn Write) -> anyhow::Result<ReadReport> {
-    let report = runlens_ingest::read_sources(&args.sources, &ReadOptions::default())
+    let mut options = ReadOptions::default();
+    options.include_deleted = args.include_deleted;
+    options.experiments.clone_from(&args.experiments);
+    let report = runlens_ingest::read_sources(&args.sources, &options)
         .context("could not read the sources")?;
     if args.verbose {
         for path in &report.unrecognized {
