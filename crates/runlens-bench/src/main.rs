@@ -1,8 +1,10 @@
 //! `runlens-bench`: measures what the foundation promises and prints each figure next to a
 //! peer measured in the same run: bundle bytes per metric point against the same series
 //! written by polars as zstd Parquet, the wasm module size, and the single-file report size.
-//! Run with `cargo run --release -p runlens-bench`.
+//! Run with `cargo run --release -p runlens-bench`; MLflow read speed against MLflow's own
+//! Python API with `cargo run --release -p runlens-bench -- mlflow --python PY`.
 
+mod mlflow;
 mod synthetic;
 
 use std::path::Path;
@@ -13,6 +15,10 @@ use runlens_core::Archive;
 use runlens_core::bundle;
 
 fn main() -> anyhow::Result<()> {
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    if args.first().map(String::as_str) == Some("mlflow") {
+        return mlflow::run(&args[1..]);
+    }
     let examples = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../examples");
     let report = runlens_ingest::read_sources(std::slice::from_ref(&examples), &Default::default())
         .context("reading examples/")?;
@@ -52,6 +58,9 @@ fn main() -> anyhow::Result<()> {
         summary.wasm_bytes,
         summary.js_bytes,
         runlens_site::plotly_js_bytes()
+    );
+    println!(
+        "\nMLflow read speed: skipped (run `cargo run --release -p runlens-bench -- mlflow --python PY`)"
     );
     Ok(())
 }

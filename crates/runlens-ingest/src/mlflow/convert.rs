@@ -65,11 +65,14 @@ pub struct Point {
 /// Builds a series from points in any order: sorted by step, then timestamp, then value —
 /// so that the last point of the last step is the value MLflow shows as the run's latest.
 pub fn series_from_points(mut points: Vec<Point>) -> MetricSeries {
-    points.sort_by(|a, b| {
+    let order = |a: &Point, b: &Point| {
         (a.step, a.timestamp_ms)
             .cmp(&(b.step, b.timestamp_ms))
             .then(a.value.total_cmp(&b.value))
-    });
+    };
+    if !points.is_sorted_by(|a, b| order(a, b).is_le()) {
+        points.sort_by(order);
+    }
     let mut series = MetricSeries::default();
     for p in points {
         series.push(p.step, p.value, p.timestamp_ms.map(ms_to_secs));

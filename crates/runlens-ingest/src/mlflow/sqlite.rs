@@ -1,16 +1,16 @@
 //! MLflow's SQLite tracking store (`mlflow.db`, the default since MLflow 3), opened
 //! read-only: experiments, runs, params, tags, dataset inputs and the full metric history,
-//! streamed in one ordered query.
+//! read in one query.
 
 use std::collections::{HashMap, HashSet};
 use std::path::Path;
 use std::time::Duration;
 
-use runlens_core::{MetricSeries, Run, RunStatus};
+use runlens_core::{Run, RunStatus};
 use rusqlite::types::ValueRef;
 use rusqlite::{Connection, OpenFlags};
 
-use super::convert::{self, DatasetInput};
+use super::convert::{self, DatasetInput, Point};
 use crate::error::ReadError;
 use crate::reader::ReadOutput;
 
@@ -171,7 +171,19 @@ fn columns(conn: &Connection, table: &str) -> rusqlite::Result<HashSet<String>> 
 
 /// Turns a SQLite error into a [`ReadError`] that says what was being read.
 fn failed(path: &Path, what: &str, error: &rusqlite::Error) -> ReadError {
-    ReadError::invalid(path, format!("SQLite error while reading {what}: {error}"))
+    let damaged = matches!(
+        error.sqlite_error_code(),
+        Some(rusqlite::ErrorCode::DatabaseCorrupt | rusqlite::ErrorCode::NotADatabase)
+    );
+    let hint = if damaged {
+        " (the file is damaged: read a good copy, or salvage it with sqlite3's .recover)"
+    } else {
+        ""
+    };
+    ReadError::invalid(
+        path,
+        format!("SQLite error while reading {what}: {error}{hint}"),
+    )
 }
 
 /// The run table columns that differ between schema versions.
@@ -398,8 +410,10 @@ fn read_datasets(conn: &Connection, with_tags: bool, runs: &mut Runs) -> rusqlit
     Ok(())
 }
 
-/// Streams every metric point, ordered by run, key, step, timestamp and value, in one query.
-/// Only the series being filled is held apart from the runs.
+/// Reads every metric point in one query: a plain scan of the table in storage order (no
+/// `ORDER BY`: on a 250k-point store SQLite's index walk and sort took 7x the scan), each
+/// point put into its (run, key) series, every series then sorted by step, timestamp and
+/// value. Points of runs that are not selected are dropped as they come.
 fn read_metrics(conn: &Connection, runs: &mut Runs) -> rusqlite::Result<()> {
     let cols = columns(conn, "metrics")?;
     let step = if cols.contains("step") { "step" } else { "0" };
@@ -408,52 +422,52 @@ fn read_metrics(conn: &Connection, runs: &mut Runs) -> rusqlite::Result<()> {
     } else {
         "0"
     };
-    let sql = format!(
-        "SELECT run_uuid, key, {step}, timestamp, value, {is_nan} FROM metrics \
-         ORDER BY run_uuid, key, {step}, timestamp, value"
-    );
+    let sql = format!("SELECT run_uuid, key, {step}, timestamp, value, {is_nan} FROM metrics");
     let mut stmt = conn.prepare(&sql)?;
     let mut rows = stmt.query([])?;
-    // The series being filled: (run index or None when the run is not selected, key).
-    let mut current: Option<(Option<usize>, String)> = None;
-    let mut current_run = String::new();
-    let mut series = MetricSeries::default();
+    // Per selected run: key -> points. Rows of one run mostly come together, so the last
+    // run looked up is remembered.
+    let mut series: Vec<HashMap<String, Vec<Point>>> = vec![HashMap::new(); runs.list.len()];
+    let mut last_run = String::new();
+    let mut last_index: Option<usize> = None;
     while let Some(row) = rows.next()? {
         let run_id = text(row.get_ref(0)?).unwrap_or_default();
-        let key = text(row.get_ref(1)?).unwrap_or_default();
-        let same = current_run == run_id && current.as_ref().is_some_and(|(_, k)| k == key);
-        if !same {
-            flush(runs, current.take(), &mut series);
-            if current_run != run_id {
-                current_run.clear();
-                current_run.push_str(run_id);
-            }
-            current = Some((runs.index.get(run_id).copied(), key.to_string()));
+        if run_id != last_run {
+            last_run.clear();
+            last_run.push_str(run_id);
+            last_index = runs.index.get(run_id).copied();
         }
-        if !matches!(current, Some((Some(_), _))) {
+        let Some(index) = last_index else {
             continue;
-        }
-        let step = integer(row.get_ref(2)?).unwrap_or(0);
-        let time = integer(row.get_ref(3)?).map(convert::ms_to_secs);
+        };
+        let Some(keys) = series.get_mut(index) else {
+            continue;
+        };
+        let key = text(row.get_ref(1)?).unwrap_or_default();
         let raw = match row.get_ref(4)? {
             ValueRef::Real(v) => v,
             ValueRef::Integer(i) => i as f64,
             _ => f64::NAN,
         };
         let nan = integer(row.get_ref(5)?).is_some_and(|n| n != 0);
-        series.push(step, convert::metric_value(raw, nan), time);
+        let point = Point {
+            step: integer(row.get_ref(2)?).unwrap_or(0),
+            timestamp_ms: integer(row.get_ref(3)?),
+            value: convert::metric_value(raw, nan),
+        };
+        match keys.get_mut(key) {
+            Some(points) => points.push(point),
+            None => {
+                keys.insert(key.to_string(), vec![point]);
+            }
+        }
     }
-    flush(runs, current, &mut series);
+    for (run, keys) in runs.list.iter_mut().zip(series) {
+        for (key, points) in keys {
+            run.metrics.insert(key, convert::series_from_points(points));
+        }
+    }
     Ok(())
-}
-
-fn flush(runs: &mut Runs, current: Option<(Option<usize>, String)>, series: &mut MetricSeries) {
-    let taken = std::mem::take(series);
-    if let Some((Some(i), key)) = current
-        && let Some(run) = runs.list.get_mut(i)
-    {
-        run.metrics.insert(key, taken);
-    }
 }
 
 fn text(value: ValueRef<'_>) -> Option<&str> {
