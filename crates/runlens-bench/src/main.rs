@@ -1,10 +1,12 @@
 //! `runlens-bench`: measures what the foundation promises and prints each figure next to a
 //! peer measured in the same run: bundle bytes per metric point against the same series
 //! written by polars as zstd Parquet, the wasm module size, and the single-file report size.
-//! Run with `cargo run --release -p runlens-bench`; the TensorBoard ingest benchmark, which
-//! needs a Python with tensorboard and tensorboardX, with
-//! `cargo run --release -p runlens-bench -- tensorboard --python PATH`.
+//! Run with `cargo run --release -p runlens-bench`. Ingest speed against each tracker's own
+//! Python reader, in the same run: `cargo run --release -p runlens-bench -- tensorboard
+//! --python PATH` (a Python with tensorboard and tensorboardX) and `... -- mlflow --python
+//! PATH` (a Python with mlflow).
 
+mod mlflow;
 mod synthetic;
 mod tensorboard;
 
@@ -19,6 +21,9 @@ fn main() -> anyhow::Result<()> {
     let args: Vec<String> = std::env::args().skip(1).collect();
     if args.first().map(String::as_str) == Some("tensorboard") {
         return tensorboard::run(&args[1..]);
+    }
+    if args.first().map(String::as_str) == Some("mlflow") {
+        return mlflow::run(&args[1..]);
     }
     let examples = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../examples");
     let report = runlens_ingest::read_sources(std::slice::from_ref(&examples), &Default::default())
@@ -64,7 +69,9 @@ fn main() -> anyhow::Result<()> {
     );
     println!(
         "\ntensorboard ingest: skipped (needs a Python with tensorboard and tensorboardX: \
-         cargo run --release -p runlens-bench -- tensorboard --python PATH)"
+         cargo run --release -p runlens-bench -- tensorboard --python PATH)\n\
+         MLflow read speed: skipped (needs a Python with mlflow: \
+         cargo run --release -p runlens-bench -- mlflow --python PATH)"
     );
     Ok(())
 }

@@ -53,8 +53,9 @@ pub struct CompletionsArgs {
 /// Where to read runs from and how chatty to be.
 #[derive(Debug, Args)]
 pub struct SourceArgs {
-    /// Files or directories of run logs; directories are walked and every log runlens
-    /// recognises is read. Default: the `sources` of the config file.
+    /// Files or directories of run logs, or `sqlite:///PATH` of an MLflow store;
+    /// directories are walked and every log runlens recognises is read. Default: the
+    /// `sources` of the config file.
     #[arg(value_name = "SOURCES")]
     pub sources: Vec<PathBuf>,
     /// Settings file (default: runlens.toml in the working directory, when there is one);
@@ -67,6 +68,13 @@ pub struct SourceArgs {
     /// List the files that were not recognised as run logs.
     #[arg(long, short)]
     pub verbose: bool,
+    /// Read only runs of this experiment (repeat for several); runs without an experiment
+    /// are then left out.
+    #[arg(long = "experiment", value_name = "NAME")]
+    pub experiments: Vec<String>,
+    /// Also read runs and experiments marked as deleted (MLflow); left out by default.
+    #[arg(long)]
+    pub include_deleted: bool,
 }
 
 /// `runlens build`.

@@ -5,6 +5,7 @@
 mod csv;
 mod error;
 mod jsonl;
+mod mlflow;
 mod reader;
 mod sources;
 mod tensorboard;
@@ -15,6 +16,7 @@ mod time;
 pub use csv::{MetricsCsvReader, RunsCsvReader};
 pub use error::{IngestError, ReadError};
 pub use jsonl::JsonlReader;
+pub use mlflow::{DATASET_TAG_PREFIX as MLFLOW_DATASET_TAG_PREFIX, MlflowReader};
 pub use reader::{Entry, EntryKind, HEAD_BYTES, ReadOutput, Reader};
 pub use sources::{ReadOptions, ReadReport, read_sources, read_sources_with};
 pub use tensorboard::{TEXT_TAG_PREFIX, TensorBoardReader};
@@ -23,6 +25,7 @@ pub use tensorboard::{TEXT_TAG_PREFIX, TensorBoardReader};
 pub fn readers() -> Vec<Box<dyn Reader>> {
     vec![
         Box::new(TensorBoardReader),
+        Box::new(MlflowReader),
         Box::new(JsonlReader),
         Box::new(MetricsCsvReader),
         Box::new(RunsCsvReader),

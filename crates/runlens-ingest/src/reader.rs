@@ -10,6 +10,7 @@ use std::path::Path;
 use runlens_core::{Run, Warning};
 
 use crate::error::ReadError;
+use crate::sources::ReadOptions;
 
 /// How many bytes of a file [`Entry::head`] holds for sniffing.
 pub const HEAD_BYTES: usize = 64 * 1024;
@@ -39,6 +40,8 @@ pub enum EntryKind {
     File,
     /// A directory (or a link to one).
     Dir,
+    /// A URL named on the command line (`sqlite:///mlflow.db`); its path is the URL text.
+    Url,
 }
 
 /// A file or directory offered to [`Reader::claims`], with its first bytes read lazily and
@@ -142,6 +145,7 @@ pub struct ReadOutput {
     line_warnings: BinaryHeap<Warning>,
     limit: usize,
     line_warning_count: u64,
+    options: ReadOptions,
 }
 
 impl ReadOutput {
@@ -155,7 +159,19 @@ impl ReadOutput {
             line_warnings: BinaryHeap::new(),
             limit,
             line_warning_count: 0,
+            options: ReadOptions::default(),
         }
+    }
+
+    /// Sets the options the reader may honour while reading (deleted runs, experiments).
+    pub fn with_options(mut self, options: ReadOptions) -> Self {
+        self.options = options;
+        self
+    }
+
+    /// The options of this read.
+    pub fn options(&self) -> &ReadOptions {
+        &self.options
     }
 
     /// The path warnings name, as given or walked.
@@ -209,6 +225,22 @@ impl ReadOutput {
             .push(Warning::line(self.path.clone(), line, message));
         if self.line_warnings.len() > self.limit {
             self.line_warnings.pop();
+        }
+    }
+
+    /// A warning about another file than the one read, for directory readers: about a whole
+    /// file when `line` is `None`, else about one line of it (counted under the line cap).
+    pub fn warn_at(&mut self, path: &Path, line: Option<u64>, message: impl Into<String>) {
+        let path = path.display().to_string();
+        match line {
+            None => self.file_warnings.push(Warning::file(path, message)),
+            Some(line) => {
+                self.line_warning_count += 1;
+                self.line_warnings.push(Warning::line(path, line, message));
+                if self.line_warnings.len() > self.limit {
+                    self.line_warnings.pop();
+                }
+            }
         }
     }
 

@@ -19,14 +19,42 @@ pub struct ReadOptions {
     /// At most this many line warnings per file are listed one by one; the rest are
     /// counted in one summary warning.
     pub max_line_warnings_per_file: usize,
+    /// Also read runs and experiments the tracker marks as deleted (MLflow's
+    /// `lifecycle_stage = 'deleted'`); they are left out by default.
+    pub include_deleted: bool,
+    /// When not empty, only runs of experiments with one of these names are kept (readers
+    /// that can skip the others while reading do so).
+    pub experiments: Vec<String>,
 }
 
 impl Default for ReadOptions {
     fn default() -> Self {
         Self {
             max_line_warnings_per_file: 20,
+            include_deleted: false,
+            experiments: Vec::new(),
         }
     }
+}
+
+impl ReadOptions {
+    /// Whether a run of the experiment named `name` is wanted under [`ReadOptions::experiments`].
+    pub fn wants_experiment(&self, name: Option<&str>) -> bool {
+        self.experiments.is_empty()
+            || name.is_some_and(|name| self.experiments.iter().any(|e| e == name))
+    }
+}
+
+/// Whether a source is a URL (`scheme://...`, e.g. `sqlite:///mlflow.db`) rather than a path.
+fn is_url(source: &Path) -> bool {
+    let text = source.to_string_lossy();
+    text.split_once("://").is_some_and(|(scheme, _)| {
+        scheme.len() > 1
+            && scheme.starts_with(|c: char| c.is_ascii_alphabetic())
+            && scheme
+                .chars()
+                .all(|c| c.is_ascii_alphanumeric() || matches!(c, '+' | '-' | '.'))
+    })
 }
 
 /// The result of [`read_sources`].
@@ -46,14 +74,15 @@ pub fn read_sources(sources: &[PathBuf], options: &ReadOptions) -> Result<ReadRe
     read_sources_with(sources, options, &crate::readers())
 }
 
-/// Reads `sources` (files or directories) with `readers`, tried in order.
+/// Reads `sources` (files, directories or URLs) with `readers`, tried in order.
 ///
 /// A file is read by the first reader that claims it; a named file that no reader claims
 /// is a warning. A directory is offered to the readers first (directory formats), then
 /// walked in name order, skipping hidden entries and `target`, `node_modules` and
 /// `__pycache__` directories; files no reader claims go to [`ReadReport::unrecognized`].
-/// Runs with the same source, experiment and id are merged, so a run may be split over
-/// files. Problems in the input are warnings; the only error is a source that does not
+/// A URL (`sqlite:///mlflow.db`) goes to the reader that claims it as an
+/// [`EntryKind::Url`]. Runs with the same source, experiment and id are merged, so a run
+/// may be split over files; runs outside [`ReadOptions::experiments`] are dropped. Problems in the input are warnings; the only error is a source that does not
 /// exist.
 pub fn read_sources_with(
     sources: &[PathBuf],
@@ -62,11 +91,15 @@ pub fn read_sources_with(
 ) -> Result<ReadReport, IngestError> {
     let mut kinds = Vec::with_capacity(sources.len());
     for source in sources {
+        if is_url(source) {
+            kinds.push(None);
+            continue;
+        }
         let meta = fs::metadata(source).map_err(|e| IngestError::Source {
             path: source.clone(),
             source: e,
         })?;
-        kinds.push(meta);
+        kinds.push(Some(meta));
     }
     let mut session = Session {
         readers,
@@ -78,6 +111,17 @@ pub fn read_sources_with(
         seen: HashSet::new(),
     };
     for (source, meta) in sources.iter().zip(kinds) {
+        let Some(meta) = meta else {
+            let entry = Entry::new(source, EntryKind::Url).explicit(true);
+            match session.claimant(&entry) {
+                Some(reader) => session.read(reader, source, None),
+                None => session.warnings.push(Warning::file(
+                    source.display().to_string(),
+                    "a URL no reader understands (supported: sqlite:///PATH of an MLflow store); skipped",
+                )),
+            }
+            continue;
+        };
         if meta.is_dir() {
             session.walk(source);
         } else if meta.is_file() {
@@ -201,7 +245,8 @@ impl<'a> Session<'a> {
             return;
         }
         self.files_read += 1;
-        let mut out = ReadOutput::new(path, self.options.max_line_warnings_per_file);
+        let mut out = ReadOutput::new(path, self.options.max_line_warnings_per_file)
+            .with_options(self.options.clone());
         if let Some(root) = root {
             out = out.with_root(root);
         }
@@ -219,6 +264,9 @@ impl<'a> Session<'a> {
         let (runs, warnings) = out.into_parts();
         self.warnings.extend(warnings);
         for mut run in runs {
+            if !self.options.wants_experiment(run.experiment.as_deref()) {
+                continue;
+            }
             run.source = reader.name().to_string();
             if run.name.is_empty() {
                 run.name = run.id.clone();

@@ -1,8 +1,10 @@
 //! The TensorBoard reader against TensorBoard itself: every run and tag of the fixture logdir
 //! (written by the real tensorboardX and tensorboard packages) must match what TensorBoard's
-//! EventMultiplexer read from it (`expected.json`, made by
-//! `examples/make_tensorboard_fixtures.py`). With `RUNLENS_FIXTURE_PYTHON` set, the same
-//! check runs on a logdir freshly written by that Python.
+//! EventMultiplexer read from it (`expected.json`, made by the same script). The fixture
+//! Python (`RUNLENS_FIXTURE_PYTHON`, else `.venv-fixtures/`) also writes a fresh logdir, and
+//! the same checks run on it.
+
+mod common;
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
@@ -166,12 +168,7 @@ fn committed_fixtures_match_tensorboard() {
 
 #[test]
 fn freshly_written_fixtures_match_tensorboard() {
-    let Ok(python) = std::env::var("RUNLENS_FIXTURE_PYTHON") else {
-        eprintln!(
-            "skipped: set RUNLENS_FIXTURE_PYTHON to a Python with examples/requirements.txt installed"
-        );
-        return;
-    };
+    let python = common::fixture_python();
     let out = tempfile::tempdir().expect("temp dir");
     let script =
         Path::new(env!("CARGO_MANIFEST_DIR")).join("../../examples/make_tensorboard_fixtures.py");
@@ -181,7 +178,12 @@ fn freshly_written_fixtures_match_tensorboard() {
         .arg(out.path())
         .status()
         .expect("the fixture Python runs");
-    assert!(status.success(), "{} {} failed", python, script.display());
+    assert!(
+        status.success(),
+        "{} {} failed",
+        python.display(),
+        script.display()
+    );
     let expected = load_expected(out.path());
     let problems = differences(&out.path().join("logdir"), &expected);
     assert!(problems.is_empty(), "{}", problems.join("\n"));

@@ -38,8 +38,11 @@ fn read(args: &SourceArgs, config: &Config, stderr: &mut dyn Write) -> anyhow::R
     let sources = config
         .sources(&args.sources)
         .map_err(|e| crate::UsageError(e.to_string()))?;
-    let report = runlens_ingest::read_sources(&sources, &ReadOptions::default())
-        .context("could not read the sources")?;
+    let mut options = ReadOptions::default();
+    options.include_deleted = args.include_deleted;
+    options.experiments.clone_from(&args.experiments);
+    let report =
+        runlens_ingest::read_sources(&sources, &options).context("could not read the sources")?;
     if args.verbose {
         for path in &report.unrecognized {
             writeln!(

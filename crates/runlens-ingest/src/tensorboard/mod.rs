@@ -42,6 +42,7 @@ impl Reader for TensorBoardReader {
         match entry.kind() {
             EntryKind::File => is_event_file(entry.path().file_name()),
             EntryKind::Dir => holds_event_files(entry.path()),
+            EntryKind::Url => false,
         }
     }
 

@@ -1,0 +1,126 @@
+//! `runlens-bench mlflow --python PY`: read speed on an MLflow SQLite store written by the
+//! real `mlflow` package (`mlflow_peer.py`), next to MLflow's own Python API loading every
+//! run and every full metric history from the same store, in the same run.
+
+use std::path::Path;
+use std::process::Command;
+use std::time::Instant;
+
+use anyhow::{Context, bail};
+use runlens_ingest::ReadOptions;
+
+/// Store shape and the peer's python.
+struct Settings {
+    python: String,
+    runs: u64,
+    metrics: u64,
+    steps: u64,
+}
+
+fn parse(args: &[String]) -> anyhow::Result<Settings> {
+    let mut settings = Settings {
+        python: String::new(),
+        runs: 50,
+        metrics: 5,
+        steps: 1_000,
+    };
+    let mut it = args.iter();
+    while let Some(flag) = it.next() {
+        let value = it.next().with_context(|| format!("{flag} needs a value"))?;
+        match flag.as_str() {
+            "--python" => settings.python.clone_from(value),
+            "--runs" => settings.runs = value.parse().context("--runs")?,
+            "--metrics" => settings.metrics = value.parse().context("--metrics")?,
+            "--steps" => settings.steps = value.parse().context("--steps")?,
+            other => bail!(
+                "unknown option {other}\nhint: runlens-bench mlflow --python PY [--runs N] [--metrics N] [--steps N]"
+            ),
+        }
+    }
+    if settings.python.is_empty() {
+        bail!(
+            "--python is required: a python with mlflow installed\nhint: python3 -m venv /work/venv-mlflow && /work/venv-mlflow/bin/pip install -r examples/requirements.txt"
+        );
+    }
+    Ok(settings)
+}
+
+/// Runs the benchmark and prints its figures.
+pub fn run(args: &[String]) -> anyhow::Result<()> {
+    let settings = parse(args)?;
+    let dir = tempfile::tempdir()?;
+    let db = dir.path().join("mlflow.db");
+    let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("mlflow_peer.py");
+    println!(
+        "MLflow SQLite store: {} runs x {} metrics x {} steps, written by mlflow (log_batch)...",
+        settings.runs, settings.metrics, settings.steps
+    );
+    let output = Command::new(&settings.python)
+        .arg(&script)
+        .arg("--db")
+        .arg(&db)
+        .args(["--runs", &settings.runs.to_string()])
+        .args(["--metrics", &settings.metrics.to_string()])
+        .args(["--steps", &settings.steps.to_string()])
+        .current_dir(dir.path())
+        .output()
+        .with_context(|| format!("running {}", settings.python))?;
+    if !output.status.success() {
+        bail!(
+            "mlflow_peer.py failed:\n{}",
+            String::from_utf8_lossy(&output.stderr)
+        );
+    }
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    let line = stdout
+        .lines()
+        .last()
+        .context("mlflow_peer.py printed nothing")?;
+    let peer: serde_json::Value = serde_json::from_str(line).context("mlflow_peer.py output")?;
+    let peer_points = peer["points"].as_u64().context("points")?;
+    let peer_secs = peer["load_secs"].as_f64().context("load_secs")?;
+    let db_bytes = std::fs::metadata(&db)?.len();
+
+    let mut best = f64::INFINITY;
+    let mut points = 0;
+    for _ in 0..3 {
+        let start = Instant::now();
+        let report =
+            runlens_ingest::read_sources(std::slice::from_ref(&db), &ReadOptions::default())?;
+        best = best.min(start.elapsed().as_secs_f64());
+        points = report.archive.point_count();
+        if !report.archive.warnings.is_empty() {
+            bail!("runlens warned: {:?}", report.archive.warnings);
+        }
+    }
+    if points != peer_points {
+        bail!("runlens read {points} points, MLflow {peer_points}");
+    }
+    let ours = points as f64 / best;
+    let theirs = peer_points as f64 / peer_secs;
+    println!(
+        "store: {db_bytes} B, {points} metric points (mlflow {})",
+        peer["mlflow"].as_str().unwrap_or("?")
+    );
+    println!("{:<44} {:>10} {:>14}", "loader", "seconds", "points/s");
+    println!(
+        "{:<44} {:>10.3} {:>14.0}",
+        "MLflow Python API (search_runs + get_metric_history)", peer_secs, theirs
+    );
+    println!(
+        "{:<44} {:>10.3} {:>14.0}",
+        "runlens MLflow SQLite reader (best of 3)", best, ours
+    );
+    println!("ratio runlens / MLflow: {:.1}x faster", ours / theirs);
+    if let Some(peak) = peak_rss_kib() {
+        println!("peak RSS of this process: {} MiB", peak / 1024);
+    }
+    Ok(())
+}
+
+/// Peak resident memory (`VmHWM`), Linux only.
+fn peak_rss_kib() -> Option<u64> {
+    let status = std::fs::read_to_string("/proc/self/status").ok()?;
+    let line = status.lines().find(|l| l.starts_with("VmHWM:"))?;
+    line.split_whitespace().nth(1)?.parse().ok()
+}
