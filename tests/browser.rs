@@ -469,3 +469,85 @@ async fn the_configured_view_is_where_the_page_opens() {
     assert!(errors.is_empty(), "console errors: {errors:#?}");
     browser.close().await;
 }
+
+/// The view lives in the address's fragment: a link with a fragment opens on that view,
+/// every change rewrites it, and following another fragment shows that view.
+#[tokio::test]
+async fn the_view_is_shared_through_the_url_fragment() {
+    let dir = tempfile::tempdir().unwrap();
+    let report = dir.path().join("report.html");
+    build(&[
+        "build",
+        support::examples().to_str().unwrap(),
+        "--single-file",
+        report.to_str().unwrap(),
+    ]);
+    let runs = example_runs();
+    let adam = runs
+        .iter()
+        .filter(|r| r["params"]["optimizer"] == "adam")
+        .count();
+
+    let browser = Browser::start(Scripts::Enabled).await;
+    let url = file_url(&report);
+    browser
+        .client
+        .goto(&format!("{url}#filter=optimizer+%3D%3D+%22adam%22&group=param%3Alr&metric=val%2Facc&sort=name&desc=1"))
+        .await
+        .unwrap();
+    browser.wait_ready().await.expect("the report starts");
+    let state = || async {
+        browser
+            .js("return {
+                filter: document.getElementById('rl-filter').value,
+                group: document.getElementById('rl-group').value,
+                metric: document.getElementById('rl-metric').value,
+                rows: document.querySelectorAll('#rl-runs tbody tr[data-run-id]').length,
+                sorted: document.querySelector('#rl-runs th[aria-sort]')?.getAttribute('aria-sort') ?? null,
+                hash: decodeURIComponent(location.hash.replace(/\\+/g, ' ')),
+            };")
+            .await
+    };
+    let opened = state().await;
+    assert_eq!(opened["filter"], json!("optimizer == \"adam\""));
+    assert_eq!(opened["group"], json!("param:lr"));
+    assert_eq!(opened["metric"], json!("val/acc"));
+    assert_eq!(opened["rows"], json!(adam));
+    assert_eq!(opened["sorted"], json!("descending"));
+
+    // A change is written back into the address (no grouping: no `group=`, since the
+    // author set none).
+    select(&browser, "rl-group", "").await;
+    browser
+        .wait_for("location.hash.includes('filter=') && !location.hash.includes('group=')")
+        .await;
+    let changed = state().await;
+    assert!(
+        changed["hash"]
+            .as_str()
+            .unwrap()
+            .contains("filter=optimizer == \"adam\""),
+        "{changed}"
+    );
+    assert!(
+        changed["hash"].as_str().unwrap().contains("metric=val/acc"),
+        "{changed}"
+    );
+
+    // Following a link to another view of the same report shows it.
+    browser
+        .js("location.hash = 'filter=status+%3D%3D+failed'; return null;")
+        .await;
+    let failed = runs.iter().filter(|r| r["status"] == "failed").count();
+    browser
+        .wait_for(&format!(
+            "document.querySelectorAll('#rl-runs tbody tr[data-run-id]').length === {failed}"
+        ))
+        .await;
+    let followed = state().await;
+    assert_eq!(followed["filter"], json!("status == failed"));
+    assert_eq!(followed["group"], json!(""));
+    let errors = browser.console_errors().await;
+    assert!(errors.is_empty(), "console errors: {errors:#?}");
+    browser.close().await;
+}

@@ -9,7 +9,7 @@ use wasm_bindgen::prelude::*;
 use web_sys::{Element, Event, EventTarget, KeyboardEvent};
 
 use crate::Error;
-use crate::state::{Change, Shared, Ui, handle};
+use crate::state::{Change, Shared, Ui, follow_fragment, handle};
 
 /// Delay between the last keystroke and filtering.
 const FILTER_DEBOUNCE_MS: i32 = 150;
@@ -90,6 +90,12 @@ pub fn wire(app: &Shared, ui: &UiHandles) -> Result<(), Error> {
                 handle(&app, Change::Sort(column));
             }
         })?;
+    }
+    {
+        // A new fragment (edited, or a link to another view of this report) is followed.
+        let app = app.clone();
+        let window = web_sys::window().ok_or_else(|| Error::new("no window"))?;
+        listen(&window, "hashchange", move |_| follow_fragment(&app))?;
     }
     Ok(())
 }

@@ -26,6 +26,7 @@ mod data;
 mod dom;
 mod format;
 mod page;
+mod share;
 mod state;
 mod table;
 mod view;
@@ -71,9 +72,15 @@ async fn start() -> Result<(), Error> {
         view::default_metric(table),
     )?;
     let handles = controls::UiHandles::of(&ui);
-    let app = Rc::new(RefCell::new(App::new(document.clone(), data.clone(), ui)?));
+    let app = Rc::new(RefCell::new(App::new(
+        document.clone(),
+        data.clone(),
+        ui,
+        config.view.clone(),
+    )?));
     controls::wire(&app, &handles)?;
-    app.borrow_mut().open_with(&config.view)?;
+    let opening = share::overlay(&config.view, &share::from_location()?);
+    app.borrow_mut().open_with(&opening)?;
     page::hide_fallback(&document);
     state::redraw(&app).await;
     page::mark_ready(&document)

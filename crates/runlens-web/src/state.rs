@@ -12,7 +12,7 @@ use web_sys::{Document, Element, HtmlInputElement, HtmlSelectElement};
 use crate::chart::{self, Plan, SeriesByRow};
 use crate::data::{Data, InitialView};
 use crate::view::{self, Column, Sort};
-use crate::{Error, dom, format, table};
+use crate::{Error, dom, format, share, table};
 use runlens_core::group::{Group, GroupKey};
 use runlens_core::query;
 
@@ -71,6 +71,8 @@ pub struct App {
     chart_generation: u64,
     /// `#rl-error` shows a chart failure (cleared by the next good chart).
     chart_failed: bool,
+    /// The view the report's author configured.
+    author_view: InitialView,
 }
 
 /// The app, shared by event handlers.
@@ -79,7 +81,12 @@ pub type Shared = Rc<RefCell<App>>;
 impl App {
     /// The initial state: every run visible, no sort, no grouping, the default metric;
     /// renders the table.
-    pub fn new(document: Document, data: Rc<Data>, ui: Ui) -> Result<App, Error> {
+    pub fn new(
+        document: Document,
+        data: Rc<Data>,
+        ui: Ui,
+        author_view: InitialView,
+    ) -> Result<App, Error> {
         let table = &data.table;
         let columns = view::columns(table);
         let metric = view::default_metric(table);
@@ -99,47 +106,75 @@ impl App {
             plan: None,
             chart_generation: 0,
             chart_failed: false,
+            author_view,
         };
         table::render_head(&app.document, &app.ui.head_row, &app.columns, None)?;
         app.update_view()?;
         Ok(app)
     }
 
-    /// Opens the page on the author's view: each part is set on its control and goes through
-    /// the same path as a user's change. A filter that does not parse shows its error as a
-    /// typed one would; a group, metric or sort the data does not offer is left at its
-    /// default (the CLI already warned about it when the report was built).
+    /// Shows `view` (the author's view with the address's fragment over it): each part is
+    /// set on its control and goes through the same path as a user's change; a part that is
+    /// not given returns to its default. A filter that does not parse shows its error as a
+    /// typed one would; a group, metric or sort the data does not offer is left unchanged
+    /// (the CLI warned about the author's when the report was built).
     pub fn open_with(&mut self, view: &InitialView) -> Result<(), Error> {
-        if let Some(text) = &view.filter {
-            self.ui.filter.set_value(text);
-            self.change(Change::Filter(text.clone()))?;
-        }
-        if let Some(spec) = &view.group
-            && select_offers(&self.ui.group, spec)
-        {
-            self.change(Change::Group(spec.clone()))?;
+        let filter = view.filter.clone().unwrap_or_default();
+        self.ui.filter.set_value(&filter);
+        self.change(Change::Filter(filter))?;
+        let group = view.group.clone().unwrap_or_default();
+        if select_offers(&self.ui.group, &group) {
+            self.change(Change::Group(group))?;
         }
         if let Some(key) = &view.metric
             && select_offers(&self.ui.metric, key)
         {
             self.change(Change::Metric(key.clone()))?;
         }
-        if let Some(column) = &view.sort
-            && view::find_column(&self.columns, column).is_some()
-        {
-            self.sort = Some(Sort {
+        self.sort = view
+            .sort
+            .as_ref()
+            .filter(|column| view::find_column(&self.columns, column).is_some())
+            .map(|column| Sort {
                 column: column.clone(),
                 descending: view.descending,
             });
-            table::render_head(
-                &self.document,
-                &self.ui.head_row,
-                &self.columns,
-                self.sort.as_ref(),
-            )?;
-            self.update_view()?;
-        }
+        table::render_head(
+            &self.document,
+            &self.ui.head_row,
+            &self.columns,
+            self.sort.as_ref(),
+        )?;
+        self.update_view()?;
         Ok(())
+    }
+
+    /// The view as the address's fragment should carry it: what differs from nothing, plus
+    /// an explicit empty filter or group where the author's view sets one.
+    pub fn shareable(&self) -> InitialView {
+        let author = &self.author_view;
+        let keep = |value: String, authored: &Option<String>| {
+            (!value.is_empty() || authored.as_deref().is_some_and(|a| !a.is_empty()))
+                .then_some(value)
+        };
+        InitialView {
+            filter: keep(self.query_text.clone(), &author.filter),
+            group: keep(
+                self.group_key
+                    .as_ref()
+                    .map(GroupKey::spec)
+                    .unwrap_or_default(),
+                &author.group,
+            ),
+            metric: self.metric.map(|m| self.data.table.metrics[m].key.clone()),
+            sort: self.sort.as_ref().map(|sort| sort.column.clone()),
+            descending: self.sort.as_ref().is_some_and(|sort| sort.descending),
+        }
+    }
+
+    /// The author's view (from the report's configuration), under every fragment.
+    pub fn author_view(&self) -> &InitialView {
+        &self.author_view
     }
 
     /// Applies `change`; true when the chart must be redrawn.
@@ -282,13 +317,38 @@ pub fn handle(app: &Shared, change: Change) {
         let Ok(mut state) = app.try_borrow_mut() else {
             return;
         };
-        match state.change(change) {
+        let redraw = match state.change(change) {
             Ok(redraw) => redraw,
             Err(error) => {
                 dom::show_error(&error.to_string());
                 false
             }
+        };
+        // Sharing is a convenience: a browser that refuses to rewrite the address (some
+        // sandboxed viewers) must not break the page.
+        let _ = share::write_location(&state.shareable());
+        redraw
+    };
+    if needs_chart {
+        let app = app.clone();
+        wasm_bindgen_futures::spawn_local(async move { redraw(&app).await });
+    }
+}
+
+/// Shows the view the address's fragment now describes (after the user edited it or
+/// followed a link to another view of the same report).
+pub fn follow_fragment(app: &Shared) {
+    let needs_chart = {
+        let Ok(mut state) = app.try_borrow_mut() else {
+            return;
+        };
+        let result = share::from_location()
+            .map(|fragment| share::overlay(state.author_view(), &fragment))
+            .and_then(|view| state.open_with(&view));
+        if let Err(error) = result {
+            dom::show_error(&error.to_string());
         }
+        true
     };
     if needs_chart {
         let app = app.clone();

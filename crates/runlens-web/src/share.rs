@@ -1,0 +1,119 @@
+//! The view in the URL fragment (`#filter=…&group=…&metric=…&sort=…&desc=1`): every change
+//! rewrites it (without a new history entry), and a page opened with a fragment starts on
+//! that view, so copying the address shares exactly what one sees — in the single file
+//! from `file://` as on a static host, since the fragment never reaches a server.
+
+use runlens_core::view::InitialView;
+use web_sys::UrlSearchParams;
+
+use crate::Error;
+
+/// Fragment keys, in the order they are written.
+const FILTER: &str = "filter";
+const GROUP: &str = "group";
+const METRIC: &str = "metric";
+const SORT: &str = "sort";
+const DESCENDING: &str = "desc";
+
+/// The view a fragment (with or without its `#`) describes; keys it lacks stay `None`.
+pub fn parse(fragment: &str) -> Result<InitialView, Error> {
+    let params = UrlSearchParams::new_with_str(fragment.trim_start_matches('#'))?;
+    Ok(InitialView {
+        filter: params.get(FILTER),
+        group: params.get(GROUP),
+        metric: params.get(METRIC),
+        sort: params.get(SORT),
+        descending: params.get(DESCENDING).as_deref() == Some("1"),
+    })
+}
+
+/// The fragment (without `#`) of `view`. Parts that are `None` are left out; an empty
+/// filter or group is written (`filter=`) because it overrides the author's.
+pub fn encode(view: &InitialView) -> Result<String, Error> {
+    let params = UrlSearchParams::new()?;
+    let pairs = [
+        (FILTER, view.filter.as_deref()),
+        (GROUP, view.group.as_deref()),
+        (METRIC, view.metric.as_deref()),
+        (SORT, view.sort.as_deref()),
+        (
+            DESCENDING,
+            (view.sort.is_some() && view.descending).then_some("1"),
+        ),
+    ];
+    for (key, value) in pairs {
+        if let Some(value) = value {
+            params.append(key, value);
+        }
+    }
+    Ok(String::from(params.to_string()))
+}
+
+/// `base` with every part `over` sets replaced (the fragment wins over the author's view).
+pub fn overlay(base: &InitialView, over: &InitialView) -> InitialView {
+    InitialView {
+        filter: over.filter.clone().or_else(|| base.filter.clone()),
+        group: over.group.clone().or_else(|| base.group.clone()),
+        metric: over.metric.clone().or_else(|| base.metric.clone()),
+        descending: if over.sort.is_some() {
+            over.descending
+        } else {
+            base.descending
+        },
+        sort: over.sort.clone().or_else(|| base.sort.clone()),
+    }
+}
+
+/// The current page's fragment as a view.
+pub fn from_location() -> Result<InitialView, Error> {
+    let window = web_sys::window().ok_or_else(|| Error::new("no window"))?;
+    parse(&window.location().hash()?)
+}
+
+/// Replaces the address's fragment with `view`'s, without adding a history entry or
+/// reloading. Skipped when nothing changed.
+pub fn write_location(view: &InitialView) -> Result<(), Error> {
+    let window = web_sys::window().ok_or_else(|| Error::new("no window"))?;
+    let fragment = encode(view)?;
+    let current = window.location().hash()?;
+    if current.trim_start_matches('#') == fragment {
+        return Ok(());
+    }
+    // An empty fragment keeps a bare `#` rather than reloading to drop it.
+    window.history()?.replace_state_with_url(
+        &wasm_bindgen::JsValue::NULL,
+        "",
+        Some(&format!("#{fragment}")),
+    )?;
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn overlay_prefers_the_fragment_part_by_part() {
+        let author = InitialView {
+            filter: Some("lr < 0.1".into()),
+            group: Some("param:lr".into()),
+            sort: Some("name".into()),
+            descending: true,
+            ..InitialView::default()
+        };
+        let fragment = InitialView {
+            filter: Some("status == failed".into()),
+            metric: Some("val/acc".into()),
+            ..InitialView::default()
+        };
+        let view = overlay(&author, &fragment);
+        assert_eq!(view.filter.as_deref(), Some("status == failed"));
+        assert_eq!(view.group.as_deref(), Some("param:lr"));
+        assert_eq!(view.metric.as_deref(), Some("val/acc"));
+        assert_eq!(view.sort.as_deref(), Some("name"));
+        assert!(
+            view.descending,
+            "the author's direction goes with the author's sort"
+        );
+    }
+}
