@@ -526,3 +526,29 @@ fn export_writes_runs_and_points_that_read_back() {
         "NaN is spelled out"
     );
 }
+
+#[test]
+fn quiet_prints_nothing_but_problems() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("report.html");
+    let outcome = runlens([
+        "build",
+        &examples(),
+        "--single-file",
+        file.to_str().unwrap(),
+        "--quiet",
+    ]);
+    assert_eq!(outcome.code, 0, "{}", outcome.stderr);
+    assert!(file.is_file());
+    assert_eq!(outcome.stdout, "", "no summary with --quiet");
+    assert_eq!(outcome.stderr, "", "the examples read without warnings");
+    let both = runlens([
+        "build",
+        &examples(),
+        "--single-file",
+        file.to_str().unwrap(),
+        "-q",
+        "-v",
+    ]);
+    assert_eq!(both.code, 2, "--quiet and --verbose contradict each other");
+}

@@ -68,6 +68,9 @@ pub struct SourceArgs {
     /// List the files that were not recognised as run logs.
     #[arg(long, short)]
     pub verbose: bool,
+    /// No progress bar and no summary; warnings and errors are still printed.
+    #[arg(long, short, conflicts_with = "verbose")]
+    pub quiet: bool,
     /// Read only runs of this experiment (repeat for several); runs without an experiment
     /// are then left out.
     #[arg(long = "experiment", value_name = "NAME")]

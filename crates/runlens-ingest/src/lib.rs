@@ -18,7 +18,9 @@ pub use error::{IngestError, ReadError};
 pub use jsonl::JsonlReader;
 pub use mlflow::{DATASET_TAG_PREFIX as MLFLOW_DATASET_TAG_PREFIX, MlflowReader};
 pub use reader::{Entry, EntryKind, HEAD_BYTES, ReadOutput, Reader};
-pub use sources::{ReadOptions, ReadReport, read_sources, read_sources_with};
+pub use sources::{
+    ReadOptions, ReadReport, read_sources, read_sources_with, read_sources_with_progress,
+};
 pub use tensorboard::{TEXT_TAG_PREFIX, TensorBoardReader};
 
 /// Every built-in reader, in detection order: the first that claims an entry reads it.

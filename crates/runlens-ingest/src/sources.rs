@@ -89,6 +89,17 @@ pub fn read_sources_with(
     options: &ReadOptions,
     readers: &[Box<dyn Reader>],
 ) -> Result<ReadReport, IngestError> {
+    read_sources_with_progress(sources, options, readers, &mut |_| {})
+}
+
+/// [`read_sources_with`], calling `on_read` with each file (or directory, for directory
+/// formats, or URL) once a reader has read it — for progress displays.
+pub fn read_sources_with_progress(
+    sources: &[PathBuf],
+    options: &ReadOptions,
+    readers: &[Box<dyn Reader>],
+    on_read: &mut dyn FnMut(&Path),
+) -> Result<ReadReport, IngestError> {
     let mut kinds = Vec::with_capacity(sources.len());
     for source in sources {
         if is_url(source) {
@@ -109,6 +120,7 @@ pub fn read_sources_with(
         unrecognized: Vec::new(),
         files_read: 0,
         seen: HashSet::new(),
+        on_read,
     };
     for (source, meta) in sources.iter().zip(kinds) {
         let Some(meta) = meta else {
@@ -165,6 +177,8 @@ struct Session<'a> {
     files_read: usize,
     /// Canonical paths already read, so a file named twice is read once.
     seen: HashSet<PathBuf>,
+    /// Told of every path once it has been read.
+    on_read: &'a mut dyn FnMut(&Path),
 }
 
 impl<'a> Session<'a> {
@@ -250,7 +264,9 @@ impl<'a> Session<'a> {
         if let Some(root) = root {
             out = out.with_root(root);
         }
-        if let Err(error) = reader.read(path, &mut out) {
+        let result = reader.read(path, &mut out);
+        (self.on_read)(path);
+        if let Err(error) = result {
             let rest = if out.runs().is_empty() {
                 "file skipped"
             } else {

@@ -23,12 +23,16 @@ pub fn run(args: &BuildArgs, stdout: &mut dyn Write, stderr: &mut dyn Write) -> 
     if let Some(dir) = &args.out {
         let summary = runlens_site::write_site(&info, &encoded.bundle, dir)
             .with_context(|| format!("could not write the site to {}", dir.display()))?;
-        print_summary(stdout, &dir.display().to_string(), archive, &summary)?;
+        if !args.source.quiet {
+            print_summary(stdout, &dir.display().to_string(), archive, &summary)?;
+        }
     }
     if let Some(file) = &args.single_file {
         let summary = runlens_site::write_single_file(&info, &encoded.bundle, file)
             .with_context(|| format!("could not write the report to {}", file.display()))?;
-        print_summary(stdout, &file.display().to_string(), archive, &summary)?;
+        if !args.source.quiet {
+            print_summary(stdout, &file.display().to_string(), archive, &summary)?;
+        }
         let limit = args
             .max_size
             .or(config.max_size)

@@ -35,6 +35,9 @@ pub fn run(
         rows
     };
     file.commit()?;
+    if args.source.quiet {
+        return Ok(crate::EXIT_OK);
+    }
     writeln!(
         stdout,
         "wrote {}: {rows} rows ({} of {} runs)",

@@ -14,6 +14,7 @@ use runlens_ingest::{ReadOptions, ReadReport};
 use crate::args::{Cli, Command, SourceArgs};
 use crate::config::Config;
 use crate::output::terminal_safe;
+use crate::progress::ReadProgress;
 
 /// Runs the parsed command; returns the exit code.
 pub fn dispatch(cli: Cli, stdout: &mut dyn Write, stderr: &mut dyn Write) -> anyhow::Result<u8> {
@@ -41,8 +42,15 @@ fn read(args: &SourceArgs, config: &Config, stderr: &mut dyn Write) -> anyhow::R
     let mut options = ReadOptions::default();
     options.include_deleted = args.include_deleted;
     options.experiments.clone_from(&args.experiments);
-    let report =
-        runlens_ingest::read_sources(&sources, &options).context("could not read the sources")?;
+    let mut progress = ReadProgress::start(&sources, args.quiet);
+    let report = runlens_ingest::read_sources_with_progress(
+        &sources,
+        &options,
+        &runlens_ingest::readers(),
+        &mut |path| progress.read(path),
+    );
+    progress.finish();
+    let report = report.context("could not read the sources")?;
     if args.verbose {
         for path in &report.unrecognized {
             writeln!(
