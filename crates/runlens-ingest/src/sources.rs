@@ -121,6 +121,7 @@ pub fn read_sources_with_progress(
         files_read: 0,
         seen: HashSet::new(),
         on_read,
+        experiments_kept: HashSet::new(),
     };
     for (source, meta) in sources.iter().zip(kinds) {
         let Some(meta) = meta else {
@@ -152,6 +153,14 @@ pub fn read_sources_with_progress(
             ));
         }
     }
+    for name in &options.experiments {
+        if !session.experiments_kept.contains(name) {
+            session.warnings.push(Warning::file(
+                "--experiment",
+                format!("no run of an experiment named {name:?} was found in the sources; check the spelling (names are case-sensitive)"),
+            ));
+        }
+    }
     let mut archive = Archive {
         runs: session.runs.into_values().collect(),
         warnings: session.warnings,
@@ -179,6 +188,8 @@ struct Session<'a> {
     seen: HashSet<PathBuf>,
     /// Told of every path once it has been read.
     on_read: &'a mut dyn FnMut(&Path),
+    /// Experiments with at least one run kept (to tell when `--experiment` matched none).
+    experiments_kept: HashSet<String>,
 }
 
 impl<'a> Session<'a> {
@@ -282,6 +293,9 @@ impl<'a> Session<'a> {
         for mut run in runs {
             if !self.options.wants_experiment(run.experiment.as_deref()) {
                 continue;
+            }
+            if let Some(experiment) = &run.experiment {
+                self.experiments_kept.insert(experiment.clone());
             }
             run.source = reader.name().to_string();
             if run.name.is_empty() {

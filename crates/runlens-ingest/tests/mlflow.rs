@@ -251,6 +251,15 @@ fn sqlite_url_and_experiment_filter() {
     let mut names: Vec<&str> = with_deleted.runs.iter().map(|r| r.name.as_str()).collect();
     names.sort();
     assert_eq!(names, ["ablation-long", "deleted-run", "scratch-run"]);
+    let typo = read_with(&url, &options(false, &["ablaton"]));
+    assert_eq!(typo.runs.len(), 0);
+    assert_eq!(typo.warnings.len(), 1, "{:?}", typo.warnings);
+    assert_eq!(typo.warnings[0].path, "--experiment");
+    assert!(
+        typo.warnings[0].message.contains("\"ablaton\""),
+        "{:?}",
+        typo.warnings
+    );
     let missing = read_with(
         Path::new("sqlite:///no/such/mlflow.db"),
         &ReadOptions::default(),
