@@ -12,6 +12,7 @@ mod tensorboard;
 #[cfg(test)]
 mod test_support;
 mod time;
+mod wandb;
 
 pub use csv::{MetricsCsvReader, RunsCsvReader};
 pub use error::{IngestError, ReadError};
@@ -20,12 +21,14 @@ pub use mlflow::{DATASET_TAG_PREFIX as MLFLOW_DATASET_TAG_PREFIX, MlflowReader};
 pub use reader::{Entry, EntryKind, HEAD_BYTES, ReadOutput, Reader};
 pub use sources::{ReadOptions, ReadReport, read_sources, read_sources_with};
 pub use tensorboard::{TEXT_TAG_PREFIX, TensorBoardReader};
+pub use wandb::{TAG_PREFIX as WANDB_TAG_PREFIX, WandbReader};
 
 /// Every built-in reader, in detection order: the first that claims an entry reads it.
 pub fn readers() -> Vec<Box<dyn Reader>> {
     vec![
         Box::new(TensorBoardReader),
         Box::new(MlflowReader),
+        Box::new(WandbReader),
         Box::new(JsonlReader),
         Box::new(MetricsCsvReader),
         Box::new(RunsCsvReader),
