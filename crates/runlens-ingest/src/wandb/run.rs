@@ -258,26 +258,29 @@ impl RunBuilder {
             let Some(value) = values::number(&item.value_json) else {
                 continue;
             };
+            // Look up without allocating the key in the common case of a one-part key.
+            if let Some(series) = item_key_ref(item).and_then(|k| self.series.get_mut(k)) {
+                series.push(step, value, time);
+                continue;
+            }
             let key = item_key(item);
             if key.starts_with('_') {
                 continue;
             }
-            match self.series.get_mut(&key) {
-                Some(series) => series.push(step, value, time),
-                None => {
-                    let mut series = MetricSeries::default();
-                    series.push(step, value, time);
-                    self.series.insert(key, series);
-                }
-            }
+            self.series.entry(key).or_default().push(step, value, time);
         }
     }
 
     /// A summary delta, folded in order.
     fn summary(&mut self, summary: &SummaryRecord) {
         for item in &summary.update {
-            self.summary
-                .insert(item_key(item), values::number(&item.value_json));
+            let value = values::number(&item.value_json);
+            match item_key_ref(item).and_then(|k| self.summary.get_mut(k)) {
+                Some(slot) => *slot = value,
+                None => {
+                    self.summary.insert(item_key(item), value);
+                }
+            }
         }
         for item in &summary.remove {
             self.summary.remove(&item_key(item));
