@@ -210,3 +210,29 @@ fn claims_wandb_folders_run_folders_and_files_but_not_mixed_folders() {
         "a folder with other files is walked"
     );
 }
+
+#[test]
+fn unknown_record_types_are_ignored_and_garbage_records_warned() {
+    let known: Vec<Vec<u8>> = [run_record(), row(0, 1001.0, &[("loss", "1")])]
+        .iter()
+        .map(Message::encode_to_vec)
+        .collect();
+    // Field 111 (varint 1): a record type runlens does not know.
+    let unknown = [0xF8u8, 0x06, 0x01];
+    // A truncated length-delimited field: passes the CRC, is not protobuf.
+    let garbage = [0x12u8, 0x7F, 0x01];
+    let bytes = frame(&[&known[0], &unknown, &garbage, &known[1]]);
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("run-abc123.wandb");
+    std::fs::write(&path, bytes).unwrap();
+    let mut out = ReadOutput::new(&path, 20);
+    WandbReader.read(&path, &mut out).unwrap();
+    let (runs, warnings) = out.into_parts();
+    assert_eq!(warnings.len(), 1, "{warnings:?}");
+    assert!(
+        warnings[0].message.contains("is not a W&B record"),
+        "{warnings:?}"
+    );
+    assert_eq!(runs[0].name, "nice-run");
+    assert_eq!(runs[0].metrics["loss"].values, [1.0]);
+}
