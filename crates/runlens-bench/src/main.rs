@@ -3,12 +3,13 @@
 //! written by polars as zstd Parquet, the wasm module size, and the single-file report size.
 //! Run with `cargo run --release -p runlens-bench`. Ingest speed against each tracker's own
 //! Python reader, in the same run: `cargo run --release -p runlens-bench -- tensorboard
-//! --python PATH` (a Python with tensorboard and tensorboardX) and `... -- mlflow --python
-//! PATH` (a Python with mlflow).
+//! --python PATH` (a Python with tensorboard and tensorboardX) `... -- mlflow --python
+//! PATH` (a Python with mlflow) and `... -- wandb --python PATH` (a Python with wandb).
 
 mod mlflow;
 mod synthetic;
 mod tensorboard;
+mod wandb;
 
 use std::path::Path;
 
@@ -24,6 +25,9 @@ fn main() -> anyhow::Result<()> {
     }
     if args.first().map(String::as_str) == Some("mlflow") {
         return mlflow::run(&args[1..]);
+    }
+    if args.first().map(String::as_str) == Some("wandb") {
+        return wandb::run(&args[1..]);
     }
     let examples = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../examples");
     let report = runlens_ingest::read_sources(std::slice::from_ref(&examples), &Default::default())
@@ -71,7 +75,9 @@ fn main() -> anyhow::Result<()> {
         "\ntensorboard ingest: skipped (needs a Python with tensorboard and tensorboardX: \
          cargo run --release -p runlens-bench -- tensorboard --python PATH)\n\
          MLflow read speed: skipped (needs a Python with mlflow: \
-         cargo run --release -p runlens-bench -- mlflow --python PATH)"
+         cargo run --release -p runlens-bench -- mlflow --python PATH)\n\
+         W&B ingest: skipped (needs a Python with wandb: \
+         cargo run --release -p runlens-bench -- wandb --python PATH)"
     );
     Ok(())
 }

@@ -12,6 +12,7 @@ mod tensorboard;
 #[cfg(test)]
 mod test_support;
 mod time;
+mod wandb;
 
 pub use csv::{MetricsCsvReader, RunsCsvReader};
 pub use error::{IngestError, ReadError};
@@ -22,12 +23,14 @@ pub use sources::{
     ReadOptions, ReadReport, read_sources, read_sources_with, read_sources_with_progress,
 };
 pub use tensorboard::{TEXT_TAG_PREFIX, TensorBoardReader};
+pub use wandb::{TAG_PREFIX as WANDB_TAG_PREFIX, WandbReader};
 
 /// Every built-in reader, in detection order: the first that claims an entry reads it.
 pub fn readers() -> Vec<Box<dyn Reader>> {
     vec![
         Box::new(TensorBoardReader),
         Box::new(MlflowReader),
+        Box::new(WandbReader),
         Box::new(JsonlReader),
         Box::new(MetricsCsvReader),
         Box::new(RunsCsvReader),

@@ -1,7 +1,7 @@
 //! The JSONL event stream (`*.jsonl`, `*.ndjson`): one JSON object per line, each a `run`,
 //! `params`, `tags` or `metrics` record of one run. See `docs/input-formats.md`.
 
-mod lenient;
+pub(crate) mod lenient;
 #[cfg(test)]
 mod tests;
 

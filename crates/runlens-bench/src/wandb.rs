@@ -1,0 +1,171 @@
+//! The W&B ingest benchmark: offline runs written by the real `wandb` package are read by
+//! runlens (one thread) and by W&B's own protobuf decoding in Python (framing with CRC-32
+//! checks, `wandb_internal_pb2.Record`, `json.loads` of each value), in the same run;
+//! points per second of both and their ratio are printed.
+//! `cargo run --release -p runlens-bench -- wandb --python PATH [--runs N --metrics N
+//! --steps N] [--dir DIR]`.
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+use std::time::Instant;
+
+use anyhow::{Context, bail};
+
+/// The peer's helper script.
+fn script() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("python/wandb_bench.py")
+}
+
+/// Settings of the benchmark, from the command line.
+struct Settings {
+    python: String,
+    runs: u32,
+    metrics: u32,
+    steps: u32,
+    /// A directory to reuse (written when missing); a temporary one otherwise.
+    dir: Option<PathBuf>,
+}
+
+fn parse(args: &[String]) -> anyhow::Result<Settings> {
+    let mut settings = Settings {
+        python: String::new(),
+        runs: 5,
+        metrics: 10,
+        steps: 10_000,
+        dir: None,
+    };
+    let mut args = args.iter();
+    while let Some(flag) = args.next() {
+        let value = args
+            .next()
+            .with_context(|| format!("{flag} needs a value"))?;
+        match flag.as_str() {
+            "--python" => settings.python.clone_from(value),
+            "--runs" => settings.runs = value.parse()?,
+            "--metrics" => settings.metrics = value.parse()?,
+            "--steps" => settings.steps = value.parse()?,
+            "--dir" => settings.dir = Some(PathBuf::from(value)),
+            other => bail!("unknown flag {other}; flags: --python --runs --metrics --steps --dir"),
+        }
+    }
+    if settings.python.is_empty() {
+        bail!("--python PATH is required: a Python with wandb (examples/requirements.txt)");
+    }
+    Ok(settings)
+}
+
+/// Runs the benchmark with the flags after `wandb`.
+pub fn run(args: &[String]) -> anyhow::Result<()> {
+    let settings = parse(args)?;
+    let temp = tempfile::tempdir()?;
+    let dir = settings
+        .dir
+        .clone()
+        .unwrap_or_else(|| temp.path().join("wandb-bench"));
+    let wandb = dir.join("wandb");
+    if !wandb.exists() {
+        eprintln!(
+            "writing {} runs x {} metrics x {} steps with wandb (offline) into {} ...",
+            settings.runs,
+            settings.metrics,
+            settings.steps,
+            dir.display()
+        );
+        let status = Command::new(&settings.python)
+            .arg(script())
+            .args(["generate", "--out"])
+            .arg(&dir)
+            .args(["--runs", &settings.runs.to_string()])
+            .args(["--metrics", &settings.metrics.to_string()])
+            .args(["--steps", &settings.steps.to_string()])
+            .status()
+            .context("running the Python helper")?;
+        if !status.success() {
+            bail!("the Python helper failed to write the runs");
+        }
+    }
+    let bytes = wandb_bytes(&wandb);
+
+    // runlens: best of three, one thread.
+    let mut best = f64::INFINITY;
+    let mut points = 0;
+    for _ in 0..3 {
+        let start = Instant::now();
+        let report = runlens_ingest::read_sources(
+            std::slice::from_ref(&wandb),
+            &runlens_ingest::ReadOptions::default(),
+        )?;
+        best = best.min(start.elapsed().as_secs_f64());
+        // Summary-only keys add one point each; the peer counts history points only.
+        points = report
+            .archive
+            .runs
+            .iter()
+            .flat_map(|r| r.metrics.iter())
+            .filter(|(key, _)| key.starts_with("metric/"))
+            .map(|(_, s)| s.len() as u64)
+            .sum();
+        if !report.archive.warnings.is_empty() {
+            bail!("runlens warned: {:?}", report.archive.warnings);
+        }
+    }
+
+    eprintln!("decoding with wandb's protobuf classes in Python ...");
+    let output = Command::new(&settings.python)
+        .arg(script())
+        .arg("load")
+        .arg(&wandb)
+        .output()
+        .context("running the Python helper")?;
+    if !output.status.success() {
+        bail!(
+            "the Python helper failed: {}",
+            String::from_utf8_lossy(&output.stderr)
+        );
+    }
+    let peer: serde_json::Value = serde_json::from_slice(&output.stdout)?;
+    let peer_points = peer["points"].as_u64().context("points")?;
+    let peer_secs = peer["seconds"].as_f64().context("seconds")?;
+    if peer_points != points {
+        bail!("runlens read {points} points, the Python decoding {peer_points}");
+    }
+
+    println!(
+        "wandb ingest: {} runs x {} metrics x {} steps = {points} values, {:.1} MB of .wandb files",
+        settings.runs,
+        settings.metrics,
+        settings.steps,
+        bytes as f64 / 1e6
+    );
+    println!(
+        "{:<40} {:>10} {:>14} {:>10}",
+        "reader", "seconds", "values/s", "MB/s"
+    );
+    for (name, secs) in [
+        ("runlens (1 thread, best of 3)", best),
+        ("wandb_internal_pb2 + json (Python)", peer_secs),
+    ] {
+        println!(
+            "{name:<40} {secs:>10.3} {:>14.0} {:>10.1}",
+            points as f64 / secs,
+            bytes as f64 / 1e6 / secs
+        );
+    }
+    println!("ratio runlens / Python: {:.1}x faster", peer_secs / best);
+    Ok(())
+}
+
+/// Total size of the `.wandb` files in the run folders of `wandb` (not through links).
+fn wandb_bytes(wandb: &Path) -> u64 {
+    let Ok(entries) = std::fs::read_dir(wandb) else {
+        return 0;
+    };
+    entries
+        .flatten()
+        .filter(|e| e.file_type().is_ok_and(|t| t.is_dir()))
+        .flat_map(|e| std::fs::read_dir(e.path()).into_iter().flatten().flatten())
+        .filter(|f| f.file_name().to_string_lossy().ends_with(".wandb"))
+        .filter_map(|f| f.metadata().ok())
+        .map(|m| m.len())
+        .sum()
+}

@@ -1,0 +1,383 @@
+//! The W&B reader against W&B's own record decoding: every run of the fixture `wandb/`
+//! folder (written by the real `wandb` package, offline) must match what
+//! `examples/make_wandb_fixtures.py` decoded from the same files with
+//! `wandb.proto.wandb_internal_pb2.Record` (`expected.json`). The fixture Python
+//! (`RUNLENS_FIXTURE_PYTHON`, else `.venv-fixtures/`) also writes fresh runs, checked the
+//! same way. Damaged-input and discovery tests start from the committed real files.
+
+mod common;
+
+use std::fs;
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+use runlens_core::{Archive, ParamValue, Run, RunStatus};
+use runlens_ingest::{ReadOptions, read_sources};
+use serde_json::Value;
+
+fn fixtures() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../../tests/fixtures/wandb")
+}
+
+fn read(paths: &[PathBuf]) -> Archive {
+    read_sources(paths, &ReadOptions::default())
+        .expect("the sources exist")
+        .archive
+}
+
+/// A number of `expected.json`: a JSON number, or "NaN" / "Infinity" / "-Infinity".
+fn number(value: &Value) -> f64 {
+    match value {
+        Value::Number(n) => n.as_f64().expect("a number"),
+        Value::String(s) if s == "NaN" => f64::NAN,
+        Value::String(s) if s == "Infinity" => f64::INFINITY,
+        Value::String(s) if s == "-Infinity" => f64::NEG_INFINITY,
+        other => panic!("not a number in expected.json: {other}"),
+    }
+}
+
+/// Same value, NaN equal to NaN.
+fn same(a: f64, b: f64) -> bool {
+    a == b || (a.is_nan() && b.is_nan())
+}
+
+/// Min and max ignoring NaN (NaN when every value is NaN).
+fn min_max(values: &[f64]) -> (f64, f64) {
+    values
+        .iter()
+        .filter(|v| !v.is_nan())
+        .fold((f64::NAN, f64::NAN), |(lo, hi), &v| (lo.min(v), hi.max(v)))
+}
+
+fn load_expected(dir: &Path) -> Value {
+    let text = fs::read_to_string(dir.join("expected.json")).expect("expected.json");
+    serde_json::from_str(&text).expect("expected.json is JSON")
+}
+
+/// Every difference between the runs read from `sources` and `expected`.
+fn differences(sources: &[PathBuf], expected: &Value) -> Vec<String> {
+    let archive = read(sources);
+    let mut problems: Vec<String> = archive
+        .warnings
+        .iter()
+        .map(|w| format!("unexpected warning: {w}"))
+        .collect();
+    let runs = expected["runs"].as_object().expect("runs");
+    let ids: Vec<&str> = archive.runs.iter().map(|r| r.id.as_str()).collect();
+    let want: Vec<&str> = runs.keys().map(String::as_str).collect();
+    if ids != want {
+        problems.push(format!("runs {ids:?}, W&B has {want:?}"));
+    }
+    for (id, want) in runs {
+        if let Some(run) = archive.runs.iter().find(|r| &r.id == id) {
+            run_differences(run, want, &mut problems);
+        }
+    }
+    problems
+}
+
+fn tag<'a>(run: &'a Run, name: &str) -> Option<&'a str> {
+    run.tags.get(&format!("wandb.{name}")).map(String::as_str)
+}
+
+fn run_differences(run: &Run, want: &Value, problems: &mut Vec<String>) {
+    let id = &run.id;
+    let text = |field: &str| want[field].as_str().filter(|s| !s.is_empty());
+    let checks = [
+        ("source", Some(run.source.as_str()), Some("wandb")),
+        ("name", Some(run.name.as_str()), text("name")),
+        ("experiment", run.experiment.as_deref(), text("project")),
+        ("group", run.group.as_deref(), text("group")),
+        ("job_type", tag(run, "job_type"), text("job_type")),
+        ("notes", tag(run, "notes"), text("notes")),
+        (
+            "git.remote_url",
+            tag(run, "git.remote_url"),
+            want["git"]["remote_url"].as_str().filter(|s| !s.is_empty()),
+        ),
+        (
+            "git.commit",
+            tag(run, "git.commit"),
+            want["git"]["commit"].as_str().filter(|s| !s.is_empty()),
+        ),
+    ];
+    for (field, got, want) in checks {
+        if got != want {
+            problems.push(format!("{id}: {field} {got:?}, W&B {want:?}"));
+        }
+    }
+    let tags: Vec<&str> = want["tags"]
+        .as_array()
+        .expect("tags")
+        .iter()
+        .filter_map(Value::as_str)
+        .collect();
+    let want_tags = (!tags.is_empty()).then(|| tags.join(", "));
+    if tag(run, "tags") != want_tags.as_deref() {
+        problems.push(format!(
+            "{id}: tags {:?}, W&B {want_tags:?}",
+            tag(run, "tags")
+        ));
+    }
+    let start = number(&want["start_time"]);
+    if !run.start_time.is_some_and(|s| (s - start).abs() < 1e-6) {
+        problems.push(format!(
+            "{id}: start_time {:?}, W&B {start}",
+            run.start_time
+        ));
+    }
+    if !run.end_time.is_some_and(|end| end >= start) {
+        problems.push(format!(
+            "{id}: end_time {:?} before the start",
+            run.end_time
+        ));
+    }
+    let status = match want["status"].as_str() {
+        Some("finished") => RunStatus::Finished,
+        Some("failed") => RunStatus::Failed,
+        _ => RunStatus::Running,
+    };
+    if run.status != status {
+        problems.push(format!("{id}: status {}, W&B {status}", run.status));
+    }
+    let params = want["params"].as_object().expect("params");
+    let names: Vec<&String> = run.params.keys().collect();
+    let want_names: Vec<&String> = params.keys().collect();
+    if names != want_names {
+        problems.push(format!("{id}: params {names:?}, W&B {want_names:?}"));
+    }
+    for (name, want) in params {
+        let got = run.params.get(name);
+        let ok = match (got, want) {
+            (Some(ParamValue::Bool(b)), Value::Bool(w)) => b == w,
+            (Some(ParamValue::Int(i)), Value::Number(w)) => w.as_i64() == Some(*i),
+            (Some(ParamValue::Float(x)), Value::Number(w)) => {
+                w.as_i64().is_none() && same(*x, number(want))
+            }
+            (Some(ParamValue::Text(s)), Value::String(w)) => s == w,
+            (Some(ParamValue::Text(s)), Value::Array(_)) => s.as_str() == want.to_string().as_str(),
+            _ => false,
+        };
+        if !ok {
+            problems.push(format!("{id}: param {name} {got:?}, W&B {want}"));
+        }
+    }
+    let metrics = want["metrics"].as_object().expect("metrics");
+    let keys: Vec<&String> = run.metrics.keys().collect();
+    let want_keys: Vec<&String> = metrics.keys().collect();
+    if keys != want_keys {
+        problems.push(format!("{id}: metrics {keys:?}, W&B {want_keys:?}"));
+    }
+    for (key, want) in metrics {
+        let Some(series) = run.metrics.get(key) else {
+            continue;
+        };
+        let count = want["count"].as_u64().expect("count") as usize;
+        let (min, max) = min_max(&series.values);
+        let last = series.values.last().copied().unwrap_or(f64::NAN);
+        let steps = [series.steps.first(), series.steps.last()].map(|s| s.copied());
+        let want_steps = [&want["steps"][0], &want["steps"][1]].map(Value::as_i64);
+        let ok = series.len() == count
+            && same(last, number(&want["last"]))
+            && same(min, number(&want["min"]))
+            && same(max, number(&want["max"]))
+            && steps == want_steps;
+        if !ok {
+            problems.push(format!(
+                "{id} {key}: count {} last {last} min {min} max {max} steps {steps:?}, W&B {want}",
+                series.len()
+            ));
+        }
+    }
+}
+
+#[test]
+fn committed_fixtures_match_wandb() {
+    let dir = fixtures();
+    let expected = load_expected(&dir);
+    assert_eq!(expected["runs"].as_object().map(|r| r.len()), Some(4));
+    let problems = differences(&[dir.join("wandb")], &expected);
+    assert!(problems.is_empty(), "{}", problems.join("\n"));
+}
+
+#[test]
+fn freshly_written_fixtures_match_wandb() {
+    let python = common::fixture_python();
+    let out = tempfile::tempdir().expect("temp dir");
+    let script =
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("../../examples/make_wandb_fixtures.py");
+    let status = Command::new(&python)
+        .arg(&script)
+        .arg("--out")
+        .arg(out.path())
+        .status()
+        .expect("the fixture Python runs");
+    assert!(
+        status.success(),
+        "{} {} failed",
+        python.display(),
+        script.display()
+    );
+    let expected = load_expected(out.path());
+    assert_eq!(expected["runs"].as_object().map(|r| r.len()), Some(4));
+    let problems = differences(&[out.path().join("wandb")], &expected);
+    assert!(problems.is_empty(), "{}", problems.join("\n"));
+}
+
+/// The run folders of the committed fixtures, by run id.
+fn run_folder(id: &str) -> PathBuf {
+    fs::read_dir(fixtures().join("wandb"))
+        .expect("fixture folder")
+        .flatten()
+        .map(|e| e.path())
+        .find(|p| {
+            p.file_name()
+                .is_some_and(|n| n.to_string_lossy().ends_with(id))
+                && !p.is_symlink()
+        })
+        .expect("run folder")
+}
+
+fn baseline_file() -> PathBuf {
+    run_folder("base0001").join("run-base0001.wandb")
+}
+
+#[test]
+fn a_run_folder_a_run_file_and_latest_run_are_each_one_run() {
+    let folder = run_folder("base0001");
+    for source in [folder.clone(), baseline_file()] {
+        let archive = read(std::slice::from_ref(&source));
+        assert!(archive.warnings.is_empty(), "{:?}", archive.warnings);
+        let ids: Vec<&str> = archive.runs.iter().map(|r| r.id.as_str()).collect();
+        assert_eq!(ids, ["base0001"], "{}", source.display());
+        assert_eq!(archive.runs[0].metrics["train/loss"].len(), 100);
+    }
+    // latest-run alone is the newest run's folder.
+    let wandb = fixtures().join("wandb");
+    let archive = read(&[wandb.join("latest-run")]);
+    let ids: Vec<&str> = archive.runs.iter().map(|r| r.id.as_str()).collect();
+    assert_eq!(ids, ["step0004"]);
+}
+
+#[test]
+fn a_folder_with_other_formats_is_not_taken_over() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let project = dir.path().join("project");
+    copy_dir(&fixtures().join("wandb"), &project);
+    fs::write(
+        project.join("extra.jsonl"),
+        "{\"type\":\"metrics\",\"run\":\"j1\",\"step\":0,\"values\":{\"loss\":1}}\n",
+    )
+    .expect("write jsonl");
+    let archive = read(&[project]);
+    let mut sources: Vec<(&str, &str)> = archive
+        .runs
+        .iter()
+        .map(|r| (r.source.as_str(), r.id.as_str()))
+        .collect();
+    sources.sort_unstable();
+    assert_eq!(
+        sources,
+        [
+            ("jsonl", "j1"),
+            ("wandb", "base0001"),
+            ("wandb", "crsh0003"),
+            ("wandb", "dive0002"),
+            ("wandb", "step0004")
+        ]
+    );
+    // The walk reaches step0004 both directly and through latest-run: read once.
+    let wandb_points = read(&[fixtures().join("wandb")]).point_count();
+    assert_eq!(archive.point_count(), wandb_points + 1);
+}
+
+/// Copies a directory tree, links as links.
+fn copy_dir(from: &Path, to: &Path) {
+    fs::create_dir_all(to).expect("mkdir");
+    for entry in fs::read_dir(from).expect("read_dir").flatten() {
+        let target = to.join(entry.file_name());
+        let kind = entry.file_type().expect("file type");
+        if kind.is_symlink() {
+            let link = fs::read_link(entry.path()).expect("read_link");
+            std::os::unix::fs::symlink(link, &target).expect("symlink");
+        } else if kind.is_dir() {
+            copy_dir(&entry.path(), &target);
+        } else {
+            fs::copy(entry.path(), &target).expect("copy");
+        }
+    }
+}
+
+/// Reads `bytes` written as `run-base0001.wandb` in a fresh folder.
+fn read_bytes(bytes: &[u8]) -> (Archive, String) {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let file = dir.path().join("run-base0001.wandb");
+    fs::write(&file, bytes).expect("write");
+    let archive = read(&[file]);
+    let warnings = archive
+        .warnings
+        .iter()
+        .map(ToString::to_string)
+        .collect::<Vec<_>>()
+        .join("\n");
+    (archive, warnings)
+}
+
+#[test]
+fn a_truncated_file_keeps_every_record_before_the_cut() {
+    let bytes = fs::read(baseline_file()).expect("fixture");
+    let whole = read(&[baseline_file()]);
+    let full = &whole.runs[0];
+    assert_eq!(full.status, RunStatus::Finished);
+    // Cut in the middle of the second block: the exit record and the last rows are lost.
+    let cut = 32_768 + 3_000;
+    let (archive, warnings) = read_bytes(&bytes[..cut]);
+    assert_eq!(archive.warnings.len(), 1, "{warnings}");
+    assert!(
+        warnings.contains("the file ends inside a record at byte"),
+        "{warnings}"
+    );
+    let run = &archive.runs[0];
+    assert_eq!(
+        run.status,
+        RunStatus::Running,
+        "no exit record: still running"
+    );
+    let points = run.metrics["train/loss"].len();
+    assert!(points > 70 && points < 100, "{points} points kept");
+    assert_eq!(run.params, full.params);
+    assert_eq!(run.name, "baseline");
+}
+
+#[test]
+fn a_flipped_byte_skips_to_the_next_block_and_later_records_are_read() {
+    let mut bytes = fs::read(baseline_file()).expect("fixture");
+    assert!(bytes.len() > 32_768, "the fixture spans two blocks");
+    let at = 20_000;
+    bytes[at] ^= 0x55;
+    let (archive, warnings) = read_bytes(&bytes);
+    assert_eq!(archive.warnings.len(), 1, "{warnings}");
+    assert!(
+        warnings.contains("damaged data at byte") && warnings.contains("..32768 skipped"),
+        "{warnings}"
+    );
+    let run = &archive.runs[0];
+    // The run record (block 0, before the damage) and the exit record (block 1) survive.
+    assert_eq!(run.name, "baseline");
+    assert_eq!(run.status, RunStatus::Finished);
+    let steps = &run.metrics["train/loss"].steps;
+    assert!(
+        steps.len() < 100 && steps.contains(&0) && steps.contains(&99),
+        "{steps:?}"
+    );
+}
+
+#[test]
+fn an_empty_file_and_a_foreign_file_are_warnings() {
+    let (archive, warnings) = read_bytes(b"");
+    assert!(archive.runs.is_empty());
+    assert!(warnings.contains("empty .wandb file"), "{warnings}");
+    let (archive, warnings) = read_bytes(b"{\"this is\": \"not a W&B file\"}\n");
+    assert!(archive.runs.is_empty());
+    assert!(warnings.contains("not a W&B run file"), "{warnings}");
+}
