@@ -44,7 +44,8 @@ pub fn inspect_json(archive: &Archive) -> Value {
     })
 }
 
-fn run_json(run: &Run) -> Value {
+/// One run as `inspect --json` writes it (also a line of `export --table runs --format jsonl`).
+pub fn run_json(run: &Run) -> Value {
     json!({
         "id": run.id,
         "name": run.name,

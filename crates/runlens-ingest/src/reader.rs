@@ -304,6 +304,44 @@ pub(crate) fn merge_run(run: &mut Run, part: Run) {
     }
 }
 
+/// At most this many damage warnings per binary file; then one saying how many there were.
+pub const MAX_FILE_WARNINGS: usize = 20;
+
+/// The damage warnings of one file inside a directory being read (a binary log with many
+/// bad records), capped at [`MAX_FILE_WARNINGS`] so one wrecked file cannot bury the rest.
+pub struct FileWarnings<'a> {
+    path: &'a Path,
+    count: usize,
+}
+
+impl<'a> FileWarnings<'a> {
+    /// No warnings yet about `path`.
+    pub fn new(path: &'a Path) -> Self {
+        Self { path, count: 0 }
+    }
+
+    /// Records one problem (listed while under the cap).
+    pub fn push(&mut self, out: &mut ReadOutput, message: String) {
+        self.count += 1;
+        if self.count <= MAX_FILE_WARNINGS {
+            out.warn_in(self.path, message);
+        }
+    }
+
+    /// Adds the summary when problems were left out.
+    pub fn finish(self, out: &mut ReadOutput) {
+        if self.count > MAX_FILE_WARNINGS {
+            out.warn_in(
+                self.path,
+                format!(
+                    "{} problems in all; only the first {MAX_FILE_WARNINGS} are listed",
+                    self.count
+                ),
+            );
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

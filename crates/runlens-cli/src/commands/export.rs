@@ -9,11 +9,11 @@ use std::collections::BTreeSet;
 use std::io::{BufWriter, Write};
 
 use polars::prelude::*;
-use runlens_core::model::{Archive, ParamValue, Run, format_float};
-use serde_json::{Value, json};
+use runlens_core::model::{Archive, ParamValue, Run};
+use serde_json::json;
 
 use crate::args::{ExportArgs, ExportFormat, ExportTable};
-use crate::output::terminal_safe;
+use crate::output::{float_json, run_json, terminal_safe};
 
 pub fn run(
     args: &ExportArgs,
@@ -55,6 +55,7 @@ pub fn run(
 fn write_runs(archive: &Archive, format: ExportFormat, out: &mut dyn Write) -> anyhow::Result<u64> {
     if format == ExportFormat::Jsonl {
         for run in &archive.runs {
+            // The same object as one run of `inspect --json` (docs/inspect-json.md).
             serde_json::to_writer(&mut *out, &run_json(run))?;
             out.write_all(b"\n")?;
         }
@@ -82,8 +83,8 @@ fn write_metrics(
                             "run": run.id,
                             "key": key,
                             "step": series.steps[i],
-                            "time": time.map(number),
-                            "value": number(series.values[i]),
+                            "time": time.map(float_json),
+                            "value": float_json(series.values[i]),
                         });
                         serde_json::to_writer(&mut *out, &line)?;
                         out.write_all(b"\n")?;
@@ -257,52 +258,4 @@ fn param_column(name: &str, cells: &[Option<&ParamValue>]) -> Column {
     }
     let values: Vec<Option<String>> = cells.iter().map(|v| v.map(ToString::to_string)).collect();
     Column::new(name.into(), values)
-}
-
-/// A float for JSON: finite values as numbers, NaN and ±inf as the strings `inspect --json`
-/// uses.
-fn number(x: f64) -> Value {
-    if x.is_finite() {
-        json!(x)
-    } else {
-        json!(format_float(x))
-    }
-}
-
-fn run_json(run: &Run) -> Value {
-    let params: serde_json::Map<String, Value> = run
-        .params
-        .iter()
-        .map(|(k, v)| {
-            let value = match v {
-                ParamValue::Float(x) => number(*x),
-                other => serde_json::to_value(other).unwrap_or(Value::Null),
-            };
-            (k.clone(), value)
-        })
-        .collect();
-    let metrics: serde_json::Map<String, Value> = run
-        .metrics
-        .iter()
-        .filter_map(|(k, s)| {
-            let summary = s.summary()?;
-            Some((
-                k.clone(),
-                json!({"last": number(summary.last), "min": number(summary.min), "max": number(summary.max), "count": summary.count}),
-            ))
-        })
-        .collect();
-    json!({
-        "id": run.id,
-        "name": run.name,
-        "source": run.source,
-        "experiment": run.experiment,
-        "group": run.group,
-        "status": run.status.as_str(),
-        "start_time": run.start_time.map(number),
-        "end_time": run.end_time.map(number),
-        "params": params,
-        "tags": run.tags,
-        "metrics": metrics,
-    })
 }

@@ -13,13 +13,10 @@ use super::proto::{Event, HParamsPluginData, SummaryValue};
 use super::record::{Item, Records};
 use super::values::{param_value, tensor_scalar, tensor_text};
 use crate::error::ReadError;
-use crate::reader::ReadOutput;
+use crate::reader::{FileWarnings, ReadOutput};
 
 /// Tag prefix under which text summaries are kept in [`Run::tags`].
 pub const TEXT_TAG_PREFIX: &str = "tensorboard.text/";
-
-/// At most this many damage warnings per file; then one saying how many more there were.
-const MAX_FILE_WARNINGS: usize = 20;
 
 /// What a tag is, from the plugin named in the first metadata seen for it (writers may
 /// send the metadata only with a tag's first value).
@@ -246,37 +243,6 @@ impl RunBuilder {
             if status != RunStatus::Unknown {
                 self.run.status = status;
             }
-        }
-    }
-}
-
-/// The damage warnings of one file, capped at [`MAX_FILE_WARNINGS`].
-struct FileWarnings<'a> {
-    path: &'a Path,
-    count: usize,
-}
-
-impl<'a> FileWarnings<'a> {
-    fn new(path: &'a Path) -> Self {
-        Self { path, count: 0 }
-    }
-
-    fn push(&mut self, out: &mut ReadOutput, message: String) {
-        self.count += 1;
-        if self.count <= MAX_FILE_WARNINGS {
-            out.warn_in(self.path, message);
-        }
-    }
-
-    fn finish(self, out: &mut ReadOutput) {
-        if self.count > MAX_FILE_WARNINGS {
-            out.warn_in(
-                self.path,
-                format!(
-                    "{} problems in all; only the first {MAX_FILE_WARNINGS} are listed",
-                    self.count
-                ),
-            );
         }
     }
 }

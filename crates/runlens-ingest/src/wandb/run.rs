@@ -17,10 +17,7 @@ use super::proto::{ConfigRecord, HistoryRecord, Item, Record, RunRecord, Summary
 use super::values;
 use crate::error::ReadError;
 use crate::jsonl::lenient::flatten_params;
-use crate::reader::ReadOutput;
-
-/// At most this many damage warnings per file; then one saying how many more there were.
-const MAX_FILE_WARNINGS: usize = 20;
+use crate::reader::{FileWarnings, ReadOutput};
 
 /// Tag names the reader sets (besides `wandb.tags`, all from the run record).
 pub const TAG_PREFIX: &str = "wandb.";
@@ -354,35 +351,4 @@ fn read_up_to(reader: &mut impl Read, buf: &mut [u8]) -> std::io::Result<usize> 
         }
     }
     Ok(got)
-}
-
-/// The damage warnings of one file, capped at [`MAX_FILE_WARNINGS`].
-struct FileWarnings<'a> {
-    path: &'a Path,
-    count: usize,
-}
-
-impl<'a> FileWarnings<'a> {
-    fn new(path: &'a Path) -> Self {
-        Self { path, count: 0 }
-    }
-
-    fn push(&mut self, out: &mut ReadOutput, message: String) {
-        self.count += 1;
-        if self.count <= MAX_FILE_WARNINGS {
-            out.warn_in(self.path, message);
-        }
-    }
-
-    fn finish(self, out: &mut ReadOutput) {
-        if self.count > MAX_FILE_WARNINGS {
-            out.warn_in(
-                self.path,
-                format!(
-                    "{} problems in all; only the first {MAX_FILE_WARNINGS} are listed",
-                    self.count
-                ),
-            );
-        }
-    }
 }
