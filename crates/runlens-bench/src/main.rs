@@ -18,16 +18,32 @@ use polars::prelude::*;
 use runlens_core::Archive;
 use runlens_core::bundle;
 
+/// Sizes against Parquet by default; a subcommand times one reader against its tracker's.
+#[derive(Debug, clap::Parser)]
+#[command(name = "runlens-bench", about)]
+struct Cli {
+    /// An ingest benchmark; without one, the size benchmark runs.
+    #[command(subcommand)]
+    command: Option<Bench>,
+}
+
+/// The ingest benchmarks, each against the tracker's own Python reader.
+#[derive(Debug, clap::Subcommand)]
+enum Bench {
+    /// TensorBoard event files against TensorBoard's EventMultiplexer.
+    Tensorboard(tensorboard::Settings),
+    /// An MLflow SQLite store against MLflow's Python API.
+    Mlflow(mlflow::Settings),
+    /// W&B offline runs against wandb's own record classes.
+    Wandb(wandb::Settings),
+}
+
 fn main() -> anyhow::Result<()> {
-    let args: Vec<String> = std::env::args().skip(1).collect();
-    if args.first().map(String::as_str) == Some("tensorboard") {
-        return tensorboard::run(&args[1..]);
-    }
-    if args.first().map(String::as_str) == Some("mlflow") {
-        return mlflow::run(&args[1..]);
-    }
-    if args.first().map(String::as_str) == Some("wandb") {
-        return wandb::run(&args[1..]);
+    match <Cli as clap::Parser>::parse().command {
+        Some(Bench::Tensorboard(settings)) => return tensorboard::run(settings),
+        Some(Bench::Mlflow(settings)) => return mlflow::run(settings),
+        Some(Bench::Wandb(settings)) => return wandb::run(settings),
+        None => {}
     }
     let examples = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../examples");
     let report = runlens_ingest::read_sources(std::slice::from_ref(&examples), &Default::default())

@@ -9,45 +9,25 @@ use std::time::Instant;
 use anyhow::{Context, bail};
 use runlens_ingest::ReadOptions;
 
-/// Store shape and the peer's python.
-struct Settings {
+/// `runlens-bench mlflow`: the store's shape and the peer's Python.
+#[derive(Debug, clap::Args)]
+pub struct Settings {
+    /// A Python with mlflow (examples/requirements.txt).
+    #[arg(long)]
     python: String,
+    /// Runs in the store.
+    #[arg(long, default_value_t = 50)]
     runs: u64,
+    /// Metrics per run.
+    #[arg(long, default_value_t = 5)]
     metrics: u64,
+    /// Steps per metric.
+    #[arg(long, default_value_t = 1_000)]
     steps: u64,
 }
 
-fn parse(args: &[String]) -> anyhow::Result<Settings> {
-    let mut settings = Settings {
-        python: String::new(),
-        runs: 50,
-        metrics: 5,
-        steps: 1_000,
-    };
-    let mut it = args.iter();
-    while let Some(flag) = it.next() {
-        let value = it.next().with_context(|| format!("{flag} needs a value"))?;
-        match flag.as_str() {
-            "--python" => settings.python.clone_from(value),
-            "--runs" => settings.runs = value.parse().context("--runs")?,
-            "--metrics" => settings.metrics = value.parse().context("--metrics")?,
-            "--steps" => settings.steps = value.parse().context("--steps")?,
-            other => bail!(
-                "unknown option {other}\nhint: runlens-bench mlflow --python PY [--runs N] [--metrics N] [--steps N]"
-            ),
-        }
-    }
-    if settings.python.is_empty() {
-        bail!(
-            "--python is required: a python with mlflow installed\nhint: python3 -m venv /work/venv-mlflow && /work/venv-mlflow/bin/pip install -r examples/requirements.txt"
-        );
-    }
-    Ok(settings)
-}
-
 /// Runs the benchmark and prints its figures.
-pub fn run(args: &[String]) -> anyhow::Result<()> {
-    let settings = parse(args)?;
+pub fn run(settings: Settings) -> anyhow::Result<()> {
     let dir = tempfile::tempdir()?;
     let db = dir.path().join("mlflow.db");
     let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("mlflow_peer.py");

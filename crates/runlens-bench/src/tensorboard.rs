@@ -15,49 +15,28 @@ fn script() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("python/tensorboard_bench.py")
 }
 
-/// Settings of the benchmark, from the command line.
-struct Settings {
+/// `runlens-bench tensorboard`: the logdir's shape and the peer's Python.
+#[derive(Debug, clap::Args)]
+pub struct Settings {
+    /// A Python with tensorboard and tensorboardX (examples/requirements.txt).
+    #[arg(long)]
     python: String,
+    /// Runs in the logdir.
+    #[arg(long, default_value_t = 20)]
     runs: u32,
+    /// Scalar tags per run.
+    #[arg(long, default_value_t = 5)]
     tags: u32,
+    /// Steps per tag.
+    #[arg(long, default_value_t = 10_000)]
     steps: u32,
     /// A logdir to reuse (written when missing); a temporary one otherwise.
+    #[arg(long)]
     logdir: Option<PathBuf>,
 }
 
-fn parse(args: &[String]) -> anyhow::Result<Settings> {
-    let mut settings = Settings {
-        python: String::new(),
-        runs: 20,
-        tags: 5,
-        steps: 10_000,
-        logdir: None,
-    };
-    let mut args = args.iter();
-    while let Some(flag) = args.next() {
-        let value = args
-            .next()
-            .with_context(|| format!("{flag} needs a value"))?;
-        match flag.as_str() {
-            "--python" => settings.python.clone_from(value),
-            "--runs" => settings.runs = value.parse()?,
-            "--tags" => settings.tags = value.parse()?,
-            "--steps" => settings.steps = value.parse()?,
-            "--logdir" => settings.logdir = Some(PathBuf::from(value)),
-            other => bail!("unknown flag {other}; flags: --python --runs --tags --steps --logdir"),
-        }
-    }
-    if settings.python.is_empty() {
-        bail!(
-            "--python PATH is required: a Python with tensorboard and tensorboardX (examples/requirements.txt)"
-        );
-    }
-    Ok(settings)
-}
-
 /// Runs the benchmark with the flags after `tensorboard`.
-pub fn run(args: &[String]) -> anyhow::Result<()> {
-    let settings = parse(args)?;
+pub fn run(settings: Settings) -> anyhow::Result<()> {
     let temp = tempfile::tempdir()?;
     let logdir = settings
         .logdir

@@ -16,47 +16,28 @@ fn script() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("python/wandb_bench.py")
 }
 
-/// Settings of the benchmark, from the command line.
-struct Settings {
+/// `runlens-bench wandb`: the runs' shape and the peer's Python.
+#[derive(Debug, clap::Args)]
+pub struct Settings {
+    /// A Python with wandb (examples/requirements.txt).
+    #[arg(long)]
     python: String,
+    /// Offline runs to write.
+    #[arg(long, default_value_t = 5)]
     runs: u32,
+    /// Metrics per run.
+    #[arg(long, default_value_t = 10)]
     metrics: u32,
+    /// Steps per metric.
+    #[arg(long, default_value_t = 10_000)]
     steps: u32,
     /// A directory to reuse (written when missing); a temporary one otherwise.
+    #[arg(long)]
     dir: Option<PathBuf>,
 }
 
-fn parse(args: &[String]) -> anyhow::Result<Settings> {
-    let mut settings = Settings {
-        python: String::new(),
-        runs: 5,
-        metrics: 10,
-        steps: 10_000,
-        dir: None,
-    };
-    let mut args = args.iter();
-    while let Some(flag) = args.next() {
-        let value = args
-            .next()
-            .with_context(|| format!("{flag} needs a value"))?;
-        match flag.as_str() {
-            "--python" => settings.python.clone_from(value),
-            "--runs" => settings.runs = value.parse()?,
-            "--metrics" => settings.metrics = value.parse()?,
-            "--steps" => settings.steps = value.parse()?,
-            "--dir" => settings.dir = Some(PathBuf::from(value)),
-            other => bail!("unknown flag {other}; flags: --python --runs --metrics --steps --dir"),
-        }
-    }
-    if settings.python.is_empty() {
-        bail!("--python PATH is required: a Python with wandb (examples/requirements.txt)");
-    }
-    Ok(settings)
-}
-
 /// Runs the benchmark with the flags after `wandb`.
-pub fn run(args: &[String]) -> anyhow::Result<()> {
-    let settings = parse(args)?;
+pub fn run(settings: Settings) -> anyhow::Result<()> {
     let temp = tempfile::tempdir()?;
     let dir = settings
         .dir
