@@ -7,6 +7,8 @@
 
 mod common;
 
+use common::{min_max, number, same};
+
 use std::fs;
 use std::path::{Path, PathBuf};
 use std::process::Command;
@@ -23,30 +25,6 @@ fn read(paths: &[PathBuf]) -> Archive {
     read_sources(paths, &ReadOptions::default())
         .expect("the sources exist")
         .archive
-}
-
-/// A number of `expected.json`: a JSON number, or "NaN" / "Infinity" / "-Infinity".
-fn number(value: &Value) -> f64 {
-    match value {
-        Value::Number(n) => n.as_f64().expect("a number"),
-        Value::String(s) if s == "NaN" => f64::NAN,
-        Value::String(s) if s == "Infinity" => f64::INFINITY,
-        Value::String(s) if s == "-Infinity" => f64::NEG_INFINITY,
-        other => panic!("not a number in expected.json: {other}"),
-    }
-}
-
-/// Same value, NaN equal to NaN.
-fn same(a: f64, b: f64) -> bool {
-    a == b || (a.is_nan() && b.is_nan())
-}
-
-/// Min and max ignoring NaN (NaN when every value is NaN).
-fn min_max(values: &[f64]) -> (f64, f64) {
-    values
-        .iter()
-        .filter(|v| !v.is_nan())
-        .fold((f64::NAN, f64::NAN), |(lo, hi), &v| (lo.min(v), hi.max(v)))
 }
 
 fn load_expected(dir: &Path) -> Value {

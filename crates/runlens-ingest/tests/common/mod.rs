@@ -1,6 +1,10 @@
-//! What the fixture-regenerating tests share: the Python with the real trackers installed.
+//! What the parity tests share: the Python with the real trackers installed, and reading
+//! the numbers of an `expected.json`. (Each test file uses only some of it.)
+#![allow(dead_code)]
 
 use std::path::PathBuf;
+
+use serde_json::Value;
 
 /// The Python that has `examples/requirements.txt` installed: `RUNLENS_FIXTURE_PYTHON` when
 /// set, else `.venv-fixtures/bin/python` at the repository root (the README's setup makes
@@ -17,4 +21,28 @@ pub fn fixture_python() -> PathBuf {
          (or set RUNLENS_FIXTURE_PYTHON to a Python that has them)"
     );
     venv
+}
+
+/// A number of `expected.json`: a JSON number, or "NaN" / "Infinity" / "-Infinity".
+pub fn number(value: &Value) -> f64 {
+    match value {
+        Value::Number(n) => n.as_f64().expect("a number"),
+        Value::String(s) if s == "NaN" => f64::NAN,
+        Value::String(s) if s == "Infinity" => f64::INFINITY,
+        Value::String(s) if s == "-Infinity" => f64::NEG_INFINITY,
+        other => panic!("not a number in expected.json: {other}"),
+    }
+}
+
+/// Same value, NaN equal to NaN.
+pub fn same(a: f64, b: f64) -> bool {
+    a == b || (a.is_nan() && b.is_nan())
+}
+
+/// Min and max ignoring NaN (NaN when every value is NaN).
+pub fn min_max(values: &[f64]) -> (f64, f64) {
+    values
+        .iter()
+        .filter(|v| !v.is_nan())
+        .fold((f64::NAN, f64::NAN), |(lo, hi), &v| (lo.min(v), hi.max(v)))
 }
