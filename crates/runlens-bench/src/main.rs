@@ -6,6 +6,7 @@
 //! --python PATH` (a Python with tensorboard and tensorboardX) `... -- mlflow --python
 //! PATH` (a Python with mlflow) and `... -- wandb --python PATH` (a Python with wandb).
 
+mod ingest;
 mod mlflow;
 mod synthetic;
 mod tensorboard;

@@ -4,10 +4,9 @@
 
 use std::path::Path;
 use std::process::Command;
-use std::time::Instant;
 
+use crate::ingest;
 use anyhow::{Context, bail};
-use runlens_ingest::ReadOptions;
 
 /// `runlens-bench mlflow`: the store's shape and the peer's Python.
 #[derive(Debug, clap::Args)]
@@ -35,44 +34,23 @@ pub fn run(settings: Settings) -> anyhow::Result<()> {
         "MLflow SQLite store: {} runs x {} metrics x {} steps, written by mlflow (log_batch)...",
         settings.runs, settings.metrics, settings.steps
     );
-    let output = Command::new(&settings.python)
-        .arg(&script)
-        .arg("--db")
-        .arg(&db)
-        .args(["--runs", &settings.runs.to_string()])
-        .args(["--metrics", &settings.metrics.to_string()])
-        .args(["--steps", &settings.steps.to_string()])
-        .current_dir(dir.path())
-        .output()
-        .with_context(|| format!("running {}", settings.python))?;
-    if !output.status.success() {
-        bail!(
-            "mlflow_peer.py failed:\n{}",
-            String::from_utf8_lossy(&output.stderr)
-        );
-    }
-    let stdout = String::from_utf8_lossy(&output.stdout);
-    let line = stdout
-        .lines()
-        .last()
-        .context("mlflow_peer.py printed nothing")?;
-    let peer: serde_json::Value = serde_json::from_str(line).context("mlflow_peer.py output")?;
+    let peer = ingest::peer_json(
+        Command::new(&settings.python)
+            .arg(&script)
+            .arg("--db")
+            .arg(&db)
+            .args(["--runs", &settings.runs.to_string()])
+            .args(["--metrics", &settings.metrics.to_string()])
+            .args(["--steps", &settings.steps.to_string()])
+            .current_dir(dir.path()),
+        "mlflow_peer.py",
+    )?;
     let peer_points = peer["points"].as_u64().context("points")?;
     let peer_secs = peer["load_secs"].as_f64().context("load_secs")?;
     let db_bytes = std::fs::metadata(&db)?.len();
 
-    let mut best = f64::INFINITY;
-    let mut points = 0;
-    for _ in 0..3 {
-        let start = Instant::now();
-        let report =
-            runlens_ingest::read_sources(std::slice::from_ref(&db), &ReadOptions::default())?;
-        best = best.min(start.elapsed().as_secs_f64());
-        points = report.archive.point_count();
-        if !report.archive.warnings.is_empty() {
-            bail!("runlens warned: {:?}", report.archive.warnings);
-        }
-    }
+    let (best, archive) = ingest::best_of_three(&db)?;
+    let points = archive.point_count();
     if points != peer_points {
         bail!("runlens read {points} points, MLflow {peer_points}");
     }

@@ -7,8 +7,8 @@
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
-use std::time::Instant;
 
+use crate::ingest;
 use anyhow::{Context, bail};
 
 /// The peer's helper script.
@@ -67,44 +67,24 @@ pub fn run(settings: Settings) -> anyhow::Result<()> {
     }
     let bytes = wandb_bytes(&wandb);
 
-    // runlens: best of three, one thread.
-    let mut best = f64::INFINITY;
-    let mut points = 0;
-    for _ in 0..3 {
-        let start = Instant::now();
-        let report = runlens_ingest::read_sources(
-            std::slice::from_ref(&wandb),
-            &runlens_ingest::ReadOptions::default(),
-        )?;
-        best = best.min(start.elapsed().as_secs_f64());
-        // Summary-only keys add one point each; the peer counts history points only.
-        points = report
-            .archive
-            .runs
-            .iter()
-            .flat_map(|r| r.metrics.iter())
-            .filter(|(key, _)| key.starts_with("metric/"))
-            .map(|(_, s)| s.len() as u64)
-            .sum();
-        if !report.archive.warnings.is_empty() {
-            bail!("runlens warned: {:?}", report.archive.warnings);
-        }
-    }
+    let (best, archive) = ingest::best_of_three(&wandb)?;
+    // Summary-only keys add one point each; the peer counts history points only.
+    let points: u64 = archive
+        .runs
+        .iter()
+        .flat_map(|r| r.metrics.iter())
+        .filter(|(key, _)| key.starts_with("metric/"))
+        .map(|(_, s)| s.len() as u64)
+        .sum();
 
     eprintln!("decoding with wandb's protobuf classes in Python ...");
-    let output = Command::new(&settings.python)
-        .arg(script())
-        .arg("load")
-        .arg(&wandb)
-        .output()
-        .context("running the Python helper")?;
-    if !output.status.success() {
-        bail!(
-            "the Python helper failed: {}",
-            String::from_utf8_lossy(&output.stderr)
-        );
-    }
-    let peer: serde_json::Value = serde_json::from_slice(&output.stdout)?;
+    let peer = ingest::peer_json(
+        Command::new(&settings.python)
+            .arg(script())
+            .arg("load")
+            .arg(&wandb),
+        "the Python helper",
+    )?;
     let peer_points = peer["points"].as_u64().context("points")?;
     let peer_secs = peer["seconds"].as_f64().context("seconds")?;
     if peer_points != points {

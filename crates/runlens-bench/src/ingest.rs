@@ -1,0 +1,48 @@
+//! What the ingest benchmarks share: timing runlens on a source, and running the peer's
+//! Python helper for its figures.
+
+use std::path::Path;
+use std::process::Command;
+use std::time::Instant;
+
+use anyhow::{Context, bail};
+use runlens_core::Archive;
+
+/// Reads `source` with runlens three times on one thread: the best wall time in seconds and
+/// the archive read. Any warning fails the benchmark (the figures would not compare).
+pub fn best_of_three(source: &Path) -> anyhow::Result<(f64, Archive)> {
+    let mut best = f64::INFINITY;
+    let mut archive = Archive::default();
+    for _ in 0..3 {
+        let start = Instant::now();
+        let report = runlens_ingest::read_sources(
+            std::slice::from_ref(&source.to_path_buf()),
+            &runlens_ingest::ReadOptions::default(),
+        )?;
+        best = best.min(start.elapsed().as_secs_f64());
+        if !report.archive.warnings.is_empty() {
+            bail!("runlens warned: {:?}", report.archive.warnings);
+        }
+        archive = report.archive;
+    }
+    Ok((best, archive))
+}
+
+/// Runs a peer helper and parses the JSON object it prints on its last line of output.
+pub fn peer_json(command: &mut Command, helper: &str) -> anyhow::Result<serde_json::Value> {
+    let output = command
+        .output()
+        .with_context(|| format!("running {helper}"))?;
+    if !output.status.success() {
+        bail!(
+            "{helper} failed:\n{}",
+            String::from_utf8_lossy(&output.stderr)
+        );
+    }
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    let line = stdout
+        .lines()
+        .last()
+        .with_context(|| format!("{helper} printed nothing"))?;
+    serde_json::from_str(line).with_context(|| format!("the output of {helper}"))
+}
