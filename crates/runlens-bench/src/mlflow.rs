@@ -35,7 +35,9 @@ pub fn run(settings: Settings) -> anyhow::Result<()> {
         settings.runs, settings.metrics, settings.steps
     );
     let peer = ingest::peer_json(
-        Command::new(&settings.python)
+        // The helper runs inside the store's directory, so a relative --python path must be
+        // made absolute first (a bare name is still looked up on PATH).
+        Command::new(python_path(&settings.python)?)
             .arg(&script)
             .arg("--db")
             .arg(&db)
@@ -81,4 +83,14 @@ fn peak_rss_kib() -> Option<u64> {
     let status = std::fs::read_to_string("/proc/self/status").ok()?;
     let line = status.lines().find(|l| l.starts_with("VmHWM:"))?;
     line.split_whitespace().nth(1)?.parse().ok()
+}
+
+/// `python` as a command that still works from another directory: a path is made absolute,
+/// a bare name (`python3`) is left for the PATH lookup.
+fn python_path(python: &str) -> std::io::Result<std::path::PathBuf> {
+    if python.contains(std::path::MAIN_SEPARATOR) {
+        std::path::absolute(python)
+    } else {
+        Ok(python.into())
+    }
 }
