@@ -144,15 +144,7 @@ impl<R: Read> Records<R> {
     /// Reads the next block; false at the end of the file.
     fn next_block(&mut self) -> io::Result<bool> {
         self.block_offset += self.block_len as u64;
-        let mut len = 0;
-        while len < BLOCK {
-            match self.inner.read(&mut self.block[len..]) {
-                Ok(0) => break,
-                Ok(n) => len += n,
-                Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
-                Err(e) => return Err(e),
-            }
-        }
+        let len = read_up_to(&mut self.inner, &mut self.block)?;
         self.block_len = len;
         self.pos = 0;
         if self.block_offset == 0 && len >= FILE_HEADER.len() {
@@ -279,6 +271,20 @@ impl<R: Read> Records<R> {
             }
         }
     }
+}
+
+/// Reads until `buf` is full or the input ends; the number of bytes read.
+pub(super) fn read_up_to(reader: &mut impl Read, buf: &mut [u8]) -> io::Result<usize> {
+    let mut got = 0;
+    while got < buf.len() {
+        match reader.read(&mut buf[got..]) {
+            Ok(0) => break,
+            Ok(n) => got += n,
+            Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+            Err(e) => return Err(e),
+        }
+    }
+    Ok(got)
 }
 
 #[cfg(test)]

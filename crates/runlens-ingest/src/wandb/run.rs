@@ -5,14 +5,13 @@
 
 use std::collections::{BTreeMap, HashMap};
 use std::fs::File;
-use std::io::Read;
 use std::path::Path;
 
 use prost::Message;
 use runlens_core::{MetricSeries, Run, RunStatus};
 use serde_json::Value;
 
-use super::framing::{FILE_HEADER, Item as Framed, Records, has_file_header};
+use super::framing::{FILE_HEADER, Item as Framed, Records, has_file_header, read_up_to};
 use super::proto::{ConfigRecord, HistoryRecord, Item, Record, RunRecord, SummaryRecord};
 use super::values;
 use crate::error::ReadError;
@@ -337,18 +336,4 @@ fn item_key_ref(item: &Item) -> Option<&str> {
         [one] => Some(one),
         _ => None,
     }
-}
-
-/// Reads until `buf` is full or the input ends; the number of bytes read.
-fn read_up_to(reader: &mut impl Read, buf: &mut [u8]) -> std::io::Result<usize> {
-    let mut got = 0;
-    while got < buf.len() {
-        match reader.read(&mut buf[got..]) {
-            Ok(0) => break,
-            Ok(n) => got += n,
-            Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
-            Err(e) => return Err(e),
-        }
-    }
-    Ok(got)
 }
