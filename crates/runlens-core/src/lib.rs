@@ -3,9 +3,13 @@
 //! Nothing here touches files, the network or a clock, so it builds for `wasm32-unknown-unknown`.
 
 pub mod bundle;
+pub mod details;
 pub mod group;
 pub mod model;
 pub mod query;
 pub mod view;
 
+pub use details::{
+    Artifact, ArtifactBudget, ArtifactContent, ArtifactKind, Dataset, ModelVersion, RegisteredModel,
+};
 pub use model::{Archive, MetricSeries, MetricSummary, ParamValue, Run, RunStatus, Warning};

@@ -6,6 +6,8 @@ use std::fmt;
 
 use serde::{Deserialize, Serialize};
 
+use crate::details::{Artifact, Dataset, RegisteredModel};
+
 /// Everything read from a set of sources: the runs and what could not be read.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct Archive {
@@ -13,6 +15,9 @@ pub struct Archive {
     pub runs: Vec<Run>,
     /// Inputs that were skipped or only partly read.
     pub warnings: Vec<Warning>,
+    /// Model registry entries, sorted by (source, name).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub models: Vec<RegisteredModel>,
 }
 
 impl Archive {
@@ -25,12 +30,18 @@ impl Archive {
             for series in run.metrics.values_mut() {
                 series.sort_by_step();
             }
+            run.artifacts.sort_by(|a, b| a.path.cmp(&b.path));
+            run.artifacts.dedup_by(|a, b| a.path == b.path);
+            run.datasets.sort();
+            run.datasets.dedup();
         }
         self.runs.sort_by(|a, b| {
             (&a.source, &a.experiment, &a.id).cmp(&(&b.source, &b.experiment, &b.id))
         });
         self.warnings.sort();
         self.warnings.dedup();
+        self.models
+            .sort_by(|a, b| (&a.source, &a.name).cmp(&(&b.source, &b.name)));
     }
 
     /// The sorted, de-duplicated metric keys over all runs.
@@ -120,6 +131,46 @@ pub struct Run {
     pub tags: BTreeMap<String, String>,
     /// Metric curves by key.
     pub metrics: BTreeMap<String, MetricSeries>,
+    /// The original text of params whose typed value prints differently (`1e-3` typed as
+    /// the float `0.001`, `01` as the integer `1`), so the page can show what was logged.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub param_text: BTreeMap<String, String>,
+    /// The id of the run this one is nested under (same source and experiment).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub parent_id: Option<String>,
+    /// What the user wrote about the run, markdown.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub notes: Option<String>,
+    /// Datasets the run used.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub datasets: Vec<Dataset>,
+    /// Files the run saved, sorted by path.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub artifacts: Vec<Artifact>,
+}
+
+impl Run {
+    /// Sets a param from the text a tracker logged: typed with [`ParamValue::infer`], the
+    /// text kept in [`Run::param_text`] when the typed value prints differently.
+    pub fn set_param_text(&mut self, key: impl Into<String>, text: &str) {
+        let key = key.into();
+        let value = ParamValue::infer(text);
+        if value.to_string() == text {
+            self.param_text.remove(&key);
+        } else {
+            self.param_text.insert(key.clone(), text.to_string());
+        }
+        self.params.insert(key, value);
+    }
+
+    /// The param as the tracker logged it: the original text where it was kept, else the
+    /// typed value printed.
+    pub fn param_display(&self, key: &str) -> Option<String> {
+        if let Some(text) = self.param_text.get(key) {
+            return Some(text.clone());
+        }
+        self.params.get(key).map(ToString::to_string)
+    }
 }
 
 /// Lifecycle status of a run.
@@ -429,6 +480,21 @@ mod tests {
             ParamValue::infer("infinite"),
             ParamValue::Text("infinite".into())
         );
+    }
+
+    #[test]
+    fn set_param_text_keeps_the_logged_text_only_when_it_differs() {
+        let mut run = Run::default();
+        run.set_param_text("lr", "1e-3");
+        run.set_param_text("epochs", "10");
+        run.set_param_text("flag", "True");
+        assert_eq!(run.params["lr"], ParamValue::Float(1e-3));
+        assert_eq!(run.param_display("lr").as_deref(), Some("1e-3"));
+        assert_eq!(run.param_display("epochs").as_deref(), Some("10"));
+        assert_eq!(run.param_display("flag").as_deref(), Some("True"));
+        assert_eq!(run.param_text.len(), 2, "{:?}", run.param_text);
+        run.set_param_text("lr", "0.5");
+        assert!(!run.param_text.contains_key("lr"));
     }
 
     #[test]

@@ -79,6 +79,7 @@ fn run() -> impl Strategy<Value = Run> {
                 params,
                 tags,
                 metrics,
+                ..Run::default()
             },
         )
 }
@@ -102,6 +103,7 @@ fn archive() -> impl Strategy<Value = Archive> {
                         message,
                     })
                     .collect(),
+                ..Archive::default()
             };
             archive.finish();
             archive
@@ -232,7 +234,7 @@ fn nan_and_infinities_survive_with_their_summaries() {
     run.metrics.insert("loss".into(), loss);
     let mut archive = Archive {
         runs: vec![run],
-        warnings: vec![],
+        ..Archive::default()
     };
     archive.finish();
     let encoded = bundle::encode(&archive, "t", 1024);

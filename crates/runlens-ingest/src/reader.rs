@@ -7,7 +7,7 @@ use std::fs::File;
 use std::io::Read;
 use std::path::Path;
 
-use runlens_core::{Run, Warning};
+use runlens_core::{ArtifactBudget, RegisteredModel, Run, Warning};
 
 use crate::error::ReadError;
 use crate::sources::ReadOptions;
@@ -146,6 +146,8 @@ pub struct ReadOutput {
     limit: usize,
     line_warning_count: u64,
     options: ReadOptions,
+    models: Vec<RegisteredModel>,
+    budget: ArtifactBudget,
 }
 
 impl ReadOutput {
@@ -160,13 +162,37 @@ impl ReadOutput {
             limit,
             line_warning_count: 0,
             options: ReadOptions::default(),
+            models: Vec::new(),
+            budget: ArtifactBudget::default(),
         }
     }
 
     /// Sets the options the reader may honour while reading (deleted runs, experiments).
     pub fn with_options(mut self, options: ReadOptions) -> Self {
+        self.budget = ArtifactBudget::new(options.max_artifact_bytes);
         self.options = options;
         self
+    }
+
+    /// Sets what is left of the artifact budget of the whole build.
+    pub fn with_budget(mut self, budget: ArtifactBudget) -> Self {
+        self.budget = budget;
+        self
+    }
+
+    /// The artifact budget left: a reader takes from it before embedding a file.
+    pub fn budget(&mut self) -> &mut ArtifactBudget {
+        &mut self.budget
+    }
+
+    /// Adds a model registry entry.
+    pub fn add_model(&mut self, model: RegisteredModel) {
+        self.models.push(model);
+    }
+
+    /// Takes the registry entries added so far, and what is left of the artifact budget.
+    pub fn take_models_and_budget(&mut self) -> (Vec<RegisteredModel>, ArtifactBudget) {
+        (std::mem::take(&mut self.models), self.budget)
     }
 
     /// The options of this read.
@@ -285,8 +311,16 @@ pub(crate) fn merge_run(run: &mut Run, part: Run) {
     }
     run.start_time = run.start_time.or(part.start_time);
     run.end_time = run.end_time.or(part.end_time);
+    for key in part.params.keys() {
+        run.param_text.remove(key);
+    }
     run.params.extend(part.params);
+    run.param_text.extend(part.param_text);
     run.tags.extend(part.tags);
+    run.parent_id = run.parent_id.take().or(part.parent_id);
+    run.notes = run.notes.take().or(part.notes);
+    run.datasets.extend(part.datasets);
+    run.artifacts.extend(part.artifacts);
     for (key, series) in part.metrics {
         let target = run.metrics.entry(key).or_default();
         if target.is_empty() {

@@ -6,7 +6,7 @@ use std::ffi::OsStr;
 use std::fs;
 use std::path::{Path, PathBuf};
 
-use runlens_core::{Archive, Run, Warning};
+use runlens_core::{Archive, ArtifactBudget, RegisteredModel, Run, Warning};
 use walkdir::WalkDir;
 
 use crate::error::IngestError;
@@ -25,6 +25,9 @@ pub struct ReadOptions {
     /// When not empty, only runs of experiments with one of these names are kept (readers
     /// that can skip the others while reading do so).
     pub experiments: Vec<String>,
+    /// Total bytes of artifacts (images, text, JSON, HTML) that may be copied into the
+    /// report; artifacts beyond it are listed without content.
+    pub max_artifact_bytes: u64,
 }
 
 impl Default for ReadOptions {
@@ -33,6 +36,7 @@ impl Default for ReadOptions {
             max_line_warnings_per_file: 20,
             include_deleted: false,
             experiments: Vec::new(),
+            max_artifact_bytes: ArtifactBudget::DEFAULT_BYTES,
         }
     }
 }
@@ -122,6 +126,8 @@ pub fn read_sources_with_progress(
         seen: HashSet::new(),
         on_read,
         experiments_kept: HashSet::new(),
+        models: Vec::new(),
+        budget: ArtifactBudget::new(options.max_artifact_bytes),
     };
     for (source, meta) in sources.iter().zip(kinds) {
         let Some(meta) = meta else {
@@ -164,6 +170,7 @@ pub fn read_sources_with_progress(
     let mut archive = Archive {
         runs: session.runs.into_values().collect(),
         warnings: session.warnings,
+        models: session.models,
     };
     archive.finish();
     Ok(ReadReport {
@@ -190,6 +197,10 @@ struct Session<'a> {
     on_read: &'a mut dyn FnMut(&Path),
     /// Experiments with at least one run kept (to tell when `--experiment` matched none).
     experiments_kept: HashSet<String>,
+    /// Model registry entries read so far.
+    models: Vec<RegisteredModel>,
+    /// Artifact bytes that may still be embedded.
+    budget: ArtifactBudget,
 }
 
 impl<'a> Session<'a> {
@@ -271,7 +282,8 @@ impl<'a> Session<'a> {
         }
         self.files_read += 1;
         let mut out = ReadOutput::new(path, self.options.max_line_warnings_per_file)
-            .with_options(self.options.clone());
+            .with_options(self.options.clone())
+            .with_budget(self.budget);
         if let Some(root) = root {
             out = out.with_root(root);
         }
@@ -288,6 +300,12 @@ impl<'a> Session<'a> {
                 format!("{}; {rest}", error.reason()),
             ));
         }
+        let (mut models, budget) = out.take_models_and_budget();
+        self.budget = budget;
+        for model in &mut models {
+            model.source = reader.name().to_string();
+        }
+        self.models.extend(models);
         let (runs, warnings) = out.into_parts();
         self.warnings.extend(warnings);
         for mut run in runs {

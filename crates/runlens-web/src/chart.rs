@@ -554,7 +554,7 @@ mod tests {
             .collect();
         let archive = runlens_core::model::Archive {
             runs,
-            warnings: vec![],
+            ..Default::default()
         };
         let bundle = runlens_core::bundle::encode(&archive, "t", 4);
         let table = runlens_core::bundle::decode_index(&bundle.index).unwrap();

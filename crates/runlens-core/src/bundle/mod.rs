@@ -194,6 +194,7 @@ pub fn decode(bundle: &EncodedBundle) -> Result<Archive, BundleError> {
     Ok(Archive {
         runs,
         warnings: table.warnings,
+        models: Vec::new(),
     })
 }
 

@@ -338,7 +338,7 @@ impl RunTable {
                 .iter()
                 .filter_map(|c| Some((c.key.clone(), c.values.get(row)?.to_string())))
                 .collect(),
-            metrics: Default::default(),
+            ..Run::default()
         }
     }
 
