@@ -13,7 +13,9 @@ writes into DIR:
 Content: experiments "sweep", "ablation" and "scratch" (the last one deleted); a nested
 parent with two children, a failed run that logged +inf/-inf/NaN, a killed run, a deleted
 run, params of several types, a note, metrics with and without steps, keys with "/", a
-dataset input and a few hundred points. Non-finite floats are written to expected.json as
+dataset input, artifacts (text, JSON, a PNG, an HTML page with a script in it, a binary
+that is only listed), a registered model with two versions, an alias and a stage, and a few
+hundred points. Non-finite floats are written to expected.json as
 the strings "inf", "-inf" and "nan" so the file stays strict JSON.
 """
 
@@ -93,6 +95,8 @@ def populate(uri, artifact_root):
         mlflow.log_metric("eval/acc", 0.61, step=1, timestamp=T0 + 10)
         mlflow.log_metric("eval/acc", 0.63, step=1, timestamp=T0 + 20)
 
+        log_artifacts(baseline.info.run_id, client)
+
     # A killed run.
     with mlflow.start_run(run_name="killed"):
         mlflow.log_param("lr", 0.05)
@@ -122,7 +126,41 @@ def populate(uri, artifact_root):
         mlflow.log_param("lr", 0.3)
         mlflow.log_metric("train/loss", 0.4, step=0)
     client.delete_experiment(scratch)
+
+    # The model registry: two versions of one model, one with an alias and a stage.
+    client.create_registered_model("classifier", tags={"task": "vision"},
+                                   description="Picks the **best** sweep run.")
+    first = client.create_model_version("classifier", f"{baseline.info.artifact_uri}/model",
+                                        run_id=baseline.info.run_id, tags={"validated": "yes"},
+                                        description="The baseline.")
+    client.create_model_version("classifier", f"{long_run.info.artifact_uri}/model",
+                                run_id=long_run.info.run_id)
+    client.set_registered_model_alias("classifier", "champion", first.version)
+    import warnings
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # stages are deprecated but still in use
+        client.transition_model_version_stage("classifier", first.version, "Production")
     return parent, baseline
+
+
+# The smallest valid PNG: one transparent pixel.
+PNG_1X1 = bytes.fromhex(
+    "89504e470d0a1a0a0000000d4948445200000001000000010806000000"
+    "1f15c4890000000d49444154789c6360000002000154a24f5d0000000049454e44ae426082")
+
+
+def log_artifacts(run_id, client):
+    """Text, JSON, an image, hostile HTML and an opaque binary, some in a subfolder."""
+    client.log_text(run_id, "epochs: 3\nlr: 0.1\n", "config/train.yaml")
+    client.log_dict(run_id, {"accuracy": 0.61, "classes": ["cat", "dog"]}, "eval/metrics.json")
+    client.log_text(run_id, "<h1>Report</h1><script>document.title = 'pwned'</script>",
+                    "report.html")
+    with tempfile.TemporaryDirectory() as tmp:
+        for name, data in [("curve.png", PNG_1X1), ("weights.bin", bytes(2048))]:
+            path = os.path.join(tmp, name)
+            with open(path, "wb") as f:
+                f.write(data)
+            client.log_artifact(run_id, path, "plots" if name.endswith(".png") else None)
 
 
 def number(x):
@@ -162,6 +200,15 @@ def describe(uri):
             datasets.append({"name": inp.dataset.name, "digest": inp.dataset.digest,
                              "source": inp.dataset.source, "context": context})
         exp_name, exp_stage = names[run.info.experiment_id]
+        artifacts = []
+        pending = [None]
+        while pending:
+            for info in client.list_artifacts(run.info.run_id, pending.pop()):
+                if info.is_dir:
+                    pending.append(info.path)
+                else:
+                    artifacts.append({"path": info.path, "size": info.file_size})
+        artifacts.sort(key=lambda a: a["path"])
         out.append({
             "run_id": run.info.run_id,
             "name": run.info.run_name,
@@ -175,9 +222,31 @@ def describe(uri):
             "tags": dict(sorted(run.data.tags.items())),
             "metrics": dict(sorted(metrics.items())),
             "datasets": datasets,
+            "artifacts": artifacts,
         })
     out.sort(key=lambda r: r["name"])
-    return out
+    models = []
+    for model in client.search_registered_models():
+        # search_model_versions leaves aliases out; get_model_version has them.
+        versions = [client.get_model_version(model.name, v.version)
+                    for v in client.search_model_versions(f"name = '{model.name}'")]
+        models.append({
+            "name": model.name,
+            "description": model.description,
+            "tags": model.tags,
+            "versions": sorted(({
+                "version": str(v.version),
+                "run_id": v.run_id,
+                "stage": v.current_stage,
+                "aliases": sorted(v.aliases),
+                "description": v.description or None,
+                "status": v.status,
+                "source": v.source,
+                "created_ms": v.creation_timestamp,
+                "tags": v.tags,
+            } for v in versions), key=lambda v: int(v["version"])),
+        })
+    return {"runs": out, "models": models}
 
 
 def child(store, out_dir, work):
@@ -185,7 +254,8 @@ def child(store, out_dir, work):
     if store == "sqlite":
         db = os.path.join(out_dir, "mlflow.db")
         uri = f"sqlite:///{db}"
-        populate(uri, os.path.join(work, "artifacts"))
+        # Artifacts beside the database, as `mlflow server` keeps them (./mlartifacts).
+        populate(uri, os.path.join(out_dir, "mlartifacts"))
         described = describe(uri)
         import mlflow
         mlflow.set_tracking_uri("")  # let SQLAlchemy's engine go before VACUUM
@@ -216,7 +286,7 @@ def main():
     if args.store:
         child(args.store, out_dir, args.work)
         return
-    for name in ["mlflow.db", "mlruns", "expected.json"]:
+    for name in ["mlflow.db", "mlruns", "mlartifacts", "expected.json"]:
         path = os.path.join(out_dir, name)
         if os.path.isdir(path):
             shutil.rmtree(path)

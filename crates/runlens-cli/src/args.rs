@@ -78,6 +78,11 @@ pub struct SourceArgs {
     /// Also read runs and experiments marked as deleted (MLflow); left out by default.
     #[arg(long)]
     pub include_deleted: bool,
+    /// Copy small artifacts (images, text, JSON, HTML) into the report up to this many
+    /// bytes in all; the rest are listed without content; e.g. `0`, `10MB`
+    /// [default: the config's max_artifact_bytes, else 4MiB].
+    #[arg(long, value_name = "SIZE")]
+    pub max_artifact_bytes: Option<bytesize::ByteSize>,
 }
 
 /// `runlens build`.

@@ -32,6 +32,8 @@ pub struct Config {
     pub view: InitialView,
     /// Warn when a single-file report is larger than this.
     pub max_size: Option<ByteSize>,
+    /// Total bytes of artifacts copied into the report.
+    pub max_artifact_bytes: Option<ByteSize>,
     /// The file this came from (for messages and relative paths).
     #[serde(skip)]
     pub path: Option<PathBuf>,

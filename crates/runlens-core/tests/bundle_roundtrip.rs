@@ -3,7 +3,10 @@
 
 use proptest::prelude::*;
 use runlens_core::bundle::{self, EncodedBundle};
-use runlens_core::{Archive, MetricSeries, ParamValue, Run, RunStatus, Warning};
+use runlens_core::{
+    Archive, Artifact, ArtifactContent, ArtifactKind, Dataset, MetricSeries, ModelVersion,
+    ParamValue, RegisteredModel, Run, RunStatus, Warning,
+};
 
 fn any_f64() -> impl Strategy<Value = f64> {
     prop_oneof![
@@ -84,17 +87,135 @@ fn run() -> impl Strategy<Value = Run> {
         )
 }
 
+fn dataset() -> impl Strategy<Value = Dataset> {
+    (
+        ".{0,8}",
+        proptest::option::of("[a-f0-9]{0,8}"),
+        proptest::option::of(".{0,12}"),
+        proptest::option::of("[a-z]{0,6}"),
+    )
+        .prop_map(|(name, digest, source, context)| Dataset {
+            name,
+            digest,
+            source,
+            context,
+        })
+}
+
+fn artifact() -> impl Strategy<Value = Artifact> {
+    let content = (
+        prop_oneof![
+            Just(ArtifactKind::Image),
+            Just(ArtifactKind::Text),
+            Just(ArtifactKind::Json),
+            Just(ArtifactKind::Html),
+        ],
+        "[a-z]{1,5}/[a-z]{1,5}",
+        proptest::collection::vec(any::<u8>(), 0..64),
+    )
+        .prop_map(|(kind, media_type, bytes)| ArtifactContent {
+            kind,
+            media_type,
+            bytes,
+        });
+    (
+        "[a-z/.]{1,12}",
+        proptest::option::of(any::<u64>()),
+        proptest::option::of(content),
+    )
+        .prop_map(|(path, size, content)| Artifact {
+            path,
+            size,
+            content,
+        })
+}
+
+/// Notes, datasets, artifacts and the logged text of some params.
+fn with_details(run: Run) -> impl Strategy<Value = Run> {
+    let keys: Vec<String> = run.params.keys().cloned().collect();
+    (
+        proptest::option::of(".{0,40}"),
+        proptest::collection::vec(dataset(), 0..3),
+        proptest::collection::vec(artifact(), 0..4),
+        proptest::collection::vec(proptest::option::of(".{0,6}"), keys.len()),
+    )
+        .prop_map(move |(notes, datasets, artifacts, texts)| {
+            let mut run = run.clone();
+            run.notes = notes;
+            run.datasets = datasets;
+            run.artifacts = artifacts;
+            run.param_text = keys
+                .iter()
+                .zip(texts)
+                .filter_map(|(k, t)| Some((k.clone(), t?)))
+                .collect();
+            run
+        })
+}
+
+fn model() -> impl Strategy<Value = RegisteredModel> {
+    let version = (
+        "[0-9]{1,3}",
+        proptest::option::of("[a-z0-9]{1,8}"),
+        proptest::option::of("[A-Za-z]{1,10}"),
+        proptest::collection::vec("[a-z]{1,6}", 0..3),
+        proptest::option::of(".{0,12}"),
+        proptest::option::of(0.0f64..2e9),
+    )
+        .prop_map(
+            |(version, run_id, stage, aliases, description, created)| ModelVersion {
+                version,
+                run_id,
+                stage,
+                aliases,
+                description,
+                created,
+                ..ModelVersion::default()
+            },
+        );
+    (
+        "[a-z]{1,6}",
+        ".{0,10}",
+        proptest::option::of(".{0,12}"),
+        proptest::collection::btree_map("[a-z]{1,4}", ".{0,4}", 0..3),
+        proptest::collection::vec(version, 0..3),
+    )
+        .prop_map(
+            |(source, name, description, tags, versions)| RegisteredModel {
+                source,
+                name,
+                description,
+                tags,
+                versions,
+            },
+        )
+}
+
 fn archive() -> impl Strategy<Value = Archive> {
     (
-        proptest::collection::vec(run(), 0..12),
+        proptest::collection::vec(run().prop_flat_map(with_details), 0..12),
+        proptest::collection::vec(proptest::option::of(any::<prop::sample::Index>()), 12),
+        proptest::collection::vec(model(), 0..3),
         proptest::collection::vec(
             ("[a-z/.]{1,10}", proptest::option::of(1u64..100), ".{0,20}"),
             0..3,
         ),
     )
-        .prop_map(|(runs, warnings)| {
+        .prop_map(|(mut runs, parents, models, warnings)| {
+            // A parent must be a run of the same source and experiment to survive.
+            let identities: Vec<_> = runs
+                .iter()
+                .map(|r| (r.source.clone(), r.experiment.clone(), r.id.clone()))
+                .collect();
+            for (run, parent) in runs.iter_mut().zip(parents) {
+                run.parent_id = parent.and_then(|p| {
+                    let (source, experiment, id) = &identities[p.index(identities.len())];
+                    (source == &run.source && experiment == &run.experiment).then(|| id.clone())
+                });
+            }
             let mut archive = Archive {
                 runs,
+                models,
                 warnings: warnings
                     .into_iter()
                     .map(|(path, line, message)| Warning {
@@ -103,7 +224,6 @@ fn archive() -> impl Strategy<Value = Archive> {
                         message,
                     })
                     .collect(),
-                ..Archive::default()
             };
             archive.finish();
             archive
@@ -169,6 +289,7 @@ impl serde::Serialize for FloatBits<'_> {
             )?;
         }
         map.serialize_entry("warnings", &self.0.warnings)?;
+        map.serialize_entry("models", &format!("{:?}", self.0.models))?;
         map.end()
     }
 }
@@ -207,9 +328,20 @@ proptest! {
         let _ = bundle::decode_index(&flipped);
         // A chunk swapped for another chunk's bytes is caught by the directory checks.
         if encoded.chunks.len() >= 2 {
-            let mut swapped = EncodedBundle { index: encoded.index.clone(), chunks: encoded.chunks.clone() };
+            let mut swapped: EncodedBundle = encoded.clone();
             swapped.chunks.swap(0, 1);
             prop_assert!(bundle::decode(&swapped).is_err());
+        }
+        // A damaged embedded file fails its checksum; a missing detail file is noticed.
+        if let Some(first) = encoded.files.iter().position(|f| !f.is_empty()) {
+            let mut damaged = encoded.clone();
+            damaged.files[first][0] ^= mask;
+            prop_assert!(bundle::decode(&damaged).is_err());
+        }
+        if !encoded.details.is_empty() {
+            let mut short = encoded.clone();
+            short.details.pop();
+            prop_assert!(bundle::decode(&short).is_err());
         }
     }
 }

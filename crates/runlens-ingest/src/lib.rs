@@ -17,7 +17,7 @@ mod wandb;
 pub use csv::{MetricsCsvReader, RunsCsvReader};
 pub use error::{IngestError, ReadError};
 pub use jsonl::JsonlReader;
-pub use mlflow::{DATASET_TAG_PREFIX as MLFLOW_DATASET_TAG_PREFIX, MlflowReader};
+pub use mlflow::MlflowReader;
 pub use reader::{Entry, EntryKind, HEAD_BYTES, ReadOutput, Reader};
 pub use sources::{
     ReadOptions, ReadReport, read_sources, read_sources_with, read_sources_with_progress,

@@ -330,10 +330,15 @@ impl<'a> Session<'a> {
     }
 }
 
-/// Entries a walk passes over: hidden ones (`.git`, `.venv`, `.DS_Store`) and build or
-/// cache directories that never hold run logs.
+/// Entries a walk passes over: hidden ones (`.git`, `.venv`, `.DS_Store`), build or cache
+/// directories that never hold run logs, and MLflow's artifact store (`mlartifacts/`, read
+/// through the tracking store that points into it; its files are the runs' outputs, not logs).
 fn skipped_name(name: &OsStr, is_dir: bool) -> bool {
     let name = name.to_string_lossy();
     name.starts_with('.')
-        || (is_dir && matches!(name.as_ref(), "target" | "node_modules" | "__pycache__"))
+        || (is_dir
+            && matches!(
+                name.as_ref(),
+                "target" | "node_modules" | "__pycache__" | "mlartifacts"
+            ))
 }

@@ -9,8 +9,8 @@ mod common;
 use std::fs;
 use std::path::{Path, PathBuf};
 
-use runlens_core::{Archive, ParamValue, Run, RunStatus};
-use runlens_ingest::{MLFLOW_DATASET_TAG_PREFIX, ReadOptions, read_sources};
+use runlens_core::{Archive, Dataset, ParamValue, RegisteredModel, Run, RunStatus};
+use runlens_ingest::{ReadOptions, read_sources};
 use serde_json::Value;
 
 fn fixtures() -> PathBuf {
@@ -97,12 +97,7 @@ fn check_run(run: &Run, want: &Value) {
     }
 
     let tags = want["tags"].as_object().unwrap();
-    let own: Vec<(&String, &String)> = run
-        .tags
-        .iter()
-        .filter(|(k, _)| !k.starts_with(MLFLOW_DATASET_TAG_PREFIX))
-        .collect();
-    assert_eq!(own.len(), tags.len(), "{ctx}: tags {:?}", run.tags);
+    assert_eq!(run.tags.len(), tags.len(), "{ctx}: tags {:?}", run.tags);
     for (key, value) in tags {
         assert_eq!(
             run.tags.get(key).map(String::as_str),
@@ -110,28 +105,54 @@ fn check_run(run: &Run, want: &Value) {
             "{ctx}: tag {key}"
         );
     }
+    assert_eq!(
+        run.notes.as_deref(),
+        want["tags"]["mlflow.note.content"].as_str(),
+        "{ctx}: notes"
+    );
+    assert_eq!(
+        run.parent_id.as_deref(),
+        want["tags"]["mlflow.parentRunId"].as_str(),
+        "{ctx}: parent"
+    );
 
     let datasets = want["datasets"].as_array().unwrap();
-    assert_eq!(
-        run.tags.len() - own.len(),
-        datasets.len(),
-        "{ctx}: datasets"
-    );
-    for d in datasets {
-        let tag = format!("{MLFLOW_DATASET_TAG_PREFIX}{}", d["name"].as_str().unwrap());
-        let text = run
-            .tags
-            .get(&tag)
-            .unwrap_or_else(|| panic!("{ctx}: no tag {tag}"));
-        let mut expected = format!(
-            "digest {}; source {}",
-            d["digest"].as_str().unwrap(),
-            d["source"].as_str().unwrap()
+    let expected_datasets: Vec<Dataset> = datasets
+        .iter()
+        .map(|d| Dataset {
+            name: d["name"].as_str().unwrap().to_string(),
+            digest: d["digest"].as_str().map(str::to_string),
+            source: d["source"].as_str().map(str::to_string),
+            context: d["context"].as_str().map(str::to_string),
+        })
+        .collect();
+    assert_eq!(run.datasets, expected_datasets, "{ctx}: datasets");
+
+    let artifacts: Vec<(String, Option<u64>)> = want["artifacts"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|a| (a["path"].as_str().unwrap().to_string(), a["size"].as_u64()))
+        .collect();
+    let got: Vec<(String, Option<u64>)> = run
+        .artifacts
+        .iter()
+        .map(|a| (a.path.clone(), a.size))
+        .collect();
+    assert_eq!(got, artifacts, "{ctx}: artifacts");
+    for artifact in &run.artifacts {
+        let shown = ["png", "html", "json", "yaml"]
+            .iter()
+            .any(|ext| artifact.path.ends_with(ext));
+        assert_eq!(
+            artifact.content.is_some(),
+            shown,
+            "{ctx}: {} embedded only when the page can show it",
+            artifact.path
         );
-        if let Some(context) = d["context"].as_str() {
-            expected.push_str(&format!("; context {context}"));
+        if let Some(content) = &artifact.content {
+            assert_eq!(Some(content.bytes.len() as u64), artifact.size);
         }
-        assert_eq!(text, &expected, "{ctx}: {tag}");
     }
 
     let metrics = want["metrics"].as_object().unwrap();
@@ -158,7 +179,7 @@ fn check_run(run: &Run, want: &Value) {
 
 /// Reads `source` with and without deleted runs and checks every run of `expected`.
 fn check_store(source: &Path, expected: &Value) {
-    let runs = expected.as_array().unwrap();
+    let runs = expected["runs"].as_array().unwrap();
     assert!(runs.len() >= 6, "the fixture has its runs");
     let all = read_with(source, &options(true, &[]));
     assert_eq!(all.warnings, [], "a clean store reads without warnings");
@@ -181,6 +202,68 @@ fn check_store(source: &Path, expected: &Value) {
         );
     }
     assert!(runs.iter().any(is_deleted), "the fixture has deleted runs");
+    check_models(&all.models, &expected["models"]);
+}
+
+/// The registry against what MLflow's API returned.
+fn check_models(models: &[RegisteredModel], expected: &Value) {
+    let expected = expected.as_array().unwrap();
+    assert!(!expected.is_empty(), "the fixture has a registered model");
+    assert_eq!(models.len(), expected.len(), "registered models");
+    for (model, want) in models.iter().zip(expected) {
+        let ctx = format!("model {}", model.name);
+        assert_eq!(model.source, "mlflow");
+        assert_eq!(model.name, want["name"].as_str().unwrap());
+        assert_eq!(
+            model.description.as_deref(),
+            want["description"].as_str(),
+            "{ctx}"
+        );
+        let tags: Vec<(&str, &str)> = model
+            .tags
+            .iter()
+            .map(|(k, v)| (k.as_str(), v.as_str()))
+            .collect();
+        let want_tags: Vec<(&str, &str)> = want["tags"]
+            .as_object()
+            .unwrap()
+            .iter()
+            .map(|(k, v)| (k.as_str(), v.as_str().unwrap()))
+            .collect();
+        assert_eq!(tags, want_tags, "{ctx}: tags");
+        let versions = want["versions"].as_array().unwrap();
+        assert_eq!(model.versions.len(), versions.len(), "{ctx}: versions");
+        for (v, w) in model.versions.iter().zip(versions) {
+            let vctx = format!("{ctx} version {}", v.version);
+            assert_eq!(v.version, w["version"].as_str().unwrap(), "{vctx}");
+            assert_eq!(v.run_id.as_deref(), w["run_id"].as_str(), "{vctx}");
+            assert_eq!(v.stage.as_deref(), w["stage"].as_str(), "{vctx}");
+            assert_eq!(v.status.as_deref(), w["status"].as_str(), "{vctx}");
+            assert_eq!(v.model_source.as_deref(), w["source"].as_str(), "{vctx}");
+            assert_eq!(
+                v.description.as_deref(),
+                w["description"].as_str(),
+                "{vctx}"
+            );
+            let aliases: Vec<&str> = w["aliases"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|a| a.as_str().unwrap())
+                .collect();
+            assert_eq!(v.aliases, aliases, "{vctx}: aliases");
+            assert_eq!(
+                v.created,
+                w["created_ms"].as_i64().map(|ms| ms as f64 / 1000.0),
+                "{vctx}: created"
+            );
+            assert_eq!(
+                v.tags.len(),
+                w["tags"].as_object().unwrap().len(),
+                "{vctx}: tags"
+            );
+        }
+    }
 }
 
 fn expected() -> Value {
@@ -206,7 +289,7 @@ fn a_directory_holding_both_stores_is_walked_into_both() {
     let archive = read_with(&fixtures(), &ReadOptions::default());
     assert_eq!(archive.warnings, []);
     let active = |store: &str| {
-        expected()["stores"][store]
+        expected()["stores"][store]["runs"]
             .as_array()
             .unwrap()
             .iter()

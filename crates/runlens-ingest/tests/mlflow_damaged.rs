@@ -44,7 +44,7 @@ fn copy_tree(from: &Path, to: &Path) {
 fn active_runs(store: &str) -> usize {
     let text = fs::read_to_string(fixtures().join("expected.json")).unwrap();
     let expected: serde_json::Value = serde_json::from_str(&text).unwrap();
-    expected["stores"][store]
+    expected["stores"][store]["runs"]
         .as_array()
         .unwrap()
         .iter()
@@ -238,5 +238,90 @@ fn a_missing_meta_yaml_and_a_bad_metric_line_cost_only_that_run_and_line() {
         series.len(),
         long.metrics["train/loss"].len() + 1,
         "the good line after the bad one is kept"
+    );
+}
+
+#[test]
+fn a_database_moved_with_its_artifacts_finds_them_and_without_them_says_so() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("mlflow.db");
+    fs::copy(fixtures().join("mlflow.db"), &db).unwrap();
+    // As if written on another machine: the recorded paths exist nowhere here.
+    let conn = rusqlite::Connection::open(&db).unwrap();
+    conn.execute_batch(
+        "UPDATE runs SET artifact_uri = '/elsewhere/team' || \
+         substr(artifact_uri, instr(artifact_uri, '/mlartifacts/'))",
+    )
+    .unwrap();
+    drop(conn);
+
+    copy_tree(
+        &fixtures().join("mlartifacts"),
+        &dir.path().join("mlartifacts"),
+    );
+    let moved = read(&[&db]).archive;
+    assert_eq!(messages(&moved), Vec::<String>::new());
+    let baseline = moved.runs.iter().find(|r| r.name == "baseline").unwrap();
+    assert_eq!(baseline.artifacts.len(), 5, "found beside the database");
+
+    fs::remove_dir_all(dir.path().join("mlartifacts")).unwrap();
+    let report = read(&[&db]);
+    let archive = &report.archive;
+    assert_eq!(
+        archive.runs.len(),
+        active_runs("sqlite"),
+        "every run is still read"
+    );
+    assert!(archive.runs.iter().all(|r| r.artifacts.is_empty()));
+    let warnings = messages(archive);
+    assert_eq!(warnings.len(), 1, "{warnings:?}");
+    assert!(
+        warnings[0].contains("mlflow.db")
+            && warnings[0].contains("mlartifacts/")
+            && warnings[0].contains("artifact store"),
+        "{warnings:?}"
+    );
+    // The registry does not depend on the artifacts.
+    assert_eq!(archive.models.len(), 1);
+}
+
+#[test]
+fn artifacts_beyond_the_budget_are_listed_without_content() {
+    let mut options = ReadOptions::default();
+    let read_with_budget = |options: &ReadOptions| {
+        read_sources(&[fixtures().join("mlflow.db")], options)
+            .unwrap()
+            .archive
+    };
+    let full = read_with_budget(&options);
+    let embedded: u64 = full
+        .runs
+        .iter()
+        .flat_map(|r| &r.artifacts)
+        .filter_map(|a| a.content.as_ref())
+        .map(|c| c.bytes.len() as u64)
+        .sum();
+    assert!(embedded > 0, "the fixture has small artifacts to embed");
+    // One byte short of all: the first files fit, the rest are listed only.
+    options.max_artifact_bytes = embedded - 1;
+    let tight = read_with_budget(&options);
+    let listed = |a: &Archive| a.runs.iter().map(|r| r.artifacts.len()).sum::<usize>();
+    assert_eq!(listed(&tight), listed(&full));
+    let tight_embedded: u64 = tight
+        .runs
+        .iter()
+        .flat_map(|r| &r.artifacts)
+        .filter_map(|a| a.content.as_ref())
+        .map(|c| c.bytes.len() as u64)
+        .sum();
+    assert!(tight_embedded < embedded && tight_embedded <= options.max_artifact_bytes);
+    options.max_artifact_bytes = 0;
+    let none = read_with_budget(&options);
+    assert_eq!(listed(&none), listed(&full));
+    assert!(
+        none.runs
+            .iter()
+            .flat_map(|r| &r.artifacts)
+            .all(|a| a.content.is_none())
     );
 }

@@ -107,6 +107,12 @@ pub fn write_site(
     for (id, chunk) in bundle.chunks.iter().enumerate() {
         staged.write(&format!("data/chunks/{id}.rlb"), chunk)?;
     }
+    for (id, detail) in bundle.details.iter().enumerate() {
+        staged.write(&format!("data/details/{id}.rlb"), detail)?;
+    }
+    for (id, file) in bundle.files.iter().enumerate() {
+        staged.write(&format!("data/files/{id}"), file)?;
+    }
     // Keeps GitHub Pages from running the site through Jekyll.
     staged.write(".nojekyll", b"")?;
     staged.commit()?;
@@ -135,12 +141,22 @@ pub fn write_single_file(
     let inline = InlineScripts {
         index_base64: b64(&bundle.index),
         chunks_base64: bundle.chunks.iter().map(|c| b64(c)).collect(),
+        details_base64: bundle.details.iter().map(|c| b64(c)).collect(),
+        files_base64: bundle.files.iter().map(|c| b64(c)).collect(),
         wasm_gzip_base64: b64(&gzip(assets::WASM)),
         plotly_js: &plotly_js,
         module_js: &module_js,
     };
     let data_bytes = (inline.index_base64.len()
-        + inline.chunks_base64.iter().map(String::len).sum::<usize>()) as u64;
+        + [
+            &inline.chunks_base64,
+            &inline.details_base64,
+            &inline.files_base64,
+        ]
+        .iter()
+        .flat_map(|files| files.iter())
+        .map(String::len)
+        .sum::<usize>()) as u64;
     let wasm_bytes = inline.wasm_gzip_base64.len() as u64;
     let js_bytes = (plotly_js.len() + module_js.len()) as u64;
     let html = render(info, policy, Scripts::Inline(inline))?;

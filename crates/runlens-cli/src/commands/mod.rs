@@ -42,6 +42,9 @@ fn read(args: &SourceArgs, config: &Config, stderr: &mut dyn Write) -> anyhow::R
     let mut options = ReadOptions::default();
     options.include_deleted = args.include_deleted;
     options.experiments.clone_from(&args.experiments);
+    if let Some(budget) = args.max_artifact_bytes.or(config.max_artifact_bytes) {
+        options.max_artifact_bytes = budget.as_u64();
+    }
     let mut progress = ReadProgress::start(&sources, args.quiet);
     let report = runlens_ingest::read_sources_with_progress(
         &sources,

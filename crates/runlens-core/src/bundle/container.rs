@@ -6,7 +6,7 @@ use super::BundleError;
 /// First eight bytes of every bundle file.
 pub const MAGIC: [u8; 8] = *b"RUNLENS\0";
 /// Version of the bundle format this crate writes and reads.
-pub const FORMAT_VERSION: u16 = 1;
+pub const FORMAT_VERSION: u16 = 2;
 /// Size of the fixed header in bytes.
 pub const HEADER_LEN: usize = 28;
 /// Largest payload a decoder inflates (guards against decompression bombs).
@@ -22,6 +22,8 @@ pub enum FileKind {
     Index = 1,
     /// Metric series of one metric for a range of runs (`chunk-N.rlb`).
     Chunk = 2,
+    /// Notes, datasets and artifact lists of a set of runs (`details/N.rlb`).
+    Detail = 3,
 }
 
 /// Wraps `payload` in the envelope, deflating it.

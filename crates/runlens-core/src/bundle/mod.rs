@@ -4,6 +4,7 @@
 
 mod chunk;
 mod container;
+pub mod details;
 mod table;
 
 use std::collections::BTreeMap;
@@ -68,18 +69,28 @@ pub struct EncodedBundle {
     pub index: Vec<u8>,
     /// The chunk files; `chunks[i]` is chunk id `i`.
     pub chunks: Vec<Vec<u8>>,
+    /// The detail files; `details[i]` is detail id `i`.
+    pub details: Vec<Vec<u8>>,
+    /// The embedded artifact files; `files[i]` is file id `i`.
+    pub files: Vec<Vec<u8>>,
 }
 
 impl EncodedBundle {
     /// Total size in bytes.
     pub fn byte_len(&self) -> u64 {
-        (self.index.len() + self.chunks.iter().map(Vec::len).sum::<usize>()) as u64
+        let sum = |files: &[Vec<u8>]| files.iter().map(Vec::len).sum::<usize>();
+        (self.index.len() + sum(&self.chunks) + sum(&self.details) + sum(&self.files)) as u64
     }
 }
 
 /// Encodes `archive` (which should have been [`Archive::finish`]ed for deterministic output).
 pub fn encode(archive: &Archive, title: &str, chunk_points: u64) -> EncodedBundle {
     let mut table = RunTable::from_runs(title, &archive.runs, &archive.warnings);
+    let details = details::encode(&archive.runs, &archive.models);
+    table.parents = details.parents;
+    table.details = details.detail_refs;
+    table.files = details.file_refs;
+    table.models = details.models;
     let mut chunks = Vec::new();
     for (metric_index, column) in table.metrics.iter_mut().enumerate() {
         let mut pending: Vec<EncodedSeries> = Vec::new();
@@ -133,6 +144,8 @@ pub fn encode(archive: &Archive, title: &str, chunk_points: u64) -> EncodedBundl
     EncodedBundle {
         index,
         chunks: files,
+        details: details.detail_files,
+        files: details.files,
     }
 }
 
@@ -175,6 +188,15 @@ pub fn decode_chunk(
 /// Decodes a whole bundle back into an archive (the inverse of [`encode`]).
 pub fn decode(bundle: &EncodedBundle) -> Result<Archive, BundleError> {
     let table = decode_index(&bundle.index)?;
+    if bundle.details.len() != table.details.len() || bundle.files.len() != table.files.len() {
+        return Err(BundleError::Corrupt(format!(
+            "{} detail and {} embedded files for {} and {} directory entries",
+            bundle.details.len(),
+            bundle.files.len(),
+            table.details.len(),
+            table.files.len()
+        )));
+    }
     if bundle.chunks.len() != table.chunks.len() {
         return Err(BundleError::Corrupt(format!(
             "{} chunk files for {} directory entries",
@@ -191,10 +213,18 @@ pub fn decode(bundle: &EncodedBundle) -> Result<Archive, BundleError> {
             runs[row as usize].metrics.insert(key.clone(), series);
         }
     }
+    for (detail, bytes) in table.details.iter().zip(&bundle.details) {
+        for run_detail in details::decode_detail(detail, bytes)? {
+            let row = run_detail.run as usize;
+            details::apply_detail(&mut runs[row], run_detail, &table.files, &|id| {
+                bundle.files.get(id as usize).cloned()
+            })?;
+        }
+    }
     Ok(Archive {
         runs,
+        models: details::models_of(&table.models),
         warnings: table.warnings,
-        models: Vec::new(),
     })
 }
 

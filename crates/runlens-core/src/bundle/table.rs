@@ -4,6 +4,7 @@
 use serde::{Deserialize, Serialize};
 
 use super::BundleError;
+use super::details::{DetailRef, FileRef, ModelEntry};
 use crate::model::{MetricSummary, ParamValue, Run, RunStatus, Warning};
 
 /// A dictionary-encoded optional string column: `codes[i] == 0` means absent,
@@ -61,6 +62,9 @@ pub struct ParamColumn {
     pub key: String,
     /// One cell per run.
     pub cells: Vec<Option<ParamCell>>,
+    /// The logged text of the cells whose typed value prints differently (`1e-3`), as
+    /// (row, text), ascending by row.
+    pub texts: Vec<(u32, String)>,
 }
 
 /// A typed param cell as stored (mirrors [`ParamValue`] with an explicit tag).
@@ -211,6 +215,14 @@ pub struct RunTable {
     pub chunks: Vec<ChunkRef>,
     /// What was skipped while reading the sources.
     pub warnings: Vec<Warning>,
+    /// Parent run per run: 0 for none, else the parent's row + 1.
+    pub parents: Vec<u32>,
+    /// Detail-file directory (notes, datasets, artifact lists), ascending by run.
+    pub details: Vec<DetailRef>,
+    /// Embedded artifact files.
+    pub files: Vec<FileRef>,
+    /// The model registry.
+    pub models: Vec<ModelEntry>,
 }
 
 impl RunTable {
@@ -287,6 +299,11 @@ impl RunTable {
                         .iter()
                         .map(|r| r.params.get(key).map(ParamCell::from))
                         .collect(),
+                    texts: runs
+                        .iter()
+                        .enumerate()
+                        .filter_map(|(row, r)| Some((row as u32, r.param_text.get(key)?.clone())))
+                        .collect(),
                 })
                 .collect(),
             tags: tag_keys
@@ -313,7 +330,33 @@ impl RunTable {
                 .collect(),
             chunks: Vec::new(),
             warnings: warnings.to_vec(),
+            parents: vec![0; runs.len()],
+            details: Vec::new(),
+            files: Vec::new(),
+            models: Vec::new(),
         }
+    }
+
+    /// The parent row of run `row`, if it has a parent in the report.
+    pub fn parent(&self, row: usize) -> Option<usize> {
+        let code = *self.parents.get(row)? as usize;
+        code.checked_sub(1)
+    }
+
+    /// Param `column`'s cell of run `row` as logged: the kept text, else the value printed.
+    pub fn param_text(&self, column: usize, row: usize) -> Option<String> {
+        let column = self.params.get(column)?;
+        if let Ok(at) = column
+            .texts
+            .binary_search_by_key(&(row as u32), |(r, _)| *r)
+        {
+            return Some(column.texts[at].1.clone());
+        }
+        column
+            .cells
+            .get(row)?
+            .as_ref()
+            .map(|cell| ParamValue::from(cell).to_string())
     }
 
     /// Rebuilds run `row` without its metric series (which live in chunks).
@@ -338,6 +381,18 @@ impl RunTable {
                 .iter()
                 .filter_map(|c| Some((c.key.clone(), c.values.get(row)?.to_string())))
                 .collect(),
+            param_text: self
+                .params
+                .iter()
+                .filter_map(|c| {
+                    let at = c
+                        .texts
+                        .binary_search_by_key(&(row as u32), |(r, _)| *r)
+                        .ok()?;
+                    Some((c.key.clone(), c.texts[at].1.clone()))
+                })
+                .collect(),
+            parent_id: self.parent(row).map(|p| self.ids[p].clone()),
             ..Run::default()
         }
     }
@@ -358,7 +413,20 @@ impl RunTable {
         check_sorted("metrics", self.metrics.iter().map(|c| &c.key))?;
         for c in &self.params {
             check_len(&format!("param {}", c.key), c.cells.len(), rows)?;
+            if !c.texts.windows(2).all(|w| w[0].0 < w[1].0)
+                || c.texts.last().is_some_and(|(r, _)| *r as usize >= rows)
+            {
+                return Err(BundleError::Corrupt(format!(
+                    "param {}: logged texts out of order or beyond the table",
+                    c.key
+                )));
+            }
         }
+        check_len("parents", self.parents.len(), rows)?;
+        if self.parents.iter().any(|&p| p as usize > rows) {
+            return Err(BundleError::Corrupt("a parent beyond the table".into()));
+        }
+        self.validate_details(rows)?;
         for c in &self.tags {
             c.values.validate(&format!("tag {}", c.key), rows)?;
         }
@@ -394,6 +462,46 @@ impl RunTable {
                     "chunk {position} names a run beyond the table"
                 )));
             }
+        }
+        Ok(())
+    }
+}
+
+impl RunTable {
+    fn validate_details(&self, rows: usize) -> Result<(), BundleError> {
+        let mut previous: Option<u32> = None;
+        for (position, detail) in self.details.iter().enumerate() {
+            let ascending = detail.runs.iter().all(|&r| {
+                let ok = previous.is_none_or(|p| r > p) && (r as usize) < rows;
+                previous = Some(r);
+                ok
+            });
+            if detail.id as usize != position || !ascending {
+                return Err(BundleError::Corrupt(format!(
+                    "detail directory entry {position} is inconsistent"
+                )));
+            }
+        }
+        if let Some(bad) = self
+            .files
+            .iter()
+            .enumerate()
+            .find(|(i, f)| f.id as usize != *i)
+        {
+            return Err(BundleError::Corrupt(format!(
+                "file directory entry {} is inconsistent",
+                bad.0
+            )));
+        }
+        let bad_version = self
+            .models
+            .iter()
+            .flat_map(|m| &m.versions)
+            .any(|v| v.run_row.is_some_and(|r| r as usize >= rows));
+        if bad_version {
+            return Err(BundleError::Corrupt(
+                "a model version names a run beyond the table".into(),
+            ));
         }
         Ok(())
     }

@@ -1,13 +1,16 @@
 //! What both MLflow stores share: status codes, the float sentinels, the order of points of
 //! one step, dataset tags, and the finishing touches that turn a store's rows into a [`Run`].
 
-use runlens_core::{MetricSeries, ParamValue, Run, RunStatus};
+use runlens_core::{Dataset, MetricSeries, Run, RunStatus};
 
 /// The tag that names a run when the store has no name column (MLflow 1.x).
 pub const RUN_NAME_TAG: &str = "mlflow.runName";
 
-/// Prefix of the tags that carry a run's dataset inputs (`mlflow.dataset/<name>`).
-pub const DATASET_TAG_PREFIX: &str = "mlflow.dataset/";
+/// The tag holding a run's description (markdown), edited in MLflow's UI.
+pub const NOTE_TAG: &str = "mlflow.note.content";
+
+/// The tag of a nested run naming its parent: MLflow's only parent link.
+pub const PARENT_TAG: &str = "mlflow.parentRunId";
 
 /// A run's status as the SQLite store writes it (`FINISHED`, ...). `SCHEDULED` (queued, not
 /// started) counts as running: it has not ended.
@@ -94,30 +97,38 @@ pub struct DatasetInput {
 }
 
 impl DatasetInput {
-    /// Adds the input to `run` as the tag `mlflow.dataset/<name>` =
-    /// `digest <digest>; source <source>; context <context>`.
-    pub fn add_to(&self, run: &mut Run) {
-        let mut text = format!("digest {}; source {}", self.digest, self.source);
-        if let Some(context) = &self.context {
-            text.push_str("; context ");
-            text.push_str(context);
-        }
-        run.tags
-            .insert(format!("{DATASET_TAG_PREFIX}{}", self.name), text);
+    /// Adds the input to the run's datasets.
+    pub fn add_to(self, run: &mut Run) {
+        let some = |text: String| (!text.is_empty()).then_some(text);
+        run.datasets.push(Dataset {
+            name: self.name,
+            digest: some(self.digest),
+            source: some(self.source),
+            context: self.context,
+        });
     }
 }
 
-/// Adds a param, typed with [`ParamValue::infer`].
+/// Adds a param, typed with [`runlens_core::ParamValue::infer`], its text kept where the
+/// typed value prints differently.
 pub fn add_param(run: &mut Run, key: String, value: &str) {
-    run.params.insert(key, ParamValue::infer(value));
+    run.set_param_text(key, value);
 }
 
-/// Fills in the name from the `mlflow.runName` tag when the store gave none.
+/// Fills in what MLflow keeps in system tags: the name from `mlflow.runName` when the store
+/// gave none, the notes from `mlflow.note.content`, the parent from `mlflow.parentRunId`.
+/// The tags themselves stay, as MLflow's API returns them.
 pub fn finish_run(run: &mut Run) {
     if run.name.is_empty()
         && let Some(name) = run.tags.get(RUN_NAME_TAG)
     {
         run.name = name.clone();
+    }
+    if let Some(note) = run.tags.get(NOTE_TAG).filter(|n| !n.trim().is_empty()) {
+        run.notes = Some(note.clone());
+    }
+    if let Some(parent) = run.tags.get(PARENT_TAG).filter(|p| !p.is_empty()) {
+        run.parent_id = Some(parent.clone());
     }
 }
 

@@ -9,6 +9,7 @@ use runlens_core::{Run, RunStatus};
 use serde_norway::Value;
 
 use super::convert::{self, DatasetInput, Point};
+use super::{artifacts, registry};
 use crate::error::ReadError;
 use crate::reader::ReadOutput;
 
@@ -65,8 +66,13 @@ pub fn read(root: &Path, out: &mut ReadOutput) -> Result<(), ReadError> {
             experiments.push((dir, false));
         }
     }
+    let mut locator = artifacts::Locator::new(root.parent().unwrap_or(root));
     for (dir, trashed) in experiments {
-        read_experiment(&dir, trashed, out);
+        read_experiment(&dir, trashed, &mut locator, out);
+    }
+    locator.report(out);
+    for model in registry::from_file_store(root, out) {
+        out.add_model(model);
     }
     Ok(())
 }
@@ -104,7 +110,12 @@ fn int_field(meta: &Value, key: &str) -> Option<i64> {
         .or_else(|| value.as_str().and_then(|s| s.trim().parse().ok()))
 }
 
-fn read_experiment(dir: &Path, trashed: bool, out: &mut ReadOutput) {
+fn read_experiment(
+    dir: &Path,
+    trashed: bool,
+    locator: &mut artifacts::Locator,
+    out: &mut ReadOutput,
+) {
     let meta_path = dir.join("meta.yaml");
     let meta = if meta_path.is_file() {
         load_meta(&meta_path, out)
@@ -135,11 +146,17 @@ fn read_experiment(dir: &Path, trashed: bool, out: &mut ReadOutput) {
         if NOT_RUNS.contains(&file_name(&run_dir).as_str()) {
             continue;
         }
-        read_run(&run_dir, &name, dir, out);
+        read_run(&run_dir, &name, dir, locator, out);
     }
 }
 
-fn read_run(dir: &Path, experiment: &str, experiment_dir: &Path, out: &mut ReadOutput) {
+fn read_run(
+    dir: &Path,
+    experiment: &str,
+    experiment_dir: &Path,
+    locator: &mut artifacts::Locator,
+    out: &mut ReadOutput,
+) {
     let meta_path = dir.join("meta.yaml");
     if !meta_path.is_file() {
         out.warn_at(
@@ -195,6 +212,13 @@ fn read_run(dir: &Path, experiment: &str, experiment_dir: &Path, out: &mut ReadO
         }
     }
     read_inputs(dir, experiment_dir, &mut run, out);
+    // The run's own artifacts/ folder is where the file store puts them; the meta's
+    // artifact_uri (an absolute path of the machine that wrote it) is the fallback.
+    let own = dir.join("artifacts");
+    let own = own.to_string_lossy();
+    let uri =
+        str_field(&meta, "artifact_uri").filter(|u| !u.is_empty() && !Path::new(&*own).is_dir());
+    run.artifacts = locator.run_artifacts(uri.unwrap_or(&own), out);
     convert::finish_run(&mut run);
     out.add_run(run);
 }

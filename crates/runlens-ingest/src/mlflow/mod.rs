@@ -1,16 +1,16 @@
 //! MLflow tracking stores: the SQLite store (`mlflow.db` or `sqlite:///PATH`) and the file
 //! store (`mlruns/`). Both are read without writing a byte; see `docs/input-formats.md`.
 
+mod artifacts;
 mod convert;
 mod file_store;
+mod registry;
 mod sqlite;
 
 use std::path::Path;
 
 use crate::error::ReadError;
 use crate::reader::{Entry, EntryKind, ReadOutput, Reader};
-
-pub use convert::DATASET_TAG_PREFIX;
 
 /// Reads MLflow tracking stores. Claims a SQLite file with MLflow's tables (any SQLite file
 /// named on the command line, so that a damaged or foreign one is reported), a

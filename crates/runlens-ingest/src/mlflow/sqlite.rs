@@ -11,6 +11,7 @@ use rusqlite::types::ValueRef;
 use rusqlite::{Connection, OpenFlags};
 
 use super::convert::{self, DatasetInput, Point};
+use super::{artifacts, registry};
 use crate::error::ReadError;
 use crate::reader::ReadOutput;
 
@@ -190,6 +191,7 @@ fn failed(path: &Path, what: &str, error: &rusqlite::Error) -> ReadError {
 struct RunColumns {
     name: bool,
     lifecycle: bool,
+    artifact_uri: bool,
 }
 
 /// Reads the MLflow SQLite store at `path` into `out`.
@@ -215,15 +217,27 @@ pub fn read(path: &Path, out: &mut ReadOutput) -> Result<(), ReadError> {
     let run_columns = RunColumns {
         name: run_cols.contains("name"),
         lifecycle: run_cols.contains("lifecycle_stage"),
+        artifact_uri: run_cols.contains("artifact_uri"),
     };
     let experiments = read_experiments(&conn).map_err(|e| failed(path, "experiments", &e))?;
     let mut runs = Runs::default();
     read_runs(&conn, &experiments, &run_columns, out, &mut runs)
         .map_err(|e| failed(path, "runs", &e))?;
     let result = read_details(&conn, &tables, &mut runs, path);
-    for mut run in runs.list {
+    let mut locator = artifacts::Locator::new(path.parent().unwrap_or(Path::new(".")));
+    for (mut run, uri) in runs.list.into_iter().zip(runs.artifact_uris) {
         convert::finish_run(&mut run);
+        if let Some(uri) = uri.filter(|u| !u.is_empty()) {
+            run.artifacts = locator.run_artifacts(&uri, out);
+        }
         out.add_run(run);
+    }
+    locator.report(out);
+    match registry::from_sqlite(&conn, &tables) {
+        Ok(models) => models.into_iter().for_each(|m| out.add_model(m)),
+        Err(e) => out.warn_file(format!(
+            "the model registry cannot be read ({e}); runs are reported without it"
+        )),
     }
     result
 }
@@ -287,6 +301,8 @@ fn read_experiments(conn: &Connection) -> rusqlite::Result<HashMap<i64, (String,
 struct Runs {
     list: Vec<Run>,
     index: HashMap<String, usize>,
+    /// `artifact_uri` of each run in `list`.
+    artifact_uris: Vec<Option<String>>,
 }
 
 impl Runs {
@@ -304,10 +320,15 @@ fn read_runs(
     runs: &mut Runs,
 ) -> rusqlite::Result<()> {
     let sql = format!(
-        "SELECT run_uuid, {}, status, start_time, end_time, {}, experiment_id FROM runs ORDER BY run_uuid",
+        "SELECT run_uuid, {}, status, start_time, end_time, {}, experiment_id, {} FROM runs ORDER BY run_uuid",
         if cols.name { "name" } else { "NULL" },
         if cols.lifecycle {
             "lifecycle_stage"
+        } else {
+            "NULL"
+        },
+        if cols.artifact_uri {
+            "artifact_uri"
         } else {
             "NULL"
         },
@@ -352,6 +373,7 @@ fn read_runs(
         };
         runs.index.insert(id, runs.list.len());
         runs.list.push(run);
+        runs.artifact_uris.push(row.get(7)?);
     }
     let mut unknown: Vec<String> = unknown_status.into_iter().collect();
     unknown.sort();
