@@ -1,5 +1,7 @@
 //! Event wiring: the filter (debounced input, immediate on Enter), the group and metric
-//! selects, and sorting by a click on a column header. Each turns into a [`Change`].
+//! selects, and sorting by a click on a column header, each turned into a [`Change`]; and
+//! opening a run's page from its name (or a parent/child link), closing it with its button
+//! or Escape.
 
 use std::cell::Cell;
 use std::rc::Rc;
@@ -9,7 +11,7 @@ use wasm_bindgen::prelude::*;
 use web_sys::{Element, Event, EventTarget, KeyboardEvent};
 
 use crate::Error;
-use crate::state::{Change, Shared, Ui, follow_fragment, handle};
+use crate::state::{Change, Shared, Ui, close_run, follow_fragment, handle, open_run};
 
 /// Delay between the last keystroke and filtering.
 const FILTER_DEBOUNCE_MS: i32 = 150;
@@ -91,6 +93,44 @@ pub fn wire(app: &Shared, ui: &UiHandles) -> Result<(), Error> {
             }
         })?;
     }
+    for target in [&ui.runs_table, &ui.run_panel] {
+        // A run's name in the table, or a parent/child link in the run panel, opens it;
+        // one listener each, for rows present and future.
+        let app = app.clone();
+        listen(target, "click", move |event| {
+            let target = event.target().and_then(|t| t.dyn_into::<Element>().ok());
+            let Some(target) = target else { return };
+            if target
+                .closest("[data-action=close-run]")
+                .ok()
+                .flatten()
+                .is_some()
+            {
+                close_run(&app);
+                return;
+            }
+            let row = target
+                .closest("button[data-run-row]")
+                .ok()
+                .flatten()
+                .and_then(|b| b.get_attribute("data-run-row"))
+                .and_then(|r| r.parse::<usize>().ok());
+            if let Some(row) = row {
+                open_run(&app, row);
+            }
+        })?;
+    }
+    {
+        let app = app.clone();
+        listen(&ui.run_panel, "keydown", move |event| {
+            if event
+                .dyn_ref::<KeyboardEvent>()
+                .is_some_and(|k| k.key() == "Escape")
+            {
+                close_run(&app);
+            }
+        })?;
+    }
     {
         // A new fragment (edited, or a link to another view of this report) is followed.
         let app = app.clone();
@@ -106,6 +146,8 @@ pub struct UiHandles {
     group: web_sys::HtmlSelectElement,
     metric: web_sys::HtmlSelectElement,
     head_row: Element,
+    runs_table: Element,
+    run_panel: Element,
 }
 
 impl UiHandles {
@@ -116,6 +158,8 @@ impl UiHandles {
             group: ui.group.clone(),
             metric: ui.metric.clone(),
             head_row: ui.head_row.clone(),
+            runs_table: ui.runs_table.clone(),
+            run_panel: ui.run_panel.clone(),
         }
     }
 }

@@ -1,12 +1,13 @@
-//! Loading the bundle: the index at start-up, metric chunks on demand (decoded once and
-//! cached), either from base64 `<script>` elements of a single-file report or fetched next
-//! to the document in a multi-file site.
+//! Loading the bundle: the index at start-up; metric chunks, run details and embedded
+//! artifact files on demand (decoded once and cached), either from base64 `<script>`
+//! elements of a single-file report or fetched next to the document in a multi-file site.
 
 use std::cell::RefCell;
 use std::collections::HashMap;
 use std::rc::Rc;
 
 use base64::Engine;
+use runlens_core::bundle::details::{self, RunDetail};
 use runlens_core::bundle::{self, RunTable};
 use runlens_core::model::MetricSeries;
 pub use runlens_core::view::InitialView;
@@ -74,6 +75,20 @@ impl Source {
             Source::Fetch { base } => fetch_bytes(&format!("{base}chunks/{id}.rlb")).await,
         }
     }
+
+    async fn detail(&self, id: u32) -> Result<Vec<u8>, Error> {
+        match self {
+            Source::Inline => inline_bytes(&format!("rl-detail-{id}")),
+            Source::Fetch { base } => fetch_bytes(&format!("{base}details/{id}.rlb")).await,
+        }
+    }
+
+    async fn file(&self, id: u32) -> Result<Vec<u8>, Error> {
+        match self {
+            Source::Inline => inline_bytes(&format!("rl-file-{id}")),
+            Source::Fetch { base } => fetch_bytes(&format!("{base}files/{id}")).await,
+        }
+    }
 }
 
 /// The series of one decoded chunk, keyed by run row.
@@ -85,6 +100,7 @@ pub struct Data {
     /// The run table.
     pub table: Rc<RunTable>,
     chunks: RefCell<HashMap<u32, Chunk>>,
+    details: RefCell<HashMap<u32, Rc<Vec<RunDetail>>>>,
 }
 
 impl Data {
@@ -97,6 +113,7 @@ impl Data {
             source,
             table: Rc::new(table),
             chunks: RefCell::new(HashMap::new()),
+            details: RefCell::new(HashMap::new()),
         })
     }
 
@@ -116,6 +133,43 @@ impl Data {
         let chunk = Rc::new(series);
         self.chunks.borrow_mut().insert(id, chunk.clone());
         Ok(chunk)
+    }
+}
+
+impl Data {
+    /// The details (notes, datasets, artifact list) of run `row`; `None` when it has none.
+    pub async fn details(&self, row: usize) -> Result<Option<RunDetail>, Error> {
+        let Some(id) = details::detail_of(&self.table.details, row as u32) else {
+            return Ok(None);
+        };
+        let cached = self.details.borrow().get(&id).cloned();
+        let file = match cached {
+            Some(file) => file,
+            None => {
+                let detail_ref = &self.table.details[id as usize];
+                let bytes = self.source.detail(id).await?;
+                let decoded = details::decode_detail(detail_ref, &bytes).map_err(|e| {
+                    Error::new(format!("run details file {id} cannot be read: {e}"))
+                })?;
+                let file = Rc::new(decoded);
+                self.details.borrow_mut().insert(id, file.clone());
+                file
+            }
+        };
+        Ok(file.iter().find(|d| d.run as usize == row).cloned())
+    }
+
+    /// The bytes of embedded artifact file `id`, checked against the directory.
+    pub async fn file(&self, id: u32) -> Result<Vec<u8>, Error> {
+        let file_ref = self
+            .table
+            .files
+            .get(id as usize)
+            .ok_or_else(|| Error::new(format!("the report data has no file {id}")))?;
+        let bytes = self.source.file(id).await?;
+        details::check_file(file_ref, &bytes)
+            .map_err(|e| Error::new(format!("embedded artifact file {id} is damaged: {e}")))?;
+        Ok(bytes)
     }
 }
 

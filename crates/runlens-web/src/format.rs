@@ -109,9 +109,82 @@ pub fn truncate(text: &str, max_chars: usize) -> String {
     out
 }
 
+/// Epoch seconds as `YYYY-MM-DD HH:MM:SS UTC` (fractions dropped); the page shows one time
+/// zone for every reader of a shared report.
+pub fn utc_time(epoch_seconds: f64) -> String {
+    if !epoch_seconds.is_finite() {
+        return "-".to_string();
+    }
+    let secs = epoch_seconds.floor() as i64;
+    let (days, rem) = (secs.div_euclid(86_400), secs.rem_euclid(86_400));
+    // Days since 1970-01-01 to a civil date (proleptic Gregorian), after H. Hinnant.
+    let z = days + 719_468;
+    let era = z.div_euclid(146_097);
+    let doe = z.rem_euclid(146_097);
+    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let day = doy - (153 * mp + 2) / 5 + 1;
+    let month = if mp < 10 { mp + 3 } else { mp - 9 };
+    let year = yoe + era * 400 + i64::from(month <= 2);
+    format!(
+        "{year:04}-{month:02}-{day:02} {:02}:{:02}:{:02} UTC",
+        rem / 3600,
+        rem % 3600 / 60,
+        rem % 60
+    )
+}
+
+/// A duration in seconds as `1h 2m 5.5s`, `3m 0s`, `0.25s`.
+pub fn duration(seconds: f64) -> String {
+    if !seconds.is_finite() || seconds < 0.0 {
+        return "-".to_string();
+    }
+    let whole = seconds.floor() as u64;
+    let (h, m) = (whole / 3600, whole % 3600 / 60);
+    let s = seconds - (h * 3600 + m * 60) as f64;
+    let s = format!("{}s", (s * 100.0).round() / 100.0);
+    match (h, m) {
+        (0, 0) => s,
+        (0, m) => format!("{m}m {s}"),
+        (h, m) => format!("{h}h {m}m {s}"),
+    }
+}
+
+/// A byte count as people read it: `512 B`, `2.0 KiB`, `3.4 MiB`.
+pub fn bytes(n: u64) -> String {
+    const UNITS: [&str; 4] = ["KiB", "MiB", "GiB", "TiB"];
+    if n < 1024 {
+        return format!("{n} B");
+    }
+    let mut value = n as f64 / 1024.0;
+    let mut unit = 0;
+    while value >= 1024.0 && unit + 1 < UNITS.len() {
+        value /= 1024.0;
+        unit += 1;
+    }
+    format!("{value:.1} {}", UNITS[unit])
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn times_durations_and_sizes_read_naturally() {
+        assert_eq!(utc_time(0.0), "1970-01-01 00:00:00 UTC");
+        assert_eq!(utc_time(1_700_000_000.9), "2023-11-14 22:13:20 UTC");
+        assert_eq!(utc_time(951_782_400.0), "2000-02-29 00:00:00 UTC");
+        assert_eq!(utc_time(-1.0), "1969-12-31 23:59:59 UTC");
+        assert_eq!(utc_time(f64::NAN), "-");
+        assert_eq!(duration(0.25), "0.25s");
+        assert_eq!(duration(180.0), "3m 0s");
+        assert_eq!(duration(3725.5), "1h 2m 5.5s");
+        assert_eq!(duration(-1.0), "-");
+        assert_eq!(bytes(512), "512 B");
+        assert_eq!(bytes(2048), "2.0 KiB");
+        assert_eq!(bytes(3 * 1024 * 1024 + 400_000), "3.4 MiB");
+    }
 
     #[test]
     fn numbers_keep_four_significant_digits() {

@@ -16,8 +16,11 @@
 //! Every run name, id, param, tag, metric key and warning comes from log files and is
 //! untrusted. This crate only ever puts text into the page with `set_text_content` or
 //! `create_text_node`, and attributes with `set_attribute` on attributes that are not URLs
-//! (`data-*`, `title`, `aria-*`; `class` and `style` only with our own constants); it
-//! never uses `inner_html` nor builds HTML strings. plotly.js reads names as a small subset
+//! (`data-*`, `title`, `aria-*`, `alt`; `class` and `style` only with our own constants); it
+//! never uses `inner_html` nor builds HTML strings. The three exceptions are narrow: a
+//! markdown link's `href` only after `markdown::safe_href` (http, https, mailto, `#`); an
+//! image's `src` only as a `blob:` URL made from the report's own bytes; an HTML artifact
+//! only as the `srcdoc` of an iframe with an empty `sandbox` (no script, opaque origin). plotly.js reads names as a small subset
 //! of HTML, so every string handed to it passes through `format::plotly_text` first.
 
 mod chart;
@@ -25,7 +28,10 @@ mod controls;
 mod data;
 mod dom;
 mod format;
+mod markdown;
 mod page;
+mod run_panel;
+mod run_sheet;
 mod share;
 mod state;
 mod table;

@@ -73,6 +73,13 @@ pub fn build(
     controls.append_child(&filter_error)?;
     mount.append_child(&controls)?;
 
+    let run_panel = dom::element(document, "section", "rl-panel rl-run-panel")?;
+    run_panel.set_id("rl-run");
+    run_panel.set_attribute("aria-labelledby", "rl-run-title")?;
+    run_panel.set_attribute("tabindex", "-1")?;
+    dom::set_hidden(&run_panel, true);
+    mount.append_child(&run_panel)?;
+
     let chart_panel = dom::element(document, "section", "rl-panel rl-chart-panel")?;
     chart_panel.set_attribute("aria-label", "Metric chart")?;
     let chart = dom::element(document, "div", "rl-chart")?;
@@ -104,6 +111,8 @@ pub fn build(
     mount.append_child(&table_panel)?;
 
     Ok(Ui {
+        run_panel,
+        runs_table: runs,
         filter,
         filter_error,
         group,

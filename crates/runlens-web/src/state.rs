@@ -18,6 +18,10 @@ use runlens_core::query;
 
 /// The elements the app updates.
 pub struct Ui {
+    /// `section#rl-run`, the run page.
+    pub run_panel: Element,
+    /// `table#rl-runs`.
+    pub runs_table: Element,
     /// `input#rl-filter`.
     pub filter: HtmlInputElement,
     /// `#rl-filter-error`.
@@ -77,6 +81,31 @@ pub struct App {
 
 /// The app, shared by event handlers.
 pub type Shared = Rc<RefCell<App>>;
+
+/// Opens run `row` in the run panel (errors go to `#rl-error`).
+pub fn open_run(app: &Shared, row: usize) {
+    let (document, data, panel) = {
+        let app = app.borrow();
+        (
+            app.document.clone(),
+            app.data.clone(),
+            app.ui.run_panel.clone(),
+        )
+    };
+    if row >= data.table.len() {
+        return;
+    }
+    wasm_bindgen_futures::spawn_local(async move {
+        if let Err(error) = crate::run_panel::open(&document, &data, &panel, row).await {
+            dom::show_error(&format!("The run could not be shown: {error}"));
+        }
+    });
+}
+
+/// Closes the run panel.
+pub fn close_run(app: &Shared) {
+    crate::run_panel::close(&app.borrow().ui.run_panel);
+}
 
 impl App {
     /// The initial state: every run visible, no sort, no grouping, the default metric;

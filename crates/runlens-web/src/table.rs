@@ -103,8 +103,12 @@ fn run_row(
                 if let Some(swatch) = swatch(document, colour)? {
                     td.append_child(&swatch)?;
                 }
-                td.append_child(&document.create_text_node(&text))?;
-                td.set_attribute("title", &table.ids[row])?;
+                // The name opens the run's page (see `run_panel`).
+                let open = dom::text_element(document, "button", "rl-run-open", &text)?;
+                open.set_attribute("type", "button")?;
+                open.set_attribute("data-run-row", &row.to_string())?;
+                open.set_attribute("title", &format!("Open run {}", table.ids[row]))?;
+                td.append_child(&open)?;
                 td
             }
             ColumnKind::Status => {
