@@ -67,7 +67,7 @@ fn run_differences(run: &Run, want: &Value, problems: &mut Vec<String>) {
         ("experiment", run.experiment.as_deref(), text("project")),
         ("group", run.group.as_deref(), text("group")),
         ("job_type", tag(run, "job_type"), text("job_type")),
-        ("notes", tag(run, "notes"), text("notes")),
+        ("notes", run.notes.as_deref(), text("notes")),
         (
             "git.remote_url",
             tag(run, "git.remote_url"),

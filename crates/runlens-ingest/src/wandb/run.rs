@@ -174,10 +174,12 @@ impl RunBuilder {
         if let Some(group) = set(run.run_group) {
             self.run.group = Some(group);
         }
+        if let Some(notes) = set(run.notes) {
+            self.run.notes = Some(notes);
+        }
         let git = run.git.unwrap_or_default();
         let tags = [
             ("job_type", run.job_type),
-            ("notes", run.notes),
             ("tags", run.tags.join(", ")),
             ("entity", run.entity),
             ("sweep_id", run.sweep_id),
