@@ -23,12 +23,20 @@ pub struct Settings {
     /// Steps per metric.
     #[arg(long, default_value_t = 1_000)]
     steps: u64,
+    /// Write the store into this directory and keep it (a temporary one otherwise).
+    #[arg(long)]
+    dir: Option<std::path::PathBuf>,
 }
 
 /// Runs the benchmark and prints its figures.
 pub fn run(settings: Settings) -> anyhow::Result<()> {
-    let dir = tempfile::tempdir()?;
-    let db = dir.path().join("mlflow.db");
+    let temp = tempfile::tempdir()?;
+    let dir = settings.dir.as_deref().unwrap_or(temp.path());
+    std::fs::create_dir_all(dir)?;
+    let db = dir.join("mlflow.db");
+    if db.exists() {
+        bail!("{} exists: give --dir an empty directory", db.display());
+    }
     let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("mlflow_peer.py");
     println!(
         "MLflow SQLite store: {} runs x {} metrics x {} steps, written by mlflow (log_batch)...",
@@ -44,7 +52,7 @@ pub fn run(settings: Settings) -> anyhow::Result<()> {
             .args(["--runs", &settings.runs.to_string()])
             .args(["--metrics", &settings.metrics.to_string()])
             .args(["--steps", &settings.steps.to_string()])
-            .current_dir(dir.path()),
+            .current_dir(dir),
         "mlflow_peer.py",
     )?;
     let peer_points = peer["points"].as_u64().context("points")?;

@@ -65,7 +65,7 @@ impl Config {
             && GroupKey::parse(spec).is_none()
         {
             anyhow::bail!(
-                "{}: [view] group = {spec:?} is not a grouping; use param:<key>, tag:<key>, experiment, group, source or status",
+                "{}: [view] group = {spec:?} is not a grouping; use param:<key>, tag:<key>, experiment, group, source, status or parent",
                 path.display()
             );
         }

@@ -26,6 +26,9 @@ pub enum GroupKey {
     Source,
     /// The lifecycle status.
     Status,
+    /// The top-level run a nested run descends from (a top-level run is its own root), so
+    /// that nested runs are grouped with their parent.
+    Parent,
 }
 
 impl GroupKey {
@@ -50,6 +53,7 @@ impl GroupKey {
             "group" => Some(GroupKey::Group),
             "source" => Some(GroupKey::Source),
             "status" => Some(GroupKey::Status),
+            "parent" => Some(GroupKey::Parent),
             _ => None,
         }
     }
@@ -72,6 +76,7 @@ impl GroupKey {
             GroupKey::Group => "group".to_string(),
             GroupKey::Source => "source".to_string(),
             GroupKey::Status => "status".to_string(),
+            GroupKey::Parent => "parent".to_string(),
         }
     }
 
@@ -83,6 +88,7 @@ impl GroupKey {
                 column.cells.get(row)?.as_ref().map(param_text)
             }
             GroupKey::Status => table.statuses.get(row).map(|&c| status_name(c).to_string()),
+            GroupKey::Parent => (row < table.len()).then(|| root_label(table, root_of(table, row))),
             _ => self.dict(table)?.get(row).map(str::to_string),
         }
     }
@@ -94,8 +100,32 @@ impl GroupKey {
             GroupKey::Experiment => Some(&table.experiments),
             GroupKey::Group => Some(&table.groups),
             GroupKey::Source => Some(&table.sources),
-            GroupKey::Param(_) | GroupKey::Status => None,
+            GroupKey::Param(_) | GroupKey::Status | GroupKey::Parent => None,
         }
+    }
+}
+
+/// The top-level ancestor of `row` (itself when it has no parent); a parent cycle, which a
+/// damaged store could hold, stops at the run where it closes.
+fn root_of(table: &RunTable, row: usize) -> usize {
+    let mut current = row;
+    for _ in 0..table.len() {
+        match table.parent(current) {
+            Some(parent) if parent != row && parent < table.len() => current = parent,
+            _ => break,
+        }
+    }
+    current
+}
+
+/// A root run's group label: its name, with its id when another run has the same name.
+fn root_label(table: &RunTable, root: usize) -> String {
+    let name = &table.names[root];
+    let shared = table.names.iter().filter(|n| *n == name).count() > 1;
+    if shared {
+        format!("{name} ({})", table.ids[root])
+    } else {
+        name.clone()
     }
 }
 
@@ -203,6 +233,13 @@ pub fn group_rows(table: &RunTable, rows: &[usize], key: &GroupKey) -> Vec<Group
                 });
             }
         }
+        GroupKey::Parent => {
+            let mut cache = HashMap::new();
+            for &row in rows {
+                let root = (row < table.len()).then(|| root_of(table, row));
+                grouper.add(&mut cache, row, root, || root.map(|r| root_label(table, r)));
+            }
+        }
         _ => {
             let dict = key.dict(table);
             let mut cache = HashMap::new();
@@ -301,6 +338,28 @@ mod tests {
 
     fn tag(key: &str) -> GroupKey {
         GroupKey::Tag(key.into())
+    }
+
+    #[test]
+    fn nested_runs_group_under_their_top_level_run() {
+        let mut table = table();
+        table.names = ["sweep", "a", "b", "sweep", "solo"]
+            .map(String::from)
+            .to_vec();
+        // r1 and r2 are nested in r0; r4 is nested in r2 (two levels); r3 stands alone.
+        table.parents = vec![0, 1, 1, 0, 3];
+        let groups = group_rows(&table, &[0, 1, 2, 3, 4], &GroupKey::Parent);
+        assert_eq!(labels(&groups), ["sweep (r0)", "sweep (r3)"]);
+        assert_eq!(groups[0].rows, [0, 1, 2, 4]);
+        assert_eq!(
+            GroupKey::Parent.value(&table, 4).as_deref(),
+            Some("sweep (r0)")
+        );
+        assert_eq!(GroupKey::parse("parent"), Some(GroupKey::Parent));
+        // A cycle (damaged input) ends instead of looping.
+        table.parents = vec![2, 1, 1, 0, 0];
+        let groups = group_rows(&table, &[0, 1], &GroupKey::Parent);
+        assert_eq!(groups.iter().map(|g| g.rows.len()).sum::<usize>(), 2);
     }
 
     #[test]

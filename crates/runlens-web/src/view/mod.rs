@@ -167,7 +167,8 @@ fn varies<T: PartialEq>(values: &[T]) -> bool {
 }
 
 /// The grouping choices worth offering: every param, tag, experiment, group, source and
-/// status that takes more than one value over the runs.
+/// status that takes more than one value over the runs, and the parent run when some runs
+/// are nested.
 pub fn group_options(table: &RunTable) -> Vec<GroupKey> {
     let mut out = Vec::new();
     for param in &table.params {
@@ -191,6 +192,9 @@ pub fn group_options(table: &RunTable) -> Vec<GroupKey> {
     }
     if varies(&table.statuses) {
         out.push(GroupKey::Status);
+    }
+    if table.parents.iter().any(|&p| p != 0) {
+        out.push(GroupKey::Parent);
     }
     out
 }
