@@ -139,6 +139,17 @@ async fn the_run_page_shows_an_mlflow_run_from_the_single_file_and_the_site() {
     browser.client.goto(&file_url(&report)).await.unwrap();
     check_baseline_page(&browser).await;
 
+    // The open run is in the address: a link to it opens the page on that run.
+    let address = browser.js("return location.href;").await;
+    let address = address.as_str().unwrap().to_string();
+    assert!(address.contains("&run="), "{address}");
+    browser.client.goto("about:blank").await.unwrap();
+    browser.client.goto(&address).await.unwrap();
+    browser.wait_ready().await.expect("the report starts");
+    browser
+        .wait_for("!document.getElementById('rl-run').hidden && document.getElementById('rl-run-title')?.textContent === 'baseline'")
+        .await;
+
     // Parent and nested runs link to each other.
     open_run(&browser, "child-a").await;
     let facts = panel_text(&browser).await;

@@ -24,6 +24,10 @@ pub struct InitialView {
     /// Sort largest first.
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     pub descending: bool,
+    /// The id of the run whose page is open. Only the address's fragment carries it (a
+    /// link to one run's page); `runlens.toml` cannot set it.
+    #[serde(skip)]
+    pub run: Option<String>,
 }
 
 impl InitialView {

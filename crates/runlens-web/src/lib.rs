@@ -87,6 +87,9 @@ async fn start() -> Result<(), Error> {
     controls::wire(&app, &handles)?;
     let opening = share::overlay(&config.view, &share::from_location()?);
     app.borrow_mut().open_with(&opening)?;
+    if opening.run.is_some() {
+        state::show_run_of(&app, &opening);
+    }
     page::hide_fallback(&document);
     state::redraw(&app).await;
     page::mark_ready(&document)

@@ -1,4 +1,4 @@
-//! The view in the URL fragment (`#filter=…&group=…&metric=…&sort=…&desc=1`): every change
+//! The view in the URL fragment (`#filter=…&group=…&metric=…&sort=…&desc=1&run=…`): every change
 //! rewrites it (without a new history entry), and a page opened with a fragment starts on
 //! that view, so copying the address shares exactly what one sees — in the single file
 //! from `file://` as on a static host, since the fragment never reaches a server.
@@ -14,6 +14,7 @@ const GROUP: &str = "group";
 const METRIC: &str = "metric";
 const SORT: &str = "sort";
 const DESCENDING: &str = "desc";
+const RUN: &str = "run";
 
 /// The view a fragment (with or without its `#`) describes; keys it lacks stay `None`.
 pub fn parse(fragment: &str) -> Result<InitialView, Error> {
@@ -24,6 +25,7 @@ pub fn parse(fragment: &str) -> Result<InitialView, Error> {
         metric: params.get(METRIC),
         sort: params.get(SORT),
         descending: params.get(DESCENDING).as_deref() == Some("1"),
+        run: params.get(RUN).filter(|id| !id.is_empty()),
     })
 }
 
@@ -40,6 +42,7 @@ pub fn encode(view: &InitialView) -> Result<String, Error> {
             DESCENDING,
             (view.sort.is_some() && view.descending).then_some("1"),
         ),
+        (RUN, view.run.as_deref()),
     ];
     for (key, value) in pairs {
         if let Some(value) = value {
@@ -61,6 +64,8 @@ pub fn overlay(base: &InitialView, over: &InitialView) -> InitialView {
             base.descending
         },
         sort: over.sort.clone().or_else(|| base.sort.clone()),
+        // Only a reader's link opens a run's page.
+        run: over.run.clone(),
     }
 }
 

@@ -77,24 +77,31 @@ pub struct App {
     chart_failed: bool,
     /// The view the report's author configured.
     author_view: InitialView,
+    /// The run whose page is open.
+    open_run: Option<usize>,
 }
 
 /// The app, shared by event handlers.
 pub type Shared = Rc<RefCell<App>>;
 
-/// Opens run `row` in the run panel (errors go to `#rl-error`).
+/// Opens run `row` in the run panel (errors go to `#rl-error`) and puts its id in the
+/// address's fragment.
 pub fn open_run(app: &Shared, row: usize) {
     let (document, data, panel) = {
-        let app = app.borrow();
+        let Ok(mut state) = app.try_borrow_mut() else {
+            return;
+        };
+        if row >= state.data.table.len() {
+            return;
+        }
+        state.open_run = Some(row);
+        let _ = share::write_location(&state.shareable());
         (
-            app.document.clone(),
-            app.data.clone(),
-            app.ui.run_panel.clone(),
+            state.document.clone(),
+            state.data.clone(),
+            state.ui.run_panel.clone(),
         )
     };
-    if row >= data.table.len() {
-        return;
-    }
     wasm_bindgen_futures::spawn_local(async move {
         if let Err(error) = crate::run_panel::open(&document, &data, &panel, row).await {
             dom::show_error(&format!("The run could not be shown: {error}"));
@@ -102,9 +109,31 @@ pub fn open_run(app: &Shared, row: usize) {
     });
 }
 
-/// Closes the run panel.
+/// Closes the run panel and takes the run out of the address's fragment.
 pub fn close_run(app: &Shared) {
-    crate::run_panel::close(&app.borrow().ui.run_panel);
+    let Ok(mut state) = app.try_borrow_mut() else {
+        return;
+    };
+    state.open_run = None;
+    crate::run_panel::close(&state.ui.run_panel);
+    let _ = share::write_location(&state.shareable());
+}
+
+/// Shows the run page `view` names (by id), or closes the page when it names none.
+pub fn show_run_of(app: &Shared, view: &InitialView) {
+    let row = {
+        let state = app.borrow();
+        let wanted = view.run.as_deref();
+        let row = wanted.and_then(|id| state.data.table.ids.iter().position(|i| i == id));
+        if row == state.open_run {
+            return;
+        }
+        row
+    };
+    match row {
+        Some(row) => open_run(app, row),
+        None => close_run(app),
+    }
 }
 
 impl App {
@@ -136,6 +165,7 @@ impl App {
             chart_generation: 0,
             chart_failed: false,
             author_view,
+            open_run: None,
         };
         table::render_head(&app.document, &app.ui.head_row, &app.columns, None)?;
         app.update_view()?;
@@ -198,6 +228,7 @@ impl App {
             metric: self.metric.map(|m| self.data.table.metrics[m].key.clone()),
             sort: self.sort.as_ref().map(|sort| sort.column.clone()),
             descending: self.sort.as_ref().is_some_and(|sort| sort.descending),
+            run: self.open_run.map(|row| self.data.table.ids[row].clone()),
         }
     }
 
@@ -371,11 +402,15 @@ pub fn follow_fragment(app: &Shared) {
         let Ok(mut state) = app.try_borrow_mut() else {
             return;
         };
-        let result = share::from_location()
-            .map(|fragment| share::overlay(state.author_view(), &fragment))
-            .and_then(|view| state.open_with(&view));
+        let view =
+            share::from_location().map(|fragment| share::overlay(state.author_view(), &fragment));
+        let result = view.clone().and_then(|view| state.open_with(&view));
         if let Err(error) = result {
             dom::show_error(&error.to_string());
+        }
+        drop(state);
+        if let Ok(view) = view {
+            show_run_of(app, &view);
         }
         true
     };
