@@ -6,6 +6,18 @@ use runlens_core::bundle::RunTable;
 
 use crate::format;
 
+/// Tags trackers use for who ran what where, shown among the run's attributes (they stay
+/// in the tags too): label and tag key.
+const PROVENANCE_TAGS: [(&str, &str); 7] = [
+    ("user", "mlflow.user"),
+    ("entry point", "mlflow.source.name"),
+    ("git commit", "mlflow.source.git.commit"),
+    ("git branch", "mlflow.source.git.branch"),
+    ("git commit", "wandb.git.commit"),
+    ("git remote", "wandb.git.remote_url"),
+    ("host", "wandb.host"),
+];
+
 /// One metric's summary line.
 #[derive(Debug, Clone, PartialEq)]
 pub struct MetricLine {
@@ -68,6 +80,14 @@ pub fn sheet(table: &RunTable, row: usize) -> RunSheet {
     }
     if !start.is_nan() && !end.is_nan() {
         facts.push(("duration", format::duration(end - start)));
+    }
+    for (label, key) in PROVENANCE_TAGS {
+        if let Some(value) = table
+            .tag_index(key)
+            .and_then(|c| table.tags[c].values.get(row))
+        {
+            facts.push((label, value.to_string()));
+        }
     }
     let parent = table.parent(row).map(|p| (p, table.names[p].clone()));
     let mut children: Vec<(usize, String)> = (0..table.len())
@@ -147,6 +167,7 @@ mod tests {
             id: "p".into(),
             name: "parent".into(),
             source: "mlflow".into(),
+            tags: [("mlflow.source.git.commit".to_string(), "abc123".to_string())].into(),
             start_time: Some(1_700_000_000.0),
             end_time: Some(1_700_003_725.5),
             ..Run::default()
