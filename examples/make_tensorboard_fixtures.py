@@ -308,11 +308,17 @@ def expected(root):
                 status = api_pb2.Status.Name(data.session_end_info.status)
         for tag in tags["histograms"]:
             times += [e.wall_time for e in acc.Histograms(tag)]
+        images = {}
         for tag in tags["images"]:
-            times += [e.wall_time for e in acc.Images(tag)]
+            events = acc.Images(tag)
+            times += [e.wall_time for e in events]
+            last = max(events, key=lambda e: e.step)
+            images[tag] = {"count": len(events), "step": last.step,
+                           "size": len(last.encoded_image_string)}
         runs[name] = {
             "metrics": metrics,
             "texts": texts,
+            "images": images,
             "params": params,
             "status": status,
             "start_time": min(times),

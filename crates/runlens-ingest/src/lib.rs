@@ -22,7 +22,7 @@ pub use reader::{Entry, EntryKind, HEAD_BYTES, ReadOutput, Reader};
 pub use sources::{
     ReadOptions, ReadReport, read_sources, read_sources_with, read_sources_with_progress,
 };
-pub use tensorboard::{TEXT_TAG_PREFIX, TensorBoardReader};
+pub use tensorboard::{IMAGE_FOLDER as TENSORBOARD_IMAGE_FOLDER, TensorBoardReader};
 pub use wandb::{TAG_PREFIX as WANDB_TAG_PREFIX, WandbReader};
 
 /// Every built-in reader, in detection order: the first that claims an entry reads it.

@@ -101,13 +101,36 @@ fn run_differences(run: &Run, want: &Value, problems: &mut Vec<String>) {
             ));
         }
     }
-    for (tag, text) in want["texts"].as_object().expect("texts") {
-        let key = format!("{}{tag}", runlens_ingest::TEXT_TAG_PREFIX);
-        if run.tags.get(&key).map(String::as_str) != text.as_str() {
-            problems.push(format!(
-                "{id}: text {tag} {:?}, want {text}",
-                run.tags.get(&key)
-            ));
+    // The last text of each text tag is in the notes, under a heading naming the tag.
+    let texts = want["texts"].as_object().expect("texts");
+    let notes = run.notes.as_deref().unwrap_or_default();
+    if texts.is_empty() != run.notes.is_none() {
+        problems.push(format!("{id}: notes {:?}, texts {texts:?}", run.notes));
+    }
+    for (tag, text) in texts {
+        let text = text.as_str().expect("text");
+        if !notes.contains(&format!("#### {tag} (step ")) || !notes.contains(text) {
+            problems.push(format!("{id}: text {tag} {text:?} not in the notes {notes:?}"));
+        }
+    }
+    // The last image of each image tag is an embedded artifact.
+    let images = want["images"].as_object().expect("images");
+    if run.artifacts.len() != images.len() {
+        problems.push(format!("{id}: artifacts {:?}, images {images:?}", run.artifacts));
+    }
+    for (tag, image) in images {
+        let path = format!(
+            "{}/{tag}/{}.png",
+            runlens_ingest::TENSORBOARD_IMAGE_FOLDER,
+            image["step"]
+        );
+        let found = run.artifacts.iter().find(|a| a.path == path);
+        let size = image["size"].as_u64();
+        let ok = found.is_some_and(|a| {
+            a.size == size && a.content.as_ref().map(|c| c.bytes.len() as u64) == size
+        });
+        if !ok {
+            problems.push(format!("{id}: image {tag} {found:?}, want {path} of {size:?} bytes"));
         }
     }
     let params = want["params"].as_object().expect("params");

@@ -1,13 +1,14 @@
-//! One run's event files read in order into a [`Run`]: scalars into metric series, text
-//! into tags, `hparams` into params and status, wall times into start and end time; damage
-//! in a file becomes warnings naming the file and the byte offset.
+//! One run's event files read in order into a [`Run`]: scalars into metric series, the
+//! last text of each text tag into the run's notes, the last image of each image tag into
+//! an artifact, `hparams` into params and status, wall times into start and end time;
+//! damage in a file becomes warnings naming the file and the byte offset.
 
-use std::collections::HashMap;
+use std::collections::{BTreeMap, HashMap};
 use std::fs::File;
 use std::path::Path;
 
 use prost::Message;
-use runlens_core::{MetricSeries, Run, RunStatus};
+use runlens_core::{Artifact, ArtifactContent, ArtifactKind, MetricSeries, Run, RunStatus};
 
 use super::proto::{Event, HParamsPluginData, SummaryValue};
 use super::record::{Item, Records};
@@ -15,8 +16,8 @@ use super::values::{param_value, tensor_scalar, tensor_text};
 use crate::error::ReadError;
 use crate::reader::{FileWarnings, ReadOutput};
 
-/// Tag prefix under which text summaries are kept in [`Run::tags`].
-pub const TEXT_TAG_PREFIX: &str = "tensorboard.text/";
+/// Folder of the artifacts made from image summaries: `images/<tag>/<step>.<ext>`.
+pub const IMAGE_FOLDER: &str = "images";
 
 /// What a tag is, from the plugin named in the first metadata seen for it (writers may
 /// send the metadata only with a tag's first value).
@@ -28,6 +29,8 @@ enum TagKind {
     Text,
     /// Plugin `hparams`.
     HParams,
+    /// Plugin `images`.
+    Image,
     /// Any other plugin (histograms, images, audio, pr_curves, ...): not read yet.
     Other,
 }
@@ -38,6 +41,7 @@ impl TagKind {
             "" | "scalars" => TagKind::Scalar,
             "text" => TagKind::Text,
             "hparams" => TagKind::HParams,
+            "images" => TagKind::Image,
             _ => TagKind::Other,
         }
     }
@@ -57,6 +61,10 @@ struct Tag {
 pub struct RunBuilder {
     run: Run,
     tags: HashMap<String, Tag>,
+    /// The last text of each text tag: step and text.
+    texts: BTreeMap<String, (i64, String)>,
+    /// The last image of each image tag: step and encoded bytes.
+    images: BTreeMap<String, (i64, Vec<u8>)>,
     /// Reused buffer for decoding events.
     event: Event,
 }
@@ -70,12 +78,32 @@ impl RunBuilder {
         }
     }
 
-    /// The finished run.
-    pub fn finish(mut self) -> Run {
+    /// The finished run; images are embedded while `out`'s artifact budget allows.
+    pub fn finish(mut self, out: &mut ReadOutput) -> Run {
         for (name, tag) in self.tags {
             if !tag.series.is_empty() {
                 self.run.metrics.insert(name, tag.series);
             }
+        }
+        if !self.texts.is_empty() {
+            self.run.notes = Some(notes_of(&self.texts));
+        }
+        for (tag, (step, bytes)) in self.images {
+            let Some((kind, media_type)) = ArtifactKind::sniff("", &bytes) else {
+                continue;
+            };
+            let ext = media_type.trim_start_matches("image/");
+            let size = bytes.len() as u64;
+            let content = out.budget().take(size).then(|| ArtifactContent {
+                kind,
+                media_type: media_type.to_string(),
+                bytes,
+            });
+            self.run.artifacts.push(Artifact {
+                path: format!("{IMAGE_FOLDER}/{tag}/{step}.{ext}"),
+                size: Some(size),
+                content,
+            });
         }
         self.run
     }
@@ -188,8 +216,14 @@ impl RunBuilder {
             tag.series.push(step, f64::from(v), time);
             return;
         }
+        if let Some(image) = &value.image {
+            keep_last(&mut self.images, &value.tag, step, || {
+                image.encoded_image_string.clone()
+            });
+            return;
+        }
         let Some(tensor) = &value.tensor else {
-            // Images, histograms, audio: not modelled yet.
+            // Histograms, audio: not modelled yet.
             return;
         };
         match tag.kind {
@@ -200,8 +234,13 @@ impl RunBuilder {
             }
             TagKind::Text => {
                 if let Some(text) = tensor_text(tensor) {
-                    let key = format!("{TEXT_TAG_PREFIX}{}", value.tag);
-                    self.run.tags.insert(key, text);
+                    keep_last(&mut self.texts, &value.tag, step, || text);
+                }
+            }
+            TagKind::Image => {
+                // `tf.summary.image`: a string tensor [width, height, image, image, ...].
+                if let Some(last) = tensor.string_val.get(2..).and_then(<[Vec<u8>]>::last) {
+                    keep_last(&mut self.images, &value.tag, step, || last.clone());
                 }
             }
             TagKind::HParams | TagKind::Other => {}
@@ -245,4 +284,31 @@ impl RunBuilder {
             }
         }
     }
+}
+
+/// Keeps `make()` for `tag` unless a later step is already kept (equal steps: the later
+/// record wins, as TensorBoard shows it).
+fn keep_last<T>(
+    kept: &mut BTreeMap<String, (i64, T)>,
+    tag: &str,
+    step: i64,
+    make: impl FnOnce() -> T,
+) {
+    match kept.get_mut(tag) {
+        Some((kept_step, _)) if *kept_step > step => {}
+        Some(entry) => *entry = (step, make()),
+        None => {
+            kept.insert(tag.to_string(), (step, make()));
+        }
+    }
+}
+
+/// The run's notes: the last text of each text tag, under a heading naming the tag and step
+/// (TensorBoard renders text summaries as markdown too).
+fn notes_of(texts: &BTreeMap<String, (i64, String)>) -> String {
+    texts
+        .iter()
+        .map(|(tag, (step, text))| format!("#### {tag} (step {step})\n\n{text}"))
+        .collect::<Vec<_>>()
+        .join("\n\n")
 }

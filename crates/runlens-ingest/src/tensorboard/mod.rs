@@ -20,8 +20,8 @@ use walkdir::WalkDir;
 use crate::error::ReadError;
 use crate::reader::{Entry, EntryKind, ReadOutput, Reader};
 
+pub use events::IMAGE_FOLDER;
 use events::RunBuilder;
-pub use events::TEXT_TAG_PREFIX;
 
 /// The file name prefix of every event file.
 const EVENT_FILE_PREFIX: &str = "events.out.tfevents.";
@@ -58,7 +58,10 @@ impl Reader for TensorBoardReader {
             };
             let mut builder = RunBuilder::new(run);
             let result = builder.read_file(path, out);
-            out.add_run(builder.finish());
+            {
+                let run = builder.finish(out);
+                out.add_run(run);
+            }
             return result;
         }
         let root = out
@@ -74,7 +77,10 @@ impl Reader for TensorBoardReader {
                     );
                 }
             }
-            out.add_run(builder.finish());
+            {
+                let run = builder.finish(out);
+                out.add_run(run);
+            }
         }
         Ok(())
     }

@@ -39,12 +39,23 @@ pub struct SummaryValue {
     /// `float simple_value = 2`.
     #[prost(float, optional, tag = "2")]
     pub simple_value: Option<f32>,
+    /// `Image image = 4` (tensorboardX and TF1 image summaries).
+    #[prost(message, optional, tag = "4")]
+    pub image: Option<SummaryImage>,
     /// `TensorProto tensor = 8`.
     #[prost(message, optional, tag = "8")]
     pub tensor: Option<TensorProto>,
     /// `SummaryMetadata metadata = 9`.
     #[prost(message, optional, tag = "9")]
     pub metadata: Option<SummaryMetadata>,
+}
+
+/// `tensorboard.Summary.Image` (height = 1, width = 2, colorspace = 3 are not read).
+#[derive(Clone, PartialEq, prost::Message)]
+pub struct SummaryImage {
+    /// `bytes encoded_image_string = 4`: a PNG (or JPEG, GIF) file.
+    #[prost(bytes = "vec", tag = "4")]
+    pub encoded_image_string: Vec<u8>,
 }
 
 /// `tensorboard.SummaryMetadata` (display_name = 2, summary_description = 3 and
