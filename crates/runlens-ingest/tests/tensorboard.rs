@@ -110,13 +110,18 @@ fn run_differences(run: &Run, want: &Value, problems: &mut Vec<String>) {
     for (tag, text) in texts {
         let text = text.as_str().expect("text");
         if !notes.contains(&format!("#### {tag} (step ")) || !notes.contains(text) {
-            problems.push(format!("{id}: text {tag} {text:?} not in the notes {notes:?}"));
+            problems.push(format!(
+                "{id}: text {tag} {text:?} not in the notes {notes:?}"
+            ));
         }
     }
     // The last image of each image tag is an embedded artifact.
     let images = want["images"].as_object().expect("images");
     if run.artifacts.len() != images.len() {
-        problems.push(format!("{id}: artifacts {:?}, images {images:?}", run.artifacts));
+        problems.push(format!(
+            "{id}: artifacts {:?}, images {images:?}",
+            run.artifacts
+        ));
     }
     for (tag, image) in images {
         let path = format!(
@@ -130,7 +135,9 @@ fn run_differences(run: &Run, want: &Value, problems: &mut Vec<String>) {
             a.size == size && a.content.as_ref().map(|c| c.bytes.len() as u64) == size
         });
         if !ok {
-            problems.push(format!("{id}: image {tag} {found:?}, want {path} of {size:?} bytes"));
+            problems.push(format!(
+                "{id}: image {tag} {found:?}, want {path} of {size:?} bytes"
+            ));
         }
     }
     let params = want["params"].as_object().expect("params");

@@ -6,6 +6,7 @@ mod convert;
 mod file_store;
 mod registry;
 mod sqlite;
+mod sqlite_metrics;
 
 use std::path::Path;
 

@@ -10,8 +10,8 @@ use runlens_core::{Run, RunStatus};
 use rusqlite::types::ValueRef;
 use rusqlite::{Connection, OpenFlags};
 
-use super::convert::{self, DatasetInput, Point};
-use super::{artifacts, registry};
+use super::convert::{self, DatasetInput};
+use super::{artifacts, registry, sqlite_metrics};
 use crate::error::ReadError;
 use crate::reader::ReadOutput;
 
@@ -129,7 +129,7 @@ pub fn url_path(url: &str) -> Option<&str> {
 /// Opens `path` read-only. The URI form adds `mode=ro`; a training job may be writing the
 /// database (WAL or rollback journal), so `immutable` is not set and a busy timeout waits
 /// for its locks.
-fn open(path: &Path) -> rusqlite::Result<Connection> {
+pub(super) fn open(path: &Path) -> rusqlite::Result<Connection> {
     let flags = OpenFlags::SQLITE_OPEN_READ_ONLY
         | OpenFlags::SQLITE_OPEN_NO_MUTEX
         | OpenFlags::SQLITE_OPEN_URI;
@@ -164,7 +164,7 @@ fn table_names(conn: &Connection) -> rusqlite::Result<HashSet<String>> {
     names.collect()
 }
 
-fn columns(conn: &Connection, table: &str) -> rusqlite::Result<HashSet<String>> {
+pub(super) fn columns(conn: &Connection, table: &str) -> rusqlite::Result<HashSet<String>> {
     let mut stmt = conn.prepare(&format!("PRAGMA table_info({table})"))?;
     let names = stmt.query_map([], |row| row.get::<_, String>(1))?;
     names.collect()
@@ -261,7 +261,15 @@ fn read_details(
         read_datasets(conn, tables.contains("input_tags"), runs)
             .map_err(|e| failed(path, "dataset inputs", &e))?;
     }
-    read_metrics(conn, runs).map_err(|e| failed(path, "metrics", &e))
+    let index: HashMap<&str, usize> = runs.index.iter().map(|(id, &i)| (id.as_str(), i)).collect();
+    let series = sqlite_metrics::read(conn, path, &index, runs.list.len())
+        .map_err(|e| failed(path, "metrics", &e))?;
+    for (run, keys) in runs.list.iter_mut().zip(series) {
+        for (key, points) in keys {
+            run.metrics.insert(key, convert::series_from_points(points));
+        }
+    }
+    Ok(())
 }
 
 fn check_revision(conn: &Connection, tables: &HashSet<String>, out: &mut ReadOutput) {
@@ -432,74 +440,14 @@ fn read_datasets(conn: &Connection, with_tags: bool, runs: &mut Runs) -> rusqlit
     Ok(())
 }
 
-/// Reads every metric point in one query: a plain scan of the table in storage order (no
-/// `ORDER BY`: on a 250k-point store SQLite's index walk and sort took 7x the scan), each
-/// point put into its (run, key) series, every series then sorted by step, timestamp and
-/// value. Points of runs that are not selected are dropped as they come.
-fn read_metrics(conn: &Connection, runs: &mut Runs) -> rusqlite::Result<()> {
-    let cols = columns(conn, "metrics")?;
-    let step = if cols.contains("step") { "step" } else { "0" };
-    let is_nan = if cols.contains("is_nan") {
-        "is_nan"
-    } else {
-        "0"
-    };
-    let sql = format!("SELECT run_uuid, key, {step}, timestamp, value, {is_nan} FROM metrics");
-    let mut stmt = conn.prepare(&sql)?;
-    let mut rows = stmt.query([])?;
-    // Per selected run: key -> points. Rows of one run mostly come together, so the last
-    // run looked up is remembered.
-    let mut series: Vec<HashMap<String, Vec<Point>>> = vec![HashMap::new(); runs.list.len()];
-    let mut last_run = String::new();
-    let mut last_index: Option<usize> = None;
-    while let Some(row) = rows.next()? {
-        let run_id = text(row.get_ref(0)?).unwrap_or_default();
-        if run_id != last_run {
-            last_run.clear();
-            last_run.push_str(run_id);
-            last_index = runs.index.get(run_id).copied();
-        }
-        let Some(index) = last_index else {
-            continue;
-        };
-        let Some(keys) = series.get_mut(index) else {
-            continue;
-        };
-        let key = text(row.get_ref(1)?).unwrap_or_default();
-        let raw = match row.get_ref(4)? {
-            ValueRef::Real(v) => v,
-            ValueRef::Integer(i) => i as f64,
-            _ => f64::NAN,
-        };
-        let nan = integer(row.get_ref(5)?).is_some_and(|n| n != 0);
-        let point = Point {
-            step: integer(row.get_ref(2)?).unwrap_or(0),
-            timestamp_ms: integer(row.get_ref(3)?),
-            value: convert::metric_value(raw, nan),
-        };
-        match keys.get_mut(key) {
-            Some(points) => points.push(point),
-            None => {
-                keys.insert(key.to_string(), vec![point]);
-            }
-        }
-    }
-    for (run, keys) in runs.list.iter_mut().zip(series) {
-        for (key, points) in keys {
-            run.metrics.insert(key, convert::series_from_points(points));
-        }
-    }
-    Ok(())
-}
-
-fn text(value: ValueRef<'_>) -> Option<&str> {
+pub(super) fn text(value: ValueRef<'_>) -> Option<&str> {
     match value {
         ValueRef::Text(bytes) => std::str::from_utf8(bytes).ok(),
         _ => None,
     }
 }
 
-fn integer(value: ValueRef<'_>) -> Option<i64> {
+pub(super) fn integer(value: ValueRef<'_>) -> Option<i64> {
     match value {
         ValueRef::Integer(i) => Some(i),
         ValueRef::Real(f) if f.fract() == 0.0 && f.abs() < 9.0e18 => Some(f as i64),
