@@ -373,6 +373,63 @@ fn a_single_file_above_max_size_is_written_with_a_warning() {
 }
 
 #[test]
+fn the_theme_comes_from_the_flag_over_the_config() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("report.html");
+    let config = dir.path().join("runlens.toml");
+    std::fs::write(&config, "theme = \"light\"\n").unwrap();
+    let root = |args: &[&str]| {
+        let mut all = vec![
+            "build",
+            examples_str(),
+            "--single-file",
+            file.to_str().unwrap(),
+        ];
+        all.extend_from_slice(args);
+        let outcome = runlens(all);
+        assert_eq!(outcome.code, 0, "{}", outcome.stderr);
+        let html = std::fs::read_to_string(&file).unwrap();
+        html[..html.find("<head>").unwrap()].to_string()
+    };
+    assert!(!root(&[]).contains("data-theme"), "auto follows the system");
+    assert!(root(&["--config", config.to_str().unwrap()]).contains("data-theme=\"light\""));
+    assert!(
+        root(&["--config", config.to_str().unwrap(), "--theme", "dark"])
+            .contains("data-theme=\"dark\"")
+    );
+    let bad = runlens([
+        "build",
+        examples_str(),
+        "--single-file",
+        file.to_str().unwrap(),
+        "--theme",
+        "neon",
+    ]);
+    assert_eq!(bad.code, 2, "{}", bad.stderr);
+    assert!(bad.stderr.contains("auto, light or dark"), "{}", bad.stderr);
+    std::fs::write(&config, "theme = \"neon\"\n").unwrap();
+    let bad = runlens([
+        "build",
+        examples_str(),
+        "--single-file",
+        file.to_str().unwrap(),
+        "--config",
+        config.to_str().unwrap(),
+    ]);
+    assert_ne!(bad.code, 0);
+    assert!(
+        bad.stderr.contains("runlens.toml") && bad.stderr.contains("theme"),
+        "{}",
+        bad.stderr
+    );
+}
+
+fn examples_str() -> &'static str {
+    static EXAMPLES: std::sync::OnceLock<String> = std::sync::OnceLock::new();
+    EXAMPLES.get_or_init(examples)
+}
+
+#[test]
 fn completions_and_manual_are_generated_from_the_real_options() {
     let bash = runlens(["completions", "bash"]);
     assert_eq!(bash.code, 0, "{}", bash.stderr);

@@ -27,10 +27,14 @@ def main():
     from mlflow.entities import Metric, Param, ViewType
 
     uri = f"sqlite:///{os.path.abspath(args.db)}"
+    reuse = os.path.exists(args.db)
     client = MlflowClient(uri)
-    exp = client.create_experiment("bench", artifact_location=os.path.dirname(args.db))
+    if reuse:  # a store kept by an earlier run (runlens-bench mlflow --dir)
+        exp = client.get_experiment_by_name("bench").experiment_id
+    else:
+        exp = client.create_experiment("bench", artifact_location=os.path.dirname(args.db))
     t0 = 1_700_000_000_000
-    for r in range(args.runs):
+    for r in range(0 if reuse else args.runs):
         run = client.create_run(exp, run_name=f"run-{r}", start_time=t0)
         batch = []
         for step in range(args.steps):

@@ -78,6 +78,7 @@ fn main() -> anyhow::Result<()> {
         point_count: report.archive.point_count(),
         description: None,
         view: &Default::default(),
+        theme: runlens_site::Theme::Auto,
     };
     let summary = runlens_site::write_single_file(&info, &encoded, &file)?;
     println!(

@@ -23,7 +23,8 @@ pub struct Settings {
     /// Steps per metric.
     #[arg(long, default_value_t = 1_000)]
     steps: u64,
-    /// Write the store into this directory and keep it (a temporary one otherwise).
+    /// Write the store into this directory and keep it, or reuse the store already there
+    /// (a temporary directory otherwise).
     #[arg(long)]
     dir: Option<std::path::PathBuf>,
 }
@@ -35,7 +36,10 @@ pub fn run(settings: Settings) -> anyhow::Result<()> {
     std::fs::create_dir_all(dir)?;
     let db = dir.join("mlflow.db");
     if db.exists() {
-        bail!("{} exists: give --dir an empty directory", db.display());
+        println!(
+            "reusing the store in {} (its shape is what it was written with)",
+            dir.display()
+        );
     }
     let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("mlflow_peer.py");
     println!(

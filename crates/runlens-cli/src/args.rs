@@ -103,6 +103,10 @@ pub struct BuildArgs {
     /// Title of the report [default: the config's title, else "runlens report"].
     #[arg(long)]
     pub title: Option<String>,
+    /// Colours of the page: auto (the reader's system setting), light or dark
+    /// [default: the config's theme, else auto].
+    #[arg(long, value_parser = parse_theme)]
+    pub theme: Option<runlens_site::Theme>,
     /// Warn when the single file is larger than this (many mail servers refuse attachments
     /// above 20-25 MB); e.g. `10MB`, `512KiB` [default: the config's max_size, else 20MB].
     #[arg(long, value_name = "SIZE")]
@@ -130,6 +134,10 @@ pub struct ServeArgs {
     /// Title of the report [default: the config's title, else "runlens report"].
     #[arg(long)]
     pub title: Option<String>,
+    /// Colours of the page: auto (the reader's system setting), light or dark
+    /// [default: the config's theme, else auto].
+    #[arg(long, value_parser = parse_theme)]
+    pub theme: Option<runlens_site::Theme>,
 }
 
 /// `runlens export`.
@@ -181,4 +189,9 @@ pub struct InspectArgs {
     /// Print JSON for scripts (schema: docs/inspect-json.md).
     #[arg(long)]
     pub json: bool,
+}
+
+fn parse_theme(text: &str) -> Result<runlens_site::Theme, String> {
+    runlens_site::Theme::parse(text)
+        .ok_or_else(|| format!("{text:?} is not a theme; use auto, light or dark"))
 }

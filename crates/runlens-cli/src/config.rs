@@ -34,6 +34,8 @@ pub struct Config {
     pub max_size: Option<ByteSize>,
     /// Total bytes of artifacts copied into the report.
     pub max_artifact_bytes: Option<ByteSize>,
+    /// The page's colours: `auto`, `light` or `dark`.
+    pub theme: Option<runlens_site::Theme>,
     /// The file this came from (for messages and relative paths).
     #[serde(skip)]
     pub path: Option<PathBuf>,

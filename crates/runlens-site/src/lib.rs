@@ -62,6 +62,42 @@ pub struct ReportInfo<'a> {
     pub description: Option<&'a str>,
     /// The view the page opens with.
     pub view: &'a InitialView,
+    /// Light, dark, or the reader's system choice.
+    pub theme: Theme,
+}
+
+/// The page's colours.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, serde::Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Theme {
+    /// Follow the reader's system setting (light or dark).
+    #[default]
+    Auto,
+    /// Always light.
+    Light,
+    /// Always dark.
+    Dark,
+}
+
+impl Theme {
+    /// Reads `auto`, `light` or `dark`.
+    pub fn parse(text: &str) -> Option<Theme> {
+        match text {
+            "auto" => Some(Theme::Auto),
+            "light" => Some(Theme::Light),
+            "dark" => Some(Theme::Dark),
+            _ => None,
+        }
+    }
+
+    /// The root element's `data-theme` value; none for `auto`.
+    pub fn attribute(self) -> Option<&'static str> {
+        match self {
+            Theme::Auto => None,
+            Theme::Light => Some("light"),
+            Theme::Dark => Some("dark"),
+        }
+    }
 }
 
 /// Sizes of what was written, for the summary printed after a build.
@@ -173,6 +209,7 @@ fn render(info: &ReportInfo<'_>, csp: String, scripts: Scripts<'_>) -> Result<St
     let page = ReportPage {
         title: info.title,
         description: info.description,
+        theme: info.theme.attribute(),
         config_json: config_json(info.view, &scripts),
         csp,
         css: assets::STYLE_CSS,

@@ -17,6 +17,8 @@ const STATIC_PARAM_LIMIT: usize = 12;
 pub struct ReportPage<'a> {
     pub title: &'a str,
     pub description: Option<&'a str>,
+    /// `data-theme` of the root element (`light`, `dark`), none to follow the system.
+    pub theme: Option<&'static str>,
     /// `#rl-config` JSON, already made safe for a script element.
     pub config_json: String,
     pub csp: String,

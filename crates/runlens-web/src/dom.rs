@@ -98,14 +98,24 @@ pub fn hide_error() {
     }
 }
 
-/// The chart theme for the window as it is now: dark when the reader's system asks for a
-/// dark page, narrow below 700 CSS pixels.
+/// The chart theme for the window as it is now: dark when the report's author fixed a dark
+/// theme (`data-theme` on the root element) or, with none fixed, when the reader's system
+/// asks for a dark page; narrow below 700 CSS pixels.
 pub fn chart_theme() -> Theme {
     let window = web_sys::window();
-    let dark = window
+    let fixed = window
         .as_ref()
-        .and_then(|w| w.match_media("(prefers-color-scheme: dark)").ok().flatten())
-        .is_some_and(|m| m.matches());
+        .and_then(|w| w.document())
+        .and_then(|d| d.document_element())
+        .and_then(|root| root.get_attribute("data-theme"));
+    let dark = match fixed.as_deref() {
+        Some("dark") => true,
+        Some("light") => false,
+        _ => window
+            .as_ref()
+            .and_then(|w| w.match_media("(prefers-color-scheme: dark)").ok().flatten())
+            .is_some_and(|m| m.matches()),
+    };
     let narrow = window
         .and_then(|w| w.inner_width().ok())
         .and_then(|width| width.as_f64())

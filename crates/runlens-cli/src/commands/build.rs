@@ -12,7 +12,8 @@ use crate::config::Config;
 use crate::output::{human_bytes, terminal_safe};
 
 pub fn run(args: &BuildArgs, stdout: &mut dyn Write, stderr: &mut dyn Write) -> anyhow::Result<u8> {
-    let config = super::config(&args.source)?;
+    let mut config = super::config(&args.source)?;
+    config.theme = args.theme.or(config.theme);
     let report = super::read(&args.source, &config, stderr)?;
     super::check_strict(&args.source, &report)?;
     let archive = &report.archive;
@@ -106,6 +107,7 @@ impl Encoded {
             point_count: self.point_count,
             description: config.description.as_deref(),
             view: &config.view,
+            theme: config.theme.unwrap_or_default(),
         }
     }
 }

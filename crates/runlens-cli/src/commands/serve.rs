@@ -36,7 +36,8 @@ pub fn run(args: &ServeArgs, stdout: &mut dyn Write, stderr: &mut dyn Write) -> 
             (temp.path().join("site"), Some(temp))
         }
     };
-    let config = super::config(&args.source)?;
+    let mut config = super::config(&args.source)?;
+    config.theme = args.theme.or(config.theme);
     let sources = config
         .sources(&args.source.sources)
         .map_err(|e| crate::UsageError(e.to_string()))?;
