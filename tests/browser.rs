@@ -416,7 +416,7 @@ async fn the_configured_view_is_where_the_page_opens() {
     std::fs::write(
         &config,
         format!(
-            "title = \"Sweep review\"\ndescription = \"Adam runs, by learning rate\"\nsources = [{:?}]\n\n[view]\nfilter = 'optimizer == \"adam\" or name == \"</script><script>window.__pwned=1</script>\"'\ngroup = \"param:lr\"\nmetric = \"val/acc\"\nsort = \"name\"\ndescending = true\n",
+            "title = \"Sweep review\"\ndescription = \"Adam runs, by learning rate\"\nsources = [{:?}]\n\n[view]\nfilter = 'optimizer == \"adam\" or name == \"</script><script>window.__pwned=1</script>\"'\ngroup = \"param:lr\"\nmetric = \"val/acc\"\nsort = \"name\"\ndescending = true\n\n[directions]\n\"val/acc\" = \"higher\"\n\"val/loss\" = \"lower\"\n",
             examples.display().to_string()
         ),
     )
@@ -465,6 +465,49 @@ async fn the_configured_view_is_where_the_page_opens() {
     assert_eq!(state["title"], json!("Sweep review"));
     assert_eq!(state["description"], json!("Adam runs, by learning rate"));
     assert_eq!(state["pwned"], json!(null), "the filter text stayed data");
+
+    // [directions]: the best visible run of each directed column is marked, and only it.
+    let best = browser
+        .js("const out = {};
+             for (const id of ['metric:val/acc:max', 'metric:val/loss:min']) {
+               const th = document.querySelector(`#rl-runs th[data-sort='${id}']`);
+               if (!th) { out[id] = null; continue; }
+               const at = [...th.parentElement.children].indexOf(th);
+               const cells = [...document.querySelectorAll('#rl-runs tbody tr[data-run-id]')].map(r => r.children[at]);
+               out[id] = {
+                 header: th.textContent,
+                 values: cells.map(c => Number(c.textContent)).filter(v => !Number.isNaN(v)),
+                 best: cells.filter(c => c.classList.contains('rl-best')).map(c => Number(c.textContent)),
+               };
+             }
+             return out;")
+        .await;
+    let check = |id: &str, higher: bool| {
+        let column = &best[id];
+        assert!(column.is_object(), "column {id} is shown: {best}");
+        let values: Vec<f64> = serde_json::from_value(column["values"].clone()).unwrap();
+        let marked: Vec<f64> = serde_json::from_value(column["best"].clone()).unwrap();
+        let want = values
+            .iter()
+            .copied()
+            .fold(if higher { f64::MIN } else { f64::MAX }, |a, b| {
+                if higher { a.max(b) } else { a.min(b) }
+            });
+        assert_eq!(
+            marked,
+            [want],
+            "{id}: one best cell, the {} value",
+            if higher { "highest" } else { "lowest" }
+        );
+        let arrow = if higher { "↑" } else { "↓" };
+        assert!(
+            column["header"].as_str().unwrap().contains(arrow),
+            "{id} header {}",
+            column["header"]
+        );
+    };
+    check("metric:val/acc:max", true);
+    check("metric:val/loss:min", false);
     let errors = browser.console_errors().await;
     assert!(errors.is_empty(), "console errors: {errors:#?}");
     browser.close().await;

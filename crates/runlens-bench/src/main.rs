@@ -79,6 +79,7 @@ fn main() -> anyhow::Result<()> {
         description: None,
         view: &Default::default(),
         theme: runlens_site::Theme::Auto,
+        directions: &Default::default(),
     };
     let summary = runlens_site::write_single_file(&info, &encoded, &file)?;
     println!(

@@ -36,6 +36,9 @@ pub struct Config {
     pub max_artifact_bytes: Option<ByteSize>,
     /// The page's colours: `auto`, `light` or `dark`.
     pub theme: Option<runlens_site::Theme>,
+    /// Metric key → `lower` or `higher` is better.
+    #[serde(default)]
+    pub directions: runlens_core::view::Directions,
     /// The file this came from (for messages and relative paths).
     #[serde(skip)]
     pub path: Option<PathBuf>,
@@ -113,6 +116,12 @@ impl Config {
         {
             problems.push(format!(
                 "{file}: [view] metric {key:?} is not logged by any run; the page opens on its default metric"
+            ));
+        }
+        let keys = archive.metric_keys();
+        for key in self.directions.keys().filter(|k| !keys.contains(k)) {
+            problems.push(format!(
+                "{file}: [directions] {key:?} is not logged by any run; check the spelling (keys are case-sensitive)"
             ));
         }
         problems

@@ -1,7 +1,32 @@
 //! The view a report opens with, as its author configures it (`runlens.toml` `[view]`):
 //! written by the CLI into the page's configuration, applied by the page at start-up.
 
+use std::collections::BTreeMap;
+
 use serde::{Deserialize, Serialize};
+
+/// Which way a metric improves (`runlens.toml` `[directions]`): the page marks the best run.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Direction {
+    /// Lower is better (a loss, an error rate).
+    Lower,
+    /// Higher is better (an accuracy, a reward).
+    Higher,
+}
+
+impl Direction {
+    /// Whether `a` is better than `b` (NaN is never better).
+    pub fn better(self, a: f64, b: f64) -> bool {
+        match self {
+            Direction::Lower => a < b,
+            Direction::Higher => a > b,
+        }
+    }
+}
+
+/// Metric key → direction.
+pub type Directions = BTreeMap<String, Direction>;
 
 /// The initial view. Every field is optional; the page applies each one through the same
 /// path as a user's change.

@@ -64,6 +64,8 @@ pub struct ReportInfo<'a> {
     pub view: &'a InitialView,
     /// Light, dark, or the reader's system choice.
     pub theme: Theme,
+    /// Metrics whose best run the page marks, and which way is better.
+    pub directions: &'a runlens_core::view::Directions,
 }
 
 /// The page's colours.
@@ -210,7 +212,7 @@ fn render(info: &ReportInfo<'_>, csp: String, scripts: Scripts<'_>) -> Result<St
         title: info.title,
         description: info.description,
         theme: info.theme.attribute(),
-        config_json: config_json(info.view, &scripts),
+        config_json: config_json(info.view, info.directions, &scripts),
         csp,
         css: assets::STYLE_CSS,
         version: env!("CARGO_PKG_VERSION"),
@@ -230,13 +232,21 @@ fn render(info: &ReportInfo<'_>, csp: String, scripts: Scripts<'_>) -> Result<St
 
 /// The page configuration (`#rl-config`): where the data is and the initial view, as JSON
 /// that is safe inside a `<script>` element whatever the view's text holds.
-fn config_json(view: &InitialView, scripts: &Scripts<'_>) -> String {
+fn config_json(
+    view: &InitialView,
+    directions: &runlens_core::view::Directions,
+    scripts: &Scripts<'_>,
+) -> String {
     let mut config = match scripts {
         Scripts::Inline(_) => serde_json::json!({"data": "inline"}),
         Scripts::Files => serde_json::json!({"data": "fetch", "base": "data/"}),
     };
     if !view.is_default() {
         config["view"] = serde_json::to_value(view).expect("a view always serializes");
+    }
+    if !directions.is_empty() {
+        config["directions"] =
+            serde_json::to_value(directions).expect("directions always serialize");
     }
     script_safe_json(&config.to_string())
 }
@@ -267,7 +277,7 @@ mod tests {
             filter: Some("name ~ \"</script><script>alert(1)</script>\" & <!--".into()),
             ..InitialView::default()
         };
-        let json = config_json(&view, &Scripts::Files);
+        let json = config_json(&view, &Default::default(), &Scripts::Files);
         assert!(
             !json.contains('<') && !json.contains('>') && !json.contains('&'),
             "{json}"
@@ -276,9 +286,13 @@ mod tests {
         assert_eq!(back["view"]["filter"], view.filter.unwrap().as_str());
         assert_eq!(back["data"], "fetch");
         assert!(
-            config_json(&InitialView::default(), &Scripts::Files)
-                .find("view")
-                .is_none()
+            config_json(
+                &InitialView::default(),
+                &Default::default(),
+                &Scripts::Files
+            )
+            .find("view")
+            .is_none()
         );
     }
 }

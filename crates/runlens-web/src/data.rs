@@ -27,6 +27,9 @@ pub struct Config {
     /// The initial view chosen by the report's author.
     #[serde(default)]
     pub view: InitialView,
+    /// Metrics whose best run is marked, and which way is better.
+    #[serde(default)]
+    pub directions: runlens_core::view::Directions,
 }
 
 impl Config {

@@ -83,6 +83,7 @@ async fn start() -> Result<(), Error> {
         data.clone(),
         ui,
         config.view.clone(),
+        config.directions.clone(),
     )?));
     controls::wire(&app, &handles)?;
     let opening = share::overlay(&config.view, &share::from_location()?);

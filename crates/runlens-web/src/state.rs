@@ -79,6 +79,8 @@ pub struct App {
     author_view: InitialView,
     /// The run whose page is open.
     open_run: Option<usize>,
+    /// Metrics whose best run is marked.
+    directions: runlens_core::view::Directions,
 }
 
 /// The app, shared by event handlers.
@@ -144,9 +146,11 @@ impl App {
         data: Rc<Data>,
         ui: Ui,
         author_view: InitialView,
+        directions: runlens_core::view::Directions,
     ) -> Result<App, Error> {
         let table = &data.table;
-        let columns = view::columns(table);
+        let mut columns = view::columns(table);
+        view::mark_directions(&mut columns, table, &directions);
         let metric = view::default_metric(table);
         let visible = (0..table.len()).collect();
         let mut app = App {
@@ -166,6 +170,7 @@ impl App {
             chart_failed: false,
             author_view,
             open_run: None,
+            directions,
         };
         table::render_head(&app.document, &app.ui.head_row, &app.columns, None)?;
         app.update_view()?;
@@ -336,13 +341,17 @@ impl App {
             }
             None => {}
         }
+        let best = view::best_rows(table, &self.columns, &self.visible, &self.directions);
         let body = table::render_body(
             &self.document,
             table,
             &self.columns,
             &view,
-            &run_colours,
-            &group_colours,
+            &table::Marks {
+                run_colours: &run_colours,
+                group_colours: &group_colours,
+                best: &best,
+            },
         )?;
         self.ui.body.replace_with_with_node_1(&body)?;
         self.ui.body = body;

@@ -4,6 +4,7 @@
 use std::collections::HashMap;
 
 use runlens_core::bundle::RunTable;
+use runlens_core::view::Direction;
 use web_sys::{Document, Element};
 
 use crate::Error;
@@ -49,26 +50,40 @@ fn header_text(column: &Column) -> String {
     }
 }
 
-/// Builds a new `tbody` for `view`. `swatches` gives the chart colour of charted runs and
-/// groups (keyed by row, or by group index for group rows).
+/// What marks cells besides their text.
+pub struct Marks<'a> {
+    /// Chart colour of charted runs, by row.
+    pub run_colours: &'a HashMap<usize, String>,
+    /// Chart colour of charted groups, by group index.
+    pub group_colours: &'a HashMap<usize, String>,
+    /// The best run of directed metric columns, by column position.
+    pub best: &'a HashMap<usize, (usize, Direction)>,
+}
+
+/// Builds a new `tbody` for `view`, with the chart colours and best-run marks of `marks`.
 pub fn render_body(
     document: &Document,
     table: &RunTable,
     columns: &[Column],
     view: &TableView,
-    run_colours: &HashMap<usize, String>,
-    group_colours: &HashMap<usize, String>,
+    marks: &Marks<'_>,
 ) -> Result<Element, Error> {
     let body = document.create_element("tbody")?;
     for item in &view.items {
         let tr = match item {
-            Item::Run(row) => run_row(document, table, columns, *row, run_colours.get(row))?,
+            Item::Run(row) => run_row(document, table, columns, *row, marks)?,
             Item::Group {
                 index,
                 label,
                 count: _,
                 cells,
-            } => group_row(document, columns, label, cells, group_colours.get(index))?,
+            } => group_row(
+                document,
+                columns,
+                label,
+                cells,
+                marks.group_colours.get(index),
+            )?,
         };
         body.append_child(&tr)?;
     }
@@ -91,11 +106,12 @@ fn run_row(
     table: &RunTable,
     columns: &[Column],
     row: usize,
-    colour: Option<&String>,
+    marks: &Marks<'_>,
 ) -> Result<Element, Error> {
+    let colour = marks.run_colours.get(&row);
     let tr = document.create_element("tr")?;
     tr.set_attribute("data-run-id", &table.ids[row])?;
-    for column in columns {
+    for (position, column) in columns.iter().enumerate() {
         let text = crate::view::cell_text(table, row, column.kind);
         let td = match column.kind {
             ColumnKind::Name => {
@@ -117,10 +133,21 @@ fn run_row(
                 dom::append_text(document, &td, "span", &pill, &text)?;
                 td
             }
-            _ => {
-                let class = if column.numeric { "rl-num" } else { "" };
-                dom::text_element(document, "td", class, &text)?
-            }
+            _ => match marks.best.get(&position) {
+                Some(&(best, direction)) if best == row => {
+                    let td = dom::text_element(document, "td", "rl-num rl-best", &text)?;
+                    let why = match direction {
+                        Direction::Lower => "best: lower is better",
+                        Direction::Higher => "best: higher is better",
+                    };
+                    td.set_attribute("title", why)?;
+                    td
+                }
+                _ => {
+                    let class = if column.numeric { "rl-num" } else { "" };
+                    dom::text_element(document, "td", class, &text)?
+                }
+            },
         };
         tr.append_child(&td)?;
     }

@@ -108,6 +108,7 @@ impl Encoded {
             description: config.description.as_deref(),
             view: &config.view,
             theme: config.theme.unwrap_or_default(),
+            directions: &config.directions,
         }
     }
 }

@@ -6,7 +6,10 @@ use runlens_core::bundle::{ParamCell, RunTable};
 use crate::format;
 use runlens_core::group::{self, Group, GroupKey};
 
+mod best;
 mod sort;
+
+pub use best::{best_rows, mark_directions};
 
 use sort::{SortKey, compare_keys, sort_rows};
 
