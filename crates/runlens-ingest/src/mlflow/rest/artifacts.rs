@@ -27,11 +27,15 @@ pub struct Listing {
     pub failed: Vec<(String, RestError)>,
 }
 
-/// Lists the artifacts of run `run_id` and embeds those the budget allows. Failing to fetch
-/// one file's content is not an error: it is listed without content.
-pub fn read(client: &Client, run_id: &str, out: &mut ReadOutput) -> Result<Listing, RestError> {
-    let mut listing = list(client, run_id)?;
-    listing.artifacts.sort_by(|a, b| a.path.cmp(&b.path));
+/// Embeds, in path order, the listed artifacts the budget allows. Failing to fetch one
+/// file's content is not an error (it is listed without content, in [`Listing::failed`]);
+/// an unreachable server is.
+pub fn embed(
+    client: &Client,
+    run_id: &str,
+    listing: &mut Listing,
+    out: &mut ReadOutput,
+) -> Result<(), RestError> {
     for artifact in &mut listing.artifacts {
         match content(client, run_id, artifact, out) {
             Ok(content) => artifact.content = content,
@@ -39,15 +43,15 @@ pub fn read(client: &Client, run_id: &str, out: &mut ReadOutput) -> Result<Listi
             Err(e) => listing.failed.push((artifact.path.clone(), e)),
         }
     }
-    Ok(listing)
+    Ok(())
 }
 
-/// Every file below the run's artifact root, folders walked depth first.
-fn list(client: &Client, run_id: &str) -> Result<Listing, RestError> {
+/// Every file below the run's artifact root (folders walked depth first), sorted by path.
+pub fn list(client: &Client, run_id: &str) -> Result<Listing, RestError> {
     let mut listing = Listing::default();
     let mut folders = vec![String::new()];
     let mut seen_folders = std::collections::HashSet::new();
-    while let Some(folder) = folders.pop() {
+    'folders: while let Some(folder) = folders.pop() {
         let mut token: Option<String> = None;
         loop {
             let mut query = vec![("run_id", run_id)];
@@ -69,7 +73,7 @@ fn list(client: &Client, run_id: &str) -> Result<Listing, RestError> {
                     }
                 } else if listing.artifacts.len() >= MAX_FILES_PER_RUN {
                     listing.truncated = true;
-                    return Ok(listing);
+                    break 'folders;
                 } else {
                     listing.artifacts.push(Artifact {
                         path: file.path,
@@ -88,6 +92,7 @@ fn list(client: &Client, run_id: &str) -> Result<Listing, RestError> {
             }
         }
     }
+    listing.artifacts.sort_by(|a, b| a.path.cmp(&b.path));
     Ok(listing)
 }
 

@@ -313,6 +313,7 @@ fn small_pages() -> Settings {
             models: 1,
             versions: 1,
         },
+        parallel: 3,
     }
 }
 
@@ -552,7 +553,7 @@ fn a_server_that_never_answers_times_out_naming_the_url() {
             connect: Duration::from_millis(500),
             read: Duration::from_millis(300),
         },
-        pages: PageSizes::default(),
+        ..Settings::default()
     };
     let started = Instant::now();
     let (_, error) = read(&url, ReadOptions::default(), settings);
@@ -587,4 +588,34 @@ fn a_token_that_repeats_stops_the_paging_with_an_error() {
         "{error}"
     );
     assert_eq!(fake.seen("/api/2.0/mlflow/experiments/search").len(), 2);
+}
+
+#[test]
+fn a_server_that_stops_answering_mid_read_keeps_the_runs_read_before() {
+    let fake = Fake::start(|seen| {
+        if seen.path.ends_with("get-history") && seen.query["run_id"] == "r3" {
+            std::thread::sleep(Duration::from_millis(800));
+        }
+        mlflow(seen)
+    });
+    let settings = Settings {
+        timeouts: Timeouts {
+            connect: Duration::from_secs(2),
+            read: Duration::from_millis(300),
+        },
+        ..small_pages()
+    };
+    let (out, error) = read(&fake.url, ReadOptions::default(), settings);
+    let error = error.expect("an error");
+    assert!(
+        error.contains("/api/2.0/mlflow/metrics/get-history did not answer within 0.3 s"),
+        "{error}"
+    );
+    let ids: Vec<&str> = out.runs().iter().map(|r| r.id.as_str()).collect();
+    assert_eq!(ids, ["r1"], "the run of the first page is kept");
+    assert!(
+        fake.seen("/api/2.0/mlflow/registered-models/search")
+            .is_empty(),
+        "the read stopped"
+    );
 }
