@@ -2,12 +2,11 @@
 //! with a SQLite backend in a temporary directory (with the fixture Python:
 //! `RUNLENS_FIXTURE_PYTHON`, else `.venv-fixtures/`), logs a small study into it with
 //! `examples/make_mlflow_server_fixture.py`, then reads the server over its REST API and
-//! the same `mlflow.db` directly, and checks that both give the same archive. The server
-//! is stopped at the end, also when an assertion fails.
-//!
-//! What legitimately differs: artifacts. The server stores them under its
-//! `--artifacts-destination` and the database only holds `mlflow-artifacts:/` URIs, which
-//! only the server can resolve, so artifacts are read over HTTP only.
+//! the same `mlflow.db` directly, and checks that both give the same archive: runs,
+//! params (and their logged text), tags, notes, parents, datasets, every metric point,
+//! artifacts (the server's `--artifacts-destination` is `mlartifacts/` beside the database,
+//! where the database reader finds the `mlflow-artifacts:/` URIs) and the model registry.
+//! The server is stopped at the end, also when an assertion fails.
 
 mod common;
 
@@ -183,7 +182,7 @@ fn same_series(a: &MetricSeries, b: &MetricSeries) -> bool {
         }
 }
 
-/// Everything both readers give for a run: every field but the artifacts.
+/// Everything both readers give for a run.
 fn assert_same_run(http: &Run, db: &Run) {
     let ctx = format!("run {} ({})", db.name, db.id);
     assert_eq!(http.name, db.name, "{ctx}");
@@ -199,6 +198,7 @@ fn assert_same_run(http: &Run, db: &Run) {
     assert_eq!(http.parent_id, db.parent_id, "{ctx}");
     assert_eq!(http.notes, db.notes, "{ctx}");
     assert_eq!(http.datasets, db.datasets, "{ctx}");
+    assert_eq!(http.artifacts, db.artifacts, "{ctx}");
     let keys: Vec<&String> = http.metrics.keys().collect();
     assert_eq!(keys, db.metrics.keys().collect::<Vec<_>>(), "{ctx}");
     for (key, series) in &db.metrics {
@@ -219,10 +219,7 @@ fn assert_same_archive(http: &Archive, db: &Archive) {
         assert_same_run(h, d);
     }
     assert_eq!(http.point_count(), db.point_count());
-    // The registry: compared once the database reader reads it too.
-    if !db.models.is_empty() {
-        assert_eq!(http.models, db.models);
-    }
+    assert_eq!(http.models, db.models);
 }
 
 #[test]
@@ -278,7 +275,18 @@ fn a_real_tracking_server_reads_the_same_over_http_as_its_database() {
         [f64::NEG_INFINITY]
     );
 
-    // Artifacts: over HTTP only (see the top of this file).
+    // Details both readers gave alike; a few spot checks that they are there at all.
+    let parent = http.runs.iter().find(|r| r.name == "parent").unwrap();
+    assert!(
+        parent
+            .notes
+            .as_deref()
+            .unwrap()
+            .starts_with("# Grid search")
+    );
+    let child = http.runs.iter().find(|r| r.name == "child-a").unwrap();
+    assert_eq!(child.parent_id.as_ref(), Some(&parent.id));
+    assert_eq!(child.param_text["weight_decay"], "1e-05");
     let baseline = http.runs.iter().find(|r| r.name == "baseline").unwrap();
     let artifacts: Vec<(&str, Option<ArtifactKind>)> = baseline
         .artifacts
@@ -294,8 +302,13 @@ fn a_real_tracking_server_reads_the_same_over_http_as_its_database() {
     );
     let text = baseline.artifacts[0].content.as_ref().unwrap();
     assert_eq!(text.bytes, b"epoch 1: loss 1.0\nepoch 2: loss 0.5\n");
+    let dataset = &baseline.datasets[0];
+    assert_eq!(
+        (dataset.name.as_str(), dataset.context.as_deref()),
+        ("train-v1", Some("training"))
+    );
 
-    // The registry over HTTP.
+    // The registry.
     assert_eq!(http.models.len(), 1, "{:?}", http.models);
     let model = &http.models[0];
     assert_eq!(model.name, "classifier");

@@ -19,7 +19,7 @@ const IMAGE_EXTENSIONS: [&str; 5] = ["png", "jpg", "jpeg", "gif", "webp"];
 /// A run's artifact list.
 #[derive(Debug, Default)]
 pub struct Listing {
-    /// Every file, sorted by path.
+    /// Every file, in the order of a walk by name.
     pub artifacts: Vec<Artifact>,
     /// Whether the listing stopped at [`MAX_FILES_PER_RUN`].
     pub truncated: bool,
@@ -92,7 +92,11 @@ pub fn list(client: &Client, run_id: &str) -> Result<Listing, RestError> {
             }
         }
     }
-    listing.artifacts.sort_by(|a, b| a.path.cmp(&b.path));
+    // The order of a walk of the folder by name (as the local stores list them): `a/b.txt`
+    // before `a.txt`, since the folder `a` sorts before the name `a.txt`.
+    listing
+        .artifacts
+        .sort_by(|a, b| a.path.split('/').cmp(b.path.split('/')));
     Ok(listing)
 }
 

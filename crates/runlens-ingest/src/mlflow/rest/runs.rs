@@ -292,6 +292,8 @@ fn convert_run(
         }
         .add_to(&mut run);
     }
+    // In the SQLite store's order (by name; the server lists them as logged).
+    run.datasets.sort_by(|a, b| a.name.cmp(&b.name));
     convert::finish_run(&mut run);
     let keys: BTreeSet<String> = api_run.data.metrics.into_iter().map(|m| m.key).collect();
     (run, keys.into_iter().collect())

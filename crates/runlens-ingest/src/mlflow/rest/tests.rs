@@ -168,7 +168,7 @@ fn mlflow(seen: &Seen) -> (u16, Vec<u8>) {
                 "tags": [{"key": "mlflow.data.context", "value": "training"}],
                 "dataset": {"name": "train", "digest": "abc", "source_type": "local",
                             "source": "{\"uri\": \"data.csv\"}"}
-            }]},
+            }, {"dataset": {"name": "eval", "digest": ""}}]},
             "outputs": {}
         }),
         json!({"info": {"run_id": "r2", "experiment_id": "1", "run_name": "deleted",
@@ -249,6 +249,7 @@ fn mlflow(seen: &Seen) -> (u16, Vec<u8>) {
                     json!({"path": "notes.txt", "is_dir": false, "file_size": 5}),
                     json!({"path": "plots", "is_dir": true}),
                     json!({"path": "model.bin", "is_dir": false, "file_size": 3}),
+                    json!({"path": "plots.txt", "is_dir": false, "file_size": 2}),
                 ],
                 ("r1", Some(path)) if path == "plots" => vec![
                     json!({"path": "plots/curve.png", "is_dir": false, "file_size": PNG.len()}),
@@ -260,6 +261,7 @@ fn mlflow(seen: &Seen) -> (u16, Vec<u8>) {
         }
         "/get-artifact" => match seen.query["path"].as_str() {
             "notes.txt" => (200, b"hello".to_vec()),
+            "plots.txt" => (200, b"hi".to_vec()),
             "plots/curve.png" => (200, PNG.to_vec()),
             other => unexpected(&format!("download of {other}")),
         },
@@ -358,10 +360,15 @@ fn every_page_of_every_search_is_read_and_mapped_like_the_stores() {
     assert_eq!(r1.params["lr"], ParamValue::Float(0.01));
     assert_eq!(r1.params["amp"], ParamValue::Bool(true));
     assert_eq!(r1.tags["mlflow.parentRunId"], "r0");
-    assert_eq!(
-        r1.tags["mlflow.dataset/train"],
-        r#"digest abc; source {"uri": "data.csv"}; context training"#
-    );
+    assert_eq!(r1.parent_id.as_deref(), Some("r0"));
+    assert_eq!(r1.param_text["amp"], "True", "the text as logged");
+    let datasets: Vec<&str> = r1.datasets.iter().map(|d| d.name.as_str()).collect();
+    assert_eq!(datasets, ["eval", "train"], "sorted by name");
+    let train = &r1.datasets[1];
+    assert_eq!(train.digest.as_deref(), Some("abc"));
+    assert_eq!(train.source.as_deref(), Some(r#"{"uri": "data.csv"}"#));
+    assert_eq!(train.context.as_deref(), Some("training"));
+    assert_eq!(r1.datasets[0].digest, None, "empty is none");
     let loss = &r1.metrics["train/loss"];
     assert_eq!(loss.steps, [0, 1, 2, 3, 3, 4], "sorted by step, then time");
     assert_eq!(
@@ -384,8 +391,10 @@ fn every_page_of_every_search_is_read_and_mapped_like_the_stores() {
             "model.bin",
             "notes.txt",
             "plots/curve.png",
-            "plots/huge.png"
-        ]
+            "plots/huge.png",
+            "plots.txt"
+        ],
+        "in the order of a walk by name"
     );
     let content = |i: usize| r1.artifacts[i].content.as_ref();
     assert_eq!(content(0), None, "not a kind the page shows");
@@ -393,7 +402,8 @@ fn every_page_of_every_search_is_read_and_mapped_like_the_stores() {
     assert_eq!(content(2).unwrap().kind, ArtifactKind::Image);
     assert_eq!(content(3), None, "beyond the budget");
     assert_eq!(r1.artifacts[3].size, Some(1_000_000));
-    assert_eq!(out.budget().remaining(), 1_000 - 5 - PNG.len() as u64);
+    assert_eq!(content(4).unwrap().bytes, b"hi");
+    assert_eq!(out.budget().remaining(), 1_000 - 5 - PNG.len() as u64 - 2);
 
     let (models, _) = out.take_models_and_budget();
     assert_eq!(models.len(), 1);
