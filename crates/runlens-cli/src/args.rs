@@ -53,9 +53,9 @@ pub struct CompletionsArgs {
 /// Where to read runs from and how chatty to be.
 #[derive(Debug, Args)]
 pub struct SourceArgs {
-    /// Files or directories of run logs, or `sqlite:///PATH` of an MLflow store;
-    /// directories are walked and every log runlens recognises is read. Default: the
-    /// `sources` of the config file.
+    /// Files or directories of run logs, `sqlite:///PATH` of an MLflow store, or
+    /// `http://HOST:PORT` of an MLflow tracking server; directories are walked and every
+    /// log runlens recognises is read. Default: the `sources` of the config file.
     #[arg(value_name = "SOURCES")]
     pub sources: Vec<PathBuf>,
     /// Settings file (default: runlens.toml in the working directory, when there is one);

@@ -79,7 +79,7 @@ impl Config {
     }
 
     /// The sources to read: those on the command line, else those of the config file
-    /// (relative to its directory).
+    /// (paths relative to its directory; URLs such as `http://host:5000` as written).
     pub fn sources(&self, command_line: &[PathBuf]) -> anyhow::Result<Vec<PathBuf>> {
         if !command_line.is_empty() {
             return Ok(command_line.to_vec());
@@ -94,7 +94,12 @@ impl Config {
             .as_deref()
             .and_then(Path::parent)
             .unwrap_or(Path::new(""));
-        Ok(self.sources.iter().map(|s| base.join(s)).collect())
+        let is_url = |s: &Path| s.to_str().is_some_and(|text| text.contains("://"));
+        Ok(self
+            .sources
+            .iter()
+            .map(|s| if is_url(s) { s.clone() } else { base.join(s) })
+            .collect())
     }
 
     /// Problems of the initial view with these runs, as warnings to print: the page would
@@ -142,7 +147,7 @@ mod tests {
     #[test]
     fn a_full_config_reads() {
         let config = parse(
-            "title = \"LR sweep\"\ndescription = \"Which lr?\"\nsources = [\"runs\"]\nmax_size = \"10MB\"\n\n[view]\nfilter = 'optimizer == \"adam\"'\ngroup = \"param:lr\"\nmetric = \"val/acc\"\nsort = \"metric:val/acc:last\"\ndescending = true\n",
+            "title = \"LR sweep\"\ndescription = \"Which lr?\"\nsources = [\"runs\", \"http://127.0.0.1:5000\"]\nmax_size = \"10MB\"\n\n[view]\nfilter = 'optimizer == \"adam\"'\ngroup = \"param:lr\"\nmetric = \"val/acc\"\nsort = \"metric:val/acc:last\"\ndescending = true\n",
         )
         .unwrap();
         assert_eq!(config.title.as_deref(), Some("LR sweep"));
@@ -151,6 +156,11 @@ mod tests {
         assert_eq!(config.max_size, Some(ByteSize::mb(10)));
         let sources = config.sources(&[]).unwrap();
         assert!(sources[0].ends_with("runs") && sources[0].is_absolute());
+        assert_eq!(
+            sources[1],
+            PathBuf::from("http://127.0.0.1:5000"),
+            "a URL as written"
+        );
         assert_eq!(
             config.sources(&["cli".into()]).unwrap(),
             vec![PathBuf::from("cli")]

@@ -84,7 +84,7 @@ pub fn read_sources(sources: &[PathBuf], options: &ReadOptions) -> Result<ReadRe
 /// is a warning. A directory is offered to the readers first (directory formats), then
 /// walked in name order, skipping hidden entries and `target`, `node_modules` and
 /// `__pycache__` directories; files no reader claims go to [`ReadReport::unrecognized`].
-/// A URL (`sqlite:///mlflow.db`) goes to the reader that claims it as an
+/// A URL (`sqlite:///mlflow.db`, `http://127.0.0.1:5000`) goes to the reader that claims it as an
 /// [`EntryKind::Url`]. Runs with the same source, experiment and id are merged, so a run
 /// may be split over files; runs outside [`ReadOptions::experiments`] are dropped. Problems in the input are warnings; the only error is a source that does not
 /// exist.
@@ -136,7 +136,7 @@ pub fn read_sources_with_progress(
                 Some(reader) => session.read(reader, source, None),
                 None => session.warnings.push(Warning::file(
                     source.display().to_string(),
-                    "a URL no reader understands (supported: sqlite:///PATH of an MLflow store); skipped",
+                    "a URL no reader understands (supported: sqlite:///PATH of an MLflow store, http:// or https:// of an MLflow tracking server); skipped",
                 )),
             }
             continue;
@@ -290,10 +290,11 @@ impl<'a> Session<'a> {
         let result = reader.read(path, &mut out);
         (self.on_read)(path);
         if let Err(error) = result {
-            let rest = if out.runs().is_empty() {
-                "file skipped"
-            } else {
-                "the rest of the file is skipped"
+            let rest = match (is_url(path), out.runs().is_empty()) {
+                (false, true) => "file skipped",
+                (false, false) => "the rest of the file is skipped",
+                (true, true) => "nothing read from it",
+                (true, false) => "the runs read before are kept, the rest is skipped",
             };
             self.warnings.push(Warning::file(
                 error.path().display().to_string(),

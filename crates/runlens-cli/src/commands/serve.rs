@@ -123,9 +123,10 @@ fn rebuild(
 /// The watcher (dropping it stops watching) and its channel of change batches.
 type Watch = (Debouncer<RecommendedWatcher>, Receiver<()>);
 
-/// Watches every source (directories recursively); each debounced batch of changes is one
-/// message on the returned channel. Changes to the site itself (it may live inside a
-/// watched directory) and to runlens's staging directories are not changes of the sources.
+/// Watches every source that is a path (directories recursively; URLs are not watched);
+/// each debounced batch of changes is one message on the returned channel. Changes to the
+/// site itself (it may live inside a watched directory) and to runlens's staging
+/// directories are not changes of the sources.
 fn watch(sources: &[PathBuf], site: &Path) -> anyhow::Result<Watch> {
     let site = site.canonicalize().unwrap_or_else(|_| site.to_path_buf());
     let (sender, changes) = mpsc::channel();
@@ -140,6 +141,10 @@ fn watch(sources: &[PathBuf], site: &Path) -> anyhow::Result<Watch> {
     })
     .context("could not start watching the sources")?;
     for source in sources {
+        // A URL (an MLflow tracking server, `sqlite:///`) is not a path to watch.
+        if source.to_str().is_some_and(|text| text.contains("://")) {
+            continue;
+        }
         let source = source.canonicalize().unwrap_or_else(|_| source.clone());
         debouncer
             .watcher()

@@ -83,12 +83,14 @@ impl Locator {
             Some(dir) => list(&dir, out),
             None => {
                 // `<root>/<experiment>/<run>/artifacts`: with the root there, the run simply
-                // logged nothing (MLflow creates a run's folder on its first artifact).
-                let root = uri
-                    .trim_end_matches('/')
-                    .rsplitn(4, '/')
-                    .nth(3)
-                    .filter(|root| !root.is_empty() && !root.ends_with(':'));
+                // logged nothing (MLflow creates a run's folder on its first artifact). The
+                // root of a server's `mlflow-artifacts:/<experiment>/...` is its whole store.
+                let root = match uri.trim_end_matches('/').rsplitn(4, '/').nth(3) {
+                    Some(root) if root.starts_with("mlflow-artifacts:") => {
+                        Some("mlflow-artifacts:/")
+                    }
+                    root => root.filter(|root| !root.is_empty() && !root.ends_with(':')),
+                };
                 if root.and_then(|root| self.resolve(root)).is_none() {
                     self.missing.push(uri.to_string());
                 }
@@ -240,6 +242,28 @@ mod tests {
         );
         assert_eq!(locator.resolve("s3://bucket/1/abc/artifacts"), None);
         assert_eq!(locator.resolve("/nowhere/at/all"), None);
+    }
+
+    #[test]
+    fn a_server_run_without_artifacts_is_not_a_missing_store() {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::create_dir_all(dir.path().join("mlartifacts/1/other/artifacts")).unwrap();
+        let mut out = ReadOutput::new(dir.path(), 20);
+        let mut locator = Locator::new(dir.path());
+        for uri in [
+            "mlflow-artifacts:/1/abc/artifacts",
+            "mlflow-artifacts://server:5000/2/abc/artifacts",
+        ] {
+            assert_eq!(locator.run_artifacts(uri, &mut out), []);
+        }
+        assert_eq!(locator.missing, Vec::<String>::new());
+        let mut elsewhere = Locator::new(&dir.path().join("elsewhere"));
+        elsewhere.run_artifacts("mlflow-artifacts:/1/abc/artifacts", &mut out);
+        assert_eq!(
+            elsewhere.missing.len(),
+            1,
+            "no mlartifacts/ beside that store"
+        );
     }
 
     #[test]

@@ -1,10 +1,12 @@
-//! MLflow tracking stores: the SQLite store (`mlflow.db` or `sqlite:///PATH`) and the file
-//! store (`mlruns/`). Both are read without writing a byte; see `docs/input-formats.md`.
+//! MLflow tracking stores: the SQLite store (`mlflow.db` or `sqlite:///PATH`), the file
+//! store (`mlruns/`) and a running tracking server (`http://HOST:PORT`, over its REST API).
+//! All are read without writing a byte; see `docs/input-formats.md`.
 
 mod artifacts;
 mod convert;
 mod file_store;
 mod registry;
+mod rest;
 mod sqlite;
 mod sqlite_metrics;
 
@@ -15,7 +17,8 @@ use crate::reader::{Entry, EntryKind, ReadOutput, Reader};
 
 /// Reads MLflow tracking stores. Claims a SQLite file with MLflow's tables (any SQLite file
 /// named on the command line, so that a damaged or foreign one is reported), a
-/// `sqlite:///PATH` URL, and a directory holding `<digits>/meta.yaml` experiment folders.
+/// `sqlite:///PATH` URL, an `http://` or `https://` URL (a tracking server), and a
+/// directory holding `<digits>/meta.yaml` experiment folders.
 #[derive(Debug, Clone, Copy, Default)]
 pub struct MlflowReader;
 
@@ -34,11 +37,14 @@ impl Reader for MlflowReader {
             EntryKind::Url => entry
                 .path()
                 .to_str()
-                .is_some_and(|url| sqlite::url_path(url).is_some()),
+                .is_some_and(|url| sqlite::url_path(url).is_some() || rest::is_server_url(url)),
         }
     }
 
     fn read(&self, path: &Path, out: &mut ReadOutput) -> Result<(), ReadError> {
+        if let Some(url) = path.to_str().filter(|url| rest::is_server_url(url)) {
+            return rest::read(url, out);
+        }
         if let Some(db) = path.to_str().and_then(sqlite::url_path) {
             let db = Path::new(db);
             if !db.is_file() {
