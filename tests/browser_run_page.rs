@@ -1,7 +1,8 @@
-//! The run page in real headless Chromium: opened from a run's name, it shows what MLflow
-//! holds for the run (params as logged, notes as markdown, datasets, artifacts, registered
-//! models, parent and nested runs) from the single file under `file://` and from the
-//! multi-file site; hostile notes and artifacts stay inert.
+//! The run page and narrative pages in real headless Chromium. A run page, opened from a
+//! run's name, shows what MLflow holds for the run (params as logged, notes as markdown,
+//! datasets, artifacts, registered models, parent and nested runs) from the single file
+//! under `file://` and from the multi-file site; hostile notes and artifacts stay inert. A
+//! narrative page (`--page`) draws its `runlens` blocks as live charts and tables.
 
 mod support;
 
@@ -293,5 +294,115 @@ async fn hostile_notes_and_artifacts_stay_inert_on_the_run_page() {
         json!(0),
         "SVG (which can hold script) is never embedded"
     );
+    browser.close().await;
+}
+
+#[tokio::test]
+async fn a_narrative_page_draws_its_blocks_from_the_runs() {
+    let dir = tempfile::tempdir().unwrap();
+    let page = dir.path().join("results.md");
+    fs::write(
+        &page,
+        "# Results <img src=x onerror=\"window.__pwned='title'\">\n\nAdam only:\n\n```runlens\ntitle: Adam by lr\nfilter: optimizer == \"adam\"\ngroup: param:lr\nmetric: val/acc\n```\n\n```runlens\nfilter: optimizer == \"adma\n```\n\n<script>window.__pwned='page'</script>\n",
+    )
+    .unwrap();
+    let report = dir.path().join("report.html");
+    let examples = support::examples();
+    let outcome = runlens([
+        "build",
+        examples.to_str().unwrap(),
+        "--page",
+        page.to_str().unwrap(),
+        "--single-file",
+        report.to_str().unwrap(),
+    ]);
+    assert_eq!(outcome.code, 0, "{}", outcome.stderr);
+    assert!(
+        outcome
+            .stderr
+            .contains("results.md:12: runlens block: filter"),
+        "the typo is named with its file and line at build time: {}",
+        outcome.stderr
+    );
+    let adam = {
+        let inspect = runlens(["inspect", "--json", examples.to_str().unwrap()]);
+        let doc: Value = serde_json::from_str(&inspect.stdout).unwrap();
+        doc["runs"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|r| r["params"]["optimizer"] == "adam")
+            .count()
+    };
+
+    let browser = Browser::start(Scripts::Enabled).await;
+    browser.client.goto(&file_url(&report)).await.unwrap();
+    browser.wait_ready().await.expect("the report starts");
+    let clicked = browser
+        .js("const item = [...document.querySelectorAll('.rl-nav [data-page]')].find(b => b.dataset.page !== ''); item.click(); return item.textContent;")
+        .await;
+    assert_eq!(
+        clicked,
+        json!("Results <img src=x onerror=\"window.__pwned='title'\">"),
+        "the title is text"
+    );
+    browser
+        .wait_for("document.querySelector('#rl-page .rl-embed-chart[data-rendered-traces]') && document.querySelector('#rl-page [data-embed-error]')")
+        .await;
+    let state = browser
+        .js("return {
+            explorer: document.getElementById('rl-explorer').hidden,
+            hash: location.hash,
+            rows: Number(document.querySelector('#rl-page .rl-embed[data-embed-rows]').dataset.embedRows),
+            groups: document.querySelectorAll('#rl-page .rl-embed-table tr.rl-group-row').length,
+            traces: Number(document.querySelector('#rl-page .rl-embed-chart').dataset.renderedTraces),
+            error: document.querySelector('#rl-page [data-embed-error]').textContent,
+            caption: document.querySelector('#rl-page .rl-embed-title').textContent,
+            scripts: document.querySelectorAll('#rl-page script, #rl-page img').length,
+            pwned: window.__pwned === undefined ? null : window.__pwned,
+        };")
+        .await;
+    assert_eq!(
+        state["explorer"],
+        json!(true),
+        "the page replaces the explorer"
+    );
+    assert!(
+        state["hash"].as_str().unwrap().contains("page=results"),
+        "{state}"
+    );
+    assert_eq!(state["rows"], json!(adam), "the block's filter is applied");
+    assert!(
+        state["groups"].as_u64().unwrap() > 1,
+        "grouped by lr: {state}"
+    );
+    assert!(state["traces"].as_u64().unwrap() > 0);
+    assert!(
+        state["error"]
+            .as_str()
+            .unwrap()
+            .starts_with("runlens block: filter"),
+        "{state}"
+    );
+    assert_eq!(state["caption"], json!("Adam by lr"));
+    assert_eq!(state["scripts"], json!(0));
+    assert_eq!(state["pwned"], json!(null));
+
+    // The address opens the page; "Runs" goes back to the explorer.
+    let address = browser.js("return location.href;").await;
+    browser.client.goto("about:blank").await.unwrap();
+    browser
+        .client
+        .goto(address.as_str().unwrap())
+        .await
+        .unwrap();
+    browser.wait_ready().await.expect("the report starts");
+    browser.wait_for("!document.getElementById('rl-page').hidden && document.querySelector('#rl-page .rl-embed-chart[data-rendered-traces]')").await;
+    browser
+        .js("document.querySelector('.rl-nav [data-page=\"\"]').click(); return true;")
+        .await;
+    browser.wait_for("!document.getElementById('rl-explorer').hidden && document.getElementById('rl-page').hidden").await;
+    let errors = browser.console_errors().await;
+    assert!(errors.is_empty(), "console errors: {errors:#?}");
     browser.close().await;
 }

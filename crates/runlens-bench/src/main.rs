@@ -80,6 +80,7 @@ fn main() -> anyhow::Result<()> {
         view: &Default::default(),
         theme: runlens_site::Theme::Auto,
         directions: &Default::default(),
+        pages: &[],
     };
     let summary = runlens_site::write_single_file(&info, &encoded, &file)?;
     println!(

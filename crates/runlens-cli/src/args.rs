@@ -107,6 +107,10 @@ pub struct BuildArgs {
     /// [default: the config's theme, else auto].
     #[arg(long, value_parser = parse_theme)]
     pub theme: Option<runlens_site::Theme>,
+    /// A markdown page to add to the report (repeat for several); its ```runlens blocks
+    /// become live tables and charts [default: the config's pages].
+    #[arg(long = "page", value_name = "FILE.md")]
+    pub pages: Vec<PathBuf>,
     /// Warn when the single file is larger than this (many mail servers refuse attachments
     /// above 20-25 MB); e.g. `10MB`, `512KiB` [default: the config's max_size, else 20MB].
     #[arg(long, value_name = "SIZE")]
@@ -138,6 +142,10 @@ pub struct ServeArgs {
     /// [default: the config's theme, else auto].
     #[arg(long, value_parser = parse_theme)]
     pub theme: Option<runlens_site::Theme>,
+    /// A markdown page to add to the report (repeat for several); its ```runlens blocks
+    /// become live tables and charts [default: the config's pages].
+    #[arg(long = "page", value_name = "FILE.md")]
+    pub pages: Vec<PathBuf>,
 }
 
 /// `runlens export`.

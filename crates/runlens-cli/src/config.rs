@@ -39,6 +39,12 @@ pub struct Config {
     /// Metric key → `lower` or `higher` is better.
     #[serde(default)]
     pub directions: runlens_core::view::Directions,
+    /// Narrative pages (markdown files), relative to the config file.
+    #[serde(default)]
+    pub pages: Vec<PathBuf>,
+    /// The pages read for this build (from `--page`, else `pages`).
+    #[serde(skip)]
+    pub loaded_pages: Vec<runlens_site::Page>,
     /// The file this came from (for messages and relative paths).
     #[serde(skip)]
     pub path: Option<PathBuf>,

@@ -5,6 +5,7 @@ mod args;
 mod commands;
 mod config;
 mod output;
+mod pages;
 mod progress;
 
 use std::ffi::OsString;

@@ -4,6 +4,7 @@
 
 pub mod bundle;
 pub mod details;
+pub mod embed;
 pub mod group;
 pub mod model;
 pub mod query;

@@ -53,6 +53,10 @@ pub struct InitialView {
     /// link to one run's page); `runlens.toml` cannot set it.
     #[serde(skip)]
     pub run: Option<String>,
+    /// The slug of the narrative page shown instead of the runs. Only the address's fragment
+    /// carries it.
+    #[serde(skip)]
+    pub page: Option<String>,
 }
 
 impl InitialView {

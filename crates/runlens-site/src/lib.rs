@@ -66,6 +66,23 @@ pub struct ReportInfo<'a> {
     pub theme: Theme,
     /// Metrics whose best run the page marks, and which way is better.
     pub directions: &'a runlens_core::view::Directions,
+    /// Narrative pages, in navigation order.
+    pub pages: &'a [Page],
+}
+
+/// A narrative page: markdown whose ` ```runlens ` blocks the page draws as live tables
+/// and charts.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct Page {
+    /// The address's `page=` value.
+    pub slug: String,
+    /// The navigation label.
+    pub title: String,
+    /// The markdown, as written.
+    pub markdown: String,
+    /// Where it was read from (for messages; not written into the report).
+    #[serde(skip)]
+    pub source: String,
 }
 
 /// The page's colours.
@@ -212,7 +229,7 @@ fn render(info: &ReportInfo<'_>, csp: String, scripts: Scripts<'_>) -> Result<St
         title: info.title,
         description: info.description,
         theme: info.theme.attribute(),
-        config_json: config_json(info.view, info.directions, &scripts),
+        config_json: config_json(info, &scripts),
         csp,
         css: assets::STYLE_CSS,
         version: env!("CARGO_PKG_VERSION"),
@@ -232,11 +249,8 @@ fn render(info: &ReportInfo<'_>, csp: String, scripts: Scripts<'_>) -> Result<St
 
 /// The page configuration (`#rl-config`): where the data is and the initial view, as JSON
 /// that is safe inside a `<script>` element whatever the view's text holds.
-fn config_json(
-    view: &InitialView,
-    directions: &runlens_core::view::Directions,
-    scripts: &Scripts<'_>,
-) -> String {
+fn config_json(info: &ReportInfo<'_>, scripts: &Scripts<'_>) -> String {
+    let (view, directions) = (info.view, info.directions);
     let mut config = match scripts {
         Scripts::Inline(_) => serde_json::json!({"data": "inline"}),
         Scripts::Files => serde_json::json!({"data": "fetch", "base": "data/"}),
@@ -247,6 +261,9 @@ fn config_json(
     if !directions.is_empty() {
         config["directions"] =
             serde_json::to_value(directions).expect("directions always serialize");
+    }
+    if !info.pages.is_empty() {
+        config["pages"] = serde_json::to_value(info.pages).expect("pages always serialize");
     }
     script_safe_json(&config.to_string())
 }
@@ -271,28 +288,56 @@ fn gzip(bytes: &[u8]) -> Vec<u8> {
 mod tests {
     use super::*;
 
+    fn info<'a>(
+        view: &'a InitialView,
+        table: &'a RunTable,
+        directions: &'a runlens_core::view::Directions,
+        pages: &'a [Page],
+    ) -> ReportInfo<'a> {
+        ReportInfo {
+            title: "t",
+            table,
+            point_count: 0,
+            description: None,
+            view,
+            theme: Theme::Auto,
+            directions,
+            pages,
+        }
+    }
+
     #[test]
     fn the_page_configuration_cannot_end_its_script_element() {
         let view = InitialView {
             filter: Some("name ~ \"</script><script>alert(1)</script>\" & <!--".into()),
             ..InitialView::default()
         };
-        let json = config_json(&view, &Default::default(), &Scripts::Files);
+        let table = RunTable::default();
+        let directions = Default::default();
+        let pages = [Page {
+            slug: "r".into(),
+            title: "</script><script>alert(2)</script>".into(),
+            markdown: "<!-- x --> </SCRIPT>".into(),
+            source: "r.md".into(),
+        }];
+        let json = config_json(&info(&view, &table, &directions, &pages), &Scripts::Files);
         assert!(
             !json.contains('<') && !json.contains('>') && !json.contains('&'),
             "{json}"
         );
         let back: serde_json::Value = serde_json::from_str(&json).unwrap();
         assert_eq!(back["view"]["filter"], view.filter.unwrap().as_str());
-        assert_eq!(back["data"], "fetch");
+        assert_eq!(back["pages"][0]["markdown"], "<!-- x --> </SCRIPT>");
         assert!(
-            config_json(
-                &InitialView::default(),
-                &Default::default(),
-                &Scripts::Files
-            )
-            .find("view")
-            .is_none()
+            back["pages"][0].get("source").is_none(),
+            "no local path in the report"
+        );
+        assert_eq!(back["data"], "fetch");
+        let empty = InitialView::default();
+        let plain = config_json(&info(&empty, &table, &directions, &[]), &Scripts::Files);
+        assert!(
+            !plain.contains("view") && !plain.contains("pages"),
+            "{plain}"
         );
     }
 }

@@ -131,6 +131,19 @@ pub fn wire(app: &Shared, ui: &UiHandles) -> Result<(), Error> {
             }
         })?;
     }
+    if let Some(nav) = crate::pages::nav() {
+        let app = app.clone();
+        listen(&nav, "click", move |event| {
+            let slug = event
+                .target()
+                .and_then(|t| t.dyn_into::<Element>().ok())
+                .and_then(|e| e.closest("[data-page]").ok().flatten())
+                .and_then(|item| item.get_attribute("data-page"));
+            if let Some(slug) = slug {
+                crate::pages::choose(&app, &slug);
+            }
+        })?;
+    }
     {
         // A new fragment (edited, or a link to another view of this report) is followed.
         let app = app.clone();

@@ -30,6 +30,9 @@ pub struct Config {
     /// Metrics whose best run is marked, and which way is better.
     #[serde(default)]
     pub directions: runlens_core::view::Directions,
+    /// Narrative pages, in the order of the navigation.
+    #[serde(default)]
+    pub pages: Vec<crate::pages::PageSpec>,
 }
 
 impl Config {

@@ -4,7 +4,8 @@
 //! The page calls [`run`] once, after loading plotly.js (global `Plotly`) and initializing
 //! this module. It reads `#rl-config` and the bundle (`#rl-index` / `#rl-chunk-N` text, or
 //! `index.rlb` / `chunks/N.rlb` fetched next to the page), builds the app in `main#rl-app`
-//! (`#rl-filter`, `#rl-group`, `#rl-metric`, `#rl-count`, `#rl-chart`, `table#rl-runs`),
+//! (`#rl-filter`, `#rl-group`, `#rl-metric`, `#rl-count`, `#rl-chart`, `table#rl-runs`,
+//! the run page `#rl-run`, and with narrative pages `nav.rl-nav` and `#rl-page`),
 //! and uses the shell's `#rl-error`, `#rl-warnings` and `#rl-static`.
 //!
 //! Modules: `data` loads and caches the bundle; `view` and `chart` are the pure view models
@@ -30,6 +31,7 @@ mod dom;
 mod format;
 mod markdown;
 mod page;
+mod pages;
 mod run_panel;
 mod run_sheet;
 mod share;
@@ -77,6 +79,7 @@ async fn start() -> Result<(), Error> {
         &group_options,
         view::default_metric(table),
     )?;
+    pages::install(&document, &mount, &ui.explorer, config.pages.clone())?;
     let handles = controls::UiHandles::of(&ui);
     let app = Rc::new(RefCell::new(App::new(
         document.clone(),
@@ -90,6 +93,9 @@ async fn start() -> Result<(), Error> {
     app.borrow_mut().open_with(&opening)?;
     if opening.run.is_some() {
         state::show_run_of(&app, &opening);
+    }
+    if opening.page.is_some() {
+        pages::follow(&app, opening.page.as_deref());
     }
     page::hide_fallback(&document);
     state::redraw(&app).await;

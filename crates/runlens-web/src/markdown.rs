@@ -4,7 +4,7 @@
 //! keep only `http:`, `https:`, `mailto:` and in-page targets, and images are shown as
 //! their description (a report opened from an email fetches nothing).
 
-use pulldown_cmark::{Event, Options, Parser, Tag, TagEnd};
+use pulldown_cmark::{CodeBlockKind, Event, Options, Parser, Tag, TagEnd};
 
 /// A rendered piece of markdown.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -21,6 +21,9 @@ pub enum Node {
     },
     /// Text, shown as is.
     Text(String),
+    /// The text of a fenced code block whose info string is `runlens`: a live table or
+    /// chart in a narrative page (see `pages`); elsewhere shown as code.
+    Embed(String),
 }
 
 impl Node {
@@ -50,8 +53,26 @@ pub fn render(text: &str) -> Vec<Node> {
         Options::ENABLE_TABLES | Options::ENABLE_STRIKETHROUGH | Options::ENABLE_TASKLISTS;
     let mut stack: Vec<Node> = vec![Node::element("div")];
     let mut in_table_head = false;
+    // The text of a `runlens` fenced block being read.
+    let mut embed: Option<String> = None;
     for event in Parser::new_ext(text, options) {
+        if let Some(body) = embed.as_mut() {
+            match event {
+                Event::End(TagEnd::CodeBlock) => {
+                    let body = embed.take().unwrap_or_default();
+                    top(&mut stack).push(Node::Embed(body));
+                }
+                Event::Text(text) => body.push_str(&text),
+                _ => {}
+            }
+            continue;
+        }
         match event {
+            Event::Start(Tag::CodeBlock(CodeBlockKind::Fenced(info)))
+                if info.split_whitespace().next() == Some("runlens") =>
+            {
+                embed = Some(String::new());
+            }
             Event::Start(tag) => {
                 let node = match tag {
                     Tag::TableHead => {
@@ -168,7 +189,7 @@ mod tests {
         nodes
             .iter()
             .map(|n| match n {
-                Node::Text(t) => t.clone(),
+                Node::Text(t) | Node::Embed(t) => t.clone(),
                 Node::Element { children, .. } => text_of(children),
             })
             .collect()
@@ -179,6 +200,9 @@ mod tests {
             if let Node::Element { tag, children, .. } = n {
                 out.push(tag);
                 tags(children, out);
+            }
+            if let Node::Embed(_) = n {
+                out.push("embed");
             }
         }
     }
@@ -247,6 +271,20 @@ mod tests {
         assert_eq!(safe_href("https://a.b/ x"), None);
         assert_eq!(safe_href("#"), None);
         assert_eq!(safe_href(" HTTPS://a.b "), Some("HTTPS://a.b".into()));
+    }
+
+    #[test]
+    fn runlens_fences_become_embeds_and_other_fences_stay_code() {
+        let nodes = render(
+            "Intro\n\n```runlens\nfilter: lr < 0.01\nmetric: val/acc\n```\n\n```python\nprint(1)\n```\n",
+        );
+        let mut seen = Vec::new();
+        tags(&nodes, &mut seen);
+        assert_eq!(seen, ["p", "embed", "pre"]);
+        assert_eq!(
+            nodes[1],
+            Node::Embed("filter: lr < 0.01\nmetric: val/acc\n".into())
+        );
     }
 
     #[test]

@@ -18,6 +18,9 @@ pub fn build(
     metric: Option<usize>,
 ) -> Result<Ui, Error> {
     dom::clear(mount);
+    // Everything of the runs explorer, hidden as one while a narrative page is shown.
+    let explorer = dom::element(document, "div", "rl-explorer")?;
+    explorer.set_id("rl-explorer");
 
     let controls = dom::element(document, "div", "rl-controls")?;
     controls.set_attribute("role", "search")?;
@@ -71,14 +74,14 @@ pub fn build(
     filter_error.set_attribute("role", "status")?;
     dom::set_hidden(&filter_error, true);
     controls.append_child(&filter_error)?;
-    mount.append_child(&controls)?;
+    explorer.append_child(&controls)?;
 
     let run_panel = dom::element(document, "section", "rl-panel rl-run-panel")?;
     run_panel.set_id("rl-run");
     run_panel.set_attribute("aria-labelledby", "rl-run-title")?;
     run_panel.set_attribute("tabindex", "-1")?;
     dom::set_hidden(&run_panel, true);
-    mount.append_child(&run_panel)?;
+    explorer.append_child(&run_panel)?;
 
     let chart_panel = dom::element(document, "section", "rl-panel rl-chart-panel")?;
     chart_panel.set_attribute("aria-label", "Metric chart")?;
@@ -89,7 +92,7 @@ pub fn build(
     chart_note.set_id("rl-chart-note");
     dom::set_hidden(&chart_note, true);
     chart_panel.append_child(&chart_note)?;
-    mount.append_child(&chart_panel)?;
+    explorer.append_child(&chart_panel)?;
 
     let table_panel = dom::element(document, "section", "rl-panel rl-table-panel")?;
     table_panel.set_attribute("aria-label", "Runs")?;
@@ -108,9 +111,12 @@ pub fn build(
     table_note.set_id("rl-table-note");
     dom::set_hidden(&table_note, true);
     table_panel.append_child(&table_note)?;
-    mount.append_child(&table_panel)?;
+    explorer.append_child(&table_panel)?;
+
+    mount.append_child(&explorer)?;
 
     Ok(Ui {
+        explorer,
         run_panel,
         runs_table: runs,
         filter,

@@ -365,11 +365,20 @@ fn pretty_json(bytes: &[u8]) -> String {
 
 /// Appends rendered markdown: elements of the fixed set `markdown` produces, text as text
 /// nodes, `href` only as `markdown::safe_href` allowed it.
-fn append_markdown(document: &Document, parent: &Element, nodes: &[Node]) -> Result<(), Error> {
+pub(crate) fn append_markdown(
+    document: &Document,
+    parent: &Element,
+    nodes: &[Node],
+) -> Result<(), Error> {
     for node in nodes {
         match node {
             Node::Text(text) => {
                 parent.append_child(&document.create_text_node(text))?;
+            }
+            // Notes embed nothing: a `runlens` block in a note is shown as code.
+            Node::Embed(text) => {
+                let pre = dom::text_element(document, "pre", "", text)?;
+                parent.append_child(&pre)?;
             }
             Node::Element {
                 tag,

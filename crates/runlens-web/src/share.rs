@@ -15,6 +15,7 @@ const METRIC: &str = "metric";
 const SORT: &str = "sort";
 const DESCENDING: &str = "desc";
 const RUN: &str = "run";
+const PAGE: &str = "page";
 
 /// The view a fragment (with or without its `#`) describes; keys it lacks stay `None`.
 pub fn parse(fragment: &str) -> Result<InitialView, Error> {
@@ -26,6 +27,7 @@ pub fn parse(fragment: &str) -> Result<InitialView, Error> {
         sort: params.get(SORT),
         descending: params.get(DESCENDING).as_deref() == Some("1"),
         run: params.get(RUN).filter(|id| !id.is_empty()),
+        page: params.get(PAGE).filter(|slug| !slug.is_empty()),
     })
 }
 
@@ -43,6 +45,7 @@ pub fn encode(view: &InitialView) -> Result<String, Error> {
             (view.sort.is_some() && view.descending).then_some("1"),
         ),
         (RUN, view.run.as_deref()),
+        (PAGE, view.page.as_deref()),
     ];
     for (key, value) in pairs {
         if let Some(value) = value {
@@ -64,8 +67,9 @@ pub fn overlay(base: &InitialView, over: &InitialView) -> InitialView {
             base.descending
         },
         sort: over.sort.clone().or_else(|| base.sort.clone()),
-        // Only a reader's link opens a run's page.
+        // Only a reader's link opens a run's page or a narrative page.
         run: over.run.clone(),
+        page: over.page.clone(),
     }
 }
 

@@ -18,6 +18,8 @@ use runlens_core::query;
 
 /// The elements the app updates.
 pub struct Ui {
+    /// `div#rl-explorer`: controls, run page, chart and table.
+    pub explorer: Element,
     /// `section#rl-run`, the run page.
     pub run_panel: Element,
     /// `table#rl-runs`.
@@ -81,10 +83,30 @@ pub struct App {
     open_run: Option<usize>,
     /// Metrics whose best run is marked.
     directions: runlens_core::view::Directions,
+    /// The narrative page shown instead of the runs (its slug).
+    pub page: Option<String>,
 }
 
 /// The app, shared by event handlers.
 pub type Shared = Rc<RefCell<App>>;
+
+impl App {
+    /// The decoded data.
+    pub fn data(&self) -> Rc<Data> {
+        self.data.clone()
+    }
+
+    /// The page's document.
+    pub fn document(&self) -> Document {
+        self.document.clone()
+    }
+
+    /// Puts the current view (with the open run and page) into the address's fragment.
+    pub fn share(&self) {
+        // A browser that refuses to rewrite the address must not break the page.
+        let _ = share::write_location(&self.shareable());
+    }
+}
 
 /// Opens run `row` in the run panel (errors go to `#rl-error`) and puts its id in the
 /// address's fragment.
@@ -171,6 +193,7 @@ impl App {
             author_view,
             open_run: None,
             directions,
+            page: None,
         };
         table::render_head(&app.document, &app.ui.head_row, &app.columns, None)?;
         app.update_view()?;
@@ -234,6 +257,7 @@ impl App {
             sort: self.sort.as_ref().map(|sort| sort.column.clone()),
             descending: self.sort.as_ref().is_some_and(|sort| sort.descending),
             run: self.open_run.map(|row| self.data.table.ids[row].clone()),
+            page: self.page.clone(),
         }
     }
 
@@ -420,6 +444,7 @@ pub fn follow_fragment(app: &Shared) {
         drop(state);
         if let Ok(view) = view {
             show_run_of(app, &view);
+            crate::pages::follow(app, view.page.as_deref());
         }
         true
     };
@@ -434,7 +459,7 @@ extern "C" {
     /// `Plotly.react(root, figure)`: draws or updates a chart in place; rejects (instead of
     /// aborting the module) when plotly.js is missing or refuses the figure.
     #[wasm_bindgen(catch, js_namespace = Plotly, js_name = react)]
-    async fn plotly_react(root: &Element, figure: &JsValue) -> Result<JsValue, JsValue>;
+    pub(crate) async fn plotly_react(root: &Element, figure: &JsValue) -> Result<JsValue, JsValue>;
 
     /// `Plotly.purge(root)`: removes a chart.
     #[wasm_bindgen(catch, js_namespace = Plotly, js_name = purge)]

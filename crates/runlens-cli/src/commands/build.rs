@@ -14,6 +14,7 @@ use crate::output::{human_bytes, terminal_safe};
 pub fn run(args: &BuildArgs, stdout: &mut dyn Write, stderr: &mut dyn Write) -> anyhow::Result<u8> {
     let mut config = super::config(&args.source)?;
     config.theme = args.theme.or(config.theme);
+    super::load_pages(&mut config, &args.pages)?;
     let report = super::read(&args.source, &config, stderr)?;
     super::check_strict(&args.source, &report)?;
     let archive = &report.archive;
@@ -72,7 +73,11 @@ pub fn warn_about_view(
     encoded: &Encoded,
     stderr: &mut dyn Write,
 ) -> std::io::Result<()> {
-    for problem in config.view_problems(archive, &encoded.table) {
+    let problems = config
+        .view_problems(archive, &encoded.table)
+        .into_iter()
+        .chain(crate::pages::problems(&config.loaded_pages, &encoded.table));
+    for problem in problems {
         writeln!(stderr, "warning: {}", terminal_safe(&problem))?;
     }
     Ok(())
@@ -109,6 +114,7 @@ impl Encoded {
             view: &config.view,
             theme: config.theme.unwrap_or_default(),
             directions: &config.directions,
+            pages: &config.loaded_pages,
         }
     }
 }

@@ -28,6 +28,17 @@ pub fn dispatch(cli: Cli, stdout: &mut dyn Write, stderr: &mut dyn Write) -> any
     }
 }
 
+/// Reads the narrative pages: those named on the command line, else the config's.
+fn load_pages(config: &mut Config, command_line: &[std::path::PathBuf]) -> anyhow::Result<()> {
+    let paths = if command_line.is_empty() {
+        crate::pages::config_paths(config.path.as_deref(), &config.pages)
+    } else {
+        command_line.to_vec()
+    };
+    config.loaded_pages = crate::pages::load(&paths)?;
+    Ok(())
+}
+
 /// Loads the config file the source arguments point to (or `runlens.toml` when present).
 fn config(args: &SourceArgs) -> anyhow::Result<Config> {
     Config::discover(args.config.as_deref())

@@ -38,6 +38,7 @@ pub fn run(args: &ServeArgs, stdout: &mut dyn Write, stderr: &mut dyn Write) -> 
     };
     let mut config = super::config(&args.source)?;
     config.theme = args.theme.or(config.theme);
+    super::load_pages(&mut config, &args.pages)?;
     let sources = config
         .sources(&args.source.sources)
         .map_err(|e| crate::UsageError(e.to_string()))?;
