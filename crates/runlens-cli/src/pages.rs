@@ -134,7 +134,7 @@ mod tests {
             found,
             [
                 (3, "metric: acc\n".to_string()),
-                (11, "filter: lr <\n".to_string())
+                (13, "filter: lr <\n".to_string())
             ]
         );
     }
