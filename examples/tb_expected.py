@@ -51,6 +51,7 @@ def expected(root):
         acc = mux.GetAccumulator(name)
         tags = acc.Tags()
         metrics, texts, params, times = {}, {}, {}, [acc.FirstEventTimestamp()]
+        images = {}
         for tag in tags["scalars"]:
             events = acc.Scalars(tag)
             times += [e.wall_time for e in events]
@@ -64,6 +65,12 @@ def expected(root):
                 metrics[tag] = summarize([(e.step, float(a.item())) for e, a in zip(events, arrays)])
             elif plugin.plugin_name == "text":
                 texts[tag] = "\n".join(s.decode("utf-8") for s in arrays[-1].ravel().tolist())
+            elif plugin.plugin_name == "images":
+                # TF2 tf.summary.image: a string tensor [width, height, image, ...].
+                last = max(events, key=lambda e: e.step)
+                blobs = list(last.tensor_proto.string_val)[2:]
+                if blobs:
+                    images[tag] = {"count": len(events), "step": last.step, "size": len(blobs[-1])}
         # tensorboardX writes hparams as metadata without a value: read the plugin content
         # the accumulator keeps per tag.
         status = None
@@ -85,7 +92,6 @@ def expected(root):
                 status = api_pb2.Status.Name(data.session_end_info.status)
         for tag in tags["histograms"]:
             times += [e.wall_time for e in acc.Histograms(tag)]
-        images = {}
         for tag in tags["images"]:
             events = acc.Images(tag)
             times += [e.wall_time for e in events]

@@ -165,6 +165,19 @@ fn load_expected(dir: &Path) -> Value {
     serde_json::from_str(&text).expect("expected.json is JSON")
 }
 
+/// Event files written by TensorFlow 2.21 itself (`tf.summary` scalars of float32, float64
+/// and int64, text, an image, histograms, hparams; a Keras fit with the TensorBoard
+/// callback), committed with examples/make_tf2_fixture.py since TensorFlow is too heavy for CI.
+#[test]
+fn tensorflow_2_files_match_tensorboard() {
+    let dir = fixtures().join("../tensorboard-tf2");
+    let expected = load_expected(&dir);
+    assert!(expected["tensorflow"].as_str().unwrap().starts_with("2."));
+    assert_eq!(expected["runs"].as_object().map(|r| r.len()), Some(3));
+    let problems = differences(&dir.join("logdir"), &expected);
+    assert!(problems.is_empty(), "{}", problems.join("\n"));
+}
+
 #[test]
 fn committed_fixtures_match_tensorboard() {
     let dir = fixtures();
