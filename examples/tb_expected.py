@@ -51,7 +51,7 @@ def expected(root):
         acc = mux.GetAccumulator(name)
         tags = acc.Tags()
         metrics, texts, params, times = {}, {}, {}, [acc.FirstEventTimestamp()]
-        images = {}
+        images, histograms = {}, {}
         for tag in tags["scalars"]:
             events = acc.Scalars(tag)
             times += [e.wall_time for e in events]
@@ -65,6 +65,11 @@ def expected(root):
                 metrics[tag] = summarize([(e.step, float(a.item())) for e, a in zip(events, arrays)])
             elif plugin.plugin_name == "text":
                 texts[tag] = "\n".join(s.decode("utf-8") for s in arrays[-1].ravel().tolist())
+            elif plugin.plugin_name == "histograms":
+                # TF2 tf.summary.histogram: [k, 3] rows of left edge, right edge, count.
+                last = max(zip(events, arrays), key=lambda ea: ea[0].step)
+                histograms[tag] = {"count": len(events), "last_step": last[0].step,
+                                   "last_total": float(last[1][:, 2].sum()) if last[1].size else 0.0}
             elif plugin.plugin_name == "images":
                 # TF2 tf.summary.image: a string tensor [width, height, image, ...].
                 last = max(events, key=lambda e: e.step)
@@ -91,7 +96,11 @@ def expected(root):
             if data.HasField("session_end_info"):
                 status = api_pb2.Status.Name(data.session_end_info.status)
         for tag in tags["histograms"]:
-            times += [e.wall_time for e in acc.Histograms(tag)]
+            events = acc.Histograms(tag)
+            times += [e.wall_time for e in events]
+            last = max(events, key=lambda e: e.step)
+            histograms[tag] = {"count": len(events), "last_step": last.step,
+                               "last_total": float(sum(last.histogram_value.bucket))}
         for tag in tags["images"]:
             events = acc.Images(tag)
             times += [e.wall_time for e in events]
@@ -102,6 +111,7 @@ def expected(root):
             "metrics": metrics,
             "texts": texts,
             "images": images,
+            "histograms": histograms,
             "params": params,
             "status": status,
             "start_time": min(times),

@@ -406,3 +406,47 @@ async fn a_narrative_page_draws_its_blocks_from_the_runs() {
     assert!(errors.is_empty(), "console errors: {errors:#?}");
     browser.close().await;
 }
+
+#[tokio::test]
+async fn a_tensorboard_run_page_shows_its_text_image_and_distribution() {
+    let dir = tempfile::tempdir().unwrap();
+    let report = dir.path().join("report.html");
+    let logdir = support::repo_root().join("tests/fixtures/tensorboard/logdir");
+    build(&[
+        "build",
+        logdir.to_str().unwrap(),
+        "--single-file",
+        report.to_str().unwrap(),
+    ]);
+    let browser = Browser::start(Scripts::Enabled).await;
+    browser.client.goto(&file_url(&report)).await.unwrap();
+    browser.wait_ready().await.expect("the report starts");
+    open_run(&browser, "tbx/basic").await;
+    browser
+        .wait_for("document.querySelector('#rl-run .rl-histogram .main-svg') && document.querySelector('#rl-run .rl-artifact-image')?.complete")
+        .await;
+    let state = browser
+        .js("return {
+            caption: document.querySelector('#rl-run .rl-histogram-title').textContent,
+            outline: document.querySelectorAll('#rl-run .rl-histogram .scatterlayer .trace').length,
+            image: document.querySelector('#rl-run .rl-artifact-image').naturalWidth,
+            notes: document.querySelector('#rl-run .rl-notes h4')?.textContent,
+            strong: document.querySelector('#rl-run .rl-notes strong')?.textContent,
+        };")
+        .await;
+    assert_eq!(
+        state["caption"],
+        json!("weights — step 200 (the last of 3 kept)")
+    );
+    assert_eq!(state["outline"], json!(1));
+    assert_eq!(state["image"], json!(4), "the 4×4 image decoded");
+    assert_eq!(state["notes"], json!("notes/text_summary (step 200)"));
+    assert_eq!(
+        state["strong"],
+        json!("200"),
+        "the text's markdown is rendered"
+    );
+    let errors = browser.console_errors().await;
+    assert!(errors.is_empty(), "console errors: {errors:#?}");
+    browser.close().await;
+}

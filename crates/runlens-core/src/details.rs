@@ -23,6 +23,40 @@ pub struct Dataset {
     pub context: Option<String>,
 }
 
+/// A distribution logged at one step (TensorBoard histograms): bucket edges and counts.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct Histogram {
+    /// The step.
+    pub step: i64,
+    /// Bucket `i` spans `edges[i]..edges[i + 1]`; `edges.len() == counts.len() + 1`.
+    pub edges: Vec<f64>,
+    /// Values per bucket (fractional counts are legal: TF2 interpolates).
+    pub counts: Vec<f64>,
+}
+
+impl Histogram {
+    /// The most steps kept per tag; more are thinned evenly, the last one always kept.
+    pub const MAX_STEPS: usize = 50;
+
+    /// Thins `steps` (in step order) to at most [`Histogram::MAX_STEPS`], keeping the first
+    /// and the last.
+    pub fn thin(steps: Vec<Histogram>) -> Vec<Histogram> {
+        let n = steps.len();
+        if n <= Self::MAX_STEPS {
+            return steps;
+        }
+        let keep: std::collections::BTreeSet<usize> = (0..Self::MAX_STEPS)
+            .map(|i| i * (n - 1) / (Self::MAX_STEPS - 1))
+            .collect();
+        steps
+            .into_iter()
+            .enumerate()
+            .filter(|(i, _)| keep.contains(i))
+            .map(|(_, h)| h)
+            .collect()
+    }
+}
+
 /// A file a run saved beside its metrics.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Artifact {
@@ -231,6 +265,19 @@ mod tests {
             Some((ArtifactKind::Html, "text/html"))
         );
         assert_eq!(ArtifactKind::sniff("weights.pt", b"PK"), None);
+    }
+
+    #[test]
+    fn thinning_keeps_first_and_last_and_the_cap() {
+        let steps: Vec<Histogram> = (0..500)
+            .map(|step| Histogram {
+                step,
+                ..Histogram::default()
+            })
+            .collect();
+        let kept = Histogram::thin(steps);
+        assert_eq!(kept.len(), Histogram::MAX_STEPS);
+        assert_eq!((kept[0].step, kept[kept.len() - 1].step), (0, 499));
     }
 
     #[test]

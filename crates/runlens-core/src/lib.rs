@@ -11,6 +11,7 @@ pub mod query;
 pub mod view;
 
 pub use details::{
-    Artifact, ArtifactBudget, ArtifactContent, ArtifactKind, Dataset, ModelVersion, RegisteredModel,
+    Artifact, ArtifactBudget, ArtifactContent, ArtifactKind, Dataset, Histogram, ModelVersion,
+    RegisteredModel,
 };
 pub use model::{Archive, MetricSeries, MetricSummary, ParamValue, Run, RunStatus, Warning};

@@ -6,7 +6,7 @@ use std::fmt;
 
 use serde::{Deserialize, Serialize};
 
-use crate::details::{Artifact, Dataset, RegisteredModel};
+use crate::details::{Artifact, Dataset, Histogram, RegisteredModel};
 
 /// Everything read from a set of sources: the runs and what could not be read.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
@@ -34,6 +34,11 @@ impl Archive {
             run.artifacts.dedup_by(|a, b| a.path == b.path);
             run.datasets.sort();
             run.datasets.dedup();
+            for steps in run.histograms.values_mut() {
+                steps.sort_by_key(|h| h.step);
+                *steps = Histogram::thin(std::mem::take(steps));
+            }
+            run.histograms.retain(|_, steps| !steps.is_empty());
         }
         self.runs.sort_by(|a, b| {
             (&a.source, &a.experiment, &a.id).cmp(&(&b.source, &b.experiment, &b.id))
@@ -147,6 +152,9 @@ pub struct Run {
     /// Files the run saved, sorted by path.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub artifacts: Vec<Artifact>,
+    /// Logged distributions by tag, in step order (at most [`Histogram::MAX_STEPS`] each).
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub histograms: BTreeMap<String, Vec<Histogram>>,
 }
 
 impl Run {

@@ -4,8 +4,8 @@
 use proptest::prelude::*;
 use runlens_core::bundle::{self, EncodedBundle};
 use runlens_core::{
-    Archive, Artifact, ArtifactContent, ArtifactKind, Dataset, MetricSeries, ModelVersion,
-    ParamValue, RegisteredModel, Run, RunStatus, Warning,
+    Archive, Artifact, ArtifactContent, ArtifactKind, Dataset, Histogram, MetricSeries,
+    ModelVersion, ParamValue, RegisteredModel, Run, RunStatus, Warning,
 };
 
 fn any_f64() -> impl Strategy<Value = f64> {
@@ -138,9 +138,31 @@ fn with_details(run: Run) -> impl Strategy<Value = Run> {
         proptest::collection::vec(dataset(), 0..3),
         proptest::collection::vec(artifact(), 0..4),
         proptest::collection::vec(proptest::option::of(".{0,6}"), keys.len()),
+        proptest::collection::btree_map(
+            "[a-z/]{1,6}",
+            proptest::collection::vec(
+                (any::<i64>(), proptest::collection::vec(-1e3f64..1e3, 0..5)),
+                1..4,
+            ),
+            0..3,
+        ),
     )
-        .prop_map(move |(notes, datasets, artifacts, texts)| {
+        .prop_map(move |(notes, datasets, artifacts, texts, histograms)| {
             let mut run = run.clone();
+            run.histograms = histograms
+                .into_iter()
+                .map(|(tag, steps)| {
+                    let steps = steps
+                        .into_iter()
+                        .map(|(step, counts)| Histogram {
+                            step,
+                            edges: (0..=counts.len()).map(|i| i as f64).collect(),
+                            counts,
+                        })
+                        .collect();
+                    (tag, steps)
+                })
+                .collect();
             run.notes = notes;
             run.datasets = datasets;
             run.artifacts = artifacts;

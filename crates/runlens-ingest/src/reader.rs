@@ -321,6 +321,9 @@ pub(crate) fn merge_run(run: &mut Run, part: Run) {
     run.notes = run.notes.take().or(part.notes);
     run.datasets.extend(part.datasets);
     run.artifacts.extend(part.artifacts);
+    for (tag, steps) in part.histograms {
+        run.histograms.entry(tag).or_default().extend(steps);
+    }
     for (key, series) in part.metrics {
         let target = run.metrics.entry(key).or_default();
         if target.is_empty() {

@@ -140,6 +140,34 @@ fn run_differences(run: &Run, want: &Value, problems: &mut Vec<String>) {
             ));
         }
     }
+    // Every step's distribution is kept (up to the cap), the last one whole.
+    let histograms = want["histograms"].as_object().expect("histograms");
+    if run.histograms.len() != histograms.len() {
+        problems.push(format!(
+            "{id}: histogram tags {:?}, want {histograms:?}",
+            run.histograms.keys()
+        ));
+    }
+    for (tag, want) in histograms {
+        let Some(steps) = run.histograms.get(tag) else {
+            problems.push(format!("{id}: no histogram {tag}"));
+            continue;
+        };
+        let count = want["count"].as_u64().expect("count") as usize;
+        let last = steps.last().expect("a kept step");
+        let total: f64 = last.counts.iter().sum();
+        let ok = steps.len() == count.min(runlens_core::Histogram::MAX_STEPS)
+            && Some(last.step) == want["last_step"].as_i64()
+            && (total - want["last_total"].as_f64().expect("total")).abs() < 1e-6
+            && last.edges.len() == last.counts.len() + 1
+            && last.edges.windows(2).all(|w| w[0] <= w[1]);
+        if !ok {
+            problems.push(format!(
+                "{id}: histogram {tag}: {} steps, last {last:?}, want {want}",
+                steps.len()
+            ));
+        }
+    }
     let params = want["params"].as_object().expect("params");
     if run.params.len() != params.len() {
         problems.push(format!("{id}: params {:?}, want {params:?}", run.params));

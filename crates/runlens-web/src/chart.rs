@@ -320,7 +320,7 @@ fn add_band(
     );
 }
 
-fn layout(metric_key: &str, show_legend: bool, theme: Theme) -> Layout {
+pub(crate) fn layout(metric_key: &str, show_legend: bool, theme: Theme) -> Layout {
     let (text, grid) = if theme.dark {
         ("#d4d4d8", "#3f3f46")
     } else {

@@ -29,6 +29,7 @@ mod controls;
 mod data;
 mod dom;
 mod format;
+mod histogram_chart;
 mod markdown;
 mod page;
 mod pages;

@@ -1,6 +1,7 @@
 //! The run page: a panel (`section#rl-run`) opened from a run's name in the table. It shows
 //! the [`RunSheet`] at once, then the run's details file: notes (markdown made into DOM
-//! nodes, see `markdown`), datasets and artifacts — images as `blob:` images, text and JSON
+//! nodes, see `markdown`), datasets, the latest step of each logged distribution (a plotly
+//! outline) and artifacts — images as `blob:` images, text and JSON
 //! as text, HTML only in a sandboxed frame with scripts disabled and an opaque origin.
 
 use std::cell::RefCell;
@@ -253,6 +254,29 @@ async fn render_details(
             let child = text_table(document, &["name", "digest", "source", "context"], &rows)?;
             section.append_child(&child)
         }?;
+    }
+    if !detail.histograms.is_empty() {
+        let section = section(document, target, "Distributions")?;
+        for entry in &detail.histograms {
+            let Some(last) = entry.steps.last() else {
+                continue;
+            };
+            let caption = format!(
+                "{} — step {} (the last of {} kept)",
+                entry.tag,
+                last.step,
+                format::count(entry.steps.len())
+            );
+            dom::append_text(document, &section, "p", "rl-histogram-title", &caption)?;
+            let chart_box = dom::element(document, "div", "rl-histogram")?;
+            section.append_child(&chart_box)?;
+            let plot = crate::histogram_chart::figure(&entry.tag, last, dom::chart_theme());
+            let figure = js_sys::JSON::parse(&plot.to_json())?;
+            crate::state::plotly_react(&chart_box, &figure).await?;
+            if panel_moved_on(target, row) {
+                return Ok(());
+            }
+        }
     }
     if detail.artifacts.is_empty() {
         return Ok(());

@@ -10,7 +10,7 @@ use serde::{Deserialize, Serialize};
 use super::BundleError;
 use super::container::{self, FileKind};
 use crate::details::{
-    Artifact, ArtifactContent, ArtifactKind, Dataset, ModelVersion, RegisteredModel,
+    Artifact, ArtifactContent, ArtifactKind, Dataset, Histogram, ModelVersion, RegisteredModel,
 };
 use crate::model::Run;
 
@@ -45,14 +45,14 @@ pub struct FileRef {
 }
 
 /// The payload of a detail file.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct DetailBody {
     /// One entry per run, ascending by row, the runs of the directory entry.
     pub runs: Vec<RunDetail>,
 }
 
 /// The details of one run.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct RunDetail {
     /// Row in the run table.
     pub run: u32,
@@ -62,6 +62,28 @@ pub struct RunDetail {
     pub datasets: Vec<DatasetEntry>,
     /// Artifacts saved, by path.
     pub artifacts: Vec<ArtifactEntry>,
+    /// Logged distributions, by tag.
+    pub histograms: Vec<HistogramEntry>,
+}
+
+/// The distributions of one tag, in step order.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct HistogramEntry {
+    /// The tag.
+    pub tag: String,
+    /// One entry per kept step.
+    pub steps: Vec<HistogramStep>,
+}
+
+/// One step's distribution: `edges.len() == counts.len() + 1`.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct HistogramStep {
+    /// The step.
+    pub step: i64,
+    /// Bucket edges, ascending.
+    pub edges: Vec<f64>,
+    /// Values per bucket.
+    pub counts: Vec<f64>,
 }
 
 /// A dataset as stored (every field explicit: the wire format has no field names).
@@ -192,7 +214,11 @@ pub fn encode(runs: &[Run], models: &[RegisteredModel]) -> EncodedDetails {
     let mut pending: Vec<RunDetail> = Vec::new();
     let mut pending_bytes = 0usize;
     for (row, run) in runs.iter().enumerate() {
-        if run.notes.is_none() && run.datasets.is_empty() && run.artifacts.is_empty() {
+        if run.notes.is_none()
+            && run.datasets.is_empty()
+            && run.artifacts.is_empty()
+            && run.histograms.is_empty()
+        {
             continue;
         }
         let detail = RunDetail {
@@ -203,6 +229,21 @@ pub fn encode(runs: &[Run], models: &[RegisteredModel]) -> EncodedDetails {
                 .artifacts
                 .iter()
                 .map(|a| artifact_entry(a, &mut out.file_refs, &mut out.files))
+                .collect(),
+            histograms: run
+                .histograms
+                .iter()
+                .map(|(tag, steps)| HistogramEntry {
+                    tag: tag.clone(),
+                    steps: steps
+                        .iter()
+                        .map(|h| HistogramStep {
+                            step: h.step,
+                            edges: h.edges.clone(),
+                            counts: h.counts.clone(),
+                        })
+                        .collect(),
+                })
                 .collect(),
         };
         pending_bytes += postcard::to_allocvec(&detail).map_or(0, |bytes| bytes.len());
@@ -386,6 +427,22 @@ pub fn apply_detail(
             digest: d.digest,
             source: d.source,
             context: d.context,
+        })
+        .collect();
+    run.histograms = detail
+        .histograms
+        .into_iter()
+        .map(|entry| {
+            let steps = entry
+                .steps
+                .into_iter()
+                .map(|h| Histogram {
+                    step: h.step,
+                    edges: h.edges,
+                    counts: h.counts,
+                })
+                .collect();
+            (entry.tag, steps)
         })
         .collect();
     run.artifacts = Vec::with_capacity(detail.artifacts.len());

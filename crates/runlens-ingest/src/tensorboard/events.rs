@@ -1,6 +1,6 @@
 //! One run's event files read in order into a [`Run`]: scalars into metric series, the
 //! last text of each text tag into the run's notes, the last image of each image tag into
-//! an artifact, `hparams` into params and status, wall times into start and end time;
+//! an artifact, histograms into the run's distributions per step, `hparams` into params and status, wall times into start and end time;
 //! damage in a file becomes warnings naming the file and the byte offset.
 
 use std::collections::{BTreeMap, HashMap};
@@ -8,11 +8,15 @@ use std::fs::File;
 use std::path::Path;
 
 use prost::Message;
-use runlens_core::{Artifact, ArtifactContent, ArtifactKind, MetricSeries, Run, RunStatus};
+use runlens_core::{
+    Artifact, ArtifactContent, ArtifactKind, Histogram, MetricSeries, Run, RunStatus,
+};
 
 use super::proto::{Event, HParamsPluginData, SummaryValue};
 use super::record::{Item, Records};
-use super::values::{param_value, tensor_scalar, tensor_text};
+use super::values::{
+    histogram_of_proto, histogram_of_tensor, param_value, tensor_scalar, tensor_text,
+};
 use crate::error::ReadError;
 use crate::reader::{FileWarnings, ReadOutput};
 
@@ -31,6 +35,8 @@ enum TagKind {
     HParams,
     /// Plugin `images`.
     Image,
+    /// Plugin `histograms`.
+    Histogram,
     /// Any other plugin (histograms, images, audio, pr_curves, ...): not read yet.
     Other,
 }
@@ -42,6 +48,7 @@ impl TagKind {
             "text" => TagKind::Text,
             "hparams" => TagKind::HParams,
             "images" => TagKind::Image,
+            "histograms" => TagKind::Histogram,
             _ => TagKind::Other,
         }
     }
@@ -216,6 +223,12 @@ impl RunBuilder {
             tag.series.push(step, f64::from(v), time);
             return;
         }
+        if let Some(histo) = &value.histo {
+            if let Some((edges, counts)) = histogram_of_proto(histo) {
+                self.push_histogram(&value.tag, step, edges, counts);
+            }
+            return;
+        }
         if let Some(image) = &value.image {
             keep_last(&mut self.images, &value.tag, step, || {
                 image.encoded_image_string.clone()
@@ -237,6 +250,11 @@ impl RunBuilder {
                     keep_last(&mut self.texts, &value.tag, step, || text);
                 }
             }
+            TagKind::Histogram => {
+                if let Some((edges, counts)) = histogram_of_tensor(tensor) {
+                    self.push_histogram(&value.tag, step, edges, counts);
+                }
+            }
             TagKind::Image => {
                 // `tf.summary.image`: a string tensor [width, height, image, image, ...].
                 if let Some(last) = tensor.string_val.get(2..).and_then(<[Vec<u8>]>::last) {
@@ -245,6 +263,19 @@ impl RunBuilder {
             }
             TagKind::HParams | TagKind::Other => {}
         }
+    }
+
+    /// Keeps one step's distribution of `tag`.
+    fn push_histogram(&mut self, tag: &str, step: i64, edges: Vec<f64>, counts: Vec<f64>) {
+        self.run
+            .histograms
+            .entry(tag.to_string())
+            .or_default()
+            .push(Histogram {
+                step,
+                edges,
+                counts,
+            });
     }
 
     /// Takes in the content of an `hparams` summary.

@@ -42,12 +42,32 @@ pub struct SummaryValue {
     /// `Image image = 4` (tensorboardX and TF1 image summaries).
     #[prost(message, optional, tag = "4")]
     pub image: Option<SummaryImage>,
+    /// `HistogramProto histo = 5` (tensorboardX and TF1 histograms).
+    #[prost(message, optional, tag = "5")]
+    pub histo: Option<HistogramProto>,
     /// `TensorProto tensor = 8`.
     #[prost(message, optional, tag = "8")]
     pub tensor: Option<TensorProto>,
     /// `SummaryMetadata metadata = 9`.
     #[prost(message, optional, tag = "9")]
     pub metadata: Option<SummaryMetadata>,
+}
+
+/// `tensorboard.HistogramProto` (num = 3, sum = 4, sum_squares = 5 are not read).
+#[derive(Clone, PartialEq, prost::Message)]
+pub struct HistogramProto {
+    /// `double min = 1`.
+    #[prost(double, tag = "1")]
+    pub min: f64,
+    /// `double max = 2`.
+    #[prost(double, tag = "2")]
+    pub max: f64,
+    /// `repeated double bucket_limit = 6`: the upper edge of each bucket.
+    #[prost(double, repeated, tag = "6")]
+    pub bucket_limit: Vec<f64>,
+    /// `repeated double bucket = 7`: the count of each bucket.
+    #[prost(double, repeated, tag = "7")]
+    pub bucket: Vec<f64>,
 }
 
 /// `tensorboard.Summary.Image` (height = 1, width = 2, colorspace = 3 are not read).
