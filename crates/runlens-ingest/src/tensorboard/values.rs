@@ -118,6 +118,62 @@ pub fn param_value(value: &ProtoValue) -> Option<ParamValue> {
     })
 }
 
+/// The elements of a float32 or float64 tensor, from `tensor_content` or the value lists;
+/// `None` for other types.
+pub fn tensor_floats(tensor: &TensorProto) -> Option<Vec<f64>> {
+    let content = tensor.tensor_content.as_slice();
+    match tensor.dtype {
+        dtype::DOUBLE if !content.is_empty() => Some(
+            content
+                .chunks_exact(8)
+                .map(|b| f64::from_le_bytes(b.try_into().expect("8 bytes")))
+                .collect(),
+        ),
+        dtype::FLOAT if !content.is_empty() => Some(
+            content
+                .chunks_exact(4)
+                .map(|b| f64::from(f32::from_le_bytes(b.try_into().expect("4 bytes"))))
+                .collect(),
+        ),
+        dtype::DOUBLE => Some(tensor.double_val.clone()),
+        dtype::FLOAT => Some(tensor.float_val.iter().map(|&v| f64::from(v)).collect()),
+        _ => None,
+    }
+}
+
+/// A TF1/tensorboardX `HistogramProto` as edges and counts: the first bucket starts at the
+/// histogram's min, and the last limit (often ±f64::MAX, "up to infinity") ends at its max.
+pub fn histogram_of_proto(histo: &HistogramProto) -> Option<(Vec<f64>, Vec<f64>)> {
+    let n = histo.bucket.len();
+    if n == 0 || histo.bucket_limit.len() != n {
+        return None;
+    }
+    let mut edges = Vec::with_capacity(n + 1);
+    edges.push(histo.min.min(histo.bucket_limit[0]));
+    for (i, &limit) in histo.bucket_limit.iter().enumerate() {
+        let edge = if i + 1 == n && limit.abs() >= f64::MAX / 2.0 {
+            histo.max.max(edges[i])
+        } else {
+            limit
+        };
+        edges.push(edge);
+    }
+    Some((edges, histo.bucket.clone()))
+}
+
+/// A TF2 `tf.summary.histogram` tensor (`[k, 3]` rows of left edge, right edge, count) as
+/// edges and counts.
+pub fn histogram_of_tensor(tensor: &TensorProto) -> Option<(Vec<f64>, Vec<f64>)> {
+    let values = tensor_floats(tensor)?;
+    if values.is_empty() || values.len() % 3 != 0 {
+        return None;
+    }
+    let rows: Vec<&[f64]> = values.chunks_exact(3).collect();
+    let mut edges: Vec<f64> = rows.iter().map(|r| r[0]).collect();
+    edges.push(rows[rows.len() - 1][1]);
+    Some((edges, rows.iter().map(|r| r[2]).collect()))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -192,60 +248,4 @@ mod tests {
         );
         assert_eq!(param_value(&ProtoValue { kind: None }), None);
     }
-}
-
-/// The elements of a float32 or float64 tensor, from `tensor_content` or the value lists;
-/// `None` for other types.
-pub fn tensor_floats(tensor: &TensorProto) -> Option<Vec<f64>> {
-    let content = tensor.tensor_content.as_slice();
-    match tensor.dtype {
-        dtype::DOUBLE if !content.is_empty() => Some(
-            content
-                .chunks_exact(8)
-                .map(|b| f64::from_le_bytes(b.try_into().expect("8 bytes")))
-                .collect(),
-        ),
-        dtype::FLOAT if !content.is_empty() => Some(
-            content
-                .chunks_exact(4)
-                .map(|b| f64::from(f32::from_le_bytes(b.try_into().expect("4 bytes"))))
-                .collect(),
-        ),
-        dtype::DOUBLE => Some(tensor.double_val.clone()),
-        dtype::FLOAT => Some(tensor.float_val.iter().map(|&v| f64::from(v)).collect()),
-        _ => None,
-    }
-}
-
-/// A TF1/tensorboardX `HistogramProto` as edges and counts: the first bucket starts at the
-/// histogram's min, and the last limit (often ±f64::MAX, "up to infinity") ends at its max.
-pub fn histogram_of_proto(histo: &HistogramProto) -> Option<(Vec<f64>, Vec<f64>)> {
-    let n = histo.bucket.len();
-    if n == 0 || histo.bucket_limit.len() != n {
-        return None;
-    }
-    let mut edges = Vec::with_capacity(n + 1);
-    edges.push(histo.min.min(histo.bucket_limit[0]));
-    for (i, &limit) in histo.bucket_limit.iter().enumerate() {
-        let edge = if i + 1 == n && limit.abs() >= f64::MAX / 2.0 {
-            histo.max.max(edges[i])
-        } else {
-            limit
-        };
-        edges.push(edge);
-    }
-    Some((edges, histo.bucket.clone()))
-}
-
-/// A TF2 `tf.summary.histogram` tensor (`[k, 3]` rows of left edge, right edge, count) as
-/// edges and counts.
-pub fn histogram_of_tensor(tensor: &TensorProto) -> Option<(Vec<f64>, Vec<f64>)> {
-    let values = tensor_floats(tensor)?;
-    if values.is_empty() || values.len() % 3 != 0 {
-        return None;
-    }
-    let rows: Vec<&[f64]> = values.chunks_exact(3).collect();
-    let mut edges: Vec<f64> = rows.iter().map(|r| r[0]).collect();
-    edges.push(rows[rows.len() - 1][1]);
-    Some((edges, rows.iter().map(|r| r[2]).collect()))
 }
