@@ -3,11 +3,12 @@
 
     tensorboard_bench.py generate --out DIR [--runs 20 --tags 5 --steps 10000]
         writes a logdir with tensorboardX: RUNS runs of TAGS scalar tags x STEPS steps
-    tensorboard_bench.py load DIR
-        loads it with TensorBoard's EventMultiplexer (size_guidance 0: every point kept)
-        and prints one JSON line {"points": N, "seconds": S}
+    tensorboard_bench.py load DIR [--reader multiplexer|tbparse]
+        loads it with TensorBoard's EventMultiplexer (size_guidance 0: every point kept),
+        or with tbparse's SummaryReader (a pandas DataFrame of every scalar), and prints
+        one JSON line {"points": N, "seconds": S}
 
-Needs tensorboard and tensorboardX (examples/requirements.txt).
+Needs tensorboard, tensorboardX and tbparse (examples/requirements.txt).
 """
 
 import argparse
@@ -25,6 +26,16 @@ def generate(out, runs, tags, steps):
             for step in range(steps):
                 for t in range(tags):
                     w.add_scalar(f"metric/{t}", math.exp(-step / steps) + 0.01 * r + t, step, walltime=1.7e9 + step)
+
+
+def load_tbparse(logdir):
+    from tbparse import SummaryReader
+
+    start = time.perf_counter()
+    frame = SummaryReader(logdir, extra_columns={"dir_name"}).scalars
+    points = len(frame)
+    seconds = time.perf_counter() - start
+    print(json.dumps({"points": points, "seconds": seconds}))
 
 
 def load(logdir):
@@ -61,9 +72,12 @@ def main():
     gen.add_argument("--steps", type=int, default=10000)
     ld = sub.add_parser("load")
     ld.add_argument("logdir")
+    ld.add_argument("--reader", choices=["multiplexer", "tbparse"], default="multiplexer")
     args = parser.parse_args()
     if args.command == "generate":
         generate(args.out, args.runs, args.tags, args.steps)
+    elif args.reader == "tbparse":
+        load_tbparse(args.logdir)
     else:
         load(args.logdir)
 

@@ -1,6 +1,6 @@
 //! The TensorBoard ingest benchmark: a logdir written by tensorboardX is read by runlens
-//! (one thread) and by TensorBoard's own EventMultiplexer (size_guidance 0), in the same
-//! run; points per second of both and their ratio are printed.
+//! (one thread), by TensorBoard's own EventMultiplexer (size_guidance 0) and by tbparse, in
+//! the same run; points per second of each and the ratios are printed.
 //! `cargo run --release -p runlens-bench -- tensorboard --python PATH [--runs N --tags N
 //! --steps N] [--logdir DIR]`.
 
@@ -68,22 +68,28 @@ pub fn run(settings: Settings) -> anyhow::Result<()> {
     let (best, archive) = ingest::best_of_three(&logdir)?;
     let points = archive.point_count();
 
-    eprintln!("loading with TensorBoard's EventMultiplexer ...");
-    let peer = ingest::peer_json(
-        Command::new(&settings.python)
-            .arg(script())
-            .arg("load")
-            .arg(&logdir),
-        "the Python helper",
-    )?;
-    let peer_points = peer["points"].as_u64().context("points")?;
-    let peer_secs = peer["seconds"].as_f64().context("seconds")?;
-    if peer_points != points {
-        bail!("runlens read {points} points, TensorBoard {peer_points}");
+    let mut peers = Vec::new();
+    for (reader, name) in [
+        ("multiplexer", "TensorBoard EventMultiplexer"),
+        ("tbparse", "tbparse SummaryReader"),
+    ] {
+        eprintln!("loading with {name} ...");
+        let peer = ingest::peer_json(
+            Command::new(&settings.python)
+                .arg(script())
+                .arg("load")
+                .arg(&logdir)
+                .args(["--reader", reader]),
+            "the Python helper",
+        )?;
+        let peer_points = peer["points"].as_u64().context("points")?;
+        let peer_secs = peer["seconds"].as_f64().context("seconds")?;
+        if peer_points != points {
+            bail!("runlens read {points} points, {name} {peer_points}");
+        }
+        peers.push((name, peer_secs));
     }
 
-    let rate = points as f64 / best;
-    let peer_rate = peer_points as f64 / peer_secs;
     println!(
         "tensorboard ingest: {} runs x {} tags x {} steps = {points} scalars, {:.1} MB of event files",
         settings.runs,
@@ -95,20 +101,18 @@ pub fn run(settings: Settings) -> anyhow::Result<()> {
         "{:<34} {:>10} {:>14} {:>10}",
         "reader", "seconds", "scalars/s", "MB/s"
     );
-    for (name, secs) in [
-        ("runlens (1 thread, best of 3)", best),
-        ("TensorBoard EventMultiplexer", peer_secs),
-    ] {
+    for (name, secs) in
+        std::iter::once(("runlens (1 thread, best of 3)", best)).chain(peers.iter().copied())
+    {
         println!(
             "{name:<34} {secs:>10.3} {:>14.0} {:>10.1}",
             points as f64 / secs,
             bytes as f64 / 1e6 / secs
         );
     }
-    println!(
-        "ratio runlens / TensorBoard: {:.1}x faster",
-        rate / peer_rate
-    );
+    for (name, secs) in &peers {
+        println!("ratio runlens / {name}: {:.1}x faster", secs / best);
+    }
     Ok(())
 }
 

@@ -12,6 +12,7 @@ use runlens_core::{
     Artifact, ArtifactContent, ArtifactKind, Histogram, MetricSeries, Run, RunStatus,
 };
 
+use super::fast;
 use super::proto::{Event, HParamsPluginData, SummaryValue};
 use super::record::{Item, Records};
 use super::values::{
@@ -128,6 +129,10 @@ impl RunBuilder {
             match item {
                 Item::Record { offset, data } => {
                     count += 1;
+                    if let Some(fast) = fast::scan(data) {
+                        self.scalar_event(&fast);
+                        continue;
+                    }
                     self.event.clear();
                     if let Err(e) = self.event.merge(data) {
                         warnings.push(out, format!("record at byte {offset} passes its checksums but is not a TensorBoard event ({e}); record skipped"));
@@ -169,6 +174,31 @@ impl RunBuilder {
         }
         warnings.finish(out);
         Ok(())
+    }
+
+    /// Takes in a scalars-only event scanned by [`fast::scan`]: the same as [`Self::event`]
+    /// does with its decoded form, without decoding it.
+    fn scalar_event(&mut self, event: &fast::ScalarEvent<'_>) {
+        let time = event.wall_time;
+        if time.is_finite() && time > 0.0 {
+            self.run.start_time = Some(self.run.start_time.map_or(time, |t| t.min(time)));
+            self.run.end_time = Some(self.run.end_time.map_or(time, |t| t.max(time)));
+        }
+        let step = event.step;
+        fast::for_each_scalar(event, |name, value| {
+            let tag = match self.tags.get_mut(name) {
+                Some(tag) => tag,
+                None => self.tags.entry(name.to_string()).or_insert(Tag {
+                    kind: TagKind::Scalar,
+                    kind_known: false,
+                    series: MetricSeries::default(),
+                }),
+            };
+            // As in `value`: an hparams tag takes no points.
+            if tag.kind != TagKind::HParams {
+                tag.series.push(step, f64::from(value), Some(time));
+            }
+        });
     }
 
     /// Takes in one decoded event.

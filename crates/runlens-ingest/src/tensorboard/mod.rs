@@ -3,6 +3,7 @@
 //! TensorBoard section of `docs/input-formats.md`.
 
 mod events;
+mod fast;
 mod proto;
 mod record;
 #[cfg(test)]
