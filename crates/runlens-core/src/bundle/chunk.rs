@@ -136,26 +136,31 @@ pub fn encode(metric: &str, series: &[(u32, &MetricSeries)]) -> Vec<u8> {
     container::seal_stored(FileKind::Chunk, &payload)
 }
 
-/// A block being read: its residuals and how many were taken.
+/// A block being read: its byte planes and how many residuals were taken.
 struct Block {
-    residuals: Vec<u64>,
-    width: usize,
+    planes: Vec<Vec<u8>>,
+    len: usize,
     taken: usize,
 }
 
 impl Block {
-    /// Appends the next `count` residuals to `out` (zeros when the block has width 0).
+    /// Appends the next `count` residuals to `out` (zeros when the block has width 0),
+    /// gathering them from the planes a series at a time while the bytes are in cache.
     fn take(&mut self, count: usize, out: &mut Vec<u64>) -> Result<(), BundleError> {
-        if self.width == 0 {
-            out.resize(out.len() + count, 0);
+        let start = out.len();
+        out.resize(start + count, 0);
+        if self.planes.is_empty() {
             return Ok(());
         }
         let end = self.taken + count;
-        let slice = self
-            .residuals
-            .get(self.taken..end)
-            .ok_or_else(|| BundleError::Corrupt("a residual block ends early".into()))?;
-        out.extend_from_slice(slice);
+        if end > self.len {
+            return Err(BundleError::Corrupt("a residual block ends early".into()));
+        }
+        for (b, plane) in self.planes.iter().enumerate() {
+            for (r, &byte) in out[start..].iter_mut().zip(&plane[self.taken..end]) {
+                *r |= u64::from(byte) << (8 * b);
+            }
+        }
         self.taken = end;
         Ok(())
     }
@@ -304,8 +309,8 @@ pub fn decode(
             return Err(BundleError::Corrupt("byte planes of unequal length".into()));
         }
         blocks.push(Block {
-            residuals: ints::join_planes(&planes, len),
-            width,
+            planes,
+            len,
             taken: 0,
         });
     }
@@ -356,7 +361,7 @@ pub fn decode(
     if sources
         .blocks
         .iter()
-        .any(|b| b.width > 0 && b.taken != b.residuals.len())
+        .any(|b| !b.planes.is_empty() && b.taken != b.len)
     {
         return Err(BundleError::Corrupt(
             "residual block has values left over".into(),

@@ -112,17 +112,6 @@ pub(crate) fn split_planes(residuals: &[u64], width: usize) -> Vec<Vec<u8>> {
         .collect()
 }
 
-/// Joins byte planes of equal length back into residuals (the inverse of [`split_planes`]).
-pub(crate) fn join_planes(planes: &[Vec<u8>], len: usize) -> Vec<u64> {
-    let mut out = vec![0u64; len];
-    for (b, plane) in planes.iter().enumerate() {
-        for (r, &byte) in out.iter_mut().zip(plane) {
-            *r |= u64::from(byte) << (8 * b);
-        }
-    }
-    out
-}
-
 /// Estimated compressed size in bytes of `residuals` inside a block: the order-0 entropy of
 /// each byte plane plus the Miller–Madow small-sample correction. Used only to choose
 /// between encodings; the decoder never sees it.
@@ -154,6 +143,16 @@ pub(crate) fn estimated_bytes(residuals: &[u64]) -> f64 {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    fn join_planes(planes: &[Vec<u8>], len: usize) -> Vec<u64> {
+        let mut out = vec![0u64; len];
+        for (b, plane) in planes.iter().enumerate() {
+            for (r, &byte) in out.iter_mut().zip(plane) {
+                *r |= u64::from(byte) << (8 * b);
+            }
+        }
+        out
+    }
 
     #[test]
     fn transforms_round_trip_with_wrapping() {
