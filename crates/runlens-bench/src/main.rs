@@ -52,8 +52,8 @@ fn main() -> anyhow::Result<()> {
 
     println!("runlens benchmark (sizes; every ratio is runlens / peer, lower is better)\n");
     println!(
-        "{:<34} {:>10} {:>14} {:>14} {:>8}",
-        "archive", "points", "bundle B/pt", "parquet B/pt", "ratio"
+        "{:<34} {:>10} {:>14} {:>14} {:>8} {:>14} {:>10}",
+        "archive", "points", "bundle B/pt", "parquet B/pt", "ratio", "decode Mpt/s", "MB/s"
     );
     size_row("examples/", &report.archive)?;
     for (runs, steps) in [(100, 1_000), (500, 2_000)] {
@@ -104,16 +104,41 @@ fn main() -> anyhow::Result<()> {
 
 fn size_row(label: &str, archive: &Archive) -> anyhow::Result<()> {
     let points = archive.point_count();
-    let bundle_bytes = bundle::encode(archive, "bench", bundle::DEFAULT_CHUNK_POINTS).byte_len();
+    let encoded = bundle::encode(archive, "bench", bundle::DEFAULT_CHUNK_POINTS);
+    let bundle_bytes = encoded.byte_len();
     let parquet_bytes = parquet_zstd_len(archive)?;
     let per_point = |bytes: u64| bytes as f64 / points.max(1) as f64;
+    let decode_secs = chunk_decode_secs(&encoded)?;
     println!(
-        "{label:<34} {points:>10} {:>14.3} {:>14.3} {:>8.3}",
+        "{label:<34} {points:>10} {:>14.3} {:>14.3} {:>8.3} {:>14.1} {:>10.1}",
         per_point(bundle_bytes),
         per_point(parquet_bytes),
-        bundle_bytes as f64 / parquet_bytes as f64
+        bundle_bytes as f64 / parquet_bytes as f64,
+        points as f64 / decode_secs / 1e6,
+        (bundle_bytes - encoded.index.len() as u64) as f64 / decode_secs / 1e6
     );
     Ok(())
+}
+
+/// Seconds to decode every chunk of `encoded` into series (what the page does before
+/// charting), best of five runs on one thread. Printed as points/s and as chunk bytes/s.
+fn chunk_decode_secs(encoded: &bundle::EncodedBundle) -> anyhow::Result<f64> {
+    let table = bundle::decode_index(&encoded.index)?;
+    let mut best = f64::INFINITY;
+    for _ in 0..5 {
+        let start = std::time::Instant::now();
+        let mut points = 0usize;
+        for chunk in &table.chunks {
+            for (_, series) in
+                bundle::decode_chunk(&table, chunk, &encoded.chunks[chunk.id as usize])?
+            {
+                points += series.len();
+            }
+        }
+        std::hint::black_box(points);
+        best = best.min(start.elapsed().as_secs_f64());
+    }
+    Ok(best)
 }
 
 /// The peer: the same points as a long table (run, key, step, value, time) in Parquet with

@@ -37,6 +37,85 @@ fn series() -> impl Strategy<Value = MetricSeries> {
     })
 }
 
+/// A float that differs from `x` in a way a fast path must notice: a neighbouring bit
+/// pattern, a NaN with a payload, an infinity, -0.0 or an arbitrary pattern.
+fn breaking(x: f64) -> impl Strategy<Value = f64> {
+    prop_oneof![
+        Just(f64::from_bits(x.to_bits().wrapping_add(1))),
+        Just(f64::from_bits(x.to_bits().wrapping_sub(1))),
+        Just(f64::from_bits(0x7ff8_0000_0000_0000 | 0xdead)),
+        Just(f64::from_bits(0xfff0_0000_0000_0001)),
+        Just(f64::NEG_INFINITY),
+        Just(-0.0),
+        Just(x + 0.000_123_456_789),
+        any::<u64>().prop_map(f64::from_bits),
+    ]
+}
+
+/// Overwrites up to three points of `column` with values that break its pattern.
+fn break_some(column: Vec<f64>) -> impl Strategy<Value = Vec<f64>> {
+    let n = column.len();
+    proptest::collection::vec((0..n, any::<prop::sample::Index>()), 0..4).prop_flat_map(
+        move |spots| {
+            let column = column.clone();
+            let breakers: Vec<_> = spots.iter().map(|&(i, _)| breaking(column[i])).collect();
+            (Just(column), Just(spots), breakers).prop_map(|(mut column, spots, values)| {
+                for ((i, _), v) in spots.into_iter().zip(values) {
+                    column[i] = v;
+                }
+                column
+            })
+        },
+    )
+}
+
+/// Series where a fast path almost applies: decimal, f32-exact, smooth or constant values;
+/// millisecond, microsecond or whole-second times at a near-constant interval; steps at a
+/// constant stride; then a few points that break the pattern.
+fn near_miss_series() -> impl Strategy<Value = MetricSeries> {
+    (
+        2usize..200,
+        (0u8..4, 0u32..7, any::<u64>()),
+        (0u8..3, 1i64..5_000, 0i64..20),
+        (-1_000i64..1_000_000, 0i64..100),
+    )
+        .prop_flat_map(
+            |(n, (value_kind, exponent, seed), (time_kind, interval, jitter), (start, stride))| {
+                let mut state = seed | 1;
+                let mut next = move || {
+                    state ^= state << 13;
+                    state ^= state >> 7;
+                    state ^= state << 17;
+                    state
+                };
+                let pow = 10f64.powi(exponent as i32);
+                let values: Vec<f64> = (0..n)
+                    .map(|i| match value_kind {
+                        0 => ((next() % 2_000_001) as i64 - 1_000_000) as f64 / pow,
+                        1 => f64::from(f32::from_bits(next() as u32 & 0x7f7f_ffff)),
+                        2 => 2.0 * (-(i as f64) / 50.0).exp() + (next() % 1000) as f64 * 1e-9,
+                        _ => 0.1,
+                    })
+                    .collect();
+                let scale = [1e3, 1e6, 1.0][usize::from(time_kind)];
+                let mut tick = 1_700_000_000 * scale as i64;
+                let times: Vec<f64> = (0..n)
+                    .map(|_| {
+                        tick += interval + (next() % (jitter as u64 + 1)) as i64;
+                        tick as f64 / scale
+                    })
+                    .collect();
+                let steps: Vec<i64> = (0..n as i64).map(|i| start + i * stride).collect();
+                (break_some(values), break_some(times), Just(steps))
+            },
+        )
+        .prop_map(|(values, times, steps)| MetricSeries {
+            steps,
+            values,
+            times: Some(times),
+        })
+}
+
 fn param() -> impl Strategy<Value = ParamValue> {
     prop_oneof![
         any::<bool>().prop_map(ParamValue::Bool),
@@ -365,6 +444,74 @@ proptest! {
             short.details.pop();
             prop_assert!(bundle::decode(&short).is_err());
         }
+    }
+}
+
+/// An archive of runs whose series come from `series`, each under a few metric keys.
+fn archive_of(series: impl Strategy<Value = MetricSeries>) -> impl Strategy<Value = Archive> {
+    proptest::collection::vec(proptest::collection::btree_map("[ab]", series, 1..3), 1..8).prop_map(
+        |metrics| {
+            let mut archive = Archive {
+                runs: metrics
+                    .into_iter()
+                    .enumerate()
+                    .map(|(i, metrics)| Run {
+                        id: format!("r{i}"),
+                        name: format!("r{i}"),
+                        source: "jsonl".into(),
+                        metrics,
+                        ..Run::default()
+                    })
+                    .collect(),
+                ..Archive::default()
+            };
+            archive.finish();
+            archive
+        },
+    )
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(300))]
+
+    #[test]
+    fn near_misses_of_the_fast_paths_round_trip(
+        archive in archive_of(near_miss_series()),
+        chunk_points in 1u64..400,
+    ) {
+        let encoded = bundle::encode(&archive, "t", chunk_points);
+        let decoded = bundle::decode(&encoded).unwrap();
+        prop_assert_eq!(bits_view(&decoded), bits_view(&archive));
+    }
+
+    #[test]
+    fn repeated_series_round_trip(
+        base in near_miss_series(),
+        cuts in proptest::collection::vec(1usize..200, 1..5),
+    ) {
+        // Prefixes of one series under several runs: the encoder refers back to earlier ones.
+        let series = cuts.iter().map(|&cut| {
+            let cut = cut.min(base.len());
+            MetricSeries {
+                steps: base.steps[..cut].to_vec(),
+                values: base.values[..cut].to_vec(),
+                times: base.times.as_ref().map(|t| t[..cut].to_vec()),
+            }
+        });
+        let mut archive = Archive {
+            runs: series.enumerate().map(|(i, s)| Run {
+                id: format!("r{i}"),
+                name: format!("r{i}"),
+                source: "jsonl".into(),
+                metrics: [("m".to_string(), s)].into(),
+                ..Run::default()
+            }).collect(),
+            ..Archive::default()
+        };
+        archive.finish();
+        let encoded = bundle::encode(&archive, "t", 1 << 20);
+        let decoded = bundle::decode(&encoded).unwrap();
+        prop_assert_eq!(bits_view(&decoded), bits_view(&archive));
     }
 }
 

@@ -1,119 +1,449 @@
-//! Metric chunks: the series of one metric for a set of runs, with steps and times
-//! delta-coded and values byte-split into eight planes before deflate.
-
-use serde::{Deserialize, Serialize};
+//! Metric chunks (format v2): the series of one metric for a set of runs. Steps, wall times
+//! and values become integer residuals (`codec`) gathered per chunk into seven blocks, each
+//! split into byte planes that are compressed as separate streams; a series table says how
+//! each column is coded. Spec: `docs/bundle-format.md` §4.
 
 use super::BundleError;
+use super::codec::floats::{self, EarlierColumns, IntForm, MAX_EXPONENT};
+use super::codec::ints::{self, Transform};
+use super::codec::{Reader, put_varint, streams, varint_len};
+use super::container::{self, FileKind, MAX_PAYLOAD_BYTES};
 use crate::model::MetricSeries;
 
-/// One encoded series inside a chunk.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct EncodedSeries {
-    /// Row of the run in the run table.
-    pub run: u32,
-    /// First step, then differences between consecutive steps (zig-zag varints on the wire).
-    pub step_deltas: Vec<i64>,
-    /// IEEE-754 bits of the values, little-endian, split into 8 byte planes:
-    /// plane `k` holds byte `k` of every value, so the slowly changing sign/exponent
-    /// bytes compress well.
-    pub value_planes: Vec<u8>,
-    /// Wall times as deltas of their IEEE-754 bit patterns (as i64), when the series has times.
-    pub time_deltas: Option<Vec<i64>>,
+/// Blocks of a chunk: steps, then the decimal, f32 and f64 blocks of the times, then those
+/// of the values.
+const BLOCKS: usize = 7;
+const STEPS_BLOCK: usize = 0;
+const TIMES_BLOCKS: usize = 1;
+const VALUES_BLOCKS: usize = 4;
+
+/// Column tag (low nibble): the series has no times.
+const TAG_ABSENT: u8 = 0;
+/// Column tag (low nibble): the column is the start of an earlier series' column.
+const TAG_REF: u8 = 1;
+
+/// What an encoded chunk is made of before it is framed.
+#[derive(Default)]
+struct Parts {
+    table: Vec<u8>,
+    blocks: [Vec<u64>; BLOCKS],
+    exception_gaps: Vec<u8>,
+    exception_bits: Vec<u8>,
 }
 
-/// The payload of a chunk file.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct ChunkBody {
-    /// The metric key (checked against the directory on decode).
-    pub metric: String,
-    /// Series, ascending by run.
-    pub series: Vec<EncodedSeries>,
-}
+impl Parts {
+    /// Anchors to the table, the other residuals to `block`.
+    fn put_residuals(&mut self, block: usize, transform: Transform, residuals: &[u64]) {
+        let anchors = transform.anchors(residuals.len());
+        for &r in &residuals[..anchors] {
+            put_varint(&mut self.table, r);
+        }
+        self.blocks[block].extend_from_slice(&residuals[anchors..]);
+    }
 
-/// Encodes one run's series.
-pub fn encode_series(run: u32, series: &MetricSeries) -> EncodedSeries {
-    EncodedSeries {
-        run,
-        step_deltas: deltas(series.steps.iter().copied()),
-        value_planes: split_planes(&series.values),
-        time_deltas: series
-            .times
-            .as_ref()
-            .map(|times| deltas(times.iter().map(|t| t.to_bits() as i64))),
+    fn put_steps(&mut self, steps: &[i64]) {
+        let mut best: Option<(f64, Transform, Vec<u64>)> = None;
+        for transform in Transform::ALL {
+            let mut residuals = Vec::new();
+            ints::residuals(steps, transform, &mut residuals);
+            let anchors = transform.anchors(residuals.len());
+            let cost = ints::estimated_bytes(&residuals[anchors..])
+                + residuals[..anchors]
+                    .iter()
+                    .map(|&r| varint_len(r) as f64)
+                    .sum::<f64>();
+            if best.as_ref().is_none_or(|(c, _, _)| cost < *c) {
+                best = Some((cost, transform, residuals));
+            }
+        }
+        let (_, transform, residuals) = best.expect("three transforms");
+        self.table.push(transform as u8);
+        self.put_residuals(STEPS_BLOCK, transform, &residuals);
+    }
+
+    fn put_floats<'a>(
+        &mut self,
+        first_block: usize,
+        index: usize,
+        column: &'a [f64],
+        earlier: &mut EarlierColumns<'a>,
+    ) {
+        if let Some(target) = earlier.find(column) {
+            self.table.push(TAG_REF);
+            put_varint(&mut self.table, target as u64);
+            return;
+        }
+        earlier.add(index, column);
+        let coded = floats::encode(column);
+        self.table
+            .push(coded.form.code() | (coded.transform as u8) << 4);
+        if let IntForm::Decimal(e) = coded.form {
+            self.table.push(e);
+        }
+        if coded.form != IntForm::F64 {
+            put_varint(&mut self.table, coded.exceptions.len() as u64);
+            for gap in floats::exception_gaps(&coded.exceptions) {
+                put_varint(&mut self.exception_gaps, gap);
+            }
+            for &(_, bits) in &coded.exceptions {
+                self.exception_bits.extend_from_slice(&bits.to_le_bytes());
+            }
+        }
+        self.put_residuals(
+            first_block + coded.form.slot(),
+            coded.transform,
+            &coded.residuals,
+        );
     }
 }
 
-/// Decodes one series, checking that its columns agree in length.
-pub fn decode_series(encoded: &EncodedSeries) -> Result<MetricSeries, BundleError> {
-    let n = encoded.step_deltas.len();
-    if encoded.value_planes.len() != n * 8 {
+/// Encodes the series of `metric` for the given runs (ascending) as a sealed chunk file.
+pub fn encode(metric: &str, series: &[(u32, &MetricSeries)]) -> Vec<u8> {
+    let mut parts = Parts::default();
+    let mut earlier_times = EarlierColumns::default();
+    let mut earlier_values = EarlierColumns::default();
+    for (index, &(run, s)) in series.iter().enumerate() {
+        put_varint(&mut parts.table, u64::from(run));
+        put_varint(&mut parts.table, s.len() as u64);
+        parts.put_steps(&s.steps);
+        match &s.times {
+            None => parts.table.push(TAG_ABSENT),
+            Some(times) => parts.put_floats(TIMES_BLOCKS, index, times, &mut earlier_times),
+        }
+        parts.put_floats(VALUES_BLOCKS, index, &s.values, &mut earlier_values);
+    }
+    let widths: Vec<usize> = parts
+        .blocks
+        .iter()
+        .map(|block| ints::byte_width(block.iter().fold(0, |acc, &r| acc | r)))
+        .collect();
+    let mut table = Vec::with_capacity(parts.table.len() + 16);
+    put_varint(&mut table, series.len() as u64);
+    table.extend(widths.iter().map(|&w| w as u8));
+    table.extend_from_slice(&parts.table);
+
+    let mut payload = Vec::new();
+    put_varint(&mut payload, metric.len() as u64);
+    payload.extend_from_slice(metric.as_bytes());
+    streams::put(&mut payload, &table);
+    streams::put(&mut payload, &parts.exception_gaps);
+    streams::put(&mut payload, &parts.exception_bits);
+    for (block, &width) in parts.blocks.iter().zip(&widths) {
+        for plane in ints::split_planes(block, width) {
+            streams::put(&mut payload, &plane);
+        }
+    }
+    container::seal_stored(FileKind::Chunk, &payload)
+}
+
+/// A block being read: its byte planes and how many residuals were taken.
+struct Block {
+    planes: Vec<Vec<u8>>,
+    len: usize,
+    taken: usize,
+}
+
+impl Block {
+    /// Appends the next `count` residuals to `out` (zeros when the block has width 0),
+    /// gathering them from the planes a series at a time while the bytes are in cache.
+    fn take(&mut self, count: usize, out: &mut Vec<u64>) -> Result<(), BundleError> {
+        let start = out.len();
+        out.resize(start + count, 0);
+        if self.planes.is_empty() {
+            return Ok(());
+        }
+        let end = self.taken + count;
+        if end > self.len {
+            return Err(BundleError::Corrupt("a residual block ends early".into()));
+        }
+        for (b, plane) in self.planes.iter().enumerate() {
+            for (r, &byte) in out[start..].iter_mut().zip(&plane[self.taken..end]) {
+                *r |= u64::from(byte) << (8 * b);
+            }
+        }
+        self.taken = end;
+        Ok(())
+    }
+}
+
+/// Everything a column decoder reads from.
+struct Sources<'a> {
+    table: Reader<'a>,
+    gaps: Reader<'a>,
+    bits: Reader<'a>,
+    blocks: Vec<Block>,
+}
+
+impl Sources<'_> {
+    /// The `n` residuals of a column: anchors from the table, the rest from `block`.
+    fn residuals(
+        &mut self,
+        block: usize,
+        transform: Transform,
+        n: usize,
+    ) -> Result<Vec<u64>, BundleError> {
+        let anchors = transform.anchors(n);
+        let mut out = Vec::with_capacity(n);
+        for _ in 0..anchors {
+            out.push(self.table.varint()?);
+        }
+        self.blocks[block].take(n - anchors, &mut out)?;
+        Ok(out)
+    }
+
+    fn transform(code: u8) -> Result<Transform, BundleError> {
+        Transform::from_code(code)
+            .ok_or_else(|| BundleError::Corrupt(format!("unknown transform {code}")))
+    }
+
+    fn steps(&mut self, n: usize) -> Result<Vec<i64>, BundleError> {
+        let transform = Self::transform(self.table.u8()?)?;
+        let residuals = self.residuals(STEPS_BLOCK, transform, n)?;
+        let mut steps = Vec::with_capacity(n);
+        ints::restore(&residuals, transform, &mut steps);
+        Ok(steps)
+    }
+
+    /// A float column; `None` for an absent one. `earlier(j)` is series `j`'s column.
+    fn floats<'e>(
+        &mut self,
+        first_block: usize,
+        n: usize,
+        index: usize,
+        earlier: impl Fn(usize) -> Option<&'e [f64]>,
+    ) -> Result<Option<Vec<f64>>, BundleError> {
+        let tag = self.table.u8()?;
+        let form = match tag & 0x0f {
+            TAG_ABSENT if tag == TAG_ABSENT => return Ok(None),
+            TAG_REF if tag == TAG_REF => {
+                let target = self.table.varint()?;
+                let column = usize::try_from(target)
+                    .ok()
+                    .filter(|&j| j < index)
+                    .and_then(earlier)
+                    .filter(|c| c.len() >= n)
+                    .ok_or_else(|| {
+                        BundleError::Corrupt(format!(
+                            "series {index} refers to series {target}, which has no such column"
+                        ))
+                    })?;
+                return Ok(Some(column[..n].to_vec()));
+            }
+            2 => {
+                let e = self.table.u8()?;
+                if e > MAX_EXPONENT {
+                    return Err(BundleError::Corrupt(format!("decimal exponent {e}")));
+                }
+                IntForm::Decimal(e)
+            }
+            3 => IntForm::F32,
+            4 => IntForm::F64,
+            _ => {
+                return Err(BundleError::Corrupt(format!(
+                    "unknown column tag {tag:#04x}"
+                )));
+            }
+        };
+        let transform = Self::transform(tag >> 4)?;
+        let mut exceptions = Vec::new();
+        if form != IntForm::F64 {
+            let count = self.table.varint_at_most(n as u64, "exception count")?;
+            let mut position = 0u64;
+            for i in 0..count {
+                let gap = self.gaps.varint()?;
+                position = if i == 0 {
+                    Some(gap)
+                } else {
+                    (position + 1).checked_add(gap)
+                }
+                .filter(|&p| p < n as u64)
+                .ok_or_else(|| {
+                    BundleError::Corrupt(format!("exception position past {n} points"))
+                })?;
+                let bits = u64::from_le_bytes(self.bits.bytes(8)?.try_into().expect("8 bytes"));
+                exceptions.push((position as usize, bits));
+            }
+        }
+        let residuals = self.residuals(first_block + form.slot(), transform, n)?;
+        floats::decode(form, transform, &residuals, &exceptions).map(Some)
+    }
+}
+
+/// Decodes a chunk file that should hold `points` points of `metric`.
+pub fn decode(
+    bytes: &[u8],
+    metric: &str,
+    points: u64,
+) -> Result<Vec<(u32, MetricSeries)>, BundleError> {
+    if points > MAX_PAYLOAD_BYTES {
         return Err(BundleError::Corrupt(format!(
-            "series of run {}: {} steps but {} value bytes",
-            encoded.run,
-            n,
-            encoded.value_planes.len()
+            "the directory gives a chunk {points} points, over the {MAX_PAYLOAD_BYTES}-point limit"
         )));
     }
-    let times = match &encoded.time_deltas {
-        Some(d) if d.len() != n => {
-            return Err(BundleError::Corrupt(format!(
-                "series of run {}: {} steps but {} times",
-                encoded.run,
-                n,
-                d.len()
-            )));
+    let payload = container::open(FileKind::Chunk, bytes)?;
+    let mut reader = Reader::new(&payload, "chunk payload");
+    let key_len = reader.varint_at_most(payload.len() as u64, "metric key length")?;
+    let key = reader.bytes(key_len as usize)?;
+    if key != metric.as_bytes() {
+        return Err(BundleError::Corrupt(format!(
+            "chunk holds metric {:?}, the directory says {metric:?}",
+            String::from_utf8_lossy(key)
+        )));
+    }
+    let table = streams::read(&mut reader, MAX_PAYLOAD_BYTES)?;
+    let gaps = streams::read(&mut reader, MAX_PAYLOAD_BYTES)?;
+    let bits = streams::read(&mut reader, MAX_PAYLOAD_BYTES)?;
+    let mut table_reader = Reader::new(&table, "chunk series table");
+    let count = table_reader.varint_at_most(points, "series count")?;
+    let mut blocks = Vec::with_capacity(BLOCKS);
+    for _ in 0..BLOCKS {
+        let width = usize::from(table_reader.u8()?);
+        if width > 8 {
+            return Err(BundleError::Corrupt(format!("block width {width}")));
         }
-        Some(d) => Some(
-            undeltas(d)
-                .map(|bits| f64::from_bits(bits as u64))
-                .collect(),
-        ),
-        None => None,
+        let planes = (0..width)
+            .map(|_| streams::read(&mut reader, points))
+            .collect::<Result<Vec<_>, _>>()?;
+        let len = planes.first().map_or(0, Vec::len);
+        if planes.iter().any(|p| p.len() != len) {
+            return Err(BundleError::Corrupt("byte planes of unequal length".into()));
+        }
+        blocks.push(Block {
+            planes,
+            len,
+            taken: 0,
+        });
+    }
+    reader.finish()?;
+    let mut sources = Sources {
+        table: table_reader,
+        gaps: Reader::new(&gaps, "exception positions"),
+        bits: Reader::new(&bits, "exception values"),
+        blocks,
     };
-    Ok(MetricSeries {
-        steps: undeltas(&encoded.step_deltas).collect(),
-        values: join_planes(&encoded.value_planes, n),
-        times,
-    })
+    let mut left = points;
+    // Every series takes at least five table bytes: a bound for the allocation.
+    let mut out: Vec<(u32, MetricSeries)> =
+        Vec::with_capacity((count as usize).min(table.len() / 5));
+    for index in 0..count as usize {
+        let run = sources
+            .table
+            .varint_at_most(u64::from(u32::MAX), "run row")? as u32;
+        let n = sources.table.varint_at_most(left, "series length")?;
+        if n == 0 {
+            return Err(BundleError::Corrupt(format!("series {index} is empty")));
+        }
+        left -= n;
+        let n = n as usize;
+        let steps = sources.steps(n)?;
+        let times = sources.floats(TIMES_BLOCKS, n, index, |j| out[j].1.times.as_deref())?;
+        let values = sources
+            .floats(VALUES_BLOCKS, n, index, |j| Some(&out[j].1.values))?
+            .ok_or_else(|| BundleError::Corrupt(format!("series {index} has no values")))?;
+        out.push((
+            run,
+            MetricSeries {
+                steps,
+                values,
+                times,
+            },
+        ));
+    }
+    if left != 0 {
+        return Err(BundleError::Corrupt(format!(
+            "chunk holds {} points, the directory says {points}",
+            points - left
+        )));
+    }
+    sources.table.finish()?;
+    sources.gaps.finish()?;
+    sources.bits.finish()?;
+    if sources
+        .blocks
+        .iter()
+        .any(|b| !b.planes.is_empty() && b.taken != b.len)
+    {
+        return Err(BundleError::Corrupt(
+            "residual block has values left over".into(),
+        ));
+    }
+    Ok(out)
 }
 
-fn deltas(values: impl Iterator<Item = i64>) -> Vec<i64> {
-    let mut previous = 0i64;
-    values
-        .map(|v| {
-            let d = v.wrapping_sub(previous);
-            previous = v;
-            d
-        })
-        .collect()
-}
+#[cfg(test)]
+mod tests {
+    use proptest::prelude::*;
 
-fn undeltas(deltas: &[i64]) -> impl Iterator<Item = i64> + '_ {
-    deltas.iter().scan(0i64, |acc, &d| {
-        *acc = acc.wrapping_add(d);
-        Some(*acc)
-    })
-}
+    use super::*;
 
-fn split_planes(values: &[f64]) -> Vec<u8> {
-    let n = values.len();
-    let mut planes = vec![0u8; n * 8];
-    for (i, v) in values.iter().enumerate() {
-        for (k, byte) in v.to_bits().to_le_bytes().into_iter().enumerate() {
-            planes[k * n + i] = byte;
+    fn sample() -> Vec<(u32, MetricSeries)> {
+        let mut out = Vec::new();
+        for run in 0..4u32 {
+            let mut series = MetricSeries::default();
+            for step in 0..50i64 {
+                let value = match run {
+                    0 => f64::from(step as f32 * 0.25),
+                    1 => (step as f64 * 0.37).sin(),
+                    _ => f64::from(step as i32 * 7 % 13) / 100.0,
+                };
+                let time = (step != 20).then_some(1_700_000_000.0 + step as f64 * 0.5);
+                series.push(step * 10, value, time);
+            }
+            series.values[30] = f64::NAN;
+            out.push((run * 2, series));
+        }
+        out.push((9, out[2].1.clone()));
+        out
+    }
+
+    #[test]
+    fn chunks_round_trip_and_check_the_directory() {
+        let series = sample();
+        let refs: Vec<(u32, &MetricSeries)> = series.iter().map(|(r, s)| (*r, s)).collect();
+        let bytes = encode("loss", &refs);
+        let decoded = decode(&bytes, "loss", 250).unwrap();
+        let bits = |s: &MetricSeries| {
+            let times = s.times.iter().flatten().map(|t| t.to_bits());
+            (
+                s.steps.clone(),
+                s.values
+                    .iter()
+                    .map(|v| v.to_bits())
+                    .chain(times)
+                    .collect::<Vec<_>>(),
+            )
+        };
+        for ((run, a), (run_back, b)) in series.iter().zip(&decoded) {
+            assert_eq!(run, run_back);
+            assert_eq!(bits(a), bits(b));
+        }
+        assert!(decode(&bytes, "acc", 250).is_err());
+        assert!(decode(&bytes, "loss", 249).is_err());
+        assert!(decode(&bytes, "loss", 251).is_err());
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(500))]
+
+        /// Damage behind a valid checksum (as if the writer were broken) is an error, never
+        /// a panic or a runaway allocation.
+        #[test]
+        fn damaged_payloads_error_instead_of_panicking(
+            at in any::<prop::sample::Index>(),
+            mask in 1u8..=255,
+            cut in any::<prop::sample::Index>(),
+        ) {
+            let series = sample();
+            let refs: Vec<(u32, &MetricSeries)> = series.iter().map(|(r, s)| (*r, s)).collect();
+            let sealed = encode("loss", &refs);
+            let mut payload = container::open(FileKind::Chunk, &sealed).unwrap();
+            let at = at.index(payload.len());
+            payload[at] ^= mask;
+            let _ = decode(&container::seal_stored(FileKind::Chunk, &payload), "loss", 250);
+            payload[at] ^= mask;
+            payload.truncate(cut.index(payload.len()));
+            let truncated = container::seal_stored(FileKind::Chunk, &payload);
+            prop_assert!(decode(&truncated, "loss", 250).is_err());
         }
     }
-    planes
-}
-
-fn join_planes(planes: &[u8], n: usize) -> Vec<f64> {
-    (0..n)
-        .map(|i| {
-            let mut bytes = [0u8; 8];
-            for (k, byte) in bytes.iter_mut().enumerate() {
-                *byte = planes[k * n + i];
-            }
-            f64::from_bits(u64::from_le_bytes(bytes))
-        })
-        .collect()
 }

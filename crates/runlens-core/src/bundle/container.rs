@@ -29,15 +29,25 @@ pub enum FileKind {
 /// Wraps `payload` in the envelope, deflating it.
 pub fn seal(kind: FileKind, payload: &[u8]) -> Vec<u8> {
     let compressed = miniz_oxide::deflate::compress_to_vec(payload, 6);
+    frame(kind, FLAG_DEFLATE, payload.len(), &compressed)
+}
+
+/// Wraps `payload` in the envelope as it is (for payloads that compress their own parts,
+/// such as chunks).
+pub fn seal_stored(kind: FileKind, payload: &[u8]) -> Vec<u8> {
+    frame(kind, 0, payload.len(), payload)
+}
+
+fn frame(kind: FileKind, flags: u8, payload_len: usize, compressed: &[u8]) -> Vec<u8> {
     let mut out = Vec::with_capacity(HEADER_LEN + compressed.len());
     out.extend_from_slice(&MAGIC);
     out.extend_from_slice(&FORMAT_VERSION.to_le_bytes());
     out.push(kind as u8);
-    out.push(FLAG_DEFLATE);
-    out.extend_from_slice(&(payload.len() as u64).to_le_bytes());
+    out.push(flags);
+    out.extend_from_slice(&(payload_len as u64).to_le_bytes());
     out.extend_from_slice(&(compressed.len() as u32).to_le_bytes());
-    out.extend_from_slice(&crc32fast::hash(&compressed).to_le_bytes());
-    out.extend_from_slice(&compressed);
+    out.extend_from_slice(&crc32fast::hash(compressed).to_le_bytes());
+    out.extend_from_slice(compressed);
     out
 }
 

@@ -1,8 +1,9 @@
-//! Data bundle v1: the compact, versioned, columnar form of an [`Archive`] that the page
+//! Data bundle v2: the compact, versioned, columnar form of an [`Archive`] that the page
 //! loads. An index file (run table + chunk directory) is decoded at start-up; metric series
 //! live in chunk files decoded on demand. Spec: `docs/bundle-format.md`.
 
 mod chunk;
+mod codec;
 mod container;
 pub mod details;
 mod table;
@@ -11,7 +12,6 @@ use std::collections::BTreeMap;
 
 use thiserror::Error;
 
-pub use chunk::{ChunkBody, EncodedSeries};
 pub use container::{FORMAT_VERSION, FileKind, HEADER_LEN, MAGIC};
 pub use table::{ChunkRef, DictColumn, MetricColumn, ParamCell, ParamColumn, RunTable, TagColumn};
 
@@ -93,40 +93,34 @@ pub fn encode(archive: &Archive, title: &str, chunk_points: u64) -> EncodedBundl
     table.models = details.models;
     let mut chunks = Vec::new();
     for (metric_index, column) in table.metrics.iter_mut().enumerate() {
-        let mut pending: Vec<EncodedSeries> = Vec::new();
+        let mut pending: Vec<(u32, &MetricSeries)> = Vec::new();
         let mut pending_points = 0u64;
-        let flush = |pending: &mut Vec<EncodedSeries>,
+        let flush = |pending: &mut Vec<(u32, &MetricSeries)>,
                      pending_points: &mut u64,
                      chunks: &mut Vec<(ChunkRef, Vec<u8>)>,
                      column: &mut MetricColumn| {
             if pending.is_empty() {
                 return;
             }
-            let body = ChunkBody {
-                metric: column.key.clone(),
-                series: std::mem::take(pending),
-            };
-            let bytes = container::seal(
-                FileKind::Chunk,
-                &postcard::to_allocvec(&body).expect("in-memory serialization cannot fail"),
-            );
+            let bytes = chunk::encode(&column.key, pending);
             let id = chunks.len() as u32;
             column.chunks.push(id);
             chunks.push((
                 ChunkRef {
                     id,
                     metric: metric_index as u32,
-                    runs: body.series.iter().map(|s| s.run).collect(),
+                    runs: pending.iter().map(|&(run, _)| run).collect(),
                     points: *pending_points,
                     bytes: bytes.len() as u64,
                 },
                 bytes,
             ));
+            pending.clear();
             *pending_points = 0;
         };
         for (row, run) in archive.runs.iter().enumerate() {
             if let Some(series) = run.metrics.get(&column.key).filter(|s| !s.is_empty()) {
-                pending.push(chunk::encode_series(row as u32, series));
+                pending.push((row as u32, series));
                 pending_points += series.len() as u64;
                 if pending_points >= chunk_points {
                     flush(&mut pending, &mut pending_points, &mut chunks, column);
@@ -163,26 +157,15 @@ pub fn decode_chunk(
     chunk: &ChunkRef,
     bytes: &[u8],
 ) -> Result<Vec<(u32, MetricSeries)>, BundleError> {
-    let payload = container::open(FileKind::Chunk, bytes)?;
-    let body: ChunkBody = postcard::from_bytes(&payload)?;
-    let expected_key = &table.metrics[chunk.metric as usize].key;
-    if &body.metric != expected_key {
-        return Err(BundleError::Corrupt(format!(
-            "chunk {} holds metric {:?}, the directory says {:?}",
-            chunk.id, body.metric, expected_key
-        )));
-    }
-    let runs: Vec<u32> = body.series.iter().map(|s| s.run).collect();
-    if runs != chunk.runs {
+    let key = &table.metrics[chunk.metric as usize].key;
+    let series = chunk::decode(bytes, key, chunk.points)?;
+    if !series.iter().map(|(run, _)| run).eq(&chunk.runs) {
         return Err(BundleError::Corrupt(format!(
             "chunk {} holds other runs than the directory says",
             chunk.id
         )));
     }
-    body.series
-        .iter()
-        .map(|s| Ok((s.run, chunk::decode_series(s)?)))
-        .collect()
+    Ok(series)
 }
 
 /// Decodes a whole bundle back into an archive (the inverse of [`encode`]).
