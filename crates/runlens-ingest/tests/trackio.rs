@@ -317,6 +317,8 @@ fn copy_dir(from: &Path, to: &Path) {
     }
 }
 
+/// Reading a finished project (no `-wal` file, or an empty one beside `-shm` as trackio
+/// leaves them) creates no file and changes no byte.
 #[test]
 fn reading_writes_no_byte() {
     let dir = tempfile::tempdir().expect("temp dir");
@@ -329,6 +331,12 @@ fn reading_writes_no_byte() {
     let names = |s: &[(PathBuf, Vec<u8>)]| s.iter().map(|(p, _)| p.clone()).collect::<Vec<_>>();
     assert_eq!(names(&after), names(&before), "files were added or removed");
     assert!(after == before, "a file changed");
+    // As trackio leaves a project when it exits: an empty log and a shared-memory index.
+    fs::write(root.join("demo.db-wal"), b"").expect("write");
+    fs::write(root.join("demo.db-shm"), vec![7u8; 32_768]).expect("write");
+    let before = snapshot(&root);
+    assert_eq!(read(std::slice::from_ref(&root)).runs.len(), 4);
+    assert!(snapshot(&root) == before, "a file changed");
 }
 
 #[test]
@@ -348,9 +356,17 @@ fn a_database_open_in_a_writer_is_read() {
             [],
         )
         .expect("insert");
+    let files = ["demo.db", "demo.db-wal"].map(|f| root.join(f));
+    let before = files.clone().map(|f| fs::read(f).expect("read"));
+    assert!(
+        !before[1].is_empty(),
+        "the rows are in the log, not yet in the database"
+    );
     let archive = read(&[root.join("demo.db")]);
     assert!(archive.warnings.is_empty(), "{:?}", archive.warnings);
     assert_eq!(run(&archive, "crashed").metrics["train/loss"].len(), 4);
+    let after = files.map(|f| fs::read(f).expect("read"));
+    assert!(after == before, "the database or its log changed");
     drop(writer);
 }
 

@@ -5,8 +5,8 @@ use std::collections::{BTreeMap, HashMap, HashSet};
 use std::path::Path;
 
 use runlens_core::{MetricSeries, Run, RunStatus};
-use rusqlite::Connection;
 use rusqlite::types::ValueRef;
+use rusqlite::{Connection, OpenFlags};
 use serde_json::{Map, Value};
 
 use super::files::{self, ArtifactLink, Media};
@@ -27,10 +27,38 @@ pub enum Probe {
     Broken,
 }
 
+/// Opens a trackio database read-only without creating or changing any file.
+///
+/// trackio keeps its databases in WAL mode. Any connection to a WAL database, even a
+/// read-only one, creates the `-wal` and `-shm` files when they are missing and writes read
+/// marks into `-shm`. When the `-wal` file is missing or empty nothing is pending in it (no
+/// writer has uncommitted pages), so the database file alone is the whole state: it is
+/// opened `immutable`, which touches no file. With a non-empty `-wal` (a training process is
+/// writing, or one was stopped before its checkpoint) the database is opened through the WAL
+/// protocol, read-only with a busy timeout, so that committed rows in the log are read too;
+/// only SQLite's shared-memory index (`-shm`) is then touched, never the database or its log.
+pub fn open(path: &Path) -> rusqlite::Result<Connection> {
+    let wal = path.with_file_name(format!(
+        "{}-wal",
+        path.file_name().unwrap_or_default().to_string_lossy()
+    ));
+    let pending = std::fs::metadata(&wal).is_ok_and(|m| m.len() > 0);
+    match path.to_str() {
+        Some(text) if !pending => {
+            let flags = OpenFlags::SQLITE_OPEN_READ_ONLY
+                | OpenFlags::SQLITE_OPEN_NO_MUTEX
+                | OpenFlags::SQLITE_OPEN_URI;
+            let uri = format!("file:{}?mode=ro&immutable=1", sql::uri_escape(text));
+            Connection::open_with_flags(uri, flags)
+        }
+        _ => sql::open(path),
+    }
+}
+
 /// Looks at the tables of the database at `path`: trackio's `configs` and a `metrics`
 /// table with its JSON `metrics` column (MLflow's has `key` and `value` instead).
 pub fn probe(path: &Path) -> Probe {
-    let Ok(conn) = sql::open(path) else {
+    let Ok(conn) = open(path) else {
         return Probe::Broken;
     };
     let Ok(tables) = table_names(&conn) else {
@@ -117,7 +145,7 @@ pub fn read(path: &Path, out: &mut ReadOutput) -> Result<(), ReadError> {
     if !out.options().wants_experiment(Some(&project)) {
         return Ok(());
     }
-    let conn = sql::open(path).map_err(|e| failed(path, "the database header", &e))?;
+    let conn = open(path).map_err(|e| failed(path, "the database header", &e))?;
     let tables = table_names(&conn).map_err(|e| failed(path, "the table list", &e))?;
     if !tables.contains("configs") || !tables.contains("metrics") {
         return Err(ReadError::invalid(
