@@ -279,10 +279,32 @@ fn read_metrics(
     let id_col = id_column(conn, "metrics")?;
     let sql =
         format!("SELECT id, {id_col}, run_name, step, timestamp, metrics FROM metrics ORDER BY id");
-    let mut stmt = conn.prepare(&sql)?;
-    let mut rows = stmt.query([])?;
-    // Series per run index, filled here and moved into the runs at the end.
+    // Series per run index, filled here and moved into the runs at the end, also when a
+    // damaged page ends the read part-way (the points before it are kept).
     let mut series: Vec<BTreeMap<String, MetricSeries>> = Vec::new();
+    let result = metric_rows(conn, &sql, path, project, runs, media, &mut series, out);
+    for (run, keys) in runs.list.iter_mut().zip(series) {
+        for (key, points) in keys {
+            run.metrics.insert(key, points);
+        }
+    }
+    result
+}
+
+/// The rows of the `metrics` table into `series`, by run index.
+#[allow(clippy::too_many_arguments)]
+fn metric_rows(
+    conn: &Connection,
+    sql: &str,
+    path: &Path,
+    project: &str,
+    runs: &mut Runs,
+    media: &mut Vec<Media>,
+    series: &mut Vec<BTreeMap<String, MetricSeries>>,
+    out: &mut ReadOutput,
+) -> rusqlite::Result<()> {
+    let mut stmt = conn.prepare(sql)?;
+    let mut rows = stmt.query([])?;
     let mut last_id = String::new();
     let mut last_index = 0;
     while let Some(row) = rows.next()? {
@@ -346,11 +368,6 @@ fn read_metrics(
                 }),
                 Logged::Other => {}
             }
-        }
-    }
-    for (run, keys) in runs.list.iter_mut().zip(series) {
-        for (key, points) in keys {
-            run.metrics.insert(key, points);
         }
     }
     Ok(())
