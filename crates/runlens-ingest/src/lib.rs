@@ -12,6 +12,7 @@ mod tensorboard;
 #[cfg(test)]
 mod test_support;
 mod time;
+mod trackio;
 mod wandb;
 
 pub use csv::{MetricsCsvReader, RunsCsvReader};
@@ -23,12 +24,15 @@ pub use sources::{
     ReadOptions, ReadReport, read_sources, read_sources_with, read_sources_with_progress,
 };
 pub use tensorboard::{IMAGE_FOLDER as TENSORBOARD_IMAGE_FOLDER, TensorBoardReader};
+pub use trackio::TrackioReader;
 pub use wandb::{TAG_PREFIX as WANDB_TAG_PREFIX, WandbReader};
 
 /// Every built-in reader, in detection order: the first that claims an entry reads it.
 pub fn readers() -> Vec<Box<dyn Reader>> {
     vec![
         Box::new(TensorBoardReader),
+        // Before MLflow, which takes any SQLite file named on the command line.
+        Box::new(TrackioReader),
         Box::new(MlflowReader),
         Box::new(WandbReader),
         Box::new(JsonlReader),

@@ -164,7 +164,12 @@ pub fn list(dir: &Path, out: &mut ReadOutput) -> Vec<Artifact> {
 }
 
 /// The file's bytes when the page can show it and the budget has room.
-fn embed(file: &Path, name: &str, size: u64, out: &mut ReadOutput) -> Option<ArtifactContent> {
+pub(crate) fn embed(
+    file: &Path,
+    name: &str,
+    size: u64,
+    out: &mut ReadOutput,
+) -> Option<ArtifactContent> {
     if size > out.budget().remaining() {
         return None;
     }

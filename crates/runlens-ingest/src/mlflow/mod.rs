@@ -2,12 +2,12 @@
 //! store (`mlruns/`) and a running tracking server (`http://HOST:PORT`, over its REST API).
 //! All are read without writing a byte; see `docs/input-formats.md`.
 
-mod artifacts;
+pub(crate) mod artifacts;
 mod convert;
 mod file_store;
 mod registry;
 mod rest;
-mod sqlite;
+pub(crate) mod sqlite;
 mod sqlite_metrics;
 
 use std::path::Path;

@@ -129,7 +129,7 @@ pub fn url_path(url: &str) -> Option<&str> {
 /// Opens `path` read-only. The URI form adds `mode=ro`; a training job may be writing the
 /// database (WAL or rollback journal), so `immutable` is not set and a busy timeout waits
 /// for its locks.
-pub(super) fn open(path: &Path) -> rusqlite::Result<Connection> {
+pub(crate) fn open(path: &Path) -> rusqlite::Result<Connection> {
     let flags = OpenFlags::SQLITE_OPEN_READ_ONLY
         | OpenFlags::SQLITE_OPEN_NO_MUTEX
         | OpenFlags::SQLITE_OPEN_URI;
@@ -145,7 +145,7 @@ pub(super) fn open(path: &Path) -> rusqlite::Result<Connection> {
 }
 
 /// Escapes the characters that end or change the path part of a SQLite URI.
-fn uri_escape(path: &str) -> String {
+pub(crate) fn uri_escape(path: &str) -> String {
     let mut out = String::with_capacity(path.len());
     for c in path.chars() {
         match c {
@@ -158,20 +158,20 @@ fn uri_escape(path: &str) -> String {
     out
 }
 
-fn table_names(conn: &Connection) -> rusqlite::Result<HashSet<String>> {
+pub(crate) fn table_names(conn: &Connection) -> rusqlite::Result<HashSet<String>> {
     let mut stmt = conn.prepare("SELECT name FROM sqlite_master WHERE type = 'table'")?;
     let names = stmt.query_map([], |row| row.get::<_, String>(0))?;
     names.collect()
 }
 
-pub(super) fn columns(conn: &Connection, table: &str) -> rusqlite::Result<HashSet<String>> {
+pub(crate) fn columns(conn: &Connection, table: &str) -> rusqlite::Result<HashSet<String>> {
     let mut stmt = conn.prepare(&format!("PRAGMA table_info({table})"))?;
     let names = stmt.query_map([], |row| row.get::<_, String>(1))?;
     names.collect()
 }
 
 /// Turns a SQLite error into a [`ReadError`] that says what was being read.
-fn failed(path: &Path, what: &str, error: &rusqlite::Error) -> ReadError {
+pub(crate) fn failed(path: &Path, what: &str, error: &rusqlite::Error) -> ReadError {
     let damaged = matches!(
         error.sqlite_error_code(),
         Some(rusqlite::ErrorCode::DatabaseCorrupt | rusqlite::ErrorCode::NotADatabase)
@@ -440,14 +440,14 @@ fn read_datasets(conn: &Connection, with_tags: bool, runs: &mut Runs) -> rusqlit
     Ok(())
 }
 
-pub(super) fn text(value: ValueRef<'_>) -> Option<&str> {
+pub(crate) fn text(value: ValueRef<'_>) -> Option<&str> {
     match value {
         ValueRef::Text(bytes) => std::str::from_utf8(bytes).ok(),
         _ => None,
     }
 }
 
-pub(super) fn integer(value: ValueRef<'_>) -> Option<i64> {
+pub(crate) fn integer(value: ValueRef<'_>) -> Option<i64> {
     match value {
         ValueRef::Integer(i) => Some(i),
         ValueRef::Real(f) if f.fract() == 0.0 && f.abs() < 9.0e18 => Some(f as i64),
