@@ -64,11 +64,67 @@ struct Tag {
     series: MetricSeries,
 }
 
+/// The tags of a run: in first-seen order, found by name through a map, or — for the next
+/// value of an event file, which writers emit in the same tag order at every step — by
+/// guessing the tag after the last one without hashing.
+#[derive(Debug, Default)]
+struct Tags {
+    names: Vec<String>,
+    tags: Vec<Tag>,
+    index: HashMap<String, usize>,
+    last: usize,
+}
+
+impl Tags {
+    /// The tag named `name`, created as a scalar tag when new.
+    fn get_or_insert(&mut self, name: &str) -> &mut Tag {
+        let at = match self.index.get(name) {
+            Some(&at) => at,
+            None => self.insert(name),
+        };
+        self.last = at;
+        &mut self.tags[at]
+    }
+
+    /// The position of the tag whose name has these bytes, created when new; `None` when the
+    /// bytes are not UTF-8 (prost rejects such an event).
+    fn position(&mut self, name: &[u8]) -> Option<usize> {
+        let guess = if self.last + 1 < self.names.len() {
+            self.last + 1
+        } else {
+            0
+        };
+        let at = match self.names.get(guess) {
+            Some(known) if known.as_bytes() == name => guess,
+            _ => {
+                let name = std::str::from_utf8(name).ok()?;
+                match self.index.get(name) {
+                    Some(&at) => at,
+                    None => self.insert(name),
+                }
+            }
+        };
+        self.last = at;
+        Some(at)
+    }
+
+    fn insert(&mut self, name: &str) -> usize {
+        self.names.push(name.to_string());
+        self.tags.push(Tag {
+            kind: TagKind::Scalar,
+            kind_known: false,
+            series: MetricSeries::default(),
+        });
+        self.index.insert(name.to_string(), self.names.len() - 1);
+        self.names.len() - 1
+    }
+}
+
 /// A run being read, file after file.
 #[derive(Debug, Default)]
 pub struct RunBuilder {
     run: Run,
-    tags: HashMap<String, Tag>,
+    tags: Tags,
     /// The last text of each text tag: step and text.
     texts: BTreeMap<String, (i64, String)>,
     /// The last image of each image tag: step and encoded bytes.
@@ -88,7 +144,7 @@ impl RunBuilder {
 
     /// The finished run; images are embedded while `out`'s artifact budget allows.
     pub fn finish(mut self, out: &mut ReadOutput) -> Run {
-        for (name, tag) in self.tags {
+        for (name, tag) in self.tags.names.into_iter().zip(self.tags.tags) {
             if !tag.series.is_empty() {
                 self.run.metrics.insert(name, tag.series);
             }
@@ -124,13 +180,13 @@ impl RunBuilder {
         let mut records = Records::new(file, size);
         let mut warnings = FileWarnings::new(path);
         let mut count = 0u64;
+        let mut scanned = fast::ScalarEvent::default();
         loop {
             let item = records.next_item().map_err(|e| ReadError::io(path, e))?;
             match item {
                 Item::Record { offset, data } => {
                     count += 1;
-                    if let Some(fast) = fast::scan(data) {
-                        self.scalar_event(&fast);
+                    if fast::scan_into(data, &mut scanned) && self.scalar_event(data, &scanned) {
                         continue;
                     }
                     self.event.clear();
@@ -176,29 +232,30 @@ impl RunBuilder {
         Ok(())
     }
 
-    /// Takes in a scalars-only event scanned by [`fast::scan`]: the same as [`Self::event`]
-    /// does with its decoded form, without decoding it.
-    fn scalar_event(&mut self, event: &fast::ScalarEvent<'_>) {
+    /// Takes in a scalars-only event scanned by [`fast::scan`], as [`Self::event`] does
+    /// with its decoded form. False (and nothing taken) when a new tag is not UTF-8: the
+    /// full decoding then reports the record.
+    fn scalar_event(&mut self, data: &[u8], event: &fast::ScalarEvent) -> bool {
+        let mut positions = [0usize; fast::MAX_VALUES];
+        for (slot, (name, _)) in positions.iter_mut().zip(event.values(data)) {
+            match self.tags.position(name) {
+                Some(at) => *slot = at,
+                None => return false,
+            }
+        }
         let time = event.wall_time;
         if time.is_finite() && time > 0.0 {
             self.run.start_time = Some(self.run.start_time.map_or(time, |t| t.min(time)));
             self.run.end_time = Some(self.run.end_time.map_or(time, |t| t.max(time)));
         }
-        let step = event.step;
-        fast::for_each_scalar(event, |name, value| {
-            let tag = match self.tags.get_mut(name) {
-                Some(tag) => tag,
-                None => self.tags.entry(name.to_string()).or_insert(Tag {
-                    kind: TagKind::Scalar,
-                    kind_known: false,
-                    series: MetricSeries::default(),
-                }),
-            };
+        for (&at, (_, value)) in positions.iter().zip(event.values(data)) {
+            let tag = &mut self.tags.tags[at];
             // As in `value`: an hparams tag takes no points.
             if tag.kind != TagKind::HParams {
-                tag.series.push(step, f64::from(value), Some(time));
+                tag.series.push(event.step, f64::from(value), Some(time));
             }
-        });
+        }
+        true
     }
 
     /// Takes in one decoded event.
@@ -227,14 +284,7 @@ impl RunBuilder {
         offset: u64,
     ) {
         let plugin = value.metadata.as_ref().and_then(|m| m.plugin_data.as_ref());
-        let tag = match self.tags.get_mut(value.tag.as_str()) {
-            Some(tag) => tag,
-            None => self.tags.entry(value.tag.clone()).or_insert(Tag {
-                kind: TagKind::Scalar,
-                kind_known: false,
-                series: MetricSeries::default(),
-            }),
-        };
+        let tag = self.tags.get_or_insert(&value.tag);
         if let Some(plugin) = plugin
             && !tag.kind_known
         {
