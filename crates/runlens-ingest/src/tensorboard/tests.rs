@@ -233,3 +233,56 @@ fn files_of_a_run_are_read_in_timestamp_order_and_a_named_file_is_a_run() {
     assert_eq!(archive.runs[0].id, file.display().to_string());
     assert_eq!(archive.runs[0].metrics["train/loss"].len(), 300);
 }
+
+/// One TFRecord framing `data` (length, masked CRCs).
+fn record(data: &[u8]) -> Vec<u8> {
+    let length = (data.len() as u64).to_le_bytes();
+    let mut out = length.to_vec();
+    out.extend_from_slice(&masked_crc(&length).to_le_bytes());
+    out.extend_from_slice(data);
+    out.extend_from_slice(&masked_crc(data).to_le_bytes());
+    out
+}
+
+#[test]
+fn the_fast_path_and_the_full_decoding_agree_even_on_a_tag_that_is_not_utf8() {
+    use super::proto::{Event, Summary, SummaryValue};
+    use prost::Message;
+    let event = |step: i64, tag: &str, value: f32| {
+        Event {
+            wall_time: 1_700_000_000.0 + step as f64,
+            step,
+            summary: Some(Summary {
+                value: vec![SummaryValue {
+                    tag: tag.into(),
+                    simple_value: Some(value),
+                    ..SummaryValue::default()
+                }],
+            }),
+        }
+        .encode_to_vec()
+    };
+    let mut bytes = Vec::new();
+    for step in 0..4 {
+        bytes.extend(record(&event(step, "loss", step as f32)));
+        bytes.extend(record(&event(step, "acc", 1.0)));
+    }
+    // A new tag whose bytes are not UTF-8: prost refuses the event, and so must the fast
+    // path (a record skipped with a warning, nothing else lost).
+    let mut bad = event(4, "zz", 9.0);
+    let at = bad.windows(2).position(|w| w == b"zz").unwrap();
+    bad[at] = 0xFF;
+    bytes.extend(record(&bad));
+    bytes.extend(record(&event(5, "loss", 5.0)));
+    let (archive, _, _dir) = read_damaged(&bytes);
+    let run = &archive.runs[0];
+    assert_eq!(run.metrics["loss"].steps, [0, 1, 2, 3, 5]);
+    assert_eq!(run.metrics["acc"].len(), 4);
+    assert_eq!(run.metrics.len(), 2, "{:?}", run.metrics.keys());
+    let warnings = messages(&archive);
+    assert_eq!(warnings.len(), 1, "{warnings:?}");
+    assert!(
+        warnings[0].contains("not a TensorBoard event"),
+        "{warnings:?}"
+    );
+}
