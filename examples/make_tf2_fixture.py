@@ -36,6 +36,12 @@ def write_summaries(logdir):
     """tf.summary in eager mode: every value kind TF2 writes."""
     writer = tf.summary.create_file_writer(os.path.join(logdir, "tf2", "summaries"))
     with writer.as_default():
+        hp.hparams_config(
+            hparams=[hp.HParam("learning_rate", hp.RealInterval(1e-4, 1e-1)),
+                     hp.HParam("optimizer", hp.Discrete(["sgd", "adam"]))],
+            metrics=[hp.Metric("train/loss", display_name="Loss", description="lower is better"),
+                     hp.Metric("counter")],
+        )
         hp.hparams({"learning_rate": 0.01, "optimizer": "sgd", "layers": 3, "augment": True},
                    trial_id="tf2-trial")
         for step in range(40):

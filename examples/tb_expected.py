@@ -51,7 +51,7 @@ def expected(root):
         acc = mux.GetAccumulator(name)
         tags = acc.Tags()
         metrics, texts, params, times = {}, {}, {}, [acc.FirstEventTimestamp()]
-        images, histograms = {}, {}
+        images, histograms, metric_defs = {}, {}, {}
         for tag in tags["scalars"]:
             events = acc.Scalars(tag)
             times += [e.wall_time for e in events]
@@ -85,6 +85,11 @@ def expected(root):
             hparams_content = {}
         for tag, content in sorted(hparams_content.items()):
             data = plugin_data_pb2.HParamsPluginData.FromString(content)
+            if data.HasField("experiment"):
+                for info in data.experiment.metric_infos:
+                    group = info.name.group
+                    key = info.name.tag if group in ("", ".") else f"{group}/{info.name.tag}"
+                    metric_defs[key] = ": ".join(t for t in (info.display_name, info.description) if t)
             if data.HasField("session_start_info"):
                 for key, value in data.session_start_info.hparams.items():
                     kind = value.WhichOneof("kind")
@@ -112,6 +117,7 @@ def expected(root):
             "texts": texts,
             "images": images,
             "histograms": histograms,
+            "metric_definitions": metric_defs,
             "params": params,
             "status": status,
             "start_time": min(times),

@@ -23,7 +23,9 @@ pub use reader::{Entry, EntryKind, HEAD_BYTES, ReadOutput, Reader};
 pub use sources::{
     ReadOptions, ReadReport, read_sources, read_sources_with, read_sources_with_progress,
 };
-pub use tensorboard::{IMAGE_FOLDER as TENSORBOARD_IMAGE_FOLDER, TensorBoardReader};
+pub use tensorboard::{
+    HPARAMS_METRIC_TAG_PREFIX, IMAGE_FOLDER as TENSORBOARD_IMAGE_FOLDER, TensorBoardReader,
+};
 pub use trackio::TrackioReader;
 pub use wandb::{TAG_PREFIX as WANDB_TAG_PREFIX, WandbReader};
 

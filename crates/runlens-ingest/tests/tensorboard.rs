@@ -168,6 +168,16 @@ fn run_differences(run: &Run, want: &Value, problems: &mut Vec<String>) {
             ));
         }
     }
+    // The metrics an hparams experiment defines are tags naming them.
+    for (key, text) in want["metric_definitions"]
+        .as_object()
+        .expect("metric_definitions")
+    {
+        let tag = format!("{}{key}", runlens_ingest::HPARAMS_METRIC_TAG_PREFIX);
+        if run.tags.get(&tag).map(String::as_str) != text.as_str() {
+            problems.push(format!("{id}: {tag} {:?}, want {text}", run.tags.get(&tag)));
+        }
+    }
     let params = want["params"].as_object().expect("params");
     if run.params.len() != params.len() {
         problems.push(format!("{id}: params {:?}, want {params:?}", run.params));

@@ -24,6 +24,10 @@ use crate::reader::{FileWarnings, ReadOutput};
 /// Folder of the artifacts made from image summaries: `images/<tag>/<step>.<ext>`.
 pub const IMAGE_FOLDER: &str = "images";
 
+/// Tag prefix of the metrics an `hparams` experiment defines: the tag
+/// `hparams.metric/<group>/<tag>` holds the metric's display name and description.
+pub const HPARAMS_METRIC_TAG_PREFIX: &str = "hparams.metric/";
+
 /// What a tag is, from the plugin named in the first metadata seen for it (writers may
 /// send the metadata only with a tag's first value).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -370,6 +374,26 @@ impl RunBuilder {
                 return;
             }
         };
+        if let Some(experiment) = data.experiment {
+            for info in experiment.metric_infos {
+                let Some(name) = info.name.filter(|n| !n.tag.is_empty()) else {
+                    continue;
+                };
+                let key = if name.group.is_empty() || name.group == "." {
+                    name.tag
+                } else {
+                    format!("{}/{}", name.group, name.tag)
+                };
+                let text = [info.display_name, info.description]
+                    .into_iter()
+                    .filter(|t| !t.is_empty())
+                    .collect::<Vec<_>>()
+                    .join(": ");
+                self.run
+                    .tags
+                    .insert(format!("{HPARAMS_METRIC_TAG_PREFIX}{key}"), text);
+            }
+        }
         if let Some(start) = data.session_start_info {
             for (name, value) in &start.hparams {
                 match param_value(value) {

@@ -21,8 +21,8 @@ use walkdir::WalkDir;
 use crate::error::ReadError;
 use crate::reader::{Entry, EntryKind, ReadOutput, Reader};
 
-pub use events::IMAGE_FOLDER;
 use events::RunBuilder;
+pub use events::{HPARAMS_METRIC_TAG_PREFIX, IMAGE_FOLDER};
 
 /// The file name prefix of every event file.
 const EVENT_FILE_PREFIX: &str = "events.out.tfevents.";

@@ -195,12 +195,48 @@ pub mod dtype {
 /// whose plugin is `hparams`. The `experiment = 2` case is not read.
 #[derive(Clone, PartialEq, prost::Message)]
 pub struct HParamsPluginData {
+    /// `Experiment experiment = 2`: the hyper-parameters and metrics of a study.
+    #[prost(message, optional, tag = "2")]
+    pub experiment: Option<HParamsExperiment>,
     /// `SessionStartInfo session_start_info = 3`.
     #[prost(message, optional, tag = "3")]
     pub session_start_info: Option<SessionStartInfo>,
     /// `SessionEndInfo session_end_info = 4`.
     #[prost(message, optional, tag = "4")]
     pub session_end_info: Option<SessionEndInfo>,
+}
+
+/// `tensorboard.hparams.Experiment` (only the metric definitions are read).
+#[derive(Clone, PartialEq, prost::Message)]
+pub struct HParamsExperiment {
+    /// `repeated MetricInfo metric_infos = 5`.
+    #[prost(message, repeated, tag = "5")]
+    pub metric_infos: Vec<MetricInfo>,
+}
+
+/// `tensorboard.hparams.MetricInfo` (dataset_type = 5 is not read).
+#[derive(Clone, PartialEq, prost::Message)]
+pub struct MetricInfo {
+    /// `MetricName name = 1`.
+    #[prost(message, optional, tag = "1")]
+    pub name: Option<MetricName>,
+    /// `string display_name = 3`.
+    #[prost(string, tag = "3")]
+    pub display_name: String,
+    /// `string description = 4`.
+    #[prost(string, tag = "4")]
+    pub description: String,
+}
+
+/// `tensorboard.hparams.MetricName`.
+#[derive(Clone, PartialEq, prost::Message)]
+pub struct MetricName {
+    /// `string group = 1`: the sub-run the metric is logged in (`validation`), or empty.
+    #[prost(string, tag = "1")]
+    pub group: String,
+    /// `string tag = 2`.
+    #[prost(string, tag = "2")]
+    pub tag: String,
 }
 
 /// `tensorboard.hparams.SessionStartInfo`.
