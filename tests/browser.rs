@@ -590,6 +590,23 @@ async fn the_view_is_shared_through_the_url_fragment() {
     let followed = state().await;
     assert_eq!(followed["filter"], json!("status == failed"));
     assert_eq!(followed["group"], json!(""));
+
+    // Smoothing: each run's line is smoothed, its raw curve drawn faint behind it, and the
+    // weight travels in the address.
+    let lines = rendered_traces(&browser).await;
+    select(&browser, "rl-smoothing", "0.9").await;
+    browser
+        .wait_for(&format!(
+            "location.hash.includes('smooth=0.9') && Number(document.getElementById('rl-chart').dataset.renderedTraces) === {}",
+            lines * 2
+        ))
+        .await;
+    browser
+        .js("location.hash = 'filter=status+%3D%3D+failed&smooth=0.6'; return null;")
+        .await;
+    browser
+        .wait_for("document.getElementById('rl-smoothing').value === '0.6'")
+        .await;
     let errors = browser.console_errors().await;
     assert!(errors.is_empty(), "console errors: {errors:#?}");
     browser.close().await;

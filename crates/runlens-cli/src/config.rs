@@ -129,6 +129,14 @@ impl Config {
                 "{file}: [view] metric {key:?} is not logged by any run; the page opens on its default metric"
             ));
         }
+        if let Some(weight) = self.view.smoothing
+            && !runlens_core::view::SMOOTHING_CHOICES.contains(&weight)
+        {
+            problems.push(format!(
+                "{file}: [view] smoothing = {weight} is not offered ({}); the page opens without smoothing",
+                runlens_core::view::SMOOTHING_CHOICES.map(|w| w.to_string()).join(", ")
+            ));
+        }
         let keys = archive.metric_keys();
         for key in self.directions.keys().filter(|k| !keys.contains(k)) {
             problems.push(format!(

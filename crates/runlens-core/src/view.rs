@@ -25,12 +25,15 @@ impl Direction {
     }
 }
 
+/// The chart smoothing weights the page offers (0 is off), as on TensorBoard's slider.
+pub const SMOOTHING_CHOICES: [f64; 6] = [0.0, 0.6, 0.8, 0.9, 0.95, 0.99];
+
 /// Metric key → direction.
 pub type Directions = BTreeMap<String, Direction>;
 
 /// The initial view. Every field is optional; the page applies each one through the same
 /// path as a user's change.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct InitialView {
     /// Filter query text (`docs/query-language.md`).
@@ -49,6 +52,9 @@ pub struct InitialView {
     /// Sort largest first.
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     pub descending: bool,
+    /// Chart smoothing, TensorBoard's weight in `[0, 1)` (0 or absent: off).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub smoothing: Option<f64>,
     /// The id of the run whose page is open. Only the address's fragment carries it (a
     /// link to one run's page); `runlens.toml` cannot set it.
     #[serde(skip)]

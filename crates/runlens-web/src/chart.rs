@@ -207,21 +207,60 @@ pub struct Theme {
 /// Series looked up by run row.
 pub type SeriesByRow<'a> = HashMap<usize, &'a MetricSeries>;
 
-/// The figure for `plan`: a line per run or a band per group, y axis named after the metric.
+pub use runlens_core::view::SMOOTHING_CHOICES;
+
+/// TensorBoard's smoothing: an exponential moving average with weight `weight` in `[0, 1)`,
+/// debiased so the first points are not pulled towards zero. Non-finite values stay as
+/// they are and do not enter the average. `weight` 0 (or out of range) returns the values.
+pub fn smooth(values: &[f64], weight: f64) -> Vec<f64> {
+    if !(weight > 0.0 && weight < 1.0) {
+        return values.to_vec();
+    }
+    let mut last = 0.0;
+    let mut count = 0i32;
+    values
+        .iter()
+        .map(|&v| {
+            if !v.is_finite() {
+                return v;
+            }
+            last = last * weight + (1.0 - weight) * v;
+            count += 1;
+            last / (1.0 - weight.powi(count))
+        })
+        .collect()
+}
+
+/// The figure for `plan`: a line per run or a band per group, y axis named after the metric;
+/// with `smoothing` > 0 each run's line is smoothed and its raw curve drawn faint behind it,
+/// and group bands are smoothed.
 pub fn figure(
     table: &RunTable,
     metric: usize,
     plan: &Plan,
     series: &SeriesByRow<'_>,
     theme: Theme,
+    smoothing: f64,
 ) -> Plot {
     let mut plot = Plot::new();
+    let smoothed = smoothing > 0.0 && smoothing < 1.0;
     let legend = match plan {
         Plan::Runs { rows, .. } => {
-            let budget = points_per_trace(rows.len());
+            let budget = points_per_trace(rows.len() * if smoothed { 2 } else { 1 });
             for &row in rows {
                 let Some(s) = series.get(&row) else { continue };
-                let (x, y) = downsample(&s.steps, &s.values, budget);
+                if smoothed {
+                    let (x, y) = downsample(&s.steps, &s.values, budget);
+                    plot.add_trace(
+                        Scatter::new(x, y)
+                            .mode(Mode::Lines)
+                            .line(Line::new().color(colour(row, 0.25)).width(1.0))
+                            .show_legend(false)
+                            .hover_info(HoverInfo::Skip),
+                    );
+                }
+                let values = smooth(&s.values, smoothing);
+                let (x, y) = downsample(&s.steps, &values, budget);
                 let mode = if x.len() <= 1 {
                     Mode::LinesMarkers
                 } else {
@@ -255,7 +294,7 @@ pub fn figure(
                 if members.is_empty() {
                     continue;
                 }
-                add_band(&mut plot, index, group, &members, budget);
+                add_band(&mut plot, index, group, &members, budget, smoothing);
             }
             true
         }
@@ -277,8 +316,11 @@ fn add_band(
     group: &Group,
     members: &[&MetricSeries],
     budget: usize,
+    smoothing: f64,
 ) {
-    let band = group::band(members);
+    let mut band = group::band(members);
+    band.mean = smooth(&band.mean, smoothing);
+    band.std = smooth(&band.std, smoothing);
     let edge = |sign: f64| -> Vec<f64> {
         band.mean
             .iter()
@@ -413,6 +455,26 @@ pub fn downsample(steps: &[i64], values: &[f64], budget: usize) -> (Vec<i64>, Ve
 }
 
 #[cfg(test)]
+mod smoothing_tests {
+    use super::*;
+
+    #[test]
+    fn smoothing_is_a_debiased_ema_that_skips_non_finite_values() {
+        assert_eq!(smooth(&[1.0, 2.0], 0.0), [1.0, 2.0]);
+        let s = smooth(&[1.0, f64::NAN, 3.0], 0.5);
+        assert_eq!(s[0], 1.0, "debiased: the first point is itself");
+        assert!(s[1].is_nan());
+        // last = 0.5*0.5 + 0.5*3 = 1.75, debias 1 - 0.25 = 0.75.
+        assert!((s[2] - 1.75 / 0.75).abs() < 1e-12);
+        let flat = smooth(&[2.0; 50], 0.99);
+        assert!(
+            flat.iter().all(|v| (v - 2.0).abs() < 1e-9),
+            "a constant stays constant"
+        );
+    }
+}
+
+#[cfg(test)]
 mod tests {
     use super::*;
     use runlens_core::group::GroupKey;
@@ -494,6 +556,7 @@ mod tests {
                 dark: false,
                 narrow: false,
             },
+            0.0,
         );
         let value = json(&plot);
         let data = value["data"].as_array().unwrap();
@@ -504,6 +567,29 @@ mod tests {
         assert_eq!(data[0]["x"], serde_json::json!([0, 10, 20]));
         assert_eq!(data[0]["line"]["color"], colour(0, 1.0));
         assert!(!plot.to_json().contains("<img"));
+
+        // Smoothed: a faint raw curve behind each smoothed line.
+        let smoothed = figure(
+            &table,
+            0,
+            &plan,
+            &series,
+            Theme {
+                dark: false,
+                narrow: false,
+            },
+            0.9,
+        );
+        let value = json(&smoothed);
+        let data = value["data"].as_array().unwrap();
+        assert_eq!(data.len(), 4);
+        assert_eq!(
+            data[0]["y"],
+            serde_json::json!([1.0, null, 0.5]),
+            "the raw curve"
+        );
+        assert_eq!(data[0]["line"]["color"], colour(0, 0.25));
+        assert_eq!(data[1]["name"], "&lt;img src=x onerror=alert(1)&gt;");
     }
 
     #[test]
@@ -524,6 +610,7 @@ mod tests {
                 dark: true,
                 narrow: true,
             },
+            0.0,
         );
         let value = json(&plot);
         let data = value["data"].as_array().unwrap();

@@ -80,6 +80,13 @@ pub fn wire(app: &Shared, ui: &UiHandles) -> Result<(), Error> {
         })?;
     }
     {
+        let app = app.clone();
+        let select = ui.smoothing.clone();
+        listen(&ui.smoothing, "change", move |_| {
+            handle(&app, Change::Smoothing(select.value()));
+        })?;
+    }
+    {
         // One listener on the header row for every column, present and future.
         let app = app.clone();
         listen(&ui.head_row, "click", move |event| {
@@ -158,6 +165,7 @@ pub struct UiHandles {
     filter: web_sys::HtmlInputElement,
     group: web_sys::HtmlSelectElement,
     metric: web_sys::HtmlSelectElement,
+    smoothing: web_sys::HtmlSelectElement,
     head_row: Element,
     runs_table: Element,
     run_panel: Element,
@@ -170,6 +178,7 @@ impl UiHandles {
             filter: ui.filter.clone(),
             group: ui.group.clone(),
             metric: ui.metric.clone(),
+            smoothing: ui.smoothing.clone(),
             head_row: ui.head_row.clone(),
             runs_table: ui.runs_table.clone(),
             run_panel: ui.run_panel.clone(),

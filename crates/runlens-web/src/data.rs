@@ -19,7 +19,7 @@ use crate::{Error, dom};
 
 /// The report's configuration, the JSON text of `<script id="rl-config">`: where the bundle
 /// is, and the view the page opens with.
-#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Deserialize)]
 pub struct Config {
     /// Where the bundle files are.
     #[serde(flatten)]

@@ -64,6 +64,21 @@ pub fn build(
     }
     controls.append_child(&metric_field)?;
 
+    let (smoothing_field, smoothing) = field(document, "Smoothing", "rl-smoothing", "select")?;
+    let smoothing: HtmlSelectElement = smoothing
+        .dyn_into()
+        .map_err(|_| Error::new("smoothing select has an unexpected type"))?;
+    for weight in crate::chart::SMOOTHING_CHOICES {
+        let label = if weight == 0.0 {
+            "off".to_string()
+        } else {
+            weight.to_string()
+        };
+        add_option(document, &smoothing, &weight.to_string(), &label)?;
+    }
+    smoothing.set_disabled(metric.is_none());
+    controls.append_child(&smoothing_field)?;
+
     let count = dom::element(document, "output", "rl-count")?;
     count.set_id("rl-count");
     count.set_attribute("aria-live", "polite")?;
@@ -123,6 +138,7 @@ pub fn build(
         filter_error,
         group,
         metric: metric_select,
+        smoothing,
         count,
         head_row,
         body,

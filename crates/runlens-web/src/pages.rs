@@ -258,7 +258,7 @@ async fn fill(
             .iter()
             .flat_map(|chunk| chunk.iter().map(|(row, s)| (*row as usize, s)))
             .collect();
-        let plot = chart::figure(table, metric, &plan, &series, dom::chart_theme());
+        let plot = chart::figure(table, metric, &plan, &series, dom::chart_theme(), 0.0);
         let traces = plot.data().len();
         let figure = js_sys::JSON::parse(&plot.to_json())?;
         plotly_react(&chart_box, &figure).await?;

@@ -1,4 +1,4 @@
-//! The view in the URL fragment (`#filter=…&group=…&metric=…&sort=…&desc=1&run=…`): every change
+//! The view in the URL fragment (`#filter=…&group=…&metric=…&sort=…&desc=1&smooth=…&run=…&page=…`): every change
 //! rewrites it (without a new history entry), and a page opened with a fragment starts on
 //! that view, so copying the address shares exactly what one sees — in the single file
 //! from `file://` as on a static host, since the fragment never reaches a server.
@@ -16,6 +16,7 @@ const SORT: &str = "sort";
 const DESCENDING: &str = "desc";
 const RUN: &str = "run";
 const PAGE: &str = "page";
+const SMOOTH: &str = "smooth";
 
 /// The view a fragment (with or without its `#`) describes; keys it lacks stay `None`.
 pub fn parse(fragment: &str) -> Result<InitialView, Error> {
@@ -28,6 +29,7 @@ pub fn parse(fragment: &str) -> Result<InitialView, Error> {
         descending: params.get(DESCENDING).as_deref() == Some("1"),
         run: params.get(RUN).filter(|id| !id.is_empty()),
         page: params.get(PAGE).filter(|slug| !slug.is_empty()),
+        smoothing: params.get(SMOOTH).and_then(|w| w.parse().ok()),
     })
 }
 
@@ -35,6 +37,7 @@ pub fn parse(fragment: &str) -> Result<InitialView, Error> {
 /// filter or group is written (`filter=`) because it overrides the author's.
 pub fn encode(view: &InitialView) -> Result<String, Error> {
     let params = UrlSearchParams::new()?;
+    let smoothing = view.smoothing.map(|w| w.to_string());
     let pairs = [
         (FILTER, view.filter.as_deref()),
         (GROUP, view.group.as_deref()),
@@ -44,6 +47,7 @@ pub fn encode(view: &InitialView) -> Result<String, Error> {
             DESCENDING,
             (view.sort.is_some() && view.descending).then_some("1"),
         ),
+        (SMOOTH, smoothing.as_deref()),
         (RUN, view.run.as_deref()),
         (PAGE, view.page.as_deref()),
     ];
@@ -67,6 +71,7 @@ pub fn overlay(base: &InitialView, over: &InitialView) -> InitialView {
             base.descending
         },
         sort: over.sort.clone().or_else(|| base.sort.clone()),
+        smoothing: over.smoothing.or(base.smoothing),
         // Only a reader's link opens a run's page or a narrative page.
         run: over.run.clone(),
         page: over.page.clone(),

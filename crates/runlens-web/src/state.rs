@@ -32,6 +32,8 @@ pub struct Ui {
     pub group: HtmlSelectElement,
     /// `select#rl-metric`.
     pub metric: HtmlSelectElement,
+    /// `select#rl-smoothing`.
+    pub smoothing: HtmlSelectElement,
     /// `#rl-count`.
     pub count: Element,
     /// The header row of `table#rl-runs`.
@@ -57,6 +59,8 @@ pub enum Change {
     Metric(String),
     /// A click on the header of the column with this id.
     Sort(String),
+    /// New chart smoothing weight, as the select's text (`0`, `0.9`).
+    Smoothing(String),
 }
 
 /// Everything the page shows, derived from the data and the controls.
@@ -85,6 +89,8 @@ pub struct App {
     directions: runlens_core::view::Directions,
     /// The narrative page shown instead of the runs (its slug).
     pub page: Option<String>,
+    /// Chart smoothing weight (0: off).
+    smoothing: f64,
 }
 
 /// The app, shared by event handlers.
@@ -194,6 +200,7 @@ impl App {
             open_run: None,
             directions,
             page: None,
+            smoothing: 0.0,
         };
         table::render_head(&app.document, &app.ui.head_row, &app.columns, None)?;
         app.update_view()?;
@@ -218,6 +225,14 @@ impl App {
         {
             self.change(Change::Metric(key.clone()))?;
         }
+        let weight = view.smoothing.unwrap_or(0.0);
+        let offered = chart::SMOOTHING_CHOICES
+            .iter()
+            .find(|&&w| (w - weight).abs() < 1e-9)
+            .copied()
+            .unwrap_or(0.0);
+        self.ui.smoothing.set_value(&offered.to_string());
+        self.change(Change::Smoothing(offered.to_string()))?;
         self.sort = view
             .sort
             .as_ref()
@@ -258,6 +273,7 @@ impl App {
             descending: self.sort.as_ref().is_some_and(|sort| sort.descending),
             run: self.open_run.map(|row| self.data.table.ids[row].clone()),
             page: self.page.clone(),
+            smoothing: (self.smoothing > 0.0).then_some(self.smoothing),
         }
     }
 
@@ -280,6 +296,17 @@ impl App {
             }
             Change::Group(spec) => self.group_key = GroupKey::parse(&spec),
             Change::Metric(key) => self.metric = self.data.table.metric_index(&key),
+            Change::Smoothing(text) => {
+                let weight = text.parse::<f64>().unwrap_or(0.0);
+                self.smoothing = if (0.0..1.0).contains(&weight) {
+                    weight
+                } else {
+                    0.0
+                };
+                self.update_view()?;
+                // The plan is the same; only the drawing changes.
+                return Ok(true);
+            }
             Change::Sort(column) => {
                 self.sort = Some(Sort::toggled(self.sort.as_ref(), &column));
                 table::render_head(
@@ -532,7 +559,8 @@ pub async fn draw_chart(app: &Shared) -> Result<(), Error> {
         .iter()
         .flat_map(|chunk| chunk.iter().map(|(row, s)| (*row as usize, s)))
         .collect();
-    let plot = chart::figure(table, metric, &plan, &series, dom::chart_theme());
+    let smoothing = app.try_borrow().map_or(0.0, |state| state.smoothing);
+    let plot = chart::figure(table, metric, &plan, &series, dom::chart_theme(), smoothing);
     let traces = plot.data().len();
     let figure = js_sys::JSON::parse(&plot.to_json())?;
     let drawn = plotly_react(&root, &figure).await;
