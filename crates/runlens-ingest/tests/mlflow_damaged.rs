@@ -70,6 +70,39 @@ fn reading_leaves_the_sqlite_store_untouched() {
     }
 }
 
+/// A store left in WAL mode by its last writer (MLflow servers and many users set it), with
+/// no log pending: reading it must not create the `-wal` and `-shm` files a WAL connection
+/// normally makes.
+#[test]
+fn a_store_in_wal_mode_at_rest_is_read_without_creating_files() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("mlflow.db");
+    fs::copy(fixtures().join("mlflow.db"), &db).unwrap();
+    {
+        let conn = rusqlite::Connection::open(&db).unwrap();
+        let mode: String = conn
+            .query_row("PRAGMA journal_mode = WAL", [], |r| r.get(0))
+            .unwrap();
+        assert_eq!(mode, "wal");
+    }
+    // The last connection closed: the log was checkpointed and removed.
+    for sidecar in sidecars(&db) {
+        assert!(!sidecar.exists(), "{} left by the setup", sidecar.display());
+    }
+    let before = bytes(&db);
+    let report = read(&[&db]);
+    assert_eq!(report.archive.runs.len(), active_runs("sqlite"));
+    assert_eq!(messages(&report.archive), Vec::<String>::new());
+    assert_eq!(bytes(&db), before);
+    for sidecar in sidecars(&db) {
+        assert!(
+            !sidecar.exists(),
+            "{} was created by the read",
+            sidecar.display()
+        );
+    }
+}
+
 #[test]
 fn a_store_in_wal_mode_being_written_is_read_without_changing_it() {
     let dir = tempfile::tempdir().unwrap();

@@ -127,21 +127,47 @@ pub fn url_path(url: &str) -> Option<&str> {
 }
 
 /// Opens `path` read-only. The URI form adds `mode=ro`; a training job may be writing the
-/// database (WAL or rollback journal), so `immutable` is not set and a busy timeout waits
-/// for its locks.
+/// database (WAL or rollback journal), so a busy timeout waits for its locks.
+///
+/// A database in WAL mode (its header says so) whose `-wal` log is missing or empty has
+/// nothing pending: the file alone is its state. Any WAL connection, even a read-only one,
+/// would create the `-wal` and `-shm` files beside it, so such a database is opened
+/// `immutable`, which touches no file. With a non-empty log (a writer is at work) the WAL
+/// protocol is used, so that its committed rows are read too.
 pub(crate) fn open(path: &Path) -> rusqlite::Result<Connection> {
     let flags = OpenFlags::SQLITE_OPEN_READ_ONLY
         | OpenFlags::SQLITE_OPEN_NO_MUTEX
         | OpenFlags::SQLITE_OPEN_URI;
     let conn = match path.to_str() {
         Some(text) => {
-            Connection::open_with_flags(format!("file:{}?mode=ro", uri_escape(text)), flags)?
+            let immutable = if at_rest_in_wal_mode(path) {
+                "&immutable=1"
+            } else {
+                ""
+            };
+            Connection::open_with_flags(
+                format!("file:{}?mode=ro{immutable}", uri_escape(text)),
+                flags,
+            )?
         }
         // Not UTF-8: no URI, the read-only flag alone.
         None => Connection::open_with_flags(path, flags - OpenFlags::SQLITE_OPEN_URI)?,
     };
     conn.busy_timeout(BUSY_TIMEOUT)?;
     Ok(conn)
+}
+
+/// Whether the database header (bytes 18 and 19, the file format's write and read
+/// versions) says WAL mode while no log is pending beside it.
+fn at_rest_in_wal_mode(path: &Path) -> bool {
+    use std::io::Read;
+    let mut header = [0u8; 20];
+    let wal_mode = std::fs::File::open(path)
+        .and_then(|mut f| f.read_exact(&mut header))
+        .is_ok_and(|()| header.starts_with(SQLITE_MAGIC) && header[18] == 2 && header[19] == 2);
+    let mut log = path.as_os_str().to_owned();
+    log.push("-wal");
+    wal_mode && std::fs::metadata(&log).map_or(true, |m| m.len() == 0)
 }
 
 /// Escapes the characters that end or change the path part of a SQLite URI.
