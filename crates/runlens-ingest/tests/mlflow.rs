@@ -6,7 +6,6 @@
 
 mod common;
 
-use std::fs;
 use std::path::{Path, PathBuf};
 
 use runlens_core::{Archive, Dataset, ParamValue, RegisteredModel, Run, RunStatus};
@@ -267,8 +266,7 @@ fn check_models(models: &[RegisteredModel], expected: &Value) {
 }
 
 fn expected() -> Value {
-    let text = fs::read_to_string(fixtures().join("expected.json")).unwrap();
-    serde_json::from_str(&text).unwrap()
+    common::load_expected(&fixtures())
 }
 
 #[test]
@@ -284,8 +282,7 @@ fn sqlite_store_matches_mlflows_own_api() {
 #[test]
 fn mlflow_2_stores_match_mlflows_own_api() {
     let dir = fixtures().join("../mlflow-2");
-    let text = fs::read_to_string(dir.join("expected.json")).unwrap();
-    let expected: Value = serde_json::from_str(&text).unwrap();
+    let expected = common::load_expected(&dir);
     assert!(
         expected["mlflow_version"]
             .as_str()
@@ -319,19 +316,9 @@ fn a_directory_holding_both_stores_is_walked_into_both() {
 
 #[test]
 fn fresh_fixtures_from_the_real_mlflow_match_too() {
-    let python = common::fixture_python();
     let dir = tempfile::tempdir().unwrap();
-    let script =
-        Path::new(env!("CARGO_MANIFEST_DIR")).join("../../examples/make_mlflow_fixtures.py");
-    let status = std::process::Command::new(python)
-        .arg(script)
-        .arg("--out")
-        .arg(dir.path())
-        .status()
-        .expect("the fixture python runs");
-    assert!(status.success(), "make_mlflow_fixtures.py failed");
-    let text = fs::read_to_string(dir.path().join("expected.json")).unwrap();
-    let expected: Value = serde_json::from_str(&text).unwrap();
+    common::run_fixture_script("make_mlflow_fixtures.py", dir.path());
+    let expected = common::load_expected(dir.path());
     check_store(&dir.path().join("mlflow.db"), &expected["stores"]["sqlite"]);
     check_store(&dir.path().join("mlruns"), &expected["stores"]["file"]);
 }

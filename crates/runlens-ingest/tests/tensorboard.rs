@@ -6,10 +6,9 @@
 
 mod common;
 
-use common::{min_max, number, same};
+use common::{number, same};
 
 use std::path::{Path, PathBuf};
-use std::process::Command;
 
 use runlens_core::{Archive, ParamValue, Run, RunStatus};
 use runlens_ingest::{ReadOptions, read_sources};
@@ -75,32 +74,7 @@ fn run_differences(run: &Run, want: &Value, problems: &mut Vec<String>) {
         problems.push(format!("{id}: status {}, want {status}", run.status));
     }
     let metrics = want["metrics"].as_object().expect("metrics");
-    let keys: Vec<&String> = run.metrics.keys().collect();
-    let want_keys: Vec<&String> = metrics.keys().collect();
-    if keys != want_keys {
-        problems.push(format!("{id}: tags {keys:?}, TensorBoard {want_keys:?}"));
-    }
-    for (tag, want) in metrics {
-        let Some(series) = run.metrics.get(tag) else {
-            continue;
-        };
-        let count = want["count"].as_u64().expect("count") as usize;
-        let (min, max) = min_max(&series.values);
-        let last = series.values.last().copied().unwrap_or(f64::NAN);
-        let steps = [series.steps.first(), series.steps.last()];
-        let want_steps = [&want["steps"][0], &want["steps"][1]].map(Value::as_i64);
-        let ok = series.len() == count
-            && same(last, number(&want["last"]))
-            && same(min, number(&want["min"]))
-            && same(max, number(&want["max"]))
-            && steps.map(|s| s.copied()) == want_steps;
-        if !ok {
-            problems.push(format!(
-                "{id} {tag}: count {} last {last} min {min} max {max} steps {steps:?}, TensorBoard {want}",
-                series.len()
-            ));
-        }
-    }
+    common::metric_differences(id, run, metrics, "TensorBoard", problems);
     // The last text of each text tag is in the notes, under a heading naming the tag.
     let texts = want["texts"].as_object().expect("texts");
     let notes = run.notes.as_deref().unwrap_or_default();
@@ -198,18 +172,13 @@ fn run_differences(run: &Run, want: &Value, problems: &mut Vec<String>) {
     }
 }
 
-fn load_expected(dir: &Path) -> Value {
-    let text = std::fs::read_to_string(dir.join("expected.json")).expect("expected.json");
-    serde_json::from_str(&text).expect("expected.json is JSON")
-}
-
 /// Event files written by TensorFlow 2.21 itself (`tf.summary` scalars of float32, float64
 /// and int64, text, an image, histograms, hparams; a Keras fit with the TensorBoard
 /// callback), committed with examples/make_tf2_fixture.py since TensorFlow is too heavy for CI.
 #[test]
 fn tensorflow_2_files_match_tensorboard() {
     let dir = fixtures().join("../tensorboard-tf2");
-    let expected = load_expected(&dir);
+    let expected = common::load_expected(&dir);
     assert!(expected["tensorflow"].as_str().unwrap().starts_with("2."));
     assert_eq!(expected["runs"].as_object().map(|r| r.len()), Some(3));
     let problems = differences(&dir.join("logdir"), &expected);
@@ -219,7 +188,7 @@ fn tensorflow_2_files_match_tensorboard() {
 #[test]
 fn committed_fixtures_match_tensorboard() {
     let dir = fixtures();
-    let expected = load_expected(&dir);
+    let expected = common::load_expected(&dir);
     assert_eq!(expected["runs"].as_object().map(|r| r.len()), Some(7));
     let problems = differences(&dir.join("logdir"), &expected);
     assert!(problems.is_empty(), "{}", problems.join("\n"));
@@ -227,23 +196,9 @@ fn committed_fixtures_match_tensorboard() {
 
 #[test]
 fn freshly_written_fixtures_match_tensorboard() {
-    let python = common::fixture_python();
     let out = tempfile::tempdir().expect("temp dir");
-    let script =
-        Path::new(env!("CARGO_MANIFEST_DIR")).join("../../examples/make_tensorboard_fixtures.py");
-    let status = Command::new(&python)
-        .arg(&script)
-        .arg("--out")
-        .arg(out.path())
-        .status()
-        .expect("the fixture Python runs");
-    assert!(
-        status.success(),
-        "{} {} failed",
-        python.display(),
-        script.display()
-    );
-    let expected = load_expected(out.path());
+    common::run_fixture_script("make_tensorboard_fixtures.py", out.path());
+    let expected = common::load_expected(out.path());
     let problems = differences(&out.path().join("logdir"), &expected);
     assert!(problems.is_empty(), "{}", problems.join("\n"));
 }

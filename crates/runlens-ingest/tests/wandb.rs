@@ -7,11 +7,10 @@
 
 mod common;
 
-use common::{min_max, number, same};
+use common::{number, same};
 
 use std::fs;
 use std::path::{Path, PathBuf};
-use std::process::Command;
 
 use runlens_core::{Archive, ParamValue, Run, RunStatus};
 use runlens_ingest::{ReadOptions, read_sources};
@@ -25,11 +24,6 @@ fn read(paths: &[PathBuf]) -> Archive {
     read_sources(paths, &ReadOptions::default())
         .expect("the sources exist")
         .archive
-}
-
-fn load_expected(dir: &Path) -> Value {
-    let text = fs::read_to_string(dir.join("expected.json")).expect("expected.json");
-    serde_json::from_str(&text).expect("expected.json is JSON")
 }
 
 /// Every difference between the runs read from `sources` and `expected`.
@@ -141,38 +135,13 @@ fn run_differences(run: &Run, want: &Value, problems: &mut Vec<String>) {
         }
     }
     let metrics = want["metrics"].as_object().expect("metrics");
-    let keys: Vec<&String> = run.metrics.keys().collect();
-    let want_keys: Vec<&String> = metrics.keys().collect();
-    if keys != want_keys {
-        problems.push(format!("{id}: metrics {keys:?}, W&B {want_keys:?}"));
-    }
-    for (key, want) in metrics {
-        let Some(series) = run.metrics.get(key) else {
-            continue;
-        };
-        let count = want["count"].as_u64().expect("count") as usize;
-        let (min, max) = min_max(&series.values);
-        let last = series.values.last().copied().unwrap_or(f64::NAN);
-        let steps = [series.steps.first(), series.steps.last()].map(|s| s.copied());
-        let want_steps = [&want["steps"][0], &want["steps"][1]].map(Value::as_i64);
-        let ok = series.len() == count
-            && same(last, number(&want["last"]))
-            && same(min, number(&want["min"]))
-            && same(max, number(&want["max"]))
-            && steps == want_steps;
-        if !ok {
-            problems.push(format!(
-                "{id} {key}: count {} last {last} min {min} max {max} steps {steps:?}, W&B {want}",
-                series.len()
-            ));
-        }
-    }
+    common::metric_differences(id, run, metrics, "W&B", problems);
 }
 
 #[test]
 fn committed_fixtures_match_wandb() {
     let dir = fixtures();
-    let expected = load_expected(&dir);
+    let expected = common::load_expected(&dir);
     assert_eq!(expected["runs"].as_object().map(|r| r.len()), Some(4));
     let problems = differences(&[dir.join("wandb")], &expected);
     assert!(problems.is_empty(), "{}", problems.join("\n"));
@@ -180,23 +149,9 @@ fn committed_fixtures_match_wandb() {
 
 #[test]
 fn freshly_written_fixtures_match_wandb() {
-    let python = common::fixture_python();
     let out = tempfile::tempdir().expect("temp dir");
-    let script =
-        Path::new(env!("CARGO_MANIFEST_DIR")).join("../../examples/make_wandb_fixtures.py");
-    let status = Command::new(&python)
-        .arg(&script)
-        .arg("--out")
-        .arg(out.path())
-        .status()
-        .expect("the fixture Python runs");
-    assert!(
-        status.success(),
-        "{} {} failed",
-        python.display(),
-        script.display()
-    );
-    let expected = load_expected(out.path());
+    common::run_fixture_script("make_wandb_fixtures.py", out.path());
+    let expected = common::load_expected(out.path());
     assert_eq!(expected["runs"].as_object().map(|r| r.len()), Some(4));
     let problems = differences(&[out.path().join("wandb")], &expected);
     assert!(problems.is_empty(), "{}", problems.join("\n"));

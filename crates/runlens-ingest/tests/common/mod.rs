@@ -46,3 +46,69 @@ pub fn min_max(values: &[f64]) -> (f64, f64) {
         .filter(|v| !v.is_nan())
         .fold((f64::NAN, f64::NAN), |(lo, hi), &v| (lo.min(v), hi.max(v)))
 }
+
+/// The `expected.json` a fixture script wrote into `dir`.
+pub fn load_expected(dir: &std::path::Path) -> Value {
+    let text = std::fs::read_to_string(dir.join("expected.json")).expect("expected.json");
+    serde_json::from_str(&text).expect("expected.json is JSON")
+}
+
+/// Runs `examples/<script> --out <out>` with the fixture Python; fails the test when it
+/// does not succeed.
+pub fn run_fixture_script(script: &str, out: &std::path::Path) {
+    let python = fixture_python();
+    let script = PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+        .join("../../examples")
+        .join(script);
+    let status = std::process::Command::new(&python)
+        .arg(&script)
+        .arg("--out")
+        .arg(out)
+        .stdout(std::process::Stdio::null())
+        .status()
+        .expect("the fixture Python runs");
+    assert!(
+        status.success(),
+        "{} {} failed",
+        python.display(),
+        script.display()
+    );
+}
+
+/// Compares every metric of `run` with the tracker's description of it (`metrics`: key →
+/// count, last, min, max, first and last step), pushing one line per difference; `peer`
+/// names the tracker in the messages.
+pub fn metric_differences(
+    id: &str,
+    run: &runlens_core::Run,
+    metrics: &serde_json::Map<String, Value>,
+    peer: &str,
+    problems: &mut Vec<String>,
+) {
+    let keys: Vec<&String> = run.metrics.keys().collect();
+    let want_keys: Vec<&String> = metrics.keys().collect();
+    if keys != want_keys {
+        problems.push(format!("{id}: metrics {keys:?}, {peer} {want_keys:?}"));
+    }
+    for (key, want) in metrics {
+        let Some(series) = run.metrics.get(key) else {
+            continue;
+        };
+        let count = want["count"].as_u64().expect("count") as usize;
+        let (min, max) = min_max(&series.values);
+        let last = series.values.last().copied().unwrap_or(f64::NAN);
+        let steps = [series.steps.first(), series.steps.last()].map(|s| s.copied());
+        let want_steps = [&want["steps"][0], &want["steps"][1]].map(Value::as_i64);
+        let ok = series.len() == count
+            && same(last, number(&want["last"]))
+            && same(min, number(&want["min"]))
+            && same(max, number(&want["max"]))
+            && steps == want_steps;
+        if !ok {
+            problems.push(format!(
+                "{id} {key}: count {} last {last} min {min} max {max} steps {steps:?}, {peer} {want}",
+                series.len()
+            ));
+        }
+    }
+}
