@@ -109,7 +109,7 @@ impl Theme {
         }
     }
 
-    /// The root element's `data-theme` value; none for `auto`.
+    /// The root element's `data-theme` value (the chart reads it); none for `auto`.
     pub fn attribute(self) -> Option<&'static str> {
         match self {
             Theme::Auto => None,
@@ -231,7 +231,7 @@ fn render(info: &ReportInfo<'_>, csp: String, scripts: Scripts<'_>) -> Result<St
         theme: info.theme.attribute(),
         config_json: config_json(info, &scripts),
         csp,
-        css: assets::STYLE_CSS,
+        css: assets::style_css(info.theme),
         version: env!("CARGO_PKG_VERSION"),
         run_count: info.table.len(),
         point_count: info.point_count,
@@ -287,6 +287,22 @@ fn gzip(bytes: &[u8]) -> Vec<u8> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_dark_colours_are_placed_by_the_theme() {
+        let first_dark = assets::DARK_CSS
+            .lines()
+            .find(|l| l.starts_with("--"))
+            .unwrap();
+        let auto = assets::style_css(Theme::Auto);
+        let media = auto.find("@media (prefers-color-scheme: dark)").unwrap();
+        assert!(auto[media..].contains(first_dark));
+        let dark = assets::style_css(Theme::Dark);
+        assert!(dark.contains(first_dark) && !dark.contains("prefers-color-scheme: dark)"));
+        assert!(dark.contains("color-scheme: dark;"));
+        let light = assets::style_css(Theme::Light);
+        assert!(!light.contains(first_dark));
+    }
 
     fn info<'a>(
         view: &'a InitialView,

@@ -22,7 +22,7 @@ pub struct ReportPage<'a> {
     /// `#rl-config` JSON, already made safe for a script element.
     pub config_json: String,
     pub csp: String,
-    pub css: &'a str,
+    pub css: String,
     pub version: &'static str,
     pub run_count: usize,
     pub point_count: u64,
