@@ -88,7 +88,8 @@ impl GroupKey {
                 column.cells.get(row)?.as_ref().map(param_text)
             }
             GroupKey::Status => table.statuses.get(row).map(|&c| status_name(c).to_string()),
-            GroupKey::Parent => (row < table.len()).then(|| root_label(table, root_of(table, row))),
+            GroupKey::Parent => (row < table.len())
+                .then(|| root_label(table, &name_counts(table), root_of(table, row))),
             _ => self.dict(table)?.get(row).map(str::to_string),
         }
     }
@@ -118,10 +119,20 @@ fn root_of(table: &RunTable, row: usize) -> usize {
     current
 }
 
-/// A root run's group label: its name, with its id when another run has the same name.
-fn root_label(table: &RunTable, root: usize) -> String {
+/// How many runs bear each name.
+fn name_counts(table: &RunTable) -> HashMap<&str, usize> {
+    let mut counts = HashMap::new();
+    for name in &table.names {
+        *counts.entry(name.as_str()).or_insert(0) += 1;
+    }
+    counts
+}
+
+/// A root run's group label: its name, with its id when another run has the same name
+/// (`counts` from [`name_counts`]).
+fn root_label(table: &RunTable, counts: &HashMap<&str, usize>, root: usize) -> String {
     let name = &table.names[root];
-    let shared = table.names.iter().filter(|n| *n == name).count() > 1;
+    let shared = counts.get(name.as_str()).is_some_and(|&n| n > 1);
     if shared {
         format!("{name} ({})", table.ids[root])
     } else {
@@ -234,10 +245,14 @@ pub fn group_rows(table: &RunTable, rows: &[usize], key: &GroupKey) -> Vec<Group
             }
         }
         GroupKey::Parent => {
+            // Counted once: labels ask whether a root's name is shared.
+            let counts = name_counts(table);
             let mut cache = HashMap::new();
             for &row in rows {
                 let root = (row < table.len()).then(|| root_of(table, row));
-                grouper.add(&mut cache, row, root, || root.map(|r| root_label(table, r)));
+                grouper.add(&mut cache, row, root, || {
+                    root.map(|r| root_label(table, &counts, r))
+                });
             }
         }
         _ => {
