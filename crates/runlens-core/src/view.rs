@@ -55,6 +55,17 @@ pub struct InitialView {
     /// Chart smoothing, TensorBoard's weight in `[0, 1)` (0 or absent: off).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub smoothing: Option<f64>,
+    /// Hide the table's columns whose value is the same for every visible run (absent: no).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub diff_only: Option<bool>,
+    /// Ids of the runs ticked in the table (the chart then draws only those). Only the
+    /// address's fragment carries them.
+    #[serde(skip)]
+    pub selected: Vec<String>,
+    /// True when the comparison of the ticked runs is open. Only the address's fragment
+    /// carries it.
+    #[serde(skip)]
+    pub compare: bool,
     /// The id of the run whose page is open. Only the address's fragment carries it (a
     /// link to one run's page); `runlens.toml` cannot set it.
     #[serde(skip)]

@@ -72,6 +72,8 @@ pub enum Plan {
         with_metric: usize,
         /// Visible runs.
         visible: usize,
+        /// True when `rows` are the runs the reader ticked, not every visible run.
+        ticked: bool,
     },
     /// A mean line and ±std band per group.
     Groups {
@@ -100,6 +102,7 @@ impl Plan {
                     with_metric: with.len(),
                     rows: with.into_iter().take(RUN_CAP).collect(),
                     visible: sorted_rows.len(),
+                    ticked: false,
                 }
             }
             Some(groups) => {
@@ -115,6 +118,24 @@ impl Plan {
                     groups: with.into_iter().take(GROUP_CAP).collect(),
                 }
             }
+        }
+    }
+
+    /// The plan of the ticked runs `ticked_rows` (in table order) alone, without groups.
+    pub fn ticked(table: &RunTable, metric: usize, ticked_rows: &[usize]) -> Plan {
+        match Plan::new(table, metric, ticked_rows, None) {
+            Plan::Runs {
+                rows,
+                with_metric,
+                visible,
+                ..
+            } => Plan::Runs {
+                rows,
+                with_metric,
+                visible,
+                ticked: true,
+            },
+            groups => groups,
         }
     }
 
@@ -134,12 +155,21 @@ impl Plan {
                 rows,
                 with_metric,
                 visible,
+                ticked,
             } => {
+                if *ticked {
+                    parts.push(format!(
+                        "only the {} ticked in the table {} drawn",
+                        format::count_of(*visible, "run"),
+                        if *visible == 1 { "is" } else { "are" }
+                    ));
+                }
                 if with_metric < visible {
+                    let whose = if *ticked { "ticked run" } else { "visible run" };
                     parts.push(format!(
                         "{} of {} have no {metric_key}",
                         format::count(visible - with_metric),
-                        format::count_of(*visible, "visible run"),
+                        format::count_of(*visible, whose),
                     ));
                 }
                 if rows.len() < *with_metric {
@@ -520,6 +550,23 @@ mod tests {
         assert_eq!(
             plan.note("loss").as_deref(),
             Some("1 of 3 visible runs have no loss.")
+        );
+    }
+
+    #[test]
+    fn a_plan_of_ticked_runs_says_only_those_are_drawn() {
+        let (table, _) = archive();
+        let plan = Plan::ticked(&table, 0, &[1]);
+        assert_eq!(plan.rows(), [1]);
+        assert_eq!(
+            plan.note("loss").as_deref(),
+            Some("Only the 1 run ticked in the table is drawn.")
+        );
+        let plan = Plan::ticked(&table, 0, &[0, 2]);
+        assert_eq!(plan.rows(), [0]);
+        assert_eq!(
+            plan.note("loss").as_deref(),
+            Some("Only the 2 runs ticked in the table are drawn; 1 of 2 ticked runs have no loss.")
         );
     }
 

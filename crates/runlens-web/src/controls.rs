@@ -1,17 +1,18 @@
-//! Event wiring: the filter (debounced input, immediate on Enter), the group and metric
-//! selects, and sorting by a click on a column header, each turned into a [`Change`]; and
-//! opening a run's page from its name (or a parent/child link), closing it with its button
-//! or Escape.
+//! Event wiring: the filter (debounced input, immediate on Enter), the group, metric and
+//! smoothing selects, "differences only", sorting by a click on a column header, ticking
+//! runs (shift-click for a range), the comparison and its buttons, each turned into a
+//! [`Change`]; scrolling the table; the CSV and chart downloads; opening a run's page from
+//! its name (or a parent/child link), closing it with its button or Escape.
 
 use std::cell::Cell;
 use std::rc::Rc;
 
 use wasm_bindgen::JsCast;
 use wasm_bindgen::prelude::*;
-use web_sys::{Element, Event, EventTarget, KeyboardEvent};
+use web_sys::{Element, Event, EventTarget, HtmlInputElement, KeyboardEvent, MouseEvent};
 
-use crate::Error;
-use crate::state::{Change, Shared, Ui, close_run, follow_fragment, handle, open_run};
+use crate::state::{Change, Shared, Ui, close_run, follow_fragment, handle, open_run, scrolled};
+use crate::{Error, compare_panel, dom, export, table};
 
 /// Delay between the last keystroke and filtering.
 const FILTER_DEBOUNCE_MS: i32 = 150;
@@ -87,20 +88,124 @@ pub fn wire(app: &Shared, ui: &UiHandles) -> Result<(), Error> {
         })?;
     }
     {
-        // One listener on the header row for every column, present and future.
+        let app = app.clone();
+        let input = ui.diff_only.clone();
+        listen(&ui.diff_only, "change", move |_| {
+            handle(&app, Change::DiffOnly(input.checked()));
+        })?;
+    }
+    {
+        // One listener on the header row for every column, present and future; the tick-all
+        // box is in it too.
         let app = app.clone();
         listen(&ui.head_row, "click", move |event| {
-            let column = event
-                .target()
-                .and_then(|t| t.dyn_into::<Element>().ok())
-                .and_then(|e| e.closest("th[data-sort]").ok().flatten())
+            let target = event.target().and_then(|t| t.dyn_into::<Element>().ok());
+            let Some(target) = target else { return };
+            if target.id() == table::SELECT_ALL_ID {
+                if let Some(input) = target.dyn_ref::<HtmlInputElement>() {
+                    handle(&app, Change::TickAll(input.checked()));
+                }
+                return;
+            }
+            let column = target
+                .closest("th[data-sort]")
+                .ok()
+                .flatten()
                 .and_then(|th| th.get_attribute("data-sort"));
             if let Some(column) = column {
                 handle(&app, Change::Sort(column));
             }
         })?;
     }
-    for target in [&ui.runs_table, &ui.run_panel] {
+    {
+        // A run's tick box (rows present and future).
+        let app = app.clone();
+        listen(&ui.runs_table, "click", move |event| {
+            let target = event
+                .target()
+                .and_then(|t| t.dyn_into::<HtmlInputElement>().ok());
+            let Some(input) = target else { return };
+            let row = input
+                .get_attribute("data-select-row")
+                .and_then(|r| r.parse::<usize>().ok());
+            if let Some(row) = row {
+                let shift = event
+                    .dyn_ref::<MouseEvent>()
+                    .is_some_and(MouseEvent::shift_key);
+                handle(
+                    &app,
+                    Change::Tick {
+                        row,
+                        checked: input.checked(),
+                        shift,
+                    },
+                );
+            }
+        })?;
+    }
+    {
+        let app = app.clone();
+        listen(&ui.table_wrap, "scroll", move |_| scrolled(&app))?;
+    }
+    {
+        let app = app.clone();
+        listen(&ui.compare_open, "click", move |_| {
+            handle(&app, Change::Compare(true));
+        })?;
+    }
+    {
+        let app = app.clone();
+        listen(&ui.select_clear, "click", move |_| {
+            handle(&app, Change::ClearTicks);
+        })?;
+    }
+    {
+        // The comparison panel: its close button and "differences only" box.
+        let app = app.clone();
+        listen(&ui.compare_panel, "click", move |event| {
+            let target = event.target().and_then(|t| t.dyn_into::<Element>().ok());
+            let Some(target) = target else { return };
+            if target.id() == compare_panel::DIFF_ONLY_ID {
+                if let Some(input) = target.dyn_ref::<HtmlInputElement>() {
+                    handle(&app, Change::CompareDiffOnly(input.checked()));
+                }
+            } else if target
+                .closest("[data-action=close-compare]")
+                .ok()
+                .flatten()
+                .is_some()
+            {
+                handle(&app, Change::Compare(false));
+            }
+        })?;
+    }
+    {
+        let app = app.clone();
+        listen(&ui.export_csv, "click", move |_| {
+            let Ok(state) = app.try_borrow() else { return };
+            if let Err(error) = export::download_text("runs.csv", "text/csv", &state.table_csv()) {
+                dom::show_error(&format!("The table could not be downloaded: {error}"));
+            }
+        })?;
+    }
+    for (button, format) in [(&ui.chart_png, "png"), (&ui.chart_svg, "svg")] {
+        let app = app.clone();
+        let chart = ui.chart.clone();
+        listen(button, "click", move |_| {
+            let title = app
+                .try_borrow()
+                .ok()
+                .and_then(|state| state.metric_key().map(str::to_string))
+                .unwrap_or_default();
+            let chart = chart.clone();
+            wasm_bindgen_futures::spawn_local(async move {
+                if let Err(error) = export::chart_image(&chart, format, &title).await {
+                    dom::show_error(&format!("The chart could not be downloaded: {error}"));
+                }
+            });
+        })?;
+    }
+    for target in [&ui.runs_table, &ui.run_panel, &ui.compare_panel] {
         // A run's name in the table, or a parent/child link in the run panel, opens it;
         // one listener each, for rows present and future.
         let app = app.clone();
@@ -169,12 +274,32 @@ pub struct UiHandles {
     head_row: Element,
     runs_table: Element,
     run_panel: Element,
+    diff_only: HtmlInputElement,
+    table_wrap: Element,
+    compare_panel: Element,
+    compare_open: Element,
+    select_clear: Element,
+    export_csv: Element,
+    chart: Element,
+    chart_png: Element,
+    chart_svg: Element,
 }
 
 impl UiHandles {
-    /// Clones the handles out of `ui`.
-    pub fn of(ui: &Ui) -> UiHandles {
-        UiHandles {
+    /// Clones the handles out of `ui` (and finds the buttons by id).
+    pub fn of(ui: &Ui) -> Result<UiHandles, Error> {
+        let document = dom::document()?;
+        let button = |id: &str| dom::by_id(&document, id);
+        Ok(UiHandles {
+            diff_only: ui.diff_only.clone(),
+            table_wrap: ui.table_wrap.clone(),
+            compare_panel: ui.compare_panel.clone(),
+            compare_open: button("rl-compare-open")?,
+            select_clear: button("rl-select-clear")?,
+            export_csv: button("rl-export-csv")?,
+            chart: ui.chart.clone(),
+            chart_png: button("rl-chart-png")?,
+            chart_svg: button("rl-chart-svg")?,
             filter: ui.filter.clone(),
             group: ui.group.clone(),
             metric: ui.metric.clone(),
@@ -182,7 +307,7 @@ impl UiHandles {
             head_row: ui.head_row.clone(),
             runs_table: ui.runs_table.clone(),
             run_panel: ui.run_panel.clone(),
-        }
+        })
     }
 }
 

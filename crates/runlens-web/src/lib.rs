@@ -4,30 +4,37 @@
 //! The page calls [`run`] once, after loading plotly.js (global `Plotly`) and initializing
 //! this module. It reads `#rl-config` and the bundle (`#rl-index` / `#rl-chunk-N` text, or
 //! `index.rlb` / `chunks/N.rlb` fetched next to the page), builds the app in `main#rl-app`
-//! (`#rl-filter`, `#rl-group`, `#rl-metric`, `#rl-count`, `#rl-chart`, `table#rl-runs`,
-//! the run page `#rl-run`, and with narrative pages `nav.rl-nav` and `#rl-page`),
+//! (`#rl-filter`, `#rl-group`, `#rl-metric`, `#rl-smoothing`, `#rl-diff-only`, `#rl-count`,
+//! `#rl-chart`, `table#rl-runs` with its tick boxes and `#rl-selection` bar, the comparison
+//! `#rl-compare`, the run page `#rl-run`, and with narrative pages `nav.rl-nav` and
+//! `#rl-page`),
 //! and uses the shell's `#rl-error`, `#rl-warnings` and `#rl-static`.
 //!
 //! Modules: `data` loads and caches the bundle; `view` and `chart` are the pure view models
-//! (columns, sorting, groups; traces and downsampling), tested natively; `page`, `table`
-//! and `controls` build the DOM and wire events; `state` holds the app and its update path.
+//! (columns, sorting, groups, the rendered window, ticks, comparison lines, CSV; traces and
+//! downsampling), tested natively; `page`, `table`, `compare_panel` and `controls` build
+//! the DOM and wire events; `export` makes downloads; `state` holds the app and its update
+//! path.
 //!
 //! # Untrusted text
 //!
 //! Every run name, id, param, tag, metric key and warning comes from log files and is
 //! untrusted. This crate only ever puts text into the page with `set_text_content` or
 //! `create_text_node`, and attributes with `set_attribute` on attributes that are not URLs
-//! (`data-*`, `title`, `aria-*`, `alt`; `class` and `style` only with our own constants); it
-//! never uses `inner_html` nor builds HTML strings. The three exceptions are narrow: a
+//! (`data-*`, `title`, `aria-*`, `alt`, `download`; `class` and `style` only with our own
+//! constants); it never uses `inner_html` nor builds HTML strings. The exceptions are
+//! narrow: a download link's `href` only as a `blob:` URL of the page's own export; a
 //! markdown link's `href` only after `markdown::safe_href` (http, https, mailto, `#`); an
 //! image's `src` only as a `blob:` URL made from the report's own bytes; an HTML artifact
 //! only as the `srcdoc` of an iframe with an empty `sandbox` (no script, opaque origin). plotly.js reads names as a small subset
 //! of HTML, so every string handed to it passes through `format::plotly_text` first.
 
 mod chart;
+mod compare_panel;
 mod controls;
 mod data;
 mod dom;
+mod export;
 mod format;
 mod histogram_chart;
 mod markdown;
@@ -81,7 +88,7 @@ async fn start() -> Result<(), Error> {
         view::default_metric(table),
     )?;
     pages::install(&document, &mount, &ui.explorer, config.pages.clone())?;
-    let handles = controls::UiHandles::of(&ui);
+    let handles = controls::UiHandles::of(&ui)?;
     let app = Rc::new(RefCell::new(App::new(
         document.clone(),
         data.clone(),

@@ -79,6 +79,21 @@ pub fn build(
     smoothing.set_disabled(metric.is_none());
     controls.append_child(&smoothing_field)?;
 
+    let diff_label = dom::element(document, "label", "rl-check")?;
+    let diff_only: HtmlInputElement = document
+        .create_element("input")?
+        .dyn_into()
+        .map_err(|_| Error::new("checkbox has an unexpected type"))?;
+    diff_only.set_type("checkbox");
+    diff_only.set_id("rl-diff-only");
+    diff_label.append_child(&diff_only)?;
+    diff_label.append_child(&document.create_text_node(" Differences only"))?;
+    diff_label.set_attribute(
+        "title",
+        "Hide the columns whose value is the same for every visible run",
+    )?;
+    controls.append_child(&diff_label)?;
+
     let count = dom::element(document, "output", "rl-count")?;
     count.set_id("rl-count");
     count.set_attribute("aria-live", "polite")?;
@@ -98,8 +113,24 @@ pub fn build(
     dom::set_hidden(&run_panel, true);
     explorer.append_child(&run_panel)?;
 
+    let compare_panel = dom::element(document, "section", "rl-panel rl-compare-panel")?;
+    compare_panel.set_id("rl-compare");
+    compare_panel.set_attribute("aria-labelledby", "rl-compare-title")?;
+    dom::set_hidden(&compare_panel, true);
+    explorer.append_child(&compare_panel)?;
+
     let chart_panel = dom::element(document, "section", "rl-panel rl-chart-panel")?;
     chart_panel.set_attribute("aria-label", "Metric chart")?;
+    let chart_tools = dom::element(document, "div", "rl-tools")?;
+    for (id, text, title) in [
+        ("rl-chart-png", "PNG", "Download the chart as a PNG image"),
+        ("rl-chart-svg", "SVG", "Download the chart as an SVG image"),
+    ] {
+        let button = tool_button(document, id, text)?;
+        button.set_attribute("title", title)?;
+        chart_tools.append_child(&button)?;
+    }
+    chart_panel.append_child(&chart_tools)?;
     let chart = dom::element(document, "div", "rl-chart")?;
     chart.set_id("rl-chart");
     chart_panel.append_child(&chart)?;
@@ -111,7 +142,33 @@ pub fn build(
 
     let table_panel = dom::element(document, "section", "rl-panel rl-table-panel")?;
     table_panel.set_attribute("aria-label", "Runs")?;
+    let table_tools = dom::element(document, "div", "rl-tools")?;
+    let selection_bar = dom::element(document, "div", "rl-selection")?;
+    selection_bar.set_id("rl-selection");
+    let selected_count = dom::element(document, "output", "rl-selected-count")?;
+    selected_count.set_id("rl-selected-count");
+    selected_count.set_attribute("aria-live", "polite")?;
+    selection_bar.append_child(&selected_count)?;
+    for (id, text) in [
+        ("rl-compare-open", "Compare"),
+        ("rl-select-clear", "Clear ticks"),
+    ] {
+        let button = tool_button(document, id, text)?;
+        selection_bar.append_child(&button)?;
+    }
+    dom::set_hidden(&selection_bar, true);
+    table_tools.append_child(&selection_bar)?;
+    let csv = tool_button(document, "rl-export-csv", "Download CSV")?;
+    csv.set_attribute(
+        "title",
+        "Download the table as it is shown (visible runs, shown columns)",
+    )?;
+    table_tools.append_child(&csv)?;
+    table_panel.append_child(&table_tools)?;
     let wrap = dom::element(document, "div", "rl-table-wrap")?;
+    // Focusable, so the keyboard scrolls the table.
+    wrap.set_attribute("tabindex", "0")?;
+    wrap.set_attribute("aria-label", "Runs table")?;
     let runs = dom::element(document, "table", "rl-table rl-runs")?;
     runs.set_id("rl-runs");
     let head = document.create_element("thead")?;
@@ -140,12 +197,25 @@ pub fn build(
         metric: metric_select,
         smoothing,
         count,
+        diff_only,
+        selection_bar,
+        selected_count,
+        compare_panel,
+        table_wrap: wrap,
         head_row,
         body,
         table_note,
         chart,
         chart_note,
     })
+}
+
+/// A `button.rl-tool#id` showing `text`.
+fn tool_button(document: &Document, id: &str, text: &str) -> Result<Element, Error> {
+    let button = dom::text_element(document, "button", "rl-tool", text)?;
+    button.set_attribute("type", "button")?;
+    button.set_id(id);
+    Ok(button)
 }
 
 /// A `label.rl-field` holding a caption and a new `<tag id=id>` control.

@@ -279,17 +279,20 @@ async fn fill(
         let head_row = document.create_element("tr")?;
         head.append_child(&head_row)?;
         grid.append_child(&head)?;
-        table::render_head(document, &head_row, &columns, None)?;
+        table::render_head(document, &head_row, &columns, None, false)?;
         let none = Default::default();
         let body = table::render_body(
             document,
             table,
             &columns,
             &layout,
+            0..layout.items.len(),
+            0.0,
             &table::Marks {
                 run_colours: &none,
                 group_colours: &none,
                 best: &Default::default(),
+                selection: None,
             },
         )?;
         grid.append_child(&body)?;

@@ -1,4 +1,4 @@
-//! The view in the URL fragment (`#filter=…&group=…&metric=…&sort=…&desc=1&smooth=…&run=…&page=…`): every change
+//! The view in the URL fragment (`#filter=…&group=…&metric=…&sort=…&desc=1&smooth=…&diff=1&sel=…&sel=…&compare=1&run=…&page=…`): every change
 //! rewrites it (without a new history entry), and a page opened with a fragment starts on
 //! that view, so copying the address shares exactly what one sees — in the single file
 //! from `file://` as on a static host, since the fragment never reaches a server.
@@ -17,6 +17,10 @@ const DESCENDING: &str = "desc";
 const RUN: &str = "run";
 const PAGE: &str = "page";
 const SMOOTH: &str = "smooth";
+const DIFF_ONLY: &str = "diff";
+/// One `sel=<run id>` per ticked run.
+const SELECTED: &str = "sel";
+const COMPARE: &str = "compare";
 
 /// The view a fragment (with or without its `#`) describes; keys it lacks stay `None`.
 pub fn parse(fragment: &str) -> Result<InitialView, Error> {
@@ -30,6 +34,14 @@ pub fn parse(fragment: &str) -> Result<InitialView, Error> {
         run: params.get(RUN).filter(|id| !id.is_empty()),
         page: params.get(PAGE).filter(|slug| !slug.is_empty()),
         smoothing: params.get(SMOOTH).and_then(|w| w.parse().ok()),
+        diff_only: params.get(DIFF_ONLY).map(|d| d == "1"),
+        selected: params
+            .get_all(SELECTED)
+            .iter()
+            .filter_map(|id| id.as_string())
+            .filter(|id| !id.is_empty())
+            .collect(),
+        compare: params.get(COMPARE).as_deref() == Some("1"),
     })
 }
 
@@ -38,6 +50,7 @@ pub fn parse(fragment: &str) -> Result<InitialView, Error> {
 pub fn encode(view: &InitialView) -> Result<String, Error> {
     let params = UrlSearchParams::new()?;
     let smoothing = view.smoothing.map(|w| w.to_string());
+    let diff_only = view.diff_only.map(|d| if d { "1" } else { "0" });
     let pairs = [
         (FILTER, view.filter.as_deref()),
         (GROUP, view.group.as_deref()),
@@ -48,10 +61,22 @@ pub fn encode(view: &InitialView) -> Result<String, Error> {
             (view.sort.is_some() && view.descending).then_some("1"),
         ),
         (SMOOTH, smoothing.as_deref()),
+        (DIFF_ONLY, diff_only),
+    ];
+    for (key, value) in pairs {
+        if let Some(value) = value {
+            params.append(key, value);
+        }
+    }
+    for id in &view.selected {
+        params.append(SELECTED, id);
+    }
+    let tail = [
+        (COMPARE, view.compare.then_some("1")),
         (RUN, view.run.as_deref()),
         (PAGE, view.page.as_deref()),
     ];
-    for (key, value) in pairs {
+    for (key, value) in tail {
         if let Some(value) = value {
             params.append(key, value);
         }
@@ -72,7 +97,11 @@ pub fn overlay(base: &InitialView, over: &InitialView) -> InitialView {
         },
         sort: over.sort.clone().or_else(|| base.sort.clone()),
         smoothing: over.smoothing.or(base.smoothing),
-        // Only a reader's link opens a run's page or a narrative page.
+        diff_only: over.diff_only.or(base.diff_only),
+        // Only a reader's link ticks runs, opens a comparison, a run's page or a narrative
+        // page.
+        selected: over.selected.clone(),
+        compare: over.compare,
         run: over.run.clone(),
         page: over.page.clone(),
     }

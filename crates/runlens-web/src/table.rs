@@ -1,26 +1,51 @@
 //! Renders the runs table (`table#rl-runs`) from the view model: sortable headers, group
-//! rows with aggregates, run rows. Every cell is filled with text nodes only.
+//! rows with aggregates, run rows with a tick box. Only a window of rows is in the page
+//! (see `view::window`); spacer rows above and below keep the scroll height of the whole
+//! table. Every cell is filled with text nodes only.
 
 use std::collections::HashMap;
+use std::ops::Range;
 
 use runlens_core::bundle::RunTable;
 use runlens_core::view::Direction;
 use web_sys::{Document, Element};
 
+use wasm_bindgen::JsCast;
+use web_sys::HtmlElement;
+
 use crate::Error;
 use crate::dom;
+use crate::view::selection::Selection;
 use crate::view::{Column, ColumnKind, Item, Sort, TableView};
 
-/// Fills the header row: one `th[data-sort]` per column, with `aria-sort` on each.
+/// Id of the header's tick box (every visible run).
+pub const SELECT_ALL_ID: &str = "rl-select-all";
+
+/// Fills the header row: the tick-all box (with `ticks`), then one `th[data-sort]` per
+/// column, with `aria-sort` on each.
 pub fn render_head(
     document: &Document,
     row: &Element,
     columns: &[Column],
     sort: Option<&Sort>,
+    ticks: bool,
 ) -> Result<(), Error> {
     dom::clear(row);
+    if ticks {
+        let th = dom::element(document, "th", "rl-select")?;
+        th.set_attribute("scope", "col")?;
+        let all = tick_box(document, "Tick every visible run")?;
+        all.set_id(SELECT_ALL_ID);
+        th.append_child(&all)?;
+        row.append_child(&th)?;
+    }
     for column in columns {
-        let th = dom::element(document, "th", if column.numeric { "rl-num" } else { "" })?;
+        let class = match (column.kind, column.numeric) {
+            (ColumnKind::Name, _) => "rl-name",
+            (_, true) => "rl-num",
+            _ => "",
+        };
+        let th = dom::element(document, "th", class)?;
         th.set_attribute("scope", "col")?;
         th.set_attribute("data-sort", &column.id)?;
         let aria = match sort {
@@ -58,18 +83,39 @@ pub struct Marks<'a> {
     pub group_colours: &'a HashMap<usize, String>,
     /// The best run of directed metric columns, by column position.
     pub best: &'a HashMap<usize, (usize, Direction)>,
+    /// The ticked runs; `None`: the table has no tick boxes.
+    pub selection: Option<&'a Selection>,
 }
 
-/// Builds a new `tbody` for `view`, with the chart colours and best-run marks of `marks`.
+/// A new `input[type=checkbox].rl-tick` labelled `label` (untrusted text is fine: it is
+/// an attribute value, never markup).
+fn tick_box(document: &Document, label: &str) -> Result<Element, Error> {
+    let input = dom::element(document, "input", "rl-tick")?;
+    input.set_attribute("type", "checkbox")?;
+    input.set_attribute("aria-label", label)?;
+    Ok(input)
+}
+
+/// Builds a new `tbody` for the rows `window` of `view` (spacers stand in for the others,
+/// `row_height` pixels per row), with the chart colours, best-run marks and ticks of
+/// `marks`.
 pub fn render_body(
     document: &Document,
     table: &RunTable,
     columns: &[Column],
     view: &TableView,
+    window: Range<usize>,
+    row_height: f64,
     marks: &Marks<'_>,
 ) -> Result<Element, Error> {
     let body = document.create_element("tbody")?;
-    for item in &view.items {
+    let window = window.start.min(view.items.len())..window.end.min(view.items.len());
+    let width = columns.len() + usize::from(marks.selection.is_some());
+    if window.start > 0 {
+        let above = spacer(document, width, window.start as f64 * row_height)?;
+        body.append_child(&above)?;
+    }
+    for (offset, item) in view.items[window.clone()].iter().enumerate() {
         let tr = match item {
             Item::Run(row) => run_row(document, table, columns, *row, marks)?,
             Item::Group {
@@ -83,11 +129,32 @@ pub fn render_body(
                 label,
                 cells,
                 marks.group_colours.get(index),
+                marks.selection.is_some(),
             )?,
         };
+        // Row 1 is the header row.
+        tr.set_attribute("aria-rowindex", &(window.start + offset + 2).to_string())?;
         body.append_child(&tr)?;
     }
+    let below = view.items.len() - window.end;
+    if below > 0 {
+        let below = spacer(document, width, below as f64 * row_height)?;
+        body.append_child(&below)?;
+    }
     Ok(body)
+}
+
+/// A `tr.rl-spacer` of `height` pixels standing in for rows that are not rendered.
+fn spacer(document: &Document, columns: usize, height: f64) -> Result<Element, Error> {
+    let tr = dom::element(document, "tr", "rl-spacer")?;
+    tr.set_attribute("aria-hidden", "true")?;
+    let td = document.create_element("td")?;
+    td.set_attribute("colspan", &columns.to_string())?;
+    if let Some(td) = td.dyn_ref::<HtmlElement>() {
+        td.style().set_property("height", &format!("{height}px"))?;
+    }
+    tr.append_child(&td)?;
+    Ok(tr)
 }
 
 fn swatch(document: &Document, colour: Option<&String>) -> Result<Option<Element>, Error> {
@@ -111,6 +178,18 @@ fn run_row(
     let colour = marks.run_colours.get(&row);
     let tr = document.create_element("tr")?;
     tr.set_attribute("data-run-id", &table.ids[row])?;
+    if let Some(selection) = marks.selection {
+        let ticked = selection.contains(row);
+        tr.set_attribute("aria-selected", if ticked { "true" } else { "false" })?;
+        let td = dom::element(document, "td", "rl-select")?;
+        let tick = tick_box(document, &format!("Tick run {}", table.names[row]))?;
+        tick.set_attribute("data-select-row", &row.to_string())?;
+        if let Some(input) = tick.dyn_ref::<web_sys::HtmlInputElement>() {
+            input.set_checked(ticked);
+        }
+        td.append_child(&tick)?;
+        tr.append_child(&td)?;
+    }
     for (position, column) in columns.iter().enumerate() {
         let text = crate::view::cell_text(table, row, column.kind);
         let td = match column.kind {
@@ -160,8 +239,13 @@ fn group_row(
     label: &str,
     cells: &[String],
     colour: Option<&String>,
+    ticks: bool,
 ) -> Result<Element, Error> {
     let tr = dom::element(document, "tr", "rl-group-row")?;
+    if ticks {
+        let empty = dom::element(document, "td", "rl-select")?;
+        tr.append_child(&empty)?;
+    }
     for (column, text) in columns.iter().zip(cells) {
         let td = match column.kind {
             ColumnKind::Name => {

@@ -50,6 +50,8 @@ fn directed_label(stat: Stat, direction: Direction) -> &'static str {
         (Stat::Last, Direction::Higher) => "last ↑",
         (Stat::Min, Direction::Higher) => "min ↑",
         (Stat::Max, Direction::Higher) => "max ↑",
+        (Stat::Mean, Direction::Lower) => "mean ↓",
+        (Stat::Mean, Direction::Higher) => "mean ↑",
     }
 }
 

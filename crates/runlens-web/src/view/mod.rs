@@ -7,7 +7,11 @@ use crate::format;
 use runlens_core::group::{self, Group, GroupKey};
 
 mod best;
+pub mod compare;
+pub mod csv;
+pub mod selection;
 mod sort;
+pub mod window;
 
 pub use best::{best_rows, mark_directions};
 
@@ -25,14 +29,21 @@ pub enum Stat {
     Min,
     /// The largest value.
     Max,
+    /// The mean of the finite values.
+    Mean,
 }
 
 impl Stat {
-    fn name(self) -> &'static str {
+    /// Every summary, in the order menus list them.
+    pub const ALL: [Stat; 4] = [Stat::Last, Stat::Min, Stat::Max, Stat::Mean];
+
+    /// The summary's name in column ids and headers.
+    pub fn name(self) -> &'static str {
         match self {
             Stat::Last => "last",
             Stat::Min => "min",
             Stat::Max => "max",
+            Stat::Mean => "mean",
         }
     }
 }
@@ -231,6 +242,7 @@ pub fn numeric_value(table: &RunTable, row: usize, kind: ColumnKind) -> Option<f
                 Stat::Last => summary.last,
                 Stat::Min => summary.min,
                 Stat::Max => summary.max,
+                Stat::Mean => summary.mean,
             })
         }
         ColumnKind::Name | ColumnKind::Status | ColumnKind::Experiment => None,
@@ -250,6 +262,42 @@ pub fn cell_text(table: &RunTable, row: usize, kind: ColumnKind) -> String {
         ColumnKind::Metric { .. } => numeric_value(table, row, kind)
             .map(format::number)
             .unwrap_or_default(),
+    }
+}
+
+/// True when the runs of `rows` do not all show the same cell in a column of `kind` (the
+/// name column always varies). Stops at the first difference.
+pub fn varies_over(table: &RunTable, rows: &[usize], kind: ColumnKind) -> bool {
+    let Some((&first, rest)) = rows.split_first() else {
+        return false;
+    };
+    match kind {
+        ColumnKind::Name => true,
+        ColumnKind::Status => rest
+            .iter()
+            .any(|&r| table.statuses[r] != table.statuses[first]),
+        ColumnKind::Experiment => {
+            let codes = &table.experiments.codes;
+            rest.iter().any(|&r| codes[r] != codes[first])
+        }
+        ColumnKind::Param(index) => {
+            let cells = &table.params[index].cells;
+            rest.iter().any(|&r| cells[r] != cells[first])
+        }
+        ColumnKind::Metric { .. } => {
+            // Bit patterns, so NaN equals NaN and 0.0 differs from -0.0 as its text does.
+            let bits = |r: usize| {
+                numeric_value(table, r, kind).map(|v| {
+                    if v.is_nan() {
+                        f64::NAN.to_bits()
+                    } else {
+                        v.to_bits()
+                    }
+                })
+            };
+            let expected = bits(first);
+            rest.iter().any(|&r| bits(r) != expected)
+        }
     }
 }
 
@@ -394,7 +442,7 @@ pub enum Item {
 }
 
 /// The rows to render, at most [`ROW_LIMIT`] runs.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, Default, PartialEq)]
 pub struct TableView {
     /// Rows in display order.
     pub items: Vec<Item>,

@@ -206,3 +206,21 @@ fn groups_sort_by_their_mean() {
     assert_eq!(groups[0].label, "sgd");
     assert_eq!(groups[0].rows, [3, 1], "rows keep the sorted order");
 }
+
+#[test]
+fn varies_over_tells_columns_that_differ_among_the_given_runs() {
+    let t = table();
+    let cols = columns(&t);
+    let kind = |id: &str| find_column(&cols, id).unwrap().kind;
+    // run-10 and Run-3 share lr 0.1 and opt adam.
+    assert!(!varies_over(&t, &[0, 2], kind("param:lr")));
+    assert!(!varies_over(&t, &[0, 2], kind("param:opt")));
+    assert!(varies_over(&t, &[0, 1], kind("param:lr")));
+    assert!(!varies_over(&t, &[0, 2], kind("status")));
+    // Run-3 has no loss: missing differs from a value.
+    assert!(varies_over(&t, &[0, 2], kind("metric:train/loss:last")));
+    assert!(varies_over(&t, &[0, 2], kind("name")));
+    // One run or none: nothing varies but the name.
+    assert!(!varies_over(&t, &[1], kind("param:lr")));
+    assert!(!varies_over(&t, &[], kind("name")));
+}

@@ -4,17 +4,25 @@
 
 use std::cell::RefCell;
 use std::collections::HashMap;
+use std::ops::Range;
 use std::rc::Rc;
 
-use wasm_bindgen::prelude::*;
+use wasm_bindgen::JsCast;
 use web_sys::{Document, Element, HtmlInputElement, HtmlSelectElement};
 
-use crate::chart::{self, Plan, SeriesByRow};
+use crate::chart::{self, Plan};
 use crate::data::{Data, InitialView};
-use crate::view::{self, Column, Sort};
-use crate::{Error, dom, format, share, table};
+use crate::view::selection::Selection;
+use crate::view::window::{self, Scroll};
+use crate::view::{self, Column, Item, Sort, TableView};
+use crate::{Error, compare_panel, dom, format, share, table};
 use runlens_core::group::{Group, GroupKey};
 use runlens_core::query;
+
+mod draw;
+
+pub(crate) use draw::plotly_react;
+pub use draw::redraw;
 
 /// The elements the app updates.
 pub struct Ui {
@@ -36,6 +44,16 @@ pub struct Ui {
     pub smoothing: HtmlSelectElement,
     /// `#rl-count`.
     pub count: Element,
+    /// `input#rl-diff-only`: hide columns equal across the visible runs.
+    pub diff_only: HtmlInputElement,
+    /// `#rl-selection`: the ticked runs' count and actions (hidden when none is ticked).
+    pub selection_bar: Element,
+    /// `#rl-selected-count`.
+    pub selected_count: Element,
+    /// `section#rl-compare`, the comparison of the ticked runs.
+    pub compare_panel: Element,
+    /// The scrolling box around `table#rl-runs`.
+    pub table_wrap: Element,
     /// The header row of `table#rl-runs`.
     pub head_row: Element,
     /// The current `tbody` of `table#rl-runs` (replaced on each render).
@@ -61,6 +79,26 @@ pub enum Change {
     Sort(String),
     /// New chart smoothing weight, as the select's text (`0`, `0.9`).
     Smoothing(String),
+    /// The box of run `row` was clicked and is now `checked`; with `shift`, the runs since
+    /// the last clicked one follow.
+    Tick {
+        /// Table row of the run.
+        row: usize,
+        /// The box's new state.
+        checked: bool,
+        /// Shift was held.
+        shift: bool,
+    },
+    /// The header's box: tick or clear every visible run.
+    TickAll(bool),
+    /// Clear every tick.
+    ClearTicks,
+    /// Open or close the comparison of the ticked runs.
+    Compare(bool),
+    /// "Differences only" in the comparison panel.
+    CompareDiffOnly(bool),
+    /// Hide (or show again) the table's columns equal across the visible runs.
+    DiffOnly(bool),
 }
 
 /// Everything the page shows, derived from the data and the controls.
@@ -91,6 +129,22 @@ pub struct App {
     pub page: Option<String>,
     /// Chart smoothing weight (0: off).
     smoothing: f64,
+    /// Every row of the table (groups and runs), in display order.
+    table_view: TableView,
+    /// The columns shown (all of `columns`, or those that vary with "differences only").
+    shown_columns: Vec<Column>,
+    /// Which of `table_view.items` are rendered.
+    rendered: Range<usize>,
+    /// Measured height of one table row, in CSS pixels.
+    row_height: f64,
+    /// The ticked runs.
+    selection: Selection,
+    /// The comparison panel is open.
+    compare_open: bool,
+    /// The comparison shows only lines where the runs differ.
+    compare_diff_only: bool,
+    /// The table hides columns equal across the visible runs.
+    diff_only: bool,
 }
 
 /// The app, shared by event handlers.
@@ -201,8 +255,15 @@ impl App {
             directions,
             page: None,
             smoothing: 0.0,
+            table_view: TableView::default(),
+            shown_columns: Vec::new(),
+            rendered: 0..0,
+            row_height: window::DEFAULT_ROW_HEIGHT,
+            selection: Selection::default(),
+            compare_open: false,
+            compare_diff_only: false,
+            diff_only: false,
         };
-        table::render_head(&app.document, &app.ui.head_row, &app.columns, None)?;
         app.update_view()?;
         Ok(app)
     }
@@ -233,6 +294,15 @@ impl App {
             .unwrap_or(0.0);
         self.ui.smoothing.set_value(&offered.to_string());
         self.change(Change::Smoothing(offered.to_string()))?;
+        let diff_only = view.diff_only.unwrap_or(false);
+        self.ui.diff_only.set_checked(diff_only);
+        self.diff_only = diff_only;
+        let rows = view
+            .selected
+            .iter()
+            .filter_map(|id| self.data.table.ids.iter().position(|i| i == id));
+        self.selection = Selection::of(rows);
+        self.compare_open = view.compare;
         self.sort = view
             .sort
             .as_ref()
@@ -241,12 +311,6 @@ impl App {
                 column: column.clone(),
                 descending: view.descending,
             });
-        table::render_head(
-            &self.document,
-            &self.ui.head_row,
-            &self.columns,
-            self.sort.as_ref(),
-        )?;
         self.update_view()?;
         Ok(())
     }
@@ -274,6 +338,13 @@ impl App {
             run: self.open_run.map(|row| self.data.table.ids[row].clone()),
             page: self.page.clone(),
             smoothing: (self.smoothing > 0.0).then_some(self.smoothing),
+            diff_only: (self.diff_only || author.diff_only.is_some()).then_some(self.diff_only),
+            selected: self
+                .selection
+                .rows()
+                .map(|row| self.data.table.ids[row].clone())
+                .collect(),
+            compare: self.compare_open,
         }
     }
 
@@ -309,15 +380,43 @@ impl App {
             }
             Change::Sort(column) => {
                 self.sort = Some(Sort::toggled(self.sort.as_ref(), &column));
-                table::render_head(
-                    &self.document,
-                    &self.ui.head_row,
-                    &self.columns,
-                    self.sort.as_ref(),
-                )?;
             }
+            Change::Tick {
+                row,
+                checked,
+                shift,
+            } => {
+                if row >= self.data.table.len() {
+                    return Ok(false);
+                }
+                let order = self.run_order();
+                self.selection.click(row, checked, shift, &order);
+            }
+            Change::TickAll(checked) => {
+                let visible = self.visible.clone();
+                self.selection.set(&visible, checked);
+            }
+            Change::ClearTicks => {
+                self.selection.clear();
+                self.compare_open = false;
+            }
+            Change::Compare(open) => self.compare_open = open,
+            Change::CompareDiffOnly(on) => self.compare_diff_only = on,
+            Change::DiffOnly(on) => self.diff_only = on,
         }
         self.update_view()
+    }
+
+    /// The runs in display order (without group rows).
+    fn run_order(&self) -> Vec<usize> {
+        self.table_view
+            .items
+            .iter()
+            .filter_map(|item| match item {
+                Item::Run(row) => Some(*row),
+                Item::Group { .. } => None,
+            })
+            .collect()
     }
 
     /// Parses and runs the filter; on a bad query shows why and keeps the previous result.
@@ -357,24 +456,120 @@ impl App {
             .group_key
             .as_ref()
             .map(|key| view::grouped(table, &self.sorted, key, &self.columns, self.sort.as_ref()));
-        let plan = self
-            .metric
-            .map(|m| (m, Plan::new(table, m, &self.sorted, self.groups.as_deref())));
+        // Ticked runs the filter keeps are charted alone (without grouping).
+        let ticked = self.selection.in_order(&self.sorted);
+        let plan = self.metric.map(|m| {
+            let plan = if self.groups.is_none() && !ticked.is_empty() {
+                Plan::ticked(table, m, &ticked)
+            } else {
+                Plan::new(table, m, &self.sorted, self.groups.as_deref())
+            };
+            (m, plan)
+        });
         let changed = plan != self.plan;
         self.plan = plan;
         self.render_table()?;
+        self.render_selection()?;
         Ok(changed)
     }
 
+    /// Lays the table out again (columns shown, every row) and renders the rows in view.
     fn render_table(&mut self) -> Result<(), Error> {
-        let table = &self.data.table;
-        let view = view::layout(
+        let data = self.data.clone();
+        let table = &data.table;
+        self.shown_columns = if self.diff_only && self.visible.len() > 1 {
+            self.columns
+                .iter()
+                .filter(|c| view::varies_over(table, &self.visible, c.kind))
+                .cloned()
+                .collect()
+        } else {
+            self.columns.clone()
+        };
+        table::render_head(
+            &self.document,
+            &self.ui.head_row,
+            &self.shown_columns,
+            self.sort.as_ref(),
+            true,
+        )?;
+        self.ui.runs_table.set_attribute(
+            "data-hidden-columns",
+            &(self.columns.len() - self.shown_columns.len()).to_string(),
+        )?;
+        self.table_view = view::layout(
             table,
             &self.sorted,
             self.groups.as_deref(),
-            &self.columns,
-            view::ROW_LIMIT,
+            &self.shown_columns,
+            usize::MAX,
         );
+        self.ui.runs_table.set_attribute(
+            "aria-rowcount",
+            &(self.table_view.items.len() + 1).to_string(),
+        )?;
+        self.render_rows(true)?;
+
+        self.ui.count.set_text_content(Some(&format!(
+            "{} of {}",
+            format::count(self.visible.len()),
+            format::count_of(table.len(), "run")
+        )));
+        let note = if table.is_empty() {
+            Some("This report has no runs.".to_string())
+        } else if self.table_view.total_runs == 0 {
+            Some("No run matches the filter.".to_string())
+        } else {
+            None
+        };
+        self.ui.table_note.set_text_content(note.as_deref());
+        dom::set_hidden(&self.ui.table_note, note.is_none());
+        Ok(())
+    }
+
+    /// Where the table is scrolled to.
+    fn scroll(&self) -> Scroll {
+        let head = self.ui.head_row.get_bounding_client_rect().height();
+        let wrap = &self.ui.table_wrap;
+        Scroll {
+            offset: f64::from(wrap.scroll_top()) - head,
+            viewport: f64::from(wrap.client_height()) - head,
+            row_height: self.row_height,
+        }
+    }
+
+    /// Renders the rows in view (and a margin) when `force` or when scrolling left the
+    /// rendered rows; measures the row height once rows exist and renders again if the
+    /// assumed one was off.
+    fn render_rows(&mut self, force: bool) -> Result<(), Error> {
+        let items = self.table_view.items.len();
+        let scroll = self.scroll();
+        if !force && !window::needs_render(&self.rendered, &scroll, items) {
+            return Ok(());
+        }
+        let range = scroll.window(items);
+        self.render_window(range.clone())?;
+        self.rendered = range;
+        let measured = self
+            .ui
+            .body
+            .query_selector("tr[data-run-id]")?
+            .map(|tr| tr.get_bounding_client_rect().height())
+            .filter(|h| *h > 0.0);
+        if let Some(height) = measured
+            && (height - self.row_height).abs() > 0.5
+        {
+            self.row_height = height;
+            let range = self.scroll().window(items);
+            self.render_window(range.clone())?;
+            self.rendered = range;
+        }
+        Ok(())
+    }
+
+    fn render_window(&mut self, range: Range<usize>) -> Result<(), Error> {
+        let data = self.data.clone();
+        let table = &data.table;
         let mut run_colours = HashMap::new();
         let mut group_colours = HashMap::new();
         match self.plan.as_ref().map(|(_, plan)| plan) {
@@ -392,42 +587,83 @@ impl App {
             }
             None => {}
         }
-        let best = view::best_rows(table, &self.columns, &self.visible, &self.directions);
+        let best = view::best_rows(table, &self.shown_columns, &self.visible, &self.directions);
         let body = table::render_body(
             &self.document,
             table,
-            &self.columns,
-            &view,
+            &self.shown_columns,
+            &self.table_view,
+            range,
+            self.row_height,
             &table::Marks {
                 run_colours: &run_colours,
                 group_colours: &group_colours,
                 best: &best,
+                selection: Some(&self.selection),
             },
         )?;
         self.ui.body.replace_with_with_node_1(&body)?;
         self.ui.body = body;
-
-        self.ui.count.set_text_content(Some(&format!(
-            "{} of {}",
-            format::count(self.visible.len()),
-            format::count_of(table.len(), "run")
-        )));
-        let note = if view.shown_runs < view.total_runs {
-            Some(format!(
-                "showing {} of {} — refine the filter to see the others",
-                format::count(view.shown_runs),
-                format::count_of(view.total_runs, "run")
-            ))
-        } else if table.is_empty() {
-            Some("This report has no runs.".to_string())
-        } else if view.total_runs == 0 {
-            Some("No run matches the filter.".to_string())
-        } else {
-            None
-        };
-        self.ui.table_note.set_text_content(note.as_deref());
-        dom::set_hidden(&self.ui.table_note, note.is_none());
         Ok(())
+    }
+
+    /// Updates the header's tick box, the selection bar and the comparison panel.
+    fn render_selection(&mut self) -> Result<(), Error> {
+        let ticked_visible = self.selection.count_in(&self.visible);
+        if let Some(all) = self
+            .document
+            .get_element_by_id(table::SELECT_ALL_ID)
+            .and_then(|e| e.dyn_into::<HtmlInputElement>().ok())
+        {
+            all.set_checked(ticked_visible > 0 && ticked_visible == self.visible.len());
+            all.set_indeterminate(ticked_visible > 0 && ticked_visible < self.visible.len());
+        }
+        let ticked = self.selection.len();
+        self.ui
+            .selected_count
+            .set_text_content(Some(&format!("{} ticked", format::count_of(ticked, "run"))));
+        dom::set_hidden(&self.ui.selection_bar, self.selection.is_empty());
+        if self.compare_open {
+            let table = &self.data.table;
+            let mut order = self.sorted.clone();
+            // Ticked runs the filter hides are compared too, after the visible ones.
+            let mut shown = vec![false; table.len()];
+            for &row in &self.sorted {
+                shown[row] = true;
+            }
+            order.extend(self.selection.rows().filter(|&row| !shown[row]));
+            let rows = self.selection.in_order(&order);
+            compare_panel::render(
+                &self.document,
+                &self.ui.compare_panel,
+                table,
+                &rows,
+                self.compare_diff_only,
+            )?;
+        } else {
+            compare_panel::close(&self.ui.compare_panel);
+        }
+        Ok(())
+    }
+
+    /// The current table as CSV (columns shown, visible runs in display order).
+    pub fn table_csv(&self) -> String {
+        view::csv::table_csv(&self.data.table, &self.shown_columns, &self.sorted)
+    }
+
+    /// The charted metric's key, if any.
+    pub fn metric_key(&self) -> Option<&str> {
+        self.metric.map(|m| self.data.table.metrics[m].key.as_str())
+    }
+}
+
+/// The table was scrolled: renders new rows when the rendered ones no longer cover the view.
+pub fn scrolled(app: &Shared) {
+    let Ok(mut state) = app.try_borrow_mut() else {
+        return;
+    };
+    if let Err(error) = state.render_rows(false) {
+        dom::show_error(&error.to_string());
     }
 }
 
@@ -479,101 +715,6 @@ pub fn follow_fragment(app: &Shared) {
         let app = app.clone();
         wasm_bindgen_futures::spawn_local(async move { redraw(&app).await });
     }
-}
-
-#[wasm_bindgen]
-extern "C" {
-    /// `Plotly.react(root, figure)`: draws or updates a chart in place; rejects (instead of
-    /// aborting the module) when plotly.js is missing or refuses the figure.
-    #[wasm_bindgen(catch, js_namespace = Plotly, js_name = react)]
-    pub(crate) async fn plotly_react(root: &Element, figure: &JsValue) -> Result<JsValue, JsValue>;
-
-    /// `Plotly.purge(root)`: removes a chart.
-    #[wasm_bindgen(catch, js_namespace = Plotly, js_name = purge)]
-    fn plotly_purge(root: &Element) -> Result<JsValue, JsValue>;
-}
-
-/// Draws the chart (see [`draw_chart`]). A failure empties the chart and is shown in
-/// `#rl-error` until a later chart draws.
-pub async fn redraw(app: &Shared) {
-    let result = draw_chart(app).await;
-    let Ok(mut state) = app.try_borrow_mut() else {
-        return;
-    };
-    match result {
-        Ok(()) if state.chart_failed => {
-            state.chart_failed = false;
-            dom::hide_error();
-        }
-        Ok(()) => {}
-        Err(error) => {
-            state.chart_failed = true;
-            let root = &state.ui.chart;
-            let _ = plotly_purge(root);
-            let _ = root.remove_attribute("aria-busy");
-            let _ = root.set_attribute("data-rendered-traces", "0");
-            dom::set_hidden(&state.ui.chart_note, true);
-            dom::show_error(&format!("The chart could not be drawn: {error}"));
-        }
-    }
-}
-
-/// Draws the chart for the current plan: loads the chunks it needs (first use only),
-/// builds the figure, hands it to plotly.js and sets `data-rendered-traces`. A newer draw
-/// started meanwhile makes this one stop quietly.
-pub async fn draw_chart(app: &Shared) -> Result<(), Error> {
-    let (data, plan, generation, root, note) = {
-        let mut state = app.try_borrow_mut().map_err(|_| Error::new("busy"))?;
-        state.chart_generation += 1;
-        (
-            state.data.clone(),
-            state.plan.clone(),
-            state.chart_generation,
-            state.ui.chart.clone(),
-            state.ui.chart_note.clone(),
-        )
-    };
-    let current = || {
-        app.try_borrow()
-            .is_ok_and(|state| state.chart_generation == generation)
-    };
-    let table = &data.table;
-    let Some((metric, plan)) = plan else {
-        note.set_text_content(Some("This report has no metric to chart."));
-        dom::set_hidden(&note, false);
-        dom::set_hidden(&root, true);
-        root.set_attribute("data-rendered-traces", "0")?;
-        return Ok(());
-    };
-    dom::set_hidden(&root, false);
-    root.set_attribute("aria-busy", "true")?;
-    let mut chunks = Vec::new();
-    for id in chart::needed_chunks(table, metric, &plan.rows()) {
-        let chunk = data.chunk(id).await;
-        if !current() {
-            return Ok(());
-        }
-        chunks.push(chunk?);
-    }
-    let series: SeriesByRow<'_> = chunks
-        .iter()
-        .flat_map(|chunk| chunk.iter().map(|(row, s)| (*row as usize, s)))
-        .collect();
-    let smoothing = app.try_borrow().map_or(0.0, |state| state.smoothing);
-    let plot = chart::figure(table, metric, &plan, &series, dom::chart_theme(), smoothing);
-    let traces = plot.data().len();
-    let figure = js_sys::JSON::parse(&plot.to_json())?;
-    let drawn = plotly_react(&root, &figure).await;
-    if !current() {
-        return Ok(());
-    }
-    drawn?;
-    root.remove_attribute("aria-busy")?;
-    root.set_attribute("data-rendered-traces", &traces.to_string())?;
-    let text = plan.note(&table.metrics[metric].key);
-    note.set_text_content(text.as_deref());
-    dom::set_hidden(&note, text.is_none());
-    Ok(())
 }
 
 /// Selects `value` in `select` when it is one of its options; false (selection unchanged)

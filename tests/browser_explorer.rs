@@ -1,0 +1,411 @@
+//! The explorer's table in real headless Chromium, on a report of 10,000 runs: only the
+//! rows in view are in the page and scrolling brings the others; runs are ticked (shift-
+//! click for a range) and the chart then draws only those; the comparison puts ticked runs
+//! side by side with their differences marked; "differences only" hides columns every
+//! visible run agrees on; the table downloads as CSV and the chart as SVG; ticks and the
+//! open comparison live in the address's fragment.
+
+mod support;
+
+use std::fmt::Write as _;
+use std::path::{Path, PathBuf};
+
+use serde_json::{Value, json};
+use support::browser::{Browser, Scripts};
+use support::{HOSTILE_NAME, runlens};
+
+const RUNS: usize = 10_000;
+const LRS: [f64; 3] = [0.1, 0.01, 0.001];
+
+/// Writes a JSONL log of `RUNS` runs (`run-00000`, ...): lr cycles through [`LRS`], `const`
+/// is 1 everywhere, `seed` is the run number mod 7; two loss points each.
+fn write_sweep(dir: &Path) -> PathBuf {
+    let mut text = String::new();
+    for i in 0..RUNS {
+        let id = format!("run-{i:05}");
+        let status = if i % 10 == 3 { "failed" } else { "finished" };
+        let lr = LRS[i % 3];
+        let _ = writeln!(
+            text,
+            "{}",
+            json!({"type": "run", "run": id, "name": id, "experiment": "big", "status": status})
+        );
+        let _ = writeln!(
+            text,
+            "{}",
+            json!({"type": "params", "run": id, "params": {"lr": lr, "const": 1, "seed": i % 7}})
+        );
+        for step in 0..2 {
+            let loss = 1.0 / (1.0 + i as f64 + step as f64);
+            let _ = writeln!(
+                text,
+                "{}",
+                json!({"type": "metrics", "run": id, "step": step, "values": {"loss": loss}})
+            );
+        }
+    }
+    let path = dir.join("sweep.jsonl");
+    std::fs::write(&path, text).unwrap();
+    path
+}
+
+fn build_single_file(input: &Path, out: &Path) {
+    let outcome = runlens([
+        "build",
+        input.to_str().unwrap(),
+        "--single-file",
+        out.to_str().unwrap(),
+    ]);
+    assert_eq!(outcome.code, 0, "{}", outcome.stderr);
+}
+
+fn file_url(path: &Path) -> String {
+    format!("file://{}", path.canonicalize().unwrap().display())
+}
+
+async fn rendered_ids(browser: &Browser) -> Vec<String> {
+    serde_json::from_value(
+        browser
+            .js("return [...document.querySelectorAll('#rl-runs tbody tr[data-run-id]')].map(r => r.dataset.runId);")
+            .await,
+    )
+    .unwrap()
+}
+
+async fn header_labels(browser: &Browser) -> Vec<String> {
+    serde_json::from_value(
+        browser
+            .js("return [...document.querySelectorAll('#rl-runs thead th[data-sort] .rl-label')].map(e => e.textContent);")
+            .await,
+    )
+    .unwrap()
+}
+
+/// Clicks the tick box of run `id`, with shift held when `shift`, as a user's click does
+/// (a dispatched click toggles a checkbox and carries the modifier).
+async fn tick(browser: &Browser, id: &str, shift: bool) {
+    let done = browser
+        .client
+        .execute(
+            "const row = [...document.querySelectorAll('#rl-runs tr[data-run-id]')]
+                 .find(r => r.dataset.runId === arguments[0]);
+             if (!row) return false;
+             row.querySelector('input.rl-tick').dispatchEvent(
+                 new MouseEvent('click', { bubbles: true, cancelable: true, shiftKey: arguments[1] }));
+             return true;",
+            vec![json!(id), json!(shift)],
+        )
+        .await
+        .unwrap();
+    assert_eq!(done, json!(true), "run {id} has a rendered tick box");
+}
+
+async fn ticked_ids(browser: &Browser) -> Vec<String> {
+    serde_json::from_value(
+        browser
+            .js("return [...document.querySelectorAll('#rl-runs tr[aria-selected=true]')].map(r => r.dataset.runId);")
+            .await,
+    )
+    .unwrap()
+}
+
+async fn traces(browser: &Browser) -> Value {
+    browser
+        .js("return Number(document.getElementById('rl-chart').dataset.renderedTraces);")
+        .await
+}
+
+#[tokio::test]
+async fn ten_thousand_runs_scroll_tick_compare_and_download() {
+    let dir = tempfile::tempdir().unwrap();
+    let report = dir.path().join("report.html");
+    build_single_file(&write_sweep(dir.path()), &report);
+    let browser = Browser::start(Scripts::Enabled).await;
+    browser.client.goto(&file_url(&report)).await.unwrap();
+    browser.wait_ready().await.expect("the report starts");
+
+    // Only a window of rows is in the page, and the table says how many rows it has.
+    let ids = rendered_ids(&browser).await;
+    assert!(
+        (10..200).contains(&ids.len()),
+        "a window of rows is rendered, not all {RUNS}: {}",
+        ids.len()
+    );
+    assert_eq!(ids[0], "run-00000");
+    assert_eq!(
+        browser
+            .js("return document.getElementById('rl-runs').getAttribute('aria-rowcount');")
+            .await,
+        json!((RUNS + 1).to_string())
+    );
+
+    // Scrolling to the end brings the last runs; the scroll height is the whole table's.
+    let timing = browser
+        .js("const wrap = document.querySelector('.rl-table-wrap');
+             const t0 = performance.now();
+             wrap.scrollTop = wrap.scrollHeight;
+             wrap.dispatchEvent(new Event('scroll'));
+             return { ms: performance.now() - t0, height: wrap.scrollHeight };")
+        .await;
+    assert!(
+        timing["height"].as_f64().unwrap() > RUNS as f64 * 20.0,
+        "the spacers keep the full height: {timing}"
+    );
+    browser
+        .wait_for("document.querySelector('#rl-runs tr[data-run-id=\"run-09999\"]')")
+        .await;
+    let ids = rendered_ids(&browser).await;
+    assert!(ids.len() < 200 && !ids.contains(&"run-00000".to_string()));
+    eprintln!(
+        "rendering the last rows of {RUNS} after a scroll took {:.1} ms (reported, not asserted)",
+        timing["ms"].as_f64().unwrap()
+    );
+    // And back to the top.
+    browser
+        .js("const wrap = document.querySelector('.rl-table-wrap'); wrap.scrollTop = 0; wrap.dispatchEvent(new Event('scroll')); return 0;")
+        .await;
+    browser
+        .wait_for("document.querySelector('#rl-runs tr[data-run-id=\"run-00000\"]')")
+        .await;
+
+    // A click ticks one run; a shift-click ticks the range up to it in table order.
+    tick(&browser, "run-00002", false).await;
+    tick(&browser, "run-00005", true).await;
+    assert_eq!(
+        ticked_ids(&browser).await,
+        ["run-00002", "run-00003", "run-00004", "run-00005"]
+    );
+    assert_eq!(
+        browser
+            .js("return document.getElementById('rl-selected-count').textContent;")
+            .await,
+        json!("4 runs ticked")
+    );
+    assert_eq!(
+        browser
+            .js("return document.getElementById('rl-selection').hidden;")
+            .await,
+        json!(false)
+    );
+    // The chart draws only the ticked runs, and says so.
+    browser
+        .wait_for("document.getElementById('rl-chart').dataset.renderedTraces === '4'")
+        .await;
+    let note = browser
+        .js("return document.getElementById('rl-chart-note').textContent;")
+        .await;
+    assert!(
+        note.as_str().unwrap().contains("Only the 4 runs ticked"),
+        "{note}"
+    );
+    // Shift-click on a ticked run clears the range back to the anchor.
+    tick(&browser, "run-00004", true).await;
+    assert_eq!(ticked_ids(&browser).await, ["run-00002", "run-00003"]);
+    tick(&browser, "run-00006", false).await;
+
+    // The comparison: one column per ticked run, differences marked.
+    browser
+        .client
+        .find(fantoccini::Locator::Id("rl-compare-open"))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+    browser
+        .wait_for("!document.getElementById('rl-compare').hidden")
+        .await;
+    let compare = browser
+        .js("const runs = [...document.querySelectorAll('#rl-compare-table thead th[data-run-id]')].map(th => th.dataset.runId);
+             const line = label => {
+                 const th = [...document.querySelectorAll('#rl-compare-table tbody th.rl-compare-label')]
+                     .find(th => th.querySelector('.rl-label').textContent === label);
+                 return th ? { differs: th.parentElement.dataset.differs, cells: [...th.parentElement.querySelectorAll('td')].map(td => td.textContent) } : null;
+             };
+             return { runs, lr: line('lr'), constant: line('const'), status: line('status') };")
+        .await;
+    assert_eq!(
+        compare["runs"],
+        json!(["run-00002", "run-00003", "run-00006"])
+    );
+    assert_eq!(
+        compare["lr"],
+        json!({"differs": "1", "cells": ["0.001", "0.1", "0.1"]})
+    );
+    assert_eq!(
+        compare["constant"],
+        json!({"differs": "0", "cells": ["1", "1", "1"]})
+    );
+    assert_eq!(
+        compare["status"],
+        json!({"differs": "1", "cells": ["finished", "failed", "finished"]})
+    );
+    // "Differences only" hides the lines the runs agree on.
+    browser
+        .js("document.getElementById('rl-compare-diff').click(); return 0;")
+        .await;
+    browser
+        .wait_for("document.getElementById('rl-compare-diff').checked && ![...document.querySelectorAll('#rl-compare-table .rl-label')].some(e => e.textContent === 'const')")
+        .await;
+
+    // The ticks and the open comparison are in the address; reloading brings them back.
+    let url = browser.client.current_url().await.unwrap();
+    let fragment = url.fragment().unwrap_or_default().to_string();
+    assert!(
+        fragment.contains("sel=run-00002&sel=run-00003&sel=run-00006")
+            && fragment.contains("compare=1"),
+        "{fragment}"
+    );
+    browser.client.refresh().await.unwrap();
+    browser.wait_ready().await.expect("the report restarts");
+    assert_eq!(
+        ticked_ids(&browser).await,
+        ["run-00002", "run-00003", "run-00006"]
+    );
+    browser
+        .wait_for("!document.getElementById('rl-compare').hidden && document.querySelectorAll('#rl-compare-table thead th[data-run-id]').length === 3")
+        .await;
+    assert_eq!(traces(&browser).await, json!(3));
+
+    // Clearing the ticks closes the comparison and charts every visible run again.
+    browser
+        .client
+        .find(fantoccini::Locator::Id("rl-select-clear"))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+    browser
+        .wait_for("document.getElementById('rl-compare').hidden && document.getElementById('rl-selection').hidden")
+        .await;
+    browser
+        .wait_for("Number(document.getElementById('rl-chart').dataset.renderedTraces) > 3")
+        .await;
+
+    // "Differences only" hides the columns every visible run agrees on.
+    assert!(header_labels(&browser).await.contains(&"const".to_string()));
+    browser
+        .js("document.getElementById('rl-diff-only').click(); return 0;")
+        .await;
+    browser
+        .wait_for("document.getElementById('rl-runs').dataset.hiddenColumns !== '0'")
+        .await;
+    let labels = header_labels(&browser).await;
+    assert!(
+        !labels.contains(&"const".to_string()) && labels.contains(&"lr".to_string()),
+        "{labels:?}"
+    );
+    let url = browser.client.current_url().await.unwrap();
+    assert!(url.fragment().unwrap_or_default().contains("diff=1"));
+
+    // The header box ticks every visible run (after a filter: only those).
+    let input = browser
+        .client
+        .find(fantoccini::Locator::Css("#rl-filter"))
+        .await
+        .unwrap();
+    input
+        .send_keys("lr == 0.1 and seed == 0\u{E007}")
+        .await
+        .unwrap();
+    browser
+        .wait_for("document.getElementById('rl-count').textContent.startsWith('477 of')")
+        .await;
+    browser
+        .js("document.getElementById('rl-select-all').click(); return 0;")
+        .await;
+    browser
+        .wait_for("document.getElementById('rl-selected-count').textContent === '477 runs ticked'")
+        .await;
+
+    // The table downloads as CSV: the shown columns, one line per visible run.
+    let csv = browser
+        .client
+        .execute_async(
+            "const done = arguments[arguments.length - 1];
+             const original = URL.createObjectURL;
+             URL.createObjectURL = blob => { blob.text().then(done); return original(blob); };
+             document.getElementById('rl-export-csv').click();",
+            vec![],
+        )
+        .await
+        .unwrap();
+    let csv = csv.as_str().unwrap();
+    let lines: Vec<&str> = csv.trim_end().split("\r\n").collect();
+    assert_eq!(
+        lines.len(),
+        1 + 477,
+        "a header and one line per visible run"
+    );
+    assert!(lines[0].starts_with("id,name,"), "{}", lines[0]);
+    assert!(
+        !lines[0].contains("const"),
+        "hidden columns stay out: {}",
+        lines[0]
+    );
+    assert!(lines[1].starts_with("run-00000,run-00000,"), "{}", lines[1]);
+
+    // The chart downloads as SVG (plotly.js builds the file in the page).
+    let download = browser
+        .client
+        .execute_async(
+            "const done = arguments[arguments.length - 1];
+             HTMLAnchorElement.prototype.click = function () {
+                 done({ name: this.getAttribute('download'), href: this.href.slice(0, 30) });
+             };
+             document.getElementById('rl-chart-svg').click();",
+            vec![],
+        )
+        .await
+        .unwrap();
+    assert_eq!(download["name"], json!("runlens-loss.svg"), "{download}");
+    let href = download["href"].as_str().unwrap();
+    assert!(
+        href.starts_with("blob:") || href.starts_with("data:image/svg"),
+        "{href}"
+    );
+
+    let errors = browser.console_errors().await;
+    assert!(errors.is_empty(), "console errors: {errors:#?}");
+    browser.close().await;
+}
+
+#[tokio::test]
+async fn hostile_names_stay_text_in_the_comparison() {
+    let dir = tempfile::tempdir().unwrap();
+    let report = dir.path().join("report.html");
+    build_single_file(&support::write_hostile_jsonl(dir.path()), &report);
+    let browser = Browser::start(Scripts::Enabled).await;
+    browser.client.goto(&file_url(&report)).await.unwrap();
+    browser.wait_ready().await.expect("the report starts");
+    browser
+        .js("document.getElementById('rl-select-all').click(); return 0;")
+        .await;
+    browser
+        .js("document.getElementById('rl-compare-open').click(); return 0;")
+        .await;
+    browser
+        .wait_for(
+            "document.querySelectorAll('#rl-compare-table thead th[data-run-id]').length === 2",
+        )
+        .await;
+    let seen = browser
+        .js("const panel = document.getElementById('rl-compare');
+             return {
+                 injected: panel.querySelectorAll('img, script, svg, b, iframe').length,
+                 names: [...panel.querySelectorAll('thead .rl-run-open')].map(b => b.textContent),
+                 pwned: window.__pwned || null,
+             };")
+        .await;
+    assert_eq!(seen["injected"], json!(0), "{seen}");
+    assert_eq!(seen["pwned"], Value::Null);
+    assert!(
+        seen["names"]
+            .as_array()
+            .unwrap()
+            .contains(&json!(HOSTILE_NAME)),
+        "{seen}"
+    );
+    browser.close().await;
+}
