@@ -409,3 +409,144 @@ async fn hostile_names_stay_text_in_the_comparison() {
     );
     browser.close().await;
 }
+
+/// Clicks the control of the column menu carrying `attribute` = `id` (ids are log text, so
+/// they are matched in a script rather than a CSS selector).
+async fn menu_click(browser: &Browser, attribute: &str, id: &str, nth: usize) {
+    let done = browser
+        .client
+        .execute(
+            "const hits = [...document.querySelectorAll('#rl-columns-list [' + arguments[0] + ']')]
+                 .filter(e => e.getAttribute(arguments[0]) === arguments[1]);
+             const hit = hits[arguments[2]];
+             if (!hit) return false;
+             hit.click();
+             return true;",
+            vec![json!(attribute), json!(id), json!(nth)],
+        )
+        .await
+        .unwrap();
+    assert_eq!(
+        done,
+        json!(true),
+        "the menu has [{attribute}={id:?}] #{nth}"
+    );
+}
+
+async fn header_ids(browser: &Browser) -> Vec<String> {
+    serde_json::from_value(
+        browser
+            .js("return [...document.querySelectorAll('#rl-runs thead th[data-sort]')].map(th => th.dataset.sort);")
+            .await,
+    )
+    .unwrap()
+}
+
+#[tokio::test]
+async fn columns_are_chosen_ordered_and_pinned_and_the_choice_is_shared() {
+    let dir = tempfile::tempdir().unwrap();
+    let report = dir.path().join("report.html");
+    build_single_file(&support::examples(), &report);
+    let browser = Browser::start(Scripts::Enabled).await;
+    browser.client.goto(&file_url(&report)).await.unwrap();
+    browser.wait_ready().await.expect("the report starts");
+    let before = header_ids(&browser).await;
+    assert!(before.contains(&"param:lr".to_string()), "{before:?}");
+    assert!(!before.contains(&"source".to_string()));
+
+    browser
+        .client
+        .find(fantoccini::Locator::Id("rl-columns-open"))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+    browser
+        .wait_for("!document.getElementById('rl-columns').hidden && document.querySelectorAll('#rl-columns-list li').length > 3")
+        .await;
+
+    // The find box narrows the list; ticking a column adds it at the end.
+    let find = browser
+        .client
+        .find(fantoccini::Locator::Id("rl-columns-find"))
+        .await
+        .unwrap();
+    find.send_keys("sour").await.unwrap();
+    browser
+        .wait_for("[...document.querySelectorAll('#rl-columns-list input[data-column]')].every(i => i.dataset.column.includes('sour'))")
+        .await;
+    menu_click(&browser, "data-column", "source", 0).await;
+    browser
+        .wait_for("[...document.querySelectorAll('#rl-runs thead th[data-sort]')].pop().dataset.sort === 'source'")
+        .await;
+    // Emptying the box lists every column again.
+    browser
+        .js("const f = document.getElementById('rl-columns-find'); f.value = ''; f.dispatchEvent(new Event('input')); return 0;")
+        .await;
+
+    // Unticking hides; a move to the left swaps with the neighbour.
+    menu_click(&browser, "data-column", "status", 0).await;
+    browser
+        .wait_for("![...document.querySelectorAll('#rl-runs thead th[data-sort]')].some(th => th.dataset.sort === 'status')")
+        .await;
+    let ids = header_ids(&browser).await;
+    let last = ids.len() - 1;
+    menu_click(&browser, "data-move", "source", 0).await;
+    let moved = header_ids(&browser).await;
+    assert_eq!(moved[last - 1], "source", "{moved:?}");
+    assert_eq!(moved[last], ids[last - 1]);
+
+    // Pinning puts the column right after the name and keeps it in view when the table
+    // scrolls sideways.
+    menu_click(&browser, "data-pin", "source", 0).await;
+    browser
+        .wait_for("document.querySelector('#rl-runs thead th.rl-pinned') && document.querySelector('#rl-runs thead th.rl-pinned').dataset.sort === 'source'")
+        .await;
+    assert_eq!(header_ids(&browser).await[1], "source");
+    let sticky = browser
+        .js(
+            "const th = document.querySelector('#rl-runs thead th.rl-pinned');
+             return getComputedStyle(th).position;",
+        )
+        .await;
+    assert_eq!(sticky, json!("sticky"));
+
+    // The choice is in the address and comes back on reload.
+    let url = browser.client.current_url().await.unwrap();
+    let fragment = url.fragment().unwrap_or_default().to_string();
+    assert!(
+        fragment.contains("col=name") && fragment.contains("pin=source"),
+        "{fragment}"
+    );
+    let chosen = header_ids(&browser).await;
+    browser.client.refresh().await.unwrap();
+    browser.wait_ready().await.expect("the report restarts");
+    assert_eq!(header_ids(&browser).await, chosen);
+
+    // Reset brings the defaults back.
+    browser
+        .js("document.getElementById('rl-columns-open').click(); return 0;")
+        .await;
+    browser
+        .wait_for("!document.getElementById('rl-columns').hidden")
+        .await;
+    browser
+        .js("document.getElementById('rl-columns-reset').click(); return 0;")
+        .await;
+    browser
+        .wait_for("!document.querySelector('#rl-runs thead th.rl-pinned')")
+        .await;
+    assert_eq!(header_ids(&browser).await, before);
+    // Escape closes the menu.
+    browser
+        .js("document.getElementById('rl-columns-find').dispatchEvent(new KeyboardEvent('keydown', { key: 'Escape', bubbles: true })); return 0;")
+        .await;
+    browser
+        .wait_for("document.getElementById('rl-columns').hidden")
+        .await;
+
+    let errors = browser.console_errors().await;
+    assert!(errors.is_empty(), "console errors: {errors:#?}");
+    browser.close().await;
+}

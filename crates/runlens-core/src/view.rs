@@ -55,6 +55,14 @@ pub struct InitialView {
     /// Chart smoothing, TensorBoard's weight in `[0, 1)` (0 or absent: off).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub smoothing: Option<f64>,
+    /// The table's columns, in order (ids as in `sort`, plus `source`, `group`, `started`,
+    /// `duration`, `tag:<key>`, `metric:<key>:mean`); absent: the default columns. The name
+    /// is always first; ids the report lacks are skipped.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub columns: Option<Vec<String>>,
+    /// Columns kept in view beside the name when the table scrolls sideways.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub pinned: Option<Vec<String>>,
     /// Hide the table's columns whose value is the same for every visible run (absent: no).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub diff_only: Option<bool>,

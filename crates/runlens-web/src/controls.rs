@@ -181,6 +181,95 @@ pub fn wire(app: &Shared, ui: &UiHandles) -> Result<(), Error> {
     }
     {
         let app = app.clone();
+        let menu = ui.columns_menu.clone();
+        listen(&ui.columns_open, "click", move |_| {
+            let open = menu.has_attribute("hidden");
+            if let Ok(state) = app.try_borrow()
+                && let Err(error) = state.toggle_column_menu(open)
+            {
+                dom::show_error(&error.to_string());
+            }
+        })?;
+    }
+    {
+        let app = app.clone();
+        listen(&ui.columns_find, "input", move |_| {
+            if let Ok(state) = app.try_borrow()
+                && let Err(error) = state.render_column_menu()
+            {
+                dom::show_error(&error.to_string());
+            }
+        })?;
+    }
+    {
+        // The menu's boxes, pins, moves, reset and close (items present and future).
+        let app = app.clone();
+        let open_button = ui.columns_open.clone();
+        listen(&ui.columns_menu, "click", move |event| {
+            let target = event.target().and_then(|t| t.dyn_into::<Element>().ok());
+            let Some(target) = target else { return };
+            let attr = |name: &str| {
+                target
+                    .closest(&format!("[{name}]"))
+                    .ok()
+                    .flatten()
+                    .and_then(|e| e.get_attribute(name))
+            };
+            let change = if let Some(id) = target.get_attribute("data-column") {
+                let show = target
+                    .dyn_ref::<HtmlInputElement>()
+                    .is_some_and(HtmlInputElement::checked);
+                Some(Change::ShowColumn { id, show })
+            } else if let Some(id) = attr("data-pin") {
+                let pressed = target
+                    .closest("[data-pin]")
+                    .ok()
+                    .flatten()
+                    .and_then(|b| b.get_attribute("aria-pressed"));
+                Some(Change::PinColumn {
+                    id,
+                    pin: pressed.as_deref() != Some("true"),
+                })
+            } else if let Some(id) = attr("data-move") {
+                let by = attr("data-by").and_then(|b| b.parse().ok()).unwrap_or(0);
+                Some(Change::MoveColumn { id, by })
+            } else if target.id() == "rl-columns-reset" {
+                Some(Change::ResetColumns)
+            } else if target.id() == "rl-columns-close" {
+                if let Ok(state) = app.try_borrow() {
+                    let _ = state.toggle_column_menu(false);
+                }
+                if let Some(button) = open_button.dyn_ref::<web_sys::HtmlElement>() {
+                    let _ = button.focus();
+                }
+                None
+            } else {
+                None
+            };
+            if let Some(change) = change {
+                handle(&app, change);
+            }
+        })?;
+    }
+    {
+        let app = app.clone();
+        let open_button = ui.columns_open.clone();
+        listen(&ui.columns_menu, "keydown", move |event| {
+            if event
+                .dyn_ref::<KeyboardEvent>()
+                .is_some_and(|k| k.key() == "Escape")
+            {
+                if let Ok(state) = app.try_borrow() {
+                    let _ = state.toggle_column_menu(false);
+                }
+                if let Some(button) = open_button.dyn_ref::<web_sys::HtmlElement>() {
+                    let _ = button.focus();
+                }
+            }
+        })?;
+    }
+    {
+        let app = app.clone();
         listen(&ui.export_csv, "click", move |_| {
             let Ok(state) = app.try_borrow() else { return };
             if let Err(error) = export::download_text("runs.csv", "text/csv", &state.table_csv()) {
@@ -283,6 +372,9 @@ pub struct UiHandles {
     chart: Element,
     chart_png: Element,
     chart_svg: Element,
+    columns_open: Element,
+    columns_menu: Element,
+    columns_find: HtmlInputElement,
 }
 
 impl UiHandles {
@@ -300,6 +392,9 @@ impl UiHandles {
             chart: ui.chart.clone(),
             chart_png: button("rl-chart-png")?,
             chart_svg: button("rl-chart-svg")?,
+            columns_open: ui.columns_open.clone(),
+            columns_menu: ui.columns_menu.clone(),
+            columns_find: ui.columns_find.clone(),
             filter: ui.filter.clone(),
             group: ui.group.clone(),
             metric: ui.metric.clone(),

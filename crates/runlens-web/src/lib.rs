@@ -30,6 +30,7 @@
 //! of HTML, so every string handed to it passes through `format::plotly_text` first.
 
 mod chart;
+mod column_menu;
 mod compare_panel;
 mod controls;
 mod data;

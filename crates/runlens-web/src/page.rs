@@ -158,6 +158,11 @@ pub fn build(
     }
     dom::set_hidden(&selection_bar, true);
     table_tools.append_child(&selection_bar)?;
+    let columns_open = tool_button(document, "rl-columns-open", "Columns")?;
+    columns_open.set_attribute("aria-expanded", "false")?;
+    columns_open.set_attribute("aria-controls", "rl-columns")?;
+    columns_open.set_attribute("title", "Choose, order and pin the table's columns")?;
+    table_tools.append_child(&columns_open)?;
     let csv = tool_button(document, "rl-export-csv", "Download CSV")?;
     csv.set_attribute(
         "title",
@@ -165,6 +170,29 @@ pub fn build(
     )?;
     table_tools.append_child(&csv)?;
     table_panel.append_child(&table_tools)?;
+    let columns_menu = dom::element(document, "div", "rl-popover")?;
+    columns_menu.set_id("rl-columns");
+    columns_menu.set_attribute("role", "group")?;
+    columns_menu.set_attribute("aria-label", "Table columns")?;
+    dom::set_hidden(&columns_menu, true);
+    let menu_head = dom::element(document, "div", "rl-popover-head")?;
+    let columns_find: HtmlInputElement = document
+        .create_element("input")?
+        .dyn_into()
+        .map_err(|_| Error::new("find input has an unexpected type"))?;
+    columns_find.set_type("search");
+    columns_find.set_id("rl-columns-find");
+    columns_find.set_placeholder("Find a column");
+    columns_find.set_attribute("aria-label", "Find a column")?;
+    columns_find.set_attribute("autocomplete", "off")?;
+    menu_head.append_child(&columns_find)?;
+    menu_head.append_child(&tool_button(document, "rl-columns-reset", "Reset")?.into())?;
+    menu_head.append_child(&tool_button(document, "rl-columns-close", "Done")?.into())?;
+    columns_menu.append_child(&menu_head)?;
+    let columns_list = dom::element(document, "ul", "rl-columns-list")?;
+    columns_list.set_id("rl-columns-list");
+    columns_menu.append_child(&columns_list)?;
+    table_panel.append_child(&columns_menu)?;
     let wrap = dom::element(document, "div", "rl-table-wrap")?;
     // Focusable, so the keyboard scrolls the table.
     wrap.set_attribute("tabindex", "0")?;
@@ -186,6 +214,13 @@ pub fn build(
     explorer.append_child(&table_panel)?;
 
     mount.append_child(&explorer)?;
+    // Pinned columns' offsets (numbers only), rewritten after each render.
+    let pin_style = document.create_element("style")?;
+    pin_style.set_id("rl-pin-style");
+    document
+        .head()
+        .ok_or_else(|| Error::new("the page has no head"))?
+        .append_child(&pin_style)?;
 
     Ok(Ui {
         explorer,
@@ -202,6 +237,11 @@ pub fn build(
         selected_count,
         compare_panel,
         table_wrap: wrap,
+        columns_open,
+        columns_menu,
+        columns_find,
+        columns_list,
+        pin_style,
         head_row,
         body,
         table_note,

@@ -18,6 +18,10 @@ const RUN: &str = "run";
 const PAGE: &str = "page";
 const SMOOTH: &str = "smooth";
 const DIFF_ONLY: &str = "diff";
+/// One `col=<column id>` per shown column, in order.
+const COLUMN: &str = "col";
+/// One `pin=<column id>` per pinned column (one empty `pin=` for none, over the author's).
+const PIN: &str = "pin";
 /// One `sel=<run id>` per ticked run.
 const SELECTED: &str = "sel";
 const COMPARE: &str = "compare";
@@ -35,6 +39,8 @@ pub fn parse(fragment: &str) -> Result<InitialView, Error> {
         page: params.get(PAGE).filter(|slug| !slug.is_empty()),
         smoothing: params.get(SMOOTH).and_then(|w| w.parse().ok()),
         diff_only: params.get(DIFF_ONLY).map(|d| d == "1"),
+        columns: all_of(&params, COLUMN),
+        pinned: all_of(&params, PIN),
         selected: params
             .get_all(SELECTED)
             .iter()
@@ -42,6 +48,18 @@ pub fn parse(fragment: &str) -> Result<InitialView, Error> {
             .filter(|id| !id.is_empty())
             .collect(),
         compare: params.get(COMPARE).as_deref() == Some("1"),
+    })
+}
+
+/// Every non-empty value of the repeated key `key`, or `None` when the key is absent.
+fn all_of(params: &UrlSearchParams, key: &str) -> Option<Vec<String>> {
+    params.has(key).then(|| {
+        params
+            .get_all(key)
+            .iter()
+            .filter_map(|v| v.as_string())
+            .filter(|v| !v.is_empty())
+            .collect()
     })
 }
 
@@ -66,6 +84,13 @@ pub fn encode(view: &InitialView) -> Result<String, Error> {
     for (key, value) in pairs {
         if let Some(value) = value {
             params.append(key, value);
+        }
+    }
+    for (key, ids) in [(COLUMN, &view.columns), (PIN, &view.pinned)] {
+        match ids {
+            Some(ids) if ids.is_empty() => params.append(key, ""),
+            Some(ids) => ids.iter().for_each(|id| params.append(key, id)),
+            None => {}
         }
     }
     for id in &view.selected {
@@ -98,6 +123,8 @@ pub fn overlay(base: &InitialView, over: &InitialView) -> InitialView {
         sort: over.sort.clone().or_else(|| base.sort.clone()),
         smoothing: over.smoothing.or(base.smoothing),
         diff_only: over.diff_only.or(base.diff_only),
+        columns: over.columns.clone().or_else(|| base.columns.clone()),
+        pinned: over.pinned.clone().or_else(|| base.pinned.clone()),
         // Only a reader's link ticks runs, opens a comparison, a run's page or a narrative
         // page.
         selected: over.selected.clone(),

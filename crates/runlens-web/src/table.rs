@@ -67,6 +67,19 @@ pub fn render_head(
     Ok(())
 }
 
+/// Marks the header cells of the first `pinned` columns after the name `th.rl-pinned`
+/// (the page writes their sticky offsets once they are laid out).
+pub fn mark_pinned(row: &Element, pinned: usize) -> Result<(), Error> {
+    let cells = row.children();
+    // The tick box and the name come first.
+    for position in 2..2 + pinned as u32 {
+        if let Some(cell) = cells.item(position) {
+            cell.class_list().add_1("rl-pinned")?;
+        }
+    }
+    Ok(())
+}
+
 /// `label detail`, for tooltips.
 fn header_text(column: &Column) -> String {
     match column.detail {

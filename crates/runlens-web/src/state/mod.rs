@@ -12,10 +12,11 @@ use web_sys::{Document, Element, HtmlInputElement, HtmlSelectElement};
 
 use crate::chart::{self, Plan};
 use crate::data::{Data, InitialView};
+use crate::view::choice::Choice;
 use crate::view::selection::Selection;
 use crate::view::window::{self, Scroll};
 use crate::view::{self, Column, Item, Sort, TableView};
-use crate::{Error, compare_panel, dom, format, share, table};
+use crate::{Error, column_menu, compare_panel, dom, format, share, table};
 use runlens_core::group::{Group, GroupKey};
 use runlens_core::query;
 
@@ -54,6 +55,16 @@ pub struct Ui {
     pub compare_panel: Element,
     /// The scrolling box around `table#rl-runs`.
     pub table_wrap: Element,
+    /// `button#rl-columns-open`.
+    pub columns_open: Element,
+    /// `#rl-columns`, the column menu (hidden when closed).
+    pub columns_menu: Element,
+    /// `input#rl-columns-find`.
+    pub columns_find: HtmlInputElement,
+    /// `ul#rl-columns-list`.
+    pub columns_list: Element,
+    /// `style#rl-pin-style`: the pinned columns' sticky offsets.
+    pub pin_style: Element,
     /// The header row of `table#rl-runs`.
     pub head_row: Element,
     /// The current `tbody` of `table#rl-runs` (replaced on each render).
@@ -99,6 +110,29 @@ pub enum Change {
     CompareDiffOnly(bool),
     /// Hide (or show again) the table's columns equal across the visible runs.
     DiffOnly(bool),
+    /// Show or hide the column with this id.
+    ShowColumn {
+        /// Column id.
+        id: String,
+        /// Shown after the change.
+        show: bool,
+    },
+    /// Pin or unpin the column with this id.
+    PinColumn {
+        /// Column id.
+        id: String,
+        /// Pinned after the change.
+        pin: bool,
+    },
+    /// Move the column with this id `by` places (negative: left).
+    MoveColumn {
+        /// Column id.
+        id: String,
+        /// Places to move.
+        by: i32,
+    },
+    /// Back to the default columns.
+    ResetColumns,
 }
 
 /// Everything the page shows, derived from the data and the controls.
@@ -145,6 +179,14 @@ pub struct App {
     compare_diff_only: bool,
     /// The table hides columns equal across the visible runs.
     diff_only: bool,
+    /// Every column the table can show.
+    all_columns: Vec<Column>,
+    /// The columns shown without a choice (with the directed metrics' summaries).
+    default_columns: Vec<Column>,
+    /// The reader's choice of columns.
+    choice: Choice,
+    /// How many columns after the name are pinned.
+    pinned: usize,
 }
 
 /// The app, shared by event handlers.
@@ -231,8 +273,11 @@ impl App {
         directions: runlens_core::view::Directions,
     ) -> Result<App, Error> {
         let table = &data.table;
-        let mut columns = view::columns(table);
-        view::mark_directions(&mut columns, table, &directions);
+        let mut default_columns = view::columns(table);
+        view::mark_directions(&mut default_columns, table, &directions);
+        let mut all_columns = view::all_columns(table);
+        view::label_directions(&mut all_columns, table, &directions);
+        let columns = default_columns.clone();
         let metric = view::default_metric(table);
         let visible = (0..table.len()).collect();
         let mut app = App {
@@ -263,6 +308,10 @@ impl App {
             compare_open: false,
             compare_diff_only: false,
             diff_only: false,
+            all_columns,
+            default_columns,
+            choice: Choice::default(),
+            pinned: 0,
         };
         app.update_view()?;
         Ok(app)
@@ -303,10 +352,15 @@ impl App {
             .filter_map(|id| self.data.table.ids.iter().position(|i| i == id));
         self.selection = Selection::of(rows);
         self.compare_open = view.compare;
+        self.choice = Choice {
+            shown: view.columns.clone(),
+            pinned: view.pinned.clone().unwrap_or_default(),
+        };
+        self.resolve_columns();
         self.sort = view
             .sort
             .as_ref()
-            .filter(|column| view::find_column(&self.columns, column).is_some())
+            .filter(|column| view::find_column(&self.all_columns, column).is_some())
             .map(|column| Sort {
                 column: column.clone(),
                 descending: view.descending,
@@ -345,6 +399,9 @@ impl App {
                 .map(|row| self.data.table.ids[row].clone())
                 .collect(),
             compare: self.compare_open,
+            columns: self.choice.shown.clone(),
+            pinned: (!self.choice.pinned.is_empty() || author.pinned.is_some())
+                .then(|| self.choice.pinned.clone()),
         }
     }
 
@@ -403,8 +460,59 @@ impl App {
             Change::Compare(open) => self.compare_open = open,
             Change::CompareDiffOnly(on) => self.compare_diff_only = on,
             Change::DiffOnly(on) => self.diff_only = on,
+            Change::ShowColumn { id, show } => {
+                self.choice.show(&id, show, &self.columns);
+                self.resolve_columns();
+            }
+            Change::PinColumn { id, pin } => {
+                self.choice.pin(&id, pin, &self.columns);
+                self.resolve_columns();
+            }
+            Change::MoveColumn { id, by } => {
+                self.choice.shift(&id, by, &self.columns);
+                self.resolve_columns();
+            }
+            Change::ResetColumns => {
+                self.choice.reset();
+                self.resolve_columns();
+            }
         }
-        self.update_view()
+        let redraw = self.update_view()?;
+        self.render_column_menu()?;
+        Ok(redraw)
+    }
+
+    /// Applies the column choice to `columns`.
+    fn resolve_columns(&mut self) {
+        let resolved = self
+            .choice
+            .resolve(&self.all_columns, &self.default_columns);
+        self.columns = resolved.columns;
+        self.pinned = resolved.pinned;
+    }
+
+    /// Fills the column menu when it is open.
+    pub fn render_column_menu(&self) -> Result<(), Error> {
+        if self.ui.columns_menu.has_attribute("hidden") {
+            return Ok(());
+        }
+        column_menu::render(
+            &self.document,
+            &self.ui.columns_list,
+            &self.all_columns,
+            &self.columns,
+            self.pinned,
+            &self.ui.columns_find.value(),
+        )
+    }
+
+    /// Opens or closes the column menu.
+    pub fn toggle_column_menu(&self, open: bool) -> Result<(), Error> {
+        dom::set_hidden(&self.ui.columns_menu, !open);
+        self.ui
+            .columns_open
+            .set_attribute("aria-expanded", if open { "true" } else { "false" })?;
+        self.render_column_menu()
     }
 
     /// The runs in display order (without group rows).
@@ -451,11 +559,17 @@ impl App {
     /// changed.
     fn update_view(&mut self) -> Result<bool, Error> {
         let table = &self.data.table;
-        self.sorted = view::sorted(table, &self.visible, &self.columns, self.sort.as_ref());
-        self.groups = self
-            .group_key
-            .as_ref()
-            .map(|key| view::grouped(table, &self.sorted, key, &self.columns, self.sort.as_ref()));
+        // Sorting and grouping look columns up among all, so a hidden column still sorts.
+        self.sorted = view::sorted(table, &self.visible, &self.all_columns, self.sort.as_ref());
+        self.groups = self.group_key.as_ref().map(|key| {
+            view::grouped(
+                table,
+                &self.sorted,
+                key,
+                &self.all_columns,
+                self.sort.as_ref(),
+            )
+        });
         // Ticked runs the filter keeps are charted alone (without grouping).
         let ticked = self.selection.in_order(&self.sorted);
         let plan = self.metric.map(|m| {
@@ -477,15 +591,28 @@ impl App {
     fn render_table(&mut self) -> Result<(), Error> {
         let data = self.data.clone();
         let table = &data.table;
-        self.shown_columns = if self.diff_only && self.visible.len() > 1 {
-            self.columns
-                .iter()
-                .filter(|c| view::varies_over(table, &self.visible, c.kind))
-                .cloned()
-                .collect()
-        } else {
-            self.columns.clone()
-        };
+        let keep: Vec<bool> = self
+            .columns
+            .iter()
+            .map(|c| {
+                !self.diff_only
+                    || self.visible.len() < 2
+                    || view::varies_over(table, &self.visible, c.kind)
+            })
+            .collect();
+        self.shown_columns = self
+            .columns
+            .iter()
+            .zip(&keep)
+            .filter(|(_, keep)| **keep)
+            .map(|(c, _)| c.clone())
+            .collect();
+        let pinned_shown = keep
+            .iter()
+            .skip(1)
+            .take(self.pinned)
+            .filter(|k| **k)
+            .count();
         table::render_head(
             &self.document,
             &self.ui.head_row,
@@ -493,6 +620,7 @@ impl App {
             self.sort.as_ref(),
             true,
         )?;
+        table::mark_pinned(&self.ui.head_row, pinned_shown)?;
         self.ui.runs_table.set_attribute(
             "data-hidden-columns",
             &(self.columns.len() - self.shown_columns.len()).to_string(),
@@ -604,6 +732,43 @@ impl App {
         )?;
         self.ui.body.replace_with_with_node_1(&body)?;
         self.ui.body = body;
+        self.place_pinned()
+    }
+
+    /// Writes the sticky offsets of the pinned columns (after the tick box and the name)
+    /// from the header cells' rendered widths.
+    fn place_pinned(&self) -> Result<(), Error> {
+        let cells = self.ui.head_row.children();
+        let pinned = self
+            .ui
+            .head_row
+            .query_selector_all("th.rl-pinned")?
+            .length();
+        let mut css = String::new();
+        let mut left = 0.0;
+        for position in 0..(2 + pinned) {
+            let Some(cell) = cells.item(position) else {
+                break;
+            };
+            if position >= 2 {
+                let child = position + 1;
+                css.push_str(&format!(
+                    "#rl-runs tr > :nth-child({child}) {{ position: sticky; left: {left:.1}px; z-index: 1; background: var(--surface); }}\n\
+                     #rl-runs thead tr > :nth-child({child}) {{ z-index: 3; background: var(--surface-2); }}\n"
+                ));
+            }
+            left += cell.get_bounding_client_rect().width();
+        }
+        if self
+            .ui
+            .pin_style
+            .text_content()
+            .as_deref()
+            .unwrap_or_default()
+            != css
+        {
+            self.ui.pin_style.set_text_content(Some(&css));
+        }
         Ok(())
     }
 

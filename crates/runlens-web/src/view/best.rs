@@ -34,8 +34,20 @@ pub fn mark_directions(columns: &mut Vec<Column>, table: &RunTable, directions: 
             column.id = format!("metric:{key}:{}", wanted.name());
             columns.insert(last + 1, column);
         }
-        for column in columns.iter_mut().filter(|c| of_metric(c)) {
-            if let ColumnKind::Metric { stat, .. } = column.kind {
+    }
+    label_directions(columns, table, directions);
+}
+
+/// Marks the summary columns of metrics with a direction (`last ↓`: lower is better).
+pub fn label_directions(columns: &mut [Column], table: &RunTable, directions: &Directions) {
+    for (key, &direction) in directions {
+        let Some(index) = table.metric_index(key) else {
+            continue;
+        };
+        for column in columns.iter_mut() {
+            if let ColumnKind::Metric { index: i, stat } = column.kind
+                && i == index
+            {
                 column.detail = Some(directed_label(stat, direction));
             }
         }

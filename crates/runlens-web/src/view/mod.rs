@@ -1,87 +1,31 @@
 //! The runs table as data: which columns exist, what each cell says, how rows sort and how
 //! groups and their aggregates are laid out. No DOM here, so it is tested natively.
 
-use runlens_core::bundle::{ParamCell, RunTable};
+use runlens_core::bundle::RunTable;
 
 use crate::format;
 use runlens_core::group::{self, Group, GroupKey};
 
 mod best;
+pub mod choice;
+mod columns;
 pub mod compare;
 pub mod csv;
 pub mod selection;
 mod sort;
 pub mod window;
 
-pub use best::{best_rows, mark_directions};
+pub use best::{best_rows, label_directions, mark_directions};
+use columns::varies;
+pub use columns::{
+    Column, ColumnKind, Stat, all_columns, cell_text, columns, find_column, numeric_value,
+    varies_over,
+};
 
 use sort::{SortKey, compare_keys, sort_rows};
 
 /// Most table rows (runs) rendered at once.
 pub const ROW_LIMIT: usize = 1000;
-
-/// Which summary of a metric a column shows.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Stat {
-    /// The last value in step order.
-    Last,
-    /// The smallest value.
-    Min,
-    /// The largest value.
-    Max,
-    /// The mean of the finite values.
-    Mean,
-}
-
-impl Stat {
-    /// Every summary, in the order menus list them.
-    pub const ALL: [Stat; 4] = [Stat::Last, Stat::Min, Stat::Max, Stat::Mean];
-
-    /// The summary's name in column ids and headers.
-    pub fn name(self) -> &'static str {
-        match self {
-            Stat::Last => "last",
-            Stat::Min => "min",
-            Stat::Max => "max",
-            Stat::Mean => "mean",
-        }
-    }
-}
-
-/// What a column shows.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum ColumnKind {
-    /// Run name.
-    Name,
-    /// Run status.
-    Status,
-    /// Experiment.
-    Experiment,
-    /// Param column `index` of the table.
-    Param(usize),
-    /// A summary of metric column `index`.
-    Metric {
-        /// Index into [`RunTable::metrics`].
-        index: usize,
-        /// Which summary.
-        stat: Stat,
-    },
-}
-
-/// One table column.
-#[derive(Debug, Clone, PartialEq)]
-pub struct Column {
-    /// Stable id, the `data-sort` attribute: `name`, `param:lr`, `metric:loss:min`, ...
-    pub id: String,
-    /// Header text (untrusted: param and metric keys come from logs).
-    pub label: String,
-    /// Second, smaller header text (`last`, `min`, `max`), if any.
-    pub detail: Option<&'static str>,
-    /// What the column shows.
-    pub kind: ColumnKind,
-    /// Right-aligned monospace numbers.
-    pub numeric: bool,
-}
 
 /// The current sort: a column id and a direction.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -107,77 +51,6 @@ impl Sort {
             },
         }
     }
-}
-
-/// The columns of `table`: name, status, experiment (when it varies), one per param, then
-/// for each metric its last value, plus the min of `loss` keys and the max of `acc` keys.
-pub fn columns(table: &RunTable) -> Vec<Column> {
-    let mut out = vec![
-        Column {
-            id: "name".into(),
-            label: "name".into(),
-            detail: None,
-            kind: ColumnKind::Name,
-            numeric: false,
-        },
-        Column {
-            id: "status".into(),
-            label: "status".into(),
-            detail: None,
-            kind: ColumnKind::Status,
-            numeric: false,
-        },
-    ];
-    if varies(&table.experiments.codes) {
-        out.push(Column {
-            id: "experiment".into(),
-            label: "experiment".into(),
-            detail: None,
-            kind: ColumnKind::Experiment,
-            numeric: false,
-        });
-    }
-    for (index, param) in table.params.iter().enumerate() {
-        let numeric = param
-            .cells
-            .iter()
-            .flatten()
-            .all(|c| matches!(c, ParamCell::Int(_) | ParamCell::Float(_)));
-        out.push(Column {
-            id: format!("param:{}", param.key),
-            label: param.key.clone(),
-            detail: None,
-            kind: ColumnKind::Param(index),
-            numeric,
-        });
-    }
-    for (index, metric) in table.metrics.iter().enumerate() {
-        let lower = metric.key.to_lowercase();
-        let mut stats = vec![Stat::Last];
-        if lower.contains("loss") {
-            stats.push(Stat::Min);
-        }
-        if lower.contains("acc") {
-            stats.push(Stat::Max);
-        }
-        for stat in stats {
-            out.push(Column {
-                id: format!("metric:{}:{}", metric.key, stat.name()),
-                label: metric.key.clone(),
-                detail: Some(stat.name()),
-                kind: ColumnKind::Metric { index, stat },
-                numeric: true,
-            });
-        }
-    }
-    out
-}
-
-/// True when a dictionary column holds more than one distinct code (absent counts as one).
-fn varies<T: PartialEq>(values: &[T]) -> bool {
-    values
-        .first()
-        .is_some_and(|first| values.iter().any(|v| v != first))
 }
 
 /// The grouping choices worth offering: every param, tag, experiment, group, source and
@@ -227,85 +100,6 @@ pub fn default_metric(table: &RunTable) -> Option<usize> {
     )
 }
 
-/// A cell's value as a number, where the column is numeric for that run.
-pub fn numeric_value(table: &RunTable, row: usize, kind: ColumnKind) -> Option<f64> {
-    match kind {
-        ColumnKind::Param(index) => match table.params[index].cells[row].as_ref()? {
-            ParamCell::Int(i) => Some(*i as f64),
-            ParamCell::Float(x) => Some(*x),
-            ParamCell::Bool(b) => Some(f64::from(u8::from(*b))),
-            ParamCell::Text(_) => None,
-        },
-        ColumnKind::Metric { index, stat } => {
-            let summary = table.metrics[index].summary(row)?;
-            Some(match stat {
-                Stat::Last => summary.last,
-                Stat::Min => summary.min,
-                Stat::Max => summary.max,
-                Stat::Mean => summary.mean,
-            })
-        }
-        ColumnKind::Name | ColumnKind::Status | ColumnKind::Experiment => None,
-    }
-}
-
-/// The text of a run's cell.
-pub fn cell_text(table: &RunTable, row: usize, kind: ColumnKind) -> String {
-    match kind {
-        ColumnKind::Name => table.names[row].clone(),
-        ColumnKind::Status => table.status(row).as_str().to_string(),
-        ColumnKind::Experiment => table.experiments.get(row).unwrap_or_default().to_string(),
-        ColumnKind::Param(index) => table.params[index].cells[row]
-            .as_ref()
-            .map(|c| format::param(&c.into()))
-            .unwrap_or_default(),
-        ColumnKind::Metric { .. } => numeric_value(table, row, kind)
-            .map(format::number)
-            .unwrap_or_default(),
-    }
-}
-
-/// True when the runs of `rows` do not all show the same cell in a column of `kind` (the
-/// name column always varies). Stops at the first difference.
-pub fn varies_over(table: &RunTable, rows: &[usize], kind: ColumnKind) -> bool {
-    let Some((&first, rest)) = rows.split_first() else {
-        return false;
-    };
-    match kind {
-        ColumnKind::Name => true,
-        ColumnKind::Status => rest
-            .iter()
-            .any(|&r| table.statuses[r] != table.statuses[first]),
-        ColumnKind::Experiment => {
-            let codes = &table.experiments.codes;
-            rest.iter().any(|&r| codes[r] != codes[first])
-        }
-        ColumnKind::Param(index) => {
-            let cells = &table.params[index].cells;
-            rest.iter().any(|&r| cells[r] != cells[first])
-        }
-        ColumnKind::Metric { .. } => {
-            // Bit patterns, so NaN equals NaN and 0.0 differs from -0.0 as its text does.
-            let bits = |r: usize| {
-                numeric_value(table, r, kind).map(|v| {
-                    if v.is_nan() {
-                        f64::NAN.to_bits()
-                    } else {
-                        v.to_bits()
-                    }
-                })
-            };
-            let expected = bits(first);
-            rest.iter().any(|&r| bits(r) != expected)
-        }
-    }
-}
-
-/// Looks up a column by id.
-pub fn find_column<'a>(columns: &'a [Column], id: &str) -> Option<&'a Column> {
-    columns.iter().find(|c| c.id == id)
-}
-
 /// `rows` sorted by `sort` (or in table order without a sort or with an unknown column).
 pub fn sorted(
     table: &RunTable,
@@ -348,7 +142,10 @@ pub fn grouped(
                 )
             });
         }
-        ColumnKind::Param(_) | ColumnKind::Metric { .. } => {
+        ColumnKind::Param(_)
+        | ColumnKind::Metric { .. }
+        | ColumnKind::Started
+        | ColumnKind::Duration => {
             let means: Vec<f64> = groups
                 .iter()
                 .map(|g| finite_stats(table, &g.rows, column.kind).1)
@@ -367,7 +164,11 @@ pub fn grouped(
             let mut slots: Vec<Option<Group>> = groups.into_iter().map(Some).collect();
             groups = order.into_iter().filter_map(|i| slots[i].take()).collect();
         }
-        ColumnKind::Status | ColumnKind::Experiment => {}
+        ColumnKind::Status
+        | ColumnKind::Experiment
+        | ColumnKind::Source
+        | ColumnKind::Group
+        | ColumnKind::Tag(_) => {}
     }
     groups
 }
@@ -388,7 +189,25 @@ pub fn group_cell(table: &RunTable, rows: &[usize], column: &Column) -> String {
     match column.kind {
         ColumnKind::Name => String::new(),
         ColumnKind::Status => format::count_of(rows.len(), "run"),
-        ColumnKind::Experiment => shared_text(table, rows, column.kind),
+        ColumnKind::Experiment | ColumnKind::Source | ColumnKind::Group | ColumnKind::Tag(_) => {
+            shared_text(table, rows, column.kind)
+        }
+        ColumnKind::Started => {
+            // The group's first start.
+            let first = rows
+                .iter()
+                .filter_map(|&row| numeric_value(table, row, column.kind))
+                .min_by(f64::total_cmp);
+            first.map(format::utc_time).unwrap_or_default()
+        }
+        ColumnKind::Duration => {
+            let (count, mean, _) = finite_stats(table, rows, column.kind);
+            if count == 0 {
+                String::new()
+            } else {
+                format!("mean {}", format::duration(mean))
+            }
+        }
         ColumnKind::Param(index) => {
             let cells = &table.params[index].cells;
             let mut present = rows.iter().filter_map(|&row| cells[row].as_ref());

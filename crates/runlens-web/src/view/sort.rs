@@ -5,6 +5,7 @@ use std::cmp::Ordering;
 
 use runlens_core::bundle::{ParamCell, RunTable};
 
+use super::columns::dict_text;
 use super::{Column, ColumnKind, numeric_value};
 
 /// What a cell sorts by. Missing values (and NaN) sort last in both directions; numbers
@@ -27,16 +28,15 @@ fn sort_key(table: &RunTable, row: usize, kind: ColumnKind) -> SortKey<'_> {
     match kind {
         ColumnKind::Name => SortKey::Text(&table.names[row]),
         ColumnKind::Status => SortKey::Text(table.status(row).as_str()),
-        ColumnKind::Experiment => table
-            .experiments
-            .get(row)
-            .map_or(SortKey::Missing, SortKey::Text),
+        ColumnKind::Experiment | ColumnKind::Source | ColumnKind::Group | ColumnKind::Tag(_) => {
+            dict_text(table, row, kind).map_or(SortKey::Missing, SortKey::Text)
+        }
         ColumnKind::Param(index) => match &table.params[index].cells[row] {
             Some(ParamCell::Text(text)) => SortKey::Text(text),
             Some(_) => numeric_value(table, row, kind).map_or(SortKey::Missing, number),
             None => SortKey::Missing,
         },
-        ColumnKind::Metric { .. } => {
+        ColumnKind::Metric { .. } | ColumnKind::Started | ColumnKind::Duration => {
             numeric_value(table, row, kind).map_or(SortKey::Missing, number)
         }
     }
