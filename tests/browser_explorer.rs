@@ -550,3 +550,171 @@ async fn columns_are_chosen_ordered_and_pinned_and_the_choice_is_shared() {
     assert!(errors.is_empty(), "console errors: {errors:#?}");
     browser.close().await;
 }
+
+/// Chooses `value` in the `<select id=id>` and fires `change`, as a user would.
+async fn choose(browser: &Browser, id: &str, value: &str) {
+    let chosen = browser
+        .client
+        .execute(
+            "const select = document.getElementById(arguments[0]);
+             if (![...select.options].some(o => o.value === arguments[1])) return false;
+             select.value = arguments[1];
+             select.dispatchEvent(new Event('change', { bubbles: true }));
+             return true;",
+            vec![json!(id), json!(value)],
+        )
+        .await
+        .unwrap();
+    assert_eq!(chosen, json!(true), "#{id} offers {value:?}");
+}
+
+/// Clicks the checkbox `#id`.
+async fn toggle(browser: &Browser, id: &str) {
+    browser
+        .client
+        .find(fantoccini::Locator::Id(id))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+}
+
+/// What plotly drew: the x axis title and type, the y axis type, each trace's x values.
+async fn drawn(browser: &Browser) -> Value {
+    browser
+        .js("const gd = document.getElementById('rl-chart');
+             return {
+                 xTitle: gd.layout.xaxis.title.text, xType: gd.layout.xaxis.type || null,
+                 yType: gd.layout.yaxis.type || null, traces: gd.data.length,
+                 xs: gd.data.map(t => [...t.x]), note: document.getElementById('rl-chart-note').textContent,
+             };")
+        .await
+}
+
+#[tokio::test]
+async fn chart_axes_smoothing_bands_and_zoom() {
+    let dir = tempfile::tempdir().unwrap();
+    let report = dir.path().join("report.html");
+    build_single_file(&support::examples(), &report);
+    let browser = Browser::start(Scripts::Enabled).await;
+    browser.client.goto(&file_url(&report)).await.unwrap();
+    browser.wait_ready().await.expect("the report starts");
+    choose(&browser, "rl-metric", "val/acc").await;
+    browser
+        .wait_for("document.getElementById('rl-chart').layout.yaxis.title.text === 'val/acc'")
+        .await;
+    let lines = drawn(&browser).await["traces"].as_u64().unwrap();
+    assert!(lines > 2);
+
+    // Time since each run started, in a readable unit.
+    choose(&browser, "rl-x", "relative").await;
+    browser
+        .wait_for("document.getElementById('rl-chart').layout.xaxis.title.text.startsWith('time since start')")
+        .await;
+    let relative = drawn(&browser).await;
+    let first_x = relative["xs"][0][0].as_f64().unwrap();
+    assert!((0.0..60.0).contains(&first_x), "{relative}");
+    // Wall time is a date axis.
+    choose(&browser, "rl-x", "wall").await;
+    browser
+        .wait_for("document.getElementById('rl-chart').layout.xaxis.type === 'date'")
+        .await;
+    choose(&browser, "rl-x", "step").await;
+
+    // Log y, and the choice travels in the address.
+    toggle(&browser, "rl-log-y").await;
+    browser
+        .wait_for("document.getElementById('rl-chart').layout.yaxis.type === 'log' && location.hash.includes('logy=1')")
+        .await;
+
+    // A centred moving average draws each run smoothed with its raw curve faint behind it.
+    choose(&browser, "rl-smoothing", "ma:25").await;
+    browser
+        .wait_for(&format!(
+            "location.hash.includes('avg=25') && document.getElementById('rl-chart').data.length === {}",
+            lines * 2
+        ))
+        .await;
+    choose(&browser, "rl-smoothing", "0").await;
+
+    // Zooming draws the range again at full resolution; a double click (autorange) goes back.
+    browser
+        .js("Plotly.relayout(document.getElementById('rl-chart'), { 'xaxis.range': [5, 10] }); return 0;")
+        .await;
+    browser
+        .wait_for("document.getElementById('rl-chart').dataset.zoomed === '1'")
+        .await;
+    let zoomed = drawn(&browser).await;
+    let inside: usize = zoomed["xs"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|xs| {
+            xs.as_array()
+                .unwrap()
+                .iter()
+                .filter(|x| (5.0..=10.0).contains(&x.as_f64().unwrap()))
+                .count()
+        })
+        .sum();
+    assert!(inside > 0, "the zoomed range is drawn: {zoomed}");
+    // A run that stopped before the range draws nothing there.
+    for xs in zoomed["xs"].as_array().unwrap() {
+        let xs: Vec<f64> = xs
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|x| x.as_f64().unwrap())
+            .collect();
+        let outside = xs.iter().filter(|x| !(5.0..=10.0).contains(*x)).count();
+        assert!(
+            outside <= 2,
+            "the zoomed range and one point beyond each edge: {xs:?}"
+        );
+    }
+    browser
+        .js("Plotly.relayout(document.getElementById('rl-chart'), { 'xaxis.autorange': true }); return 0;")
+        .await;
+    browser
+        .wait_for("document.getElementById('rl-chart').dataset.zoomed === '0'")
+        .await;
+
+    // Groups: the band and runs controls appear; min-to-max bands, and the runs drawn too.
+    assert_eq!(
+        browser
+            .js("return document.getElementById('rl-band').closest('label').hidden;")
+            .await,
+        json!(true)
+    );
+    choose(&browser, "rl-group", "param:optimizer").await;
+    browser
+        .wait_for("!document.getElementById('rl-band').closest('label').hidden")
+        .await;
+    choose(&browser, "rl-band", "minmax").await;
+    browser
+        .wait_for(
+            "document.getElementById('rl-chart-note').textContent.includes('mean, min to max')",
+        )
+        .await;
+    let bands = drawn(&browser).await["traces"].as_u64().unwrap();
+    toggle(&browser, "rl-show-runs").await;
+    browser
+        .wait_for(&format!(
+            "document.getElementById('rl-chart').data.length === {}",
+            bands + lines
+        ))
+        .await;
+
+    // Reloading keeps every chart option.
+    browser.client.refresh().await.unwrap();
+    browser.wait_ready().await.expect("the report restarts");
+    let restored = browser
+        .js("return ['rl-band', 'rl-group'].map(id => document.getElementById(id).value)
+                .concat(['rl-log-y', 'rl-show-runs'].map(id => document.getElementById(id).checked));")
+        .await;
+    assert_eq!(restored, json!(["minmax", "param:optimizer", true, true]));
+    let errors = browser.console_errors().await;
+    assert!(errors.is_empty(), "console errors: {errors:#?}");
+    browser.close().await;
+}

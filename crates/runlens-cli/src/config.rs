@@ -137,6 +137,32 @@ impl Config {
                 runlens_core::view::SMOOTHING_CHOICES.map(|w| w.to_string()).join(", ")
             ));
         }
+        if let Some(window) = self.view.average
+            && !runlens_core::view::AVERAGE_CHOICES.contains(&window)
+        {
+            problems.push(format!(
+                "{file}: [view] average = {window} is not offered ({}); the page opens without a moving average",
+                runlens_core::view::AVERAGE_CHOICES.map(|w| w.to_string()).join(", ")
+            ));
+        }
+        for (key, value, choices) in [
+            (
+                "x_axis",
+                &self.view.x_axis,
+                &runlens_core::view::X_AXIS_CHOICES,
+            ),
+            ("band", &self.view.band, &runlens_core::view::BAND_CHOICES),
+        ] {
+            if let Some(value) = value
+                && !choices.contains(&value.as_str())
+            {
+                problems.push(format!(
+                    "{file}: [view] {key} = {value:?} is not one of {}; the page opens with {:?}",
+                    choices.join(", "),
+                    choices[0]
+                ));
+            }
+        }
         let keys = archive.metric_keys();
         for key in self.directions.keys().filter(|k| !keys.contains(k)) {
             problems.push(format!(

@@ -28,6 +28,15 @@ impl Direction {
 /// The chart smoothing weights the page offers (0 is off), as on TensorBoard's slider.
 pub const SMOOTHING_CHOICES: [f64; 6] = [0.0, 0.6, 0.8, 0.9, 0.95, 0.99];
 
+/// The centred moving-average windows the page offers, in points.
+pub const AVERAGE_CHOICES: [u32; 3] = [5, 25, 101];
+
+/// The chart x axes the page offers.
+pub const X_AXIS_CHOICES: [&str; 3] = ["step", "wall", "relative"];
+
+/// The group bands the page offers.
+pub const BAND_CHOICES: [&str; 3] = ["std", "sem", "minmax"];
+
 /// Metric key → direction.
 pub type Directions = BTreeMap<String, Direction>;
 
@@ -63,6 +72,27 @@ pub struct InitialView {
     /// Columns kept in view beside the name when the table scrolls sideways.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub pinned: Option<Vec<String>>,
+    /// Chart smoothing by a centred moving average of this many points (over `smoothing`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub average: Option<u32>,
+    /// The chart's x axis: `step`, `wall` (wall time) or `relative` (time since start).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub x_axis: Option<String>,
+    /// Logarithmic x axis.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub log_x: Option<bool>,
+    /// Logarithmic y axis.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub log_y: Option<bool>,
+    /// Fit the y axis to the 1st–99th percentile of the drawn values.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub ignore_outliers: Option<bool>,
+    /// The band around each group's mean: `std`, `sem` (standard error) or `minmax`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub band: Option<String>,
+    /// With groups, also draw each run faintly.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub show_runs: Option<bool>,
     /// Hide the table's columns whose value is the same for every visible run (absent: no).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub diff_only: Option<bool>,

@@ -88,6 +88,33 @@ pub fn wire(app: &Shared, ui: &UiHandles) -> Result<(), Error> {
         })?;
     }
     {
+        let c = &ui.chart_controls;
+        let selects = [
+            (&c.x_axis, Change::XAxis as fn(String) -> Change),
+            (&c.band, Change::Band),
+        ];
+        for (select, make) in selects {
+            let app = app.clone();
+            let source = select.clone();
+            listen(select, "change", move |_| {
+                handle(&app, make(source.value()))
+            })?;
+        }
+        let boxes = [
+            (&c.log_x, Change::LogX as fn(bool) -> Change),
+            (&c.log_y, Change::LogY),
+            (&c.outliers, Change::IgnoreOutliers),
+            (&c.show_runs, Change::ShowRuns),
+        ];
+        for (input, make) in boxes {
+            let app = app.clone();
+            let source = input.clone();
+            listen(input, "change", move |_| {
+                handle(&app, make(source.checked()))
+            })?;
+        }
+    }
+    {
         let app = app.clone();
         let input = ui.diff_only.clone();
         listen(&ui.diff_only, "change", move |_| {
@@ -364,6 +391,7 @@ pub struct UiHandles {
     runs_table: Element,
     run_panel: Element,
     diff_only: HtmlInputElement,
+    chart_controls: crate::state::ChartControls,
     table_wrap: Element,
     compare_panel: Element,
     compare_open: Element,
@@ -384,6 +412,7 @@ impl UiHandles {
         let button = |id: &str| dom::by_id(&document, id);
         Ok(UiHandles {
             diff_only: ui.diff_only.clone(),
+            chart_controls: ui.chart_controls.clone(),
             table_wrap: ui.table_wrap.clone(),
             compare_panel: ui.compare_panel.clone(),
             compare_open: button("rl-compare-open")?,

@@ -5,7 +5,7 @@ use runlens_core::bundle::RunTable;
 use wasm_bindgen::JsCast;
 use web_sys::{Document, Element, HtmlInputElement, HtmlOptionElement, HtmlSelectElement};
 
-use crate::state::Ui;
+use crate::state::{ChartControls, Ui};
 use crate::{Error, dom, format};
 use runlens_core::group::GroupKey;
 
@@ -68,26 +68,13 @@ pub fn build(
     let smoothing: HtmlSelectElement = smoothing
         .dyn_into()
         .map_err(|_| Error::new("smoothing select has an unexpected type"))?;
-    for weight in crate::chart::SMOOTHING_CHOICES {
-        let label = if weight == 0.0 {
-            "off".to_string()
-        } else {
-            weight.to_string()
-        };
-        add_option(document, &smoothing, &weight.to_string(), &label)?;
+    for (value, label) in crate::chart::Smoothing::choices() {
+        add_option(document, &smoothing, &value, &label)?;
     }
     smoothing.set_disabled(metric.is_none());
     controls.append_child(&smoothing_field)?;
 
-    let diff_label = dom::element(document, "label", "rl-check")?;
-    let diff_only: HtmlInputElement = document
-        .create_element("input")?
-        .dyn_into()
-        .map_err(|_| Error::new("checkbox has an unexpected type"))?;
-    diff_only.set_type("checkbox");
-    diff_only.set_id("rl-diff-only");
-    diff_label.append_child(&diff_only)?;
-    diff_label.append_child(&document.create_text_node(" Differences only"))?;
+    let (diff_label, diff_only) = checkbox(document, "rl-diff-only", "Differences only")?;
     diff_label.set_attribute(
         "title",
         "Hide the columns whose value is the same for every visible run",
@@ -121,7 +108,11 @@ pub fn build(
 
     let chart_panel = dom::element(document, "section", "rl-panel rl-chart-panel")?;
     chart_panel.set_attribute("aria-label", "Metric chart")?;
-    let chart_tools = dom::element(document, "div", "rl-tools")?;
+    let chart_tools = dom::element(document, "div", "rl-tools rl-chart-tools")?;
+    let (chart_controls, fields) = chart_controls(document, metric.is_some())?;
+    for field in fields {
+        chart_tools.append_child(&field)?;
+    }
     for (id, text, title) in [
         ("rl-chart-png", "PNG", "Download the chart as a PNG image"),
         ("rl-chart-svg", "SVG", "Download the chart as an SVG image"),
@@ -231,6 +222,7 @@ pub fn build(
         group,
         metric: metric_select,
         smoothing,
+        chart_controls,
         count,
         diff_only,
         selection_bar,
@@ -248,6 +240,93 @@ pub fn build(
         chart,
         chart_note,
     })
+}
+
+/// The chart's own controls: x axis, log x, log y, outliers, and (shown with groups
+/// only) the band and the runs toggle; returned with the elements to place, in order.
+fn chart_controls(
+    document: &Document,
+    enabled: bool,
+) -> Result<(ChartControls, Vec<Element>), Error> {
+    let mut fields = Vec::new();
+    let (x_field, x_axis) = inline_select(document, "x", "rl-x")?;
+    for x in crate::chart::XAxis::ALL {
+        add_option(document, &x_axis, x.name(), x.label())?;
+    }
+    x_axis.set_disabled(!enabled);
+    fields.push(x_field);
+    let mut check = |id: &str, text: &str, title: &str| -> Result<HtmlInputElement, Error> {
+        let (label, input) = checkbox(document, id, text)?;
+        label.set_attribute("title", title)?;
+        input.set_disabled(!enabled);
+        fields.push(label);
+        Ok(input)
+    };
+    let log_x = check("rl-log-x", "log x", "Logarithmic x axis")?;
+    let log_y = check("rl-log-y", "log y", "Logarithmic y axis")?;
+    let outliers = check(
+        "rl-outliers",
+        "ignore outliers",
+        "Fit the y axis to the 1st to 99th percentile of the values drawn",
+    )?;
+    let (band_field, band) = inline_select(document, "band", "rl-band")?;
+    for kind in crate::chart::BandKind::ALL {
+        add_option(document, &band, kind.name(), kind.label())?;
+    }
+    let (runs_field, show_runs) = checkbox(document, "rl-show-runs", "runs")?;
+    runs_field.set_attribute("title", "Also draw each run of the groups, faintly")?;
+    for field in [&band_field, &runs_field] {
+        dom::set_hidden(field, true);
+    }
+    fields.push(band_field.clone());
+    fields.push(runs_field.clone());
+    Ok((
+        ChartControls {
+            x_axis,
+            log_x,
+            log_y,
+            outliers,
+            band,
+            show_runs,
+            group_fields: vec![band_field, runs_field],
+        },
+        fields,
+    ))
+}
+
+/// A `label.rl-check` holding a checkbox `#id` and `text`.
+fn checkbox(
+    document: &Document,
+    id: &str,
+    text: &str,
+) -> Result<(Element, HtmlInputElement), Error> {
+    let label = dom::element(document, "label", "rl-check")?;
+    let input: HtmlInputElement = document
+        .create_element("input")?
+        .dyn_into()
+        .map_err(|_| Error::new("checkbox has an unexpected type"))?;
+    input.set_type("checkbox");
+    input.set_id(id);
+    label.append_child(&input)?;
+    label.append_child(&document.create_text_node(&format!(" {text}")))?;
+    Ok((label, input))
+}
+
+/// A `label.rl-inline` holding `caption` and a `select#id`.
+fn inline_select(
+    document: &Document,
+    caption: &str,
+    id: &str,
+) -> Result<(Element, HtmlSelectElement), Error> {
+    let label = dom::element(document, "label", "rl-inline")?;
+    dom::append_text(document, &label, "span", "rl-inline-caption", caption)?;
+    let select: HtmlSelectElement = document
+        .create_element("select")?
+        .dyn_into()
+        .map_err(|_| Error::new("select has an unexpected type"))?;
+    select.set_id(id);
+    label.append_child(&select)?;
+    Ok((label, select))
 }
 
 /// A `button.rl-tool#id` showing `text`.

@@ -258,7 +258,14 @@ async fn fill(
             .iter()
             .flat_map(|chunk| chunk.iter().map(|(row, s)| (*row as usize, s)))
             .collect();
-        let plot = chart::figure(table, metric, &plan, &series, dom::chart_theme(), 0.0);
+        let chart::Figure { plot, .. } = chart::figure(
+            table,
+            metric,
+            &plan,
+            &series,
+            dom::chart_theme(),
+            &chart::ChartOptions::default(),
+        );
         let traces = plot.data().len();
         let figure = js_sys::JSON::parse(&plot.to_json())?;
         plotly_react(&chart_box, &figure).await?;

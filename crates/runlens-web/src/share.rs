@@ -1,4 +1,4 @@
-//! The view in the URL fragment (`#filter=…&group=…&metric=…&sort=…&desc=1&smooth=…&diff=1&sel=…&sel=…&compare=1&run=…&page=…`): every change
+//! The view in the URL fragment (`#filter=…&group=…&metric=…&sort=…&desc=1&smooth=…&avg=…&x=…&logx=1&logy=1&outliers=1&band=…&runs=1&diff=1&col=…&pin=…&sel=…&compare=1&run=…&page=…`; `docs/config.md`): every change
 //! rewrites it (without a new history entry), and a page opened with a fragment starts on
 //! that view, so copying the address shares exactly what one sees — in the single file
 //! from `file://` as on a static host, since the fragment never reaches a server.
@@ -18,6 +18,13 @@ const RUN: &str = "run";
 const PAGE: &str = "page";
 const SMOOTH: &str = "smooth";
 const DIFF_ONLY: &str = "diff";
+const AVERAGE: &str = "avg";
+const X_AXIS: &str = "x";
+const LOG_X: &str = "logx";
+const LOG_Y: &str = "logy";
+const OUTLIERS: &str = "outliers";
+const BAND: &str = "band";
+const SHOW_RUNS: &str = "runs";
 /// One `col=<column id>` per shown column, in order.
 const COLUMN: &str = "col";
 /// One `pin=<column id>` per pinned column (one empty `pin=` for none, over the author's).
@@ -38,7 +45,14 @@ pub fn parse(fragment: &str) -> Result<InitialView, Error> {
         run: params.get(RUN).filter(|id| !id.is_empty()),
         page: params.get(PAGE).filter(|slug| !slug.is_empty()),
         smoothing: params.get(SMOOTH).and_then(|w| w.parse().ok()),
-        diff_only: params.get(DIFF_ONLY).map(|d| d == "1"),
+        diff_only: flag(&params, DIFF_ONLY),
+        average: params.get(AVERAGE).and_then(|n| n.parse().ok()),
+        x_axis: params.get(X_AXIS).filter(|x| !x.is_empty()),
+        log_x: flag(&params, LOG_X),
+        log_y: flag(&params, LOG_Y),
+        ignore_outliers: flag(&params, OUTLIERS),
+        band: params.get(BAND).filter(|b| !b.is_empty()),
+        show_runs: flag(&params, SHOW_RUNS),
         columns: all_of(&params, COLUMN),
         pinned: all_of(&params, PIN),
         selected: params
@@ -49,6 +63,11 @@ pub fn parse(fragment: &str) -> Result<InitialView, Error> {
             .collect(),
         compare: params.get(COMPARE).as_deref() == Some("1"),
     })
+}
+
+/// A `1`/`0` flag, `None` when the key is absent.
+fn flag(params: &UrlSearchParams, key: &str) -> Option<bool> {
+    params.get(key).map(|v| v == "1")
 }
 
 /// Every non-empty value of the repeated key `key`, or `None` when the key is absent.
@@ -68,7 +87,8 @@ fn all_of(params: &UrlSearchParams, key: &str) -> Option<Vec<String>> {
 pub fn encode(view: &InitialView) -> Result<String, Error> {
     let params = UrlSearchParams::new()?;
     let smoothing = view.smoothing.map(|w| w.to_string());
-    let diff_only = view.diff_only.map(|d| if d { "1" } else { "0" });
+    let bit = |flag: Option<bool>| flag.map(|on| if on { "1" } else { "0" });
+    let average = view.average.map(|n| n.to_string());
     let pairs = [
         (FILTER, view.filter.as_deref()),
         (GROUP, view.group.as_deref()),
@@ -79,7 +99,14 @@ pub fn encode(view: &InitialView) -> Result<String, Error> {
             (view.sort.is_some() && view.descending).then_some("1"),
         ),
         (SMOOTH, smoothing.as_deref()),
-        (DIFF_ONLY, diff_only),
+        (AVERAGE, average.as_deref()),
+        (X_AXIS, view.x_axis.as_deref()),
+        (LOG_X, bit(view.log_x)),
+        (LOG_Y, bit(view.log_y)),
+        (OUTLIERS, bit(view.ignore_outliers)),
+        (BAND, view.band.as_deref()),
+        (SHOW_RUNS, bit(view.show_runs)),
+        (DIFF_ONLY, bit(view.diff_only)),
     ];
     for (key, value) in pairs {
         if let Some(value) = value {
@@ -121,7 +148,23 @@ pub fn overlay(base: &InitialView, over: &InitialView) -> InitialView {
             base.descending
         },
         sort: over.sort.clone().or_else(|| base.sort.clone()),
-        smoothing: over.smoothing.or(base.smoothing),
+        // Smoothing is one choice: a fragment's weight or window replaces both of the author's.
+        smoothing: if over.smoothing.is_some() || over.average.is_some() {
+            over.smoothing
+        } else {
+            base.smoothing
+        },
+        average: if over.smoothing.is_some() || over.average.is_some() {
+            over.average
+        } else {
+            base.average
+        },
+        x_axis: over.x_axis.clone().or_else(|| base.x_axis.clone()),
+        log_x: over.log_x.or(base.log_x),
+        log_y: over.log_y.or(base.log_y),
+        ignore_outliers: over.ignore_outliers.or(base.ignore_outliers),
+        band: over.band.clone().or_else(|| base.band.clone()),
+        show_runs: over.show_runs.or(base.show_runs),
         diff_only: over.diff_only.or(base.diff_only),
         columns: over.columns.clone().or_else(|| base.columns.clone()),
         pinned: over.pinned.clone().or_else(|| base.pinned.clone()),

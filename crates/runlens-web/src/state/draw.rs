@@ -4,8 +4,10 @@
 use wasm_bindgen::prelude::*;
 use web_sys::Element;
 
-use super::Shared;
-use crate::chart::{self, SeriesByRow};
+use wasm_bindgen::JsCast;
+
+use super::{Change, Shared, handle};
+use crate::chart::{self, SeriesByRow, XAxis};
 use crate::{Error, dom};
 
 #[wasm_bindgen]
@@ -35,6 +37,8 @@ pub async fn redraw(app: &Shared) {
         Ok(()) => {}
         Err(error) => {
             state.chart_failed = true;
+            // Purging drops plotly's listeners: listen again after the next good draw.
+            state.zoom_listening = false;
             let root = &state.ui.chart;
             let _ = plotly_purge(root);
             let _ = root.remove_attribute("aria-busy");
@@ -86,8 +90,12 @@ pub async fn draw_chart(app: &Shared) -> Result<(), Error> {
         .iter()
         .flat_map(|chunk| chunk.iter().map(|(row, s)| (*row as usize, s)))
         .collect();
-    let smoothing = app.try_borrow().map_or(0.0, |state| state.smoothing);
-    let plot = chart::figure(table, metric, &plan, &series, dom::chart_theme(), smoothing);
+    let options = app
+        .try_borrow()
+        .map(|state| state.chart.clone())
+        .unwrap_or_default();
+    let chart::Figure { plot, notes } =
+        chart::figure(table, metric, &plan, &series, dom::chart_theme(), &options);
     let traces = plot.data().len();
     let figure = js_sys::JSON::parse(&plot.to_json())?;
     let drawn = plotly_react(&root, &figure).await;
@@ -97,8 +105,80 @@ pub async fn draw_chart(app: &Shared) -> Result<(), Error> {
     drawn?;
     root.remove_attribute("aria-busy")?;
     root.set_attribute("data-rendered-traces", &traces.to_string())?;
-    let text = plan.note(&table.metrics[metric].key);
-    note.set_text_content(text.as_deref());
-    dom::set_hidden(&note, text.is_none());
+    root.set_attribute(
+        "data-zoomed",
+        if options.x_range.is_some() { "1" } else { "0" },
+    )?;
+    let text = plan
+        .note(&table.metrics[metric].key)
+        .into_iter()
+        .chain(notes)
+        .collect::<Vec<_>>()
+        .join(" ");
+    note.set_text_content(Some(&text));
+    dom::set_hidden(&note, text.is_empty());
+    listen_for_zoom(app, &root, options.log_x && options.x != XAxis::WallTime);
     Ok(())
+}
+
+/// Once per chart element: turns plotly's `plotly_relayout` events (a zoom, or a double
+/// click back to the whole range) into [`Change::Zoom`], so the zoomed range is drawn
+/// again at full resolution. `log_x`: plotly reports a log axis's range in log10 units.
+fn listen_for_zoom(app: &Shared, root: &Element, log_x: bool) {
+    if let Ok(mut state) = app.try_borrow_mut() {
+        state.zoom_log_x = log_x;
+        if state.zoom_listening {
+            return;
+        }
+        state.zoom_listening = true;
+    }
+    let Ok(on) = js_sys::Reflect::get(root, &"on".into()) else {
+        return;
+    };
+    let Some(on) = on.dyn_ref::<js_sys::Function>() else {
+        return;
+    };
+    let app = app.clone();
+    let handler = Closure::<dyn FnMut(JsValue)>::new(move |event: JsValue| {
+        let log_x = app.try_borrow().is_ok_and(|state| state.zoom_log_x);
+        if let Some(change) = zoom_change(&event, log_x) {
+            handle(&app, change);
+        }
+    });
+    let _ = on.call2(root, &"plotly_relayout".into(), handler.as_ref());
+    handler.forget();
+}
+
+/// The zoom a `plotly_relayout` event describes, if it touches the x axis.
+fn zoom_change(event: &JsValue, log_x: bool) -> Option<Change> {
+    let get = |key: &str| js_sys::Reflect::get(event, &key.into()).ok();
+    if get("xaxis.autorange").is_some_and(|v| v.is_truthy()) {
+        return Some(Change::Zoom(None));
+    }
+    let (low, high) = match get("xaxis.range").filter(js_sys::Array::is_array) {
+        Some(range) => {
+            let range = js_sys::Array::from(&range);
+            (range.get(0), range.get(1))
+        }
+        None => (get("xaxis.range[0]")?, get("xaxis.range[1]")?),
+    };
+    let (low, high) = (axis_number(&low)?, axis_number(&high)?);
+    let (low, high) = if log_x {
+        (10f64.powf(low), 10f64.powf(high))
+    } else {
+        (low, high)
+    };
+    (low.is_finite() && high.is_finite() && low < high).then_some(Change::Zoom(Some((low, high))))
+}
+
+/// A range end as a number: a number as it is; a date string (`2024-01-02 03:04:05.6`,
+/// UTC as plotly writes it) as epoch milliseconds.
+fn axis_number(value: &JsValue) -> Option<f64> {
+    if let Some(number) = value.as_f64() {
+        return Some(number);
+    }
+    let text = value.as_string()?;
+    let iso = format!("{}Z", text.trim().replace(' ', "T"));
+    let ms = js_sys::Date::parse(&iso);
+    ms.is_finite().then_some(ms)
 }

@@ -10,7 +10,7 @@ use std::rc::Rc;
 use wasm_bindgen::JsCast;
 use web_sys::{Document, Element, HtmlInputElement, HtmlSelectElement};
 
-use crate::chart::{self, Plan};
+use crate::chart::{self, BandKind, ChartOptions, Plan, Smoothing, XAxis};
 use crate::data::{Data, InitialView};
 use crate::view::choice::Choice;
 use crate::view::selection::Selection;
@@ -43,6 +43,8 @@ pub struct Ui {
     pub metric: HtmlSelectElement,
     /// `select#rl-smoothing`.
     pub smoothing: HtmlSelectElement,
+    /// The chart's own controls (x axis, log scales, outliers, band, runs).
+    pub chart_controls: ChartControls,
     /// `#rl-count`.
     pub count: Element,
     /// `input#rl-diff-only`: hide columns equal across the visible runs.
@@ -77,8 +79,46 @@ pub struct Ui {
     pub chart_note: Element,
 }
 
+/// The controls above the chart.
+#[derive(Clone)]
+pub struct ChartControls {
+    /// `select#rl-x`.
+    pub x_axis: HtmlSelectElement,
+    /// `input#rl-log-x`.
+    pub log_x: HtmlInputElement,
+    /// `input#rl-log-y`.
+    pub log_y: HtmlInputElement,
+    /// `input#rl-outliers`.
+    pub outliers: HtmlInputElement,
+    /// `select#rl-band` (with groups only).
+    pub band: HtmlSelectElement,
+    /// `input#rl-show-runs` (with groups only).
+    pub show_runs: HtmlInputElement,
+    /// The band and show-runs fields, shown only with groups.
+    pub group_fields: Vec<Element>,
+}
+
+impl ChartControls {
+    /// Sets every control to `options`.
+    pub fn show(&self, options: &ChartOptions) {
+        self.x_axis.set_value(options.x.name());
+        self.log_x.set_checked(options.log_x);
+        self.log_y.set_checked(options.log_y);
+        self.outliers.set_checked(options.ignore_outliers);
+        self.band.set_value(options.band.name());
+        self.show_runs.set_checked(options.show_runs);
+    }
+
+    /// Shows the group-only fields when the table is grouped.
+    pub fn grouped(&self, grouped: bool) {
+        for field in &self.group_fields {
+            dom::set_hidden(field, !grouped);
+        }
+    }
+}
+
 /// A user action.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq)]
 pub enum Change {
     /// New filter text.
     Filter(String),
@@ -88,8 +128,22 @@ pub enum Change {
     Metric(String),
     /// A click on the header of the column with this id.
     Sort(String),
-    /// New chart smoothing weight, as the select's text (`0`, `0.9`).
+    /// New chart smoothing, as the select's value (`0`, `0.9`, `ma:25`).
     Smoothing(String),
+    /// New x axis (`step`, `wall`, `relative`).
+    XAxis(String),
+    /// Logarithmic x axis on or off.
+    LogX(bool),
+    /// Logarithmic y axis on or off.
+    LogY(bool),
+    /// Outlier-proof y range on or off.
+    IgnoreOutliers(bool),
+    /// New group band (`std`, `sem`, `minmax`).
+    Band(String),
+    /// Draw groups' runs too, or not.
+    ShowRuns(bool),
+    /// The chart was zoomed to this x range (axis units), or back out.
+    Zoom(Option<(f64, f64)>),
     /// The box of run `row` was clicked and is now `checked`; with `shift`, the runs since
     /// the last clicked one follow.
     Tick {
@@ -161,8 +215,12 @@ pub struct App {
     directions: runlens_core::view::Directions,
     /// The narrative page shown instead of the runs (its slug).
     pub page: Option<String>,
-    /// Chart smoothing weight (0: off).
-    smoothing: f64,
+    /// How the chart draws (axes, smoothing, bands, zoom).
+    chart: ChartOptions,
+    /// The chart's zoom events are listened to.
+    zoom_listening: bool,
+    /// The chart's x axis is logarithmic (its zoom events come in log10 units).
+    zoom_log_x: bool,
     /// Every row of the table (groups and runs), in display order.
     table_view: TableView,
     /// The columns shown (all of `columns`, or those that vary with "differences only").
@@ -299,7 +357,9 @@ impl App {
             open_run: None,
             directions,
             page: None,
-            smoothing: 0.0,
+            chart: ChartOptions::default(),
+            zoom_listening: false,
+            zoom_log_x: false,
             table_view: TableView::default(),
             shown_columns: Vec::new(),
             rendered: 0..0,
@@ -335,14 +395,29 @@ impl App {
         {
             self.change(Change::Metric(key.clone()))?;
         }
-        let weight = view.smoothing.unwrap_or(0.0);
-        let offered = chart::SMOOTHING_CHOICES
-            .iter()
-            .find(|&&w| (w - weight).abs() < 1e-9)
-            .copied()
-            .unwrap_or(0.0);
-        self.ui.smoothing.set_value(&offered.to_string());
-        self.change(Change::Smoothing(offered.to_string()))?;
+        let smoothing = Smoothing::from_view(view.smoothing, view.average).value();
+        if !select_offers(&self.ui.smoothing, &smoothing) {
+            self.ui.smoothing.set_value("0");
+        }
+        self.chart = ChartOptions {
+            x: view
+                .x_axis
+                .as_deref()
+                .and_then(XAxis::parse)
+                .unwrap_or_default(),
+            log_x: view.log_x.unwrap_or(false),
+            log_y: view.log_y.unwrap_or(false),
+            smoothing: Smoothing::parse(&self.ui.smoothing.value()),
+            ignore_outliers: view.ignore_outliers.unwrap_or(false),
+            band: view
+                .band
+                .as_deref()
+                .and_then(BandKind::parse)
+                .unwrap_or_default(),
+            show_runs: view.show_runs.unwrap_or(false),
+            x_range: None,
+        };
+        self.ui.chart_controls.show(&self.chart);
         let diff_only = view.diff_only.unwrap_or(false);
         self.ui.diff_only.set_checked(diff_only);
         self.diff_only = diff_only;
@@ -391,7 +466,25 @@ impl App {
             descending: self.sort.as_ref().is_some_and(|sort| sort.descending),
             run: self.open_run.map(|row| self.data.table.ids[row].clone()),
             page: self.page.clone(),
-            smoothing: (self.smoothing > 0.0).then_some(self.smoothing),
+            smoothing: match self.chart.smoothing {
+                Smoothing::Ema(weight) => Some(weight),
+                Smoothing::Off if author.smoothing.is_some() || author.average.is_some() => {
+                    Some(0.0)
+                }
+                _ => None,
+            },
+            average: match self.chart.smoothing {
+                Smoothing::Average(window) => Some(window),
+                _ => None,
+            },
+            x_axis: (self.chart.x != XAxis::Step || author.x_axis.is_some())
+                .then(|| self.chart.x.name().to_string()),
+            log_x: flag(self.chart.log_x, author.log_x),
+            log_y: flag(self.chart.log_y, author.log_y),
+            ignore_outliers: flag(self.chart.ignore_outliers, author.ignore_outliers),
+            band: (self.chart.band != BandKind::Std || author.band.is_some())
+                .then(|| self.chart.band.name().to_string()),
+            show_runs: flag(self.chart.show_runs, author.show_runs),
             diff_only: (self.diff_only || author.diff_only.is_some()).then_some(self.diff_only),
             selected: self
                 .selection
@@ -422,17 +515,47 @@ impl App {
                 }
                 self.query_text = text;
             }
-            Change::Group(spec) => self.group_key = GroupKey::parse(&spec),
+            Change::Group(spec) => {
+                self.group_key = GroupKey::parse(&spec);
+                self.ui.chart_controls.grouped(self.group_key.is_some());
+            }
             Change::Metric(key) => self.metric = self.data.table.metric_index(&key),
-            Change::Smoothing(text) => {
-                let weight = text.parse::<f64>().unwrap_or(0.0);
-                self.smoothing = if (0.0..1.0).contains(&weight) {
-                    weight
-                } else {
-                    0.0
-                };
-                self.update_view()?;
-                // The plan is the same; only the drawing changes.
+            // The plan stays; only the drawing changes.
+            Change::Smoothing(value) => {
+                self.chart.smoothing = Smoothing::parse(&value);
+                return Ok(true);
+            }
+            Change::XAxis(name) => {
+                self.chart.x = XAxis::parse(&name).unwrap_or_default();
+                self.chart.x_range = None;
+                return Ok(true);
+            }
+            Change::LogX(on) => {
+                self.chart.log_x = on;
+                self.chart.x_range = None;
+                return Ok(true);
+            }
+            Change::LogY(on) => {
+                self.chart.log_y = on;
+                return Ok(true);
+            }
+            Change::IgnoreOutliers(on) => {
+                self.chart.ignore_outliers = on;
+                return Ok(true);
+            }
+            Change::Band(name) => {
+                self.chart.band = BandKind::parse(&name).unwrap_or_default();
+                return Ok(true);
+            }
+            Change::ShowRuns(on) => {
+                self.chart.show_runs = on;
+                return Ok(true);
+            }
+            Change::Zoom(range) => {
+                if range == self.chart.x_range {
+                    return Ok(false);
+                }
+                self.chart.x_range = range;
                 return Ok(true);
             }
             Change::Sort(column) => {
@@ -880,6 +1003,11 @@ pub fn follow_fragment(app: &Shared) {
         let app = app.clone();
         wasm_bindgen_futures::spawn_local(async move { redraw(&app).await });
     }
+}
+
+/// A flag for the fragment: written when on, or when the author's view sets it.
+fn flag(value: bool, authored: Option<bool>) -> Option<bool> {
+    (value || authored.is_some()).then_some(value)
 }
 
 /// Selects `value` in `select` when it is one of its options; false (selection unchanged)

@@ -1,0 +1,511 @@
+//! The plotly figure of a chart plan: a line per run (smoothed, the raw curve faint behind
+//! it), or a mean line with a band per group (and, on request, its runs faintly); axes,
+//! zoom and y range per the chart options.
+
+use plotly::common::{Anchor, Fill, Font, HoverInfo, Label, Line, Mode, Orientation};
+use plotly::layout::{Axis, AxisType, HoverMode, Legend, Margin};
+use plotly::{Configuration, Layout, Plot, Scatter};
+use runlens_core::bundle::RunTable;
+use runlens_core::group::{self, Group};
+use runlens_core::model::MetricSeries;
+
+use super::downsample::{clip, downsample};
+use super::options::{BandKind, ChartOptions, XAxis};
+use super::{
+    LEGEND_CAP, NAME_CHARS, POINT_BUDGET, Plan, SeriesByRow, TRACE_POINTS, Theme, colour, dash,
+};
+use crate::format;
+
+/// Values sampled per trace for the outlier-proof y range.
+const RANGE_SAMPLE: usize = 2000;
+
+/// A figure and what it could not draw (sentences for the chart's note).
+pub struct Figure {
+    /// The plotly figure.
+    pub plot: Plot,
+    /// Sentences about the drawing (untrusted: may name the metric).
+    pub notes: Vec<String>,
+}
+
+/// A time unit for the relative time axis: seconds, minutes or hours.
+#[derive(Debug, Clone, Copy, PartialEq)]
+struct Unit {
+    seconds: f64,
+    name: &'static str,
+}
+
+/// The unit that keeps `max_seconds` readable.
+fn unit_for(max_seconds: f64) -> Unit {
+    if max_seconds > 2.0 * 3600.0 {
+        Unit {
+            seconds: 3600.0,
+            name: "h",
+        }
+    } else if max_seconds > 120.0 {
+        Unit {
+            seconds: 60.0,
+            name: "min",
+        }
+    } else {
+        Unit {
+            seconds: 1.0,
+            name: "s",
+        }
+    }
+}
+
+/// The x values of a series on `axis`: steps; epoch milliseconds (a date axis); or time
+/// since `start` (the run's start, else its first timed point) in `unit`. `None` when a
+/// time axis is asked of a series without times.
+fn x_values(series: &MetricSeries, axis: XAxis, start: f64, unit: Unit) -> Option<Vec<f64>> {
+    match axis {
+        XAxis::Step => Some(series.steps.iter().map(|&s| s as f64).collect()),
+        XAxis::WallTime => {
+            let times = series.times.as_ref()?;
+            times
+                .iter()
+                .any(|t| t.is_finite())
+                .then(|| times.iter().map(|t| t * 1000.0).collect())
+        }
+        XAxis::Relative => {
+            let times = series.times.as_ref()?;
+            let first = times.iter().copied().find(|t| t.is_finite())?;
+            let origin = if start.is_finite() && start <= first {
+                start
+            } else {
+                first
+            };
+            Some(times.iter().map(|t| (t - origin) / unit.seconds).collect())
+        }
+    }
+}
+
+/// Seconds from the run's start (or its first timed point) to its last timed point.
+fn relative_span(series: &MetricSeries, start: f64) -> f64 {
+    let Some(times) = &series.times else {
+        return 0.0;
+    };
+    let finite = times.iter().copied().filter(|t| t.is_finite());
+    let (first, last) = finite.fold((f64::INFINITY, f64::NEG_INFINITY), |(lo, hi), t| {
+        (lo.min(t), hi.max(t))
+    });
+    let origin = if start.is_finite() {
+        start.min(first)
+    } else {
+        first
+    };
+    if last.is_finite() { last - origin } else { 0.0 }
+}
+
+/// The figure for `plan` of metric `metric`, drawn per `options`.
+pub fn figure(
+    table: &RunTable,
+    metric: usize,
+    plan: &Plan,
+    series: &SeriesByRow<'_>,
+    theme: Theme,
+    options: &ChartOptions,
+) -> Figure {
+    let mut plot = Plot::new();
+    let mut notes = Vec::new();
+    let mut drawn_values: Vec<f64> = Vec::new();
+    let smoothed = options.smoothing.is_on();
+    // Bands line up runs by step; a time axis applies to lines of runs only.
+    let axis = match plan {
+        Plan::Groups { .. } if options.x != XAxis::Step => {
+            notes.push(format!(
+                "Group bands are drawn over steps, not {}.",
+                options.x.label()
+            ));
+            XAxis::Step
+        }
+        _ => options.x,
+    };
+    let unit = unit_for(
+        plan.rows()
+            .iter()
+            .filter_map(|row| {
+                series
+                    .get(row)
+                    .map(|s| relative_span(s, table.start_times[*row]))
+            })
+            .fold(0.0, f64::max),
+    );
+    let legend = match plan {
+        Plan::Runs { rows, .. } => {
+            let budget = points_per_trace(rows.len() * if smoothed { 2 } else { 1 });
+            let mut untimed = 0;
+            for &row in rows {
+                let Some(s) = series.get(&row) else { continue };
+                let Some(xs) = x_values(s, axis, table.start_times[row], unit) else {
+                    untimed += 1;
+                    continue;
+                };
+                let name = format::plotly_text(&format::truncate(&table.names[row], NAME_CHARS));
+                let line = RunLine {
+                    xs: &xs,
+                    values: &s.values,
+                    colour: colour(row, 1.0),
+                    faint: colour(row, 0.25),
+                    name,
+                    width: 1.5,
+                };
+                add_run_line(
+                    &mut plot,
+                    &line,
+                    options,
+                    budget,
+                    &mut drawn_values,
+                    |trace| {
+                        trace.line(
+                            Line::new()
+                                .color(colour(row, 1.0))
+                                .width(1.5)
+                                .dash(dash(row)),
+                        )
+                    },
+                );
+            }
+            if untimed > 0 {
+                notes.push(format!(
+                    "{} logged no times and {} not drawn on a time axis.",
+                    format::count_of(untimed, "run"),
+                    if untimed == 1 { "is" } else { "are" }
+                ));
+            }
+            rows.len()
+                <= if theme.narrow {
+                    LEGEND_CAP.1
+                } else {
+                    LEGEND_CAP.0
+                }
+        }
+        Plan::Groups { groups, .. } => {
+            let members_total: usize = groups.iter().map(|g| g.rows.len()).sum();
+            let traces = groups.len() * 3 + if options.show_runs { members_total } else { 0 };
+            let budget = points_per_trace(traces);
+            for (index, group) in groups.iter().enumerate() {
+                let members: Vec<(usize, &MetricSeries)> = group
+                    .rows
+                    .iter()
+                    .filter_map(|r| series.get(r).map(|s| (*r, *s)))
+                    .collect();
+                if members.is_empty() {
+                    continue;
+                }
+                if options.show_runs {
+                    for &(row, s) in &members {
+                        let xs: Vec<f64> = s.steps.iter().map(|&v| v as f64).collect();
+                        let values = options.smoothing.apply(&s.values);
+                        let (xs, values) = clip(&xs, &values, options.x_range);
+                        let (x, y) = downsample(&xs, &values, budget);
+                        let name =
+                            format::plotly_text(&format::truncate(&table.names[row], NAME_CHARS));
+                        plot.add_trace(
+                            Scatter::new(x, y)
+                                .name(name)
+                                .mode(Mode::Lines)
+                                .legend_group(format!("g{index}"))
+                                .show_legend(false)
+                                .line(Line::new().color(colour(index, 0.3)).width(1.0)),
+                        );
+                    }
+                }
+                let series: Vec<&MetricSeries> = members.iter().map(|(_, s)| *s).collect();
+                add_band(
+                    &mut plot,
+                    index,
+                    group,
+                    &series,
+                    budget,
+                    options,
+                    &mut drawn_values,
+                );
+            }
+            notes.push(format!(
+                "Lines are group means; bands: {}.",
+                options.band.label()
+            ));
+            true
+        }
+    };
+    let x_title = match axis {
+        XAxis::Step => "step".to_string(),
+        XAxis::WallTime => "wall time (UTC)".to_string(),
+        XAxis::Relative => format!("time since start ({})", unit.name),
+    };
+    let mut layout = layout_for(&table.metrics[metric].key, &x_title, legend, theme);
+    let mut x_axis = axis_style(x_title, theme);
+    if axis == XAxis::WallTime {
+        x_axis = x_axis.type_(AxisType::Date);
+    } else if options.log_x {
+        x_axis = x_axis.type_(AxisType::Log);
+    }
+    if let Some((low, high)) = options.x_range {
+        x_axis = if options.log_x && axis != XAxis::WallTime {
+            x_axis.range(vec![low.log10(), high.log10()])
+        } else {
+            x_axis.range(vec![low, high])
+        };
+    }
+    layout = layout.x_axis(x_axis);
+    let mut y_axis = axis_style(
+        format::plotly_text(&format::truncate(&table.metrics[metric].key, 80)),
+        theme,
+    );
+    if options.log_y {
+        y_axis = y_axis.type_(AxisType::Log);
+    }
+    if options.ignore_outliers
+        && let Some((low, high)) = robust_range(&mut drawn_values, options.log_y)
+    {
+        y_axis = y_axis.range(vec![low, high]);
+    }
+    layout = layout.y_axis(y_axis);
+    plot.set_layout(layout);
+    plot.set_configuration(
+        Configuration::new()
+            .responsive(true)
+            .display_logo(false)
+            .typeset_math(false),
+    );
+    Figure { plot, notes }
+}
+
+/// One run's line as drawn.
+struct RunLine<'a> {
+    xs: &'a [f64],
+    values: &'a [f64],
+    colour: String,
+    faint: String,
+    name: String,
+    width: f64,
+}
+
+/// Adds a run's line (smoothed, with its raw curve faint behind it when smoothing is on),
+/// clipped to the zoomed range and downsampled; `style` sets the line's look.
+fn add_run_line(
+    plot: &mut Plot,
+    line: &RunLine<'_>,
+    options: &ChartOptions,
+    budget: usize,
+    drawn_values: &mut Vec<f64>,
+    style: impl FnOnce(Box<Scatter<f64, Option<f64>>>) -> Box<Scatter<f64, Option<f64>>>,
+) {
+    if options.smoothing.is_on() {
+        let (xs, raw) = clip(line.xs, line.values, options.x_range);
+        let (x, y) = downsample(&xs, &raw, budget);
+        plot.add_trace(
+            Scatter::new(x, y)
+                .mode(Mode::Lines)
+                .line(Line::new().color(line.faint.clone()).width(1.0))
+                .show_legend(false)
+                .hover_info(HoverInfo::Skip),
+        );
+    }
+    let values = options.smoothing.apply(line.values);
+    let (xs, values) = clip(line.xs, &values, options.x_range);
+    sample_into(drawn_values, &values);
+    let (x, y) = downsample(&xs, &values, budget);
+    let mode = if x.len() <= 1 {
+        Mode::LinesMarkers
+    } else {
+        Mode::Lines
+    };
+    let trace = Scatter::new(x, y)
+        .name(line.name.clone())
+        .mode(mode)
+        .line(Line::new().color(line.colour.clone()).width(line.width));
+    plot.add_trace(style(trace));
+}
+
+/// Adds every `len / RANGE_SAMPLE`-th finite value of `values` to `out`.
+fn sample_into(out: &mut Vec<f64>, values: &[f64]) {
+    let stride = (values.len() / RANGE_SAMPLE).max(1);
+    out.extend(
+        values
+            .iter()
+            .step_by(stride)
+            .copied()
+            .filter(|v| v.is_finite()),
+    );
+}
+
+/// The y range from the 1st to the 99th percentile of `values`, widened by 5% on each side
+/// (in log10 units on a log axis, positive values only); `None` without values.
+fn robust_range(values: &mut Vec<f64>, log: bool) -> Option<(f64, f64)> {
+    if log {
+        values.retain(|v| *v > 0.0);
+        values.iter_mut().for_each(|v| *v = v.log10());
+    }
+    if values.is_empty() {
+        return None;
+    }
+    values.sort_by(f64::total_cmp);
+    let at = |q: f64| values[((values.len() - 1) as f64 * q).round() as usize];
+    let (low, high) = (at(0.01), at(0.99));
+    let pad = if high > low {
+        (high - low) * 0.05
+    } else {
+        low.abs().max(1.0) * 0.05
+    };
+    Some((low - pad, high + pad))
+}
+
+/// Adds the three traces of a group: upper edge, lower edge filled up to it, mean line.
+fn add_band(
+    plot: &mut Plot,
+    index: usize,
+    group: &Group,
+    members: &[&MetricSeries],
+    budget: usize,
+    options: &ChartOptions,
+    drawn_values: &mut Vec<f64>,
+) {
+    let band = group::band(members);
+    let smooth = |values: &[f64]| options.smoothing.apply(values);
+    let mean = smooth(&band.mean);
+    let (lower, upper) = match options.band {
+        BandKind::MinMax => (smooth(&band.min), smooth(&band.max)),
+        BandKind::Std | BandKind::StdErr => {
+            let spread: Vec<f64> = band
+                .std
+                .iter()
+                .zip(&band.count)
+                .map(|(&s, &n)| {
+                    let s = if s.is_finite() { s } else { 0.0 };
+                    if options.band == BandKind::StdErr && n > 0 {
+                        s / f64::from(n).sqrt()
+                    } else {
+                        s
+                    }
+                })
+                .collect();
+            let spread = smooth(&spread);
+            let edge = |sign: f64| -> Vec<f64> {
+                mean.iter()
+                    .zip(&spread)
+                    .map(|(&m, &s)| m + sign * s)
+                    .collect()
+            };
+            (edge(-1.0), edge(1.0))
+        }
+    };
+    let steps: Vec<f64> = band.steps.iter().map(|&s| s as f64).collect();
+    let legend_group = format!("g{index}");
+    let name = format::plotly_text(&format!(
+        "{} ({})",
+        format::truncate(&group.label, NAME_CHARS),
+        format::count_of(members.len(), "run")
+    ));
+    for (values, fill) in [(upper, Fill::None), (lower, Fill::ToNextY)] {
+        let (xs, values) = clip(&steps, &values, options.x_range);
+        let (x, y) = downsample(&xs, &values, budget);
+        plot.add_trace(
+            Scatter::new(x, y)
+                .mode(Mode::Lines)
+                .line(Line::new().width(0.0).color(colour(index, 0.0)))
+                .fill(fill)
+                .fill_color(colour(index, 0.2))
+                .show_legend(false)
+                .legend_group(legend_group.clone())
+                .hover_info(HoverInfo::Skip),
+        );
+    }
+    let (xs, mean) = clip(&steps, &mean, options.x_range);
+    sample_into(drawn_values, &mean);
+    let (x, y) = downsample(&xs, &mean, budget);
+    let mode = if x.len() <= 1 {
+        Mode::LinesMarkers
+    } else {
+        Mode::Lines
+    };
+    plot.add_trace(
+        Scatter::new(x, y)
+            .name(name)
+            .mode(mode)
+            .legend_group(legend_group)
+            .line(Line::new().color(colour(index, 1.0)).width(2.0)),
+    );
+}
+
+/// An axis in the page's colours.
+fn axis_style(title: String, theme: Theme) -> Axis {
+    let grid = if theme.dark { "#3f3f46" } else { "#e4e4e7" };
+    Axis::new()
+        .title(title)
+        .grid_color(grid)
+        .zero_line_color(grid)
+        .line_color(grid)
+        .auto_margin(true)
+}
+
+/// The layout of a metric chart (x axis titled `x_title`), in the page's colours.
+pub(crate) fn layout_for(
+    metric_key: &str,
+    x_title: &str,
+    show_legend: bool,
+    theme: Theme,
+) -> Layout {
+    let text = if theme.dark { "#d4d4d8" } else { "#27272a" };
+    let legend = Legend::new().font(Font::new().size(11));
+    let legend = if theme.narrow {
+        legend
+            .orientation(Orientation::Horizontal)
+            .x(0.0)
+            .y(-0.25)
+            .y_anchor(Anchor::Top)
+    } else {
+        legend
+    };
+    Layout::new()
+        .x_axis(axis_style(x_title.to_string(), theme))
+        .y_axis(axis_style(
+            format::plotly_text(&format::truncate(metric_key, 80)),
+            theme,
+        ))
+        .show_legend(show_legend)
+        .legend(legend)
+        .hover_mode(HoverMode::Closest)
+        .hover_label(Label::new().name_length(-1))
+        .margin(Margin::new().left(60).right(20).top(36).bottom(50))
+        .paper_background_color("rgba(0,0,0,0)")
+        .plot_background_color("rgba(0,0,0,0)")
+        .font(Font::new().color(text).size(12))
+        .height(420)
+}
+
+/// The layout of a chart over steps (the histogram and narrative charts use it).
+pub(crate) fn layout(metric_key: &str, show_legend: bool, theme: Theme) -> Layout {
+    layout_for(metric_key, "step", show_legend, theme)
+}
+
+/// Points each of `traces` traces may draw.
+fn points_per_trace(traces: usize) -> usize {
+    (POINT_BUDGET / traces.max(1)).clamp(TRACE_POINTS.0, TRACE_POINTS.1)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_outlier_proof_range_spans_the_middle_98_percent() {
+        let mut values: Vec<f64> = (0..1000).map(f64::from).collect();
+        values.push(1e9);
+        let (low, high) = robust_range(&mut values, false).unwrap();
+        assert!(high < 1100.0, "the outlier is outside: {high}");
+        assert!(low < 10.0 && low > -100.0, "{low}");
+        let mut logs = vec![0.0, -1.0, 1.0, 10.0, 100.0];
+        let (low, high) = robust_range(&mut logs, true).unwrap();
+        assert!(low < 0.0 && high > 2.0, "log10 units: {low} {high}");
+        assert!(robust_range(&mut Vec::new(), false).is_none());
+    }
+
+    #[test]
+    fn relative_time_picks_a_readable_unit() {
+        assert_eq!(unit_for(30.0).name, "s");
+        assert_eq!(unit_for(600.0).name, "min");
+        assert_eq!(unit_for(86_400.0).name, "h");
+    }
+}

@@ -1,0 +1,124 @@
+//! How a chart draws its runs: the x axis (step, wall time, time since the run started),
+//! log scales, smoothing, outlier-proof y range, the band drawn around each group's mean
+//! (with or without its runs), and the zoomed x range. Every option has a short name used
+//! in the address's fragment and the author's view.
+
+use super::smooth::Smoothing;
+
+/// What the x axis measures.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub enum XAxis {
+    /// The logged step.
+    #[default]
+    Step,
+    /// The time each point was logged (a date axis).
+    WallTime,
+    /// Time since the run started.
+    Relative,
+}
+
+impl XAxis {
+    /// Every choice, in menu order.
+    pub const ALL: [XAxis; 3] = [XAxis::Step, XAxis::WallTime, XAxis::Relative];
+
+    /// The short name (`step`, `wall`, `relative`).
+    pub fn name(self) -> &'static str {
+        match self {
+            XAxis::Step => "step",
+            XAxis::WallTime => "wall",
+            XAxis::Relative => "relative",
+        }
+    }
+
+    /// What the menu says.
+    pub fn label(self) -> &'static str {
+        match self {
+            XAxis::Step => "step",
+            XAxis::WallTime => "wall time",
+            XAxis::Relative => "time since start",
+        }
+    }
+
+    /// The choice named `name`.
+    pub fn parse(name: &str) -> Option<XAxis> {
+        XAxis::ALL.into_iter().find(|x| x.name() == name)
+    }
+}
+
+/// The band drawn around a group's mean line.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub enum BandKind {
+    /// ± one sample standard deviation.
+    #[default]
+    Std,
+    /// ± one standard error of the mean (std / √n).
+    StdErr,
+    /// From the smallest to the largest run.
+    MinMax,
+}
+
+impl BandKind {
+    /// Every choice, in menu order.
+    pub const ALL: [BandKind; 3] = [BandKind::Std, BandKind::StdErr, BandKind::MinMax];
+
+    /// The short name (`std`, `sem`, `minmax`).
+    pub fn name(self) -> &'static str {
+        match self {
+            BandKind::Std => "std",
+            BandKind::StdErr => "sem",
+            BandKind::MinMax => "minmax",
+        }
+    }
+
+    /// What the menu and the chart's note say.
+    pub fn label(self) -> &'static str {
+        match self {
+            BandKind::Std => "mean ± std",
+            BandKind::StdErr => "mean ± standard error",
+            BandKind::MinMax => "mean, min to max",
+        }
+    }
+
+    /// The choice named `name`.
+    pub fn parse(name: &str) -> Option<BandKind> {
+        BandKind::ALL.into_iter().find(|b| b.name() == name)
+    }
+}
+
+/// Everything about how a chart is drawn, beside which runs it draws.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct ChartOptions {
+    /// The x axis.
+    pub x: XAxis,
+    /// Logarithmic x axis.
+    pub log_x: bool,
+    /// Logarithmic y axis.
+    pub log_y: bool,
+    /// Smoothing of every line (the raw line drawn faint behind a smoothed run).
+    pub smoothing: Smoothing,
+    /// Fit the y axis to the 1st–99th percentile of the values drawn.
+    pub ignore_outliers: bool,
+    /// The band around each group's mean.
+    pub band: BandKind,
+    /// With groups, also draw each run faintly.
+    pub show_runs: bool,
+    /// The zoomed x range (axis units), drawn at full resolution.
+    pub x_range: Option<(f64, f64)>,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn names_round_trip() {
+        for x in XAxis::ALL {
+            assert_eq!(XAxis::parse(x.name()), Some(x));
+        }
+        for b in BandKind::ALL {
+            assert_eq!(BandKind::parse(b.name()), Some(b));
+        }
+        assert_eq!(XAxis::parse("epoch"), None);
+        assert_eq!(ChartOptions::default().x, XAxis::Step);
+    }
+}

@@ -1,0 +1,366 @@
+//! Tests of chart plans, figures and chunk needs.
+
+use super::*;
+use plotly::Plot;
+use runlens_core::group::{self, GroupKey};
+use runlens_core::model::{Run, RunStatus};
+
+fn run(name: &str, group: &str, values: &[f64]) -> Run {
+    let mut series = MetricSeries::default();
+    for (step, &v) in values.iter().enumerate() {
+        series.push(step as i64 * 10, v, None);
+    }
+    let mut run = Run {
+        id: name.into(),
+        name: name.into(),
+        source: "jsonl".into(),
+        group: Some(group.into()),
+        status: RunStatus::Finished,
+        ..Run::default()
+    };
+    if !values.is_empty() {
+        run.metrics.insert("loss".into(), series);
+    }
+    run
+}
+
+fn archive() -> (RunTable, Vec<Run>) {
+    let runs = vec![
+        run("<img src=x onerror=alert(1)>", "a&b", &[1.0, f64::NAN, 0.5]),
+        run("plain", "a&b", &[2.0, 1.0, f64::INFINITY]),
+        run("empty", "c", &[]),
+    ];
+    (RunTable::from_runs("t", &runs, &[]), runs)
+}
+
+fn json(plot: &Plot) -> serde_json::Value {
+    serde_json::from_str(&plot.to_json()).unwrap()
+}
+
+#[test]
+fn runs_plan_skips_runs_without_the_metric_and_says_so() {
+    let (table, _) = archive();
+    let plan = Plan::new(&table, 0, &[2, 1, 0], None);
+    assert_eq!(plan.rows(), [1, 0]);
+    assert_eq!(
+        plan.note("loss").as_deref(),
+        Some("1 of 3 visible runs have no loss.")
+    );
+}
+
+#[test]
+fn a_plan_of_ticked_runs_says_only_those_are_drawn() {
+    let (table, _) = archive();
+    let plan = Plan::ticked(&table, 0, &[1]);
+    assert_eq!(plan.rows(), [1]);
+    assert_eq!(
+        plan.note("loss").as_deref(),
+        Some("Only the 1 run ticked in the table is drawn.")
+    );
+    let plan = Plan::ticked(&table, 0, &[0, 2]);
+    assert_eq!(plan.rows(), [0]);
+    assert_eq!(
+        plan.note("loss").as_deref(),
+        Some("Only the 2 runs ticked in the table are drawn; 1 of 2 ticked runs have no loss.")
+    );
+}
+
+#[test]
+fn runs_plan_caps_lines() {
+    let runs: Vec<Run> = (0..RUN_CAP + 5)
+        .map(|i| run(&format!("r{i}"), "g", &[1.0]))
+        .collect();
+    let table = RunTable::from_runs("t", &runs, &[]);
+    let rows: Vec<usize> = (0..runs.len()).rev().collect();
+    let plan = Plan::new(&table, 0, &rows, None);
+    assert_eq!(plan.rows().len(), RUN_CAP);
+    assert_eq!(plan.rows()[0], RUN_CAP + 4, "table order");
+    assert_eq!(
+        plan.note("loss").as_deref(),
+        Some("The chart draws the first 200 of 205 runs in table order.")
+    );
+}
+
+#[test]
+fn run_figure_escapes_names_and_maps_non_finite_to_null() {
+    let (table, runs) = archive();
+    let plan = Plan::new(&table, 0, &[0, 1], None);
+    let series: SeriesByRow<'_> = [(0, &runs[0].metrics["loss"]), (1, &runs[1].metrics["loss"])]
+        .into_iter()
+        .collect();
+    let plot = figure(
+        &table,
+        0,
+        &plan,
+        &series,
+        Theme {
+            dark: false,
+            narrow: false,
+        },
+        &ChartOptions::default(),
+    )
+    .plot;
+    let value = json(&plot);
+    let data = value["data"].as_array().unwrap();
+    assert_eq!(data.len(), 2);
+    assert_eq!(data[0]["name"], "&lt;img src=x onerror=alert(1)&gt;");
+    assert_eq!(data[0]["y"], serde_json::json!([1.0, null, 0.5]));
+    assert_eq!(data[1]["y"], serde_json::json!([2.0, 1.0, null]));
+    assert_eq!(data[0]["x"], serde_json::json!([0.0, 10.0, 20.0]));
+    assert_eq!(data[0]["line"]["color"], colour(0, 1.0));
+    assert!(!plot.to_json().contains("<img"));
+
+    // Smoothed: a faint raw curve behind each smoothed line.
+    let smoothed = figure(
+        &table,
+        0,
+        &plan,
+        &series,
+        Theme {
+            dark: false,
+            narrow: false,
+        },
+        &ChartOptions {
+            smoothing: Smoothing::Ema(0.9),
+            ..ChartOptions::default()
+        },
+    )
+    .plot;
+    let value = json(&smoothed);
+    let data = value["data"].as_array().unwrap();
+    assert_eq!(data.len(), 4);
+    assert_eq!(
+        data[0]["y"],
+        serde_json::json!([1.0, null, 0.5]),
+        "the raw curve"
+    );
+    assert_eq!(data[0]["line"]["color"], colour(0, 0.25));
+    assert_eq!(data[1]["name"], "&lt;img src=x onerror=alert(1)&gt;");
+}
+
+#[test]
+fn group_figure_has_band_and_mean_per_group() {
+    let (table, runs) = archive();
+    let groups = group::group_rows(&table, &[0, 1, 2], &GroupKey::Group);
+    let plan = Plan::new(&table, 0, &[0, 1, 2], Some(&groups));
+    let series: SeriesByRow<'_> = [(0, &runs[0].metrics["loss"]), (1, &runs[1].metrics["loss"])]
+        .into_iter()
+        .collect();
+    let plot = figure(
+        &table,
+        0,
+        &plan,
+        &series,
+        Theme {
+            dark: true,
+            narrow: true,
+        },
+        &ChartOptions::default(),
+    )
+    .plot;
+    let value = json(&plot);
+    let data = value["data"].as_array().unwrap();
+    assert_eq!(data.len(), 3, "the group without series draws nothing");
+    assert_eq!(data[1]["fill"], "tonexty");
+    assert_eq!(data[2]["name"], "a&amp;b (2 runs)");
+    assert_eq!(data[2]["y"][0], 1.5);
+    let std = 0.5f64.sqrt(); // sample std of 1 and 2
+    assert!(
+        (data[0]["y"][0].as_f64().unwrap() - (1.5 + std)).abs() < 1e-12,
+        "mean + std"
+    );
+    assert!(
+        (data[1]["y"][0].as_f64().unwrap() - (1.5 - std)).abs() < 1e-12,
+        "mean - std"
+    );
+    assert_eq!(data[2]["y"][2], 0.5, "the infinity is left out of the mean");
+    assert_eq!(plan.note("loss"), None);
+}
+
+#[test]
+fn needed_chunks_are_those_of_the_rows() {
+    let runs: Vec<Run> = (0..6)
+        .map(|i| run(&format!("r{i}"), "g", &[1.0, 2.0]))
+        .collect();
+    let archive = runlens_core::model::Archive {
+        runs,
+        ..Default::default()
+    };
+    let bundle = runlens_core::bundle::encode(&archive, "t", 4);
+    let table = runlens_core::bundle::decode_index(&bundle.index).unwrap();
+    assert_eq!(table.chunks.len(), 3);
+    assert_eq!(needed_chunks(&table, 0, &[0, 5]), [0, 2]);
+    assert_eq!(needed_chunks(&table, 0, &[]), Vec::<u32>::new());
+}
+
+fn light() -> Theme {
+    Theme {
+        dark: false,
+        narrow: false,
+    }
+}
+
+/// Two runs of `loss` with times: run 0 logs at 100, 110, 120 s; run 1 has no times.
+fn timed() -> (RunTable, Vec<Run>) {
+    let mut a = run("a", "g", &[]);
+    let mut series = MetricSeries::default();
+    for (i, v) in [3.0, 2.0, 1.0].into_iter().enumerate() {
+        series.push(i as i64, v, Some(100.0 + 10.0 * i as f64));
+    }
+    a.metrics.insert("loss".into(), series);
+    a.start_time = Some(90.0);
+    let b = run("b", "g", &[5.0, 4.0]);
+    let runs = vec![a, b];
+    (RunTable::from_runs("t", &runs, &[]), runs)
+}
+
+fn series_of(runs: &[Run]) -> SeriesByRow<'_> {
+    runs.iter()
+        .enumerate()
+        .filter_map(|(i, r)| r.metrics.get("loss").map(|s| (i, s)))
+        .collect()
+}
+
+#[test]
+fn time_axes_use_logged_times_and_say_which_runs_lack_them() {
+    let (table, runs) = timed();
+    let plan = Plan::new(&table, 0, &[0, 1], None);
+    let series = series_of(&runs);
+    let relative = figure(
+        &table,
+        0,
+        &plan,
+        &series,
+        light(),
+        &ChartOptions {
+            x: XAxis::Relative,
+            ..ChartOptions::default()
+        },
+    );
+    let value = json(&relative.plot);
+    let data = value["data"].as_array().unwrap();
+    assert_eq!(data.len(), 1, "the run without times is not drawn");
+    // Seconds since the run's start (90 s).
+    assert_eq!(data[0]["x"], serde_json::json!([10.0, 20.0, 30.0]));
+    assert_eq!(
+        value["layout"]["xaxis"]["title"]["text"],
+        "time since start (s)"
+    );
+    assert_eq!(
+        relative.notes,
+        ["1 run logged no times and is not drawn on a time axis."]
+    );
+    let wall = figure(
+        &table,
+        0,
+        &plan,
+        &series,
+        light(),
+        &ChartOptions {
+            x: XAxis::WallTime,
+            ..ChartOptions::default()
+        },
+    );
+    let value = json(&wall.plot);
+    assert_eq!(
+        value["data"][0]["x"],
+        serde_json::json!([100_000.0, 110_000.0, 120_000.0])
+    );
+    assert_eq!(value["layout"]["xaxis"]["type"], "date");
+}
+
+#[test]
+fn log_axes_zoom_and_outliers_shape_the_layout() {
+    let mut runs = vec![run("a", "g", &[])];
+    let mut series = MetricSeries::default();
+    for step in 1..=1000 {
+        let v = if step == 500 {
+            1e9
+        } else {
+            f64::from(step % 10) + 1.0
+        };
+        series.push(i64::from(step), v, None);
+    }
+    runs[0].metrics.insert("loss".into(), series);
+    let table = RunTable::from_runs("t", &runs, &[]);
+    let plan = Plan::new(&table, 0, &[0], None);
+    let series = series_of(&runs);
+    let options = ChartOptions {
+        log_x: true,
+        log_y: true,
+        ignore_outliers: true,
+        x_range: Some((100.0, 200.0)),
+        ..ChartOptions::default()
+    };
+    let fig = figure(&table, 0, &plan, &series, light(), &options);
+    let value = json(&fig.plot);
+    let layout = &value["layout"];
+    assert_eq!(layout["xaxis"]["type"], "log");
+    assert_eq!(layout["yaxis"]["type"], "log");
+    // A log axis's range is in log10 units.
+    assert_eq!(
+        layout["xaxis"]["range"],
+        serde_json::json!([2.0, 200f64.log10()])
+    );
+    // Zoomed: only steps 99..=201 are drawn, each one (full resolution).
+    let x = value["data"][0]["x"].as_array().unwrap();
+    assert_eq!(x.len(), 103);
+    assert_eq!(x[0], 99.0);
+    // The y range ignores the 1e9 spike (which is outside the zoom anyway) and is in log10.
+    let y = layout["yaxis"]["range"].as_array().unwrap();
+    assert!(y[1].as_f64().unwrap() < 2.0, "{y:?}");
+
+    // Unzoomed, the spike is drawn but the outlier-proof range leaves it out.
+    let options = ChartOptions {
+        ignore_outliers: true,
+        ..ChartOptions::default()
+    };
+    let value = json(&figure(&table, 0, &plan, &series, light(), &options).plot);
+    let ys = value["data"][0]["y"].as_array().unwrap();
+    assert!(ys.contains(&serde_json::json!(1e9)), "the spike is drawn");
+    let y = value["layout"]["yaxis"]["range"].as_array().unwrap();
+    assert!(y[1].as_f64().unwrap() < 20.0, "{y:?}");
+}
+
+#[test]
+fn bands_can_be_standard_errors_or_min_to_max_and_show_their_runs() {
+    let (table, runs) = archive();
+    let groups = group::group_rows(&table, &[0, 1, 2], &GroupKey::Group);
+    let plan = Plan::new(&table, 0, &[0, 1, 2], Some(&groups));
+    let series: SeriesByRow<'_> = [(0, &runs[0].metrics["loss"]), (1, &runs[1].metrics["loss"])]
+        .into_iter()
+        .collect();
+    let draw = |band, show_runs| {
+        let fig = figure(
+            &table,
+            0,
+            &plan,
+            &series,
+            light(),
+            &ChartOptions {
+                band,
+                show_runs,
+                ..ChartOptions::default()
+            },
+        );
+        (json(&fig.plot), fig.notes)
+    };
+    // Values at step 0 are 1 and 2: mean 1.5, std √0.5, standard error √0.5/√2 = 0.5.
+    let (value, notes) = draw(BandKind::StdErr, false);
+    assert!((value["data"][0]["y"][0].as_f64().unwrap() - 2.0).abs() < 1e-12);
+    assert!((value["data"][1]["y"][0].as_f64().unwrap() - 1.0).abs() < 1e-12);
+    assert_eq!(
+        notes,
+        ["Lines are group means; bands: mean ± standard error."]
+    );
+    let (value, _) = draw(BandKind::MinMax, false);
+    assert_eq!(value["data"][0]["y"][0], 2.0);
+    assert_eq!(value["data"][1]["y"][0], 1.0);
+    // With its runs: one faint line per run, then the band.
+    let (value, _) = draw(BandKind::Std, true);
+    let data = value["data"].as_array().unwrap();
+    assert_eq!(data.len(), 5);
+    assert_eq!(data[0]["name"], "&lt;img src=x onerror=alert(1)&gt;");
+    assert_eq!(data[0]["showlegend"], false);
+    assert_eq!(data[4]["name"], "a&amp;b (2 runs)");
+}
