@@ -1,0 +1,224 @@
+//! User actions ([`Change`]) and how each changes the app's state.
+
+use super::*;
+
+/// A user action.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Change {
+    /// New filter text.
+    Filter(String),
+    /// New grouping spec (`""` for none).
+    Group(String),
+    /// New metric key.
+    Metric(String),
+    /// A click on the header of the column with this id.
+    Sort(String),
+    /// New chart smoothing, as the select's value (`0`, `0.9`, `ma:25`).
+    Smoothing(String),
+    /// New x axis (`step`, `wall`, `relative`).
+    XAxis(String),
+    /// Logarithmic x axis on or off.
+    LogX(bool),
+    /// Logarithmic y axis on or off.
+    LogY(bool),
+    /// Outlier-proof y range on or off.
+    IgnoreOutliers(bool),
+    /// New group band (`std`, `sem`, `minmax`).
+    Band(String),
+    /// Draw groups' runs too, or not.
+    ShowRuns(bool),
+    /// The chart was zoomed to this x range (axis units), or back out.
+    Zoom(Option<(f64, f64)>),
+    /// The box of run `row` was clicked and is now `checked`; with `shift`, the runs since
+    /// the last clicked one follow.
+    Tick {
+        /// Table row of the run.
+        row: usize,
+        /// The box's new state.
+        checked: bool,
+        /// Shift was held.
+        shift: bool,
+    },
+    /// The header's box: tick or clear every visible run.
+    TickAll(bool),
+    /// Clear every tick.
+    ClearTicks,
+    /// Open or close the comparison of the ticked runs.
+    Compare(bool),
+    /// "Differences only" in the comparison panel.
+    CompareDiffOnly(bool),
+    /// Hide (or show again) the table's columns equal across the visible runs.
+    DiffOnly(bool),
+    /// Show or hide the column with this id.
+    ShowColumn {
+        /// Column id.
+        id: String,
+        /// Shown after the change.
+        show: bool,
+    },
+    /// Pin or unpin the column with this id.
+    PinColumn {
+        /// Column id.
+        id: String,
+        /// Pinned after the change.
+        pin: bool,
+    },
+    /// Move the column with this id `by` places (negative: left).
+    MoveColumn {
+        /// Column id.
+        id: String,
+        /// Places to move.
+        by: i32,
+    },
+    /// Back to the default columns.
+    ResetColumns,
+}
+
+impl App {
+    /// Applies `change`; true when the chart must be redrawn.
+    pub(super) fn change(&mut self, change: Change) -> Result<bool, Error> {
+        match change {
+            Change::Filter(text) => {
+                if text == self.query_text {
+                    return Ok(false);
+                }
+                if !self.apply_filter(&text)? {
+                    return Ok(false);
+                }
+                self.query_text = text;
+            }
+            Change::Group(spec) => {
+                self.group_key = GroupKey::parse(&spec);
+                self.ui.chart_controls.grouped(self.group_key.is_some());
+            }
+            Change::Metric(key) => self.metric = self.data.table.metric_index(&key),
+            // The plan stays; only the drawing changes.
+            Change::Smoothing(value) => {
+                self.chart.smoothing = Smoothing::parse(&value);
+                return Ok(true);
+            }
+            Change::XAxis(name) => {
+                self.chart.x = XAxis::parse(&name).unwrap_or_default();
+                self.chart.x_range = None;
+                return Ok(true);
+            }
+            Change::LogX(on) => {
+                self.chart.log_x = on;
+                self.chart.x_range = None;
+                return Ok(true);
+            }
+            Change::LogY(on) => {
+                self.chart.log_y = on;
+                return Ok(true);
+            }
+            Change::IgnoreOutliers(on) => {
+                self.chart.ignore_outliers = on;
+                return Ok(true);
+            }
+            Change::Band(name) => {
+                self.chart.band = BandKind::parse(&name).unwrap_or_default();
+                return Ok(true);
+            }
+            Change::ShowRuns(on) => {
+                self.chart.show_runs = on;
+                return Ok(true);
+            }
+            Change::Zoom(range) => {
+                if range == self.chart.x_range {
+                    return Ok(false);
+                }
+                self.chart.x_range = range;
+                return Ok(true);
+            }
+            Change::Sort(column) => {
+                self.sort = Some(Sort::toggled(self.sort.as_ref(), &column));
+            }
+            Change::Tick {
+                row,
+                checked,
+                shift,
+            } => {
+                if row >= self.data.table.len() {
+                    return Ok(false);
+                }
+                let order = self.run_order();
+                self.selection.click(row, checked, shift, &order);
+            }
+            Change::TickAll(checked) => {
+                let visible = self.visible.clone();
+                self.selection.set(&visible, checked);
+            }
+            Change::ClearTicks => {
+                self.selection.clear();
+                self.compare_open = false;
+            }
+            Change::Compare(open) => self.compare_open = open,
+            Change::CompareDiffOnly(on) => self.compare_diff_only = on,
+            Change::DiffOnly(on) => self.diff_only = on,
+            Change::ShowColumn { id, show } => {
+                self.choice.show(&id, show, &self.columns);
+                self.resolve_columns();
+            }
+            Change::PinColumn { id, pin } => {
+                self.choice.pin(&id, pin, &self.columns);
+                self.resolve_columns();
+            }
+            Change::MoveColumn { id, by } => {
+                self.choice.shift(&id, by, &self.columns);
+                self.resolve_columns();
+            }
+            Change::ResetColumns => {
+                self.choice.reset();
+                self.resolve_columns();
+            }
+        }
+        let redraw = self.update_view()?;
+        self.render_column_menu()?;
+        Ok(redraw)
+    }
+
+    /// Applies the column choice to `columns`.
+    pub(super) fn resolve_columns(&mut self) {
+        let resolved = self
+            .choice
+            .resolve(&self.all_columns, &self.default_columns);
+        self.columns = resolved.columns;
+        self.pinned = resolved.pinned;
+    }
+
+    /// Fills the column menu when it is open.
+    pub fn render_column_menu(&self) -> Result<(), Error> {
+        if self.ui.columns_menu.has_attribute("hidden") {
+            return Ok(());
+        }
+        column_menu::render(
+            &self.document,
+            &self.ui.columns_list,
+            &self.all_columns,
+            &self.columns,
+            self.pinned,
+            &self.ui.columns_find.value(),
+        )
+    }
+
+    /// Opens or closes the column menu.
+    pub fn toggle_column_menu(&self, open: bool) -> Result<(), Error> {
+        dom::set_hidden(&self.ui.columns_menu, !open);
+        self.ui
+            .columns_open
+            .set_attribute("aria-expanded", if open { "true" } else { "false" })?;
+        self.render_column_menu()
+    }
+
+    /// The runs in display order (without group rows).
+    pub(super) fn run_order(&self) -> Vec<usize> {
+        self.table_view
+            .items
+            .iter()
+            .filter_map(|item| match item {
+                Item::Run(row) => Some(*row),
+                Item::Group { .. } => None,
+            })
+            .collect()
+    }
+}

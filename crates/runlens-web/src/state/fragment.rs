@@ -1,0 +1,132 @@
+//! The view as the address's fragment carries it: opening a view (the author's, with the
+//! fragment over it) and writing the current one back.
+
+use super::*;
+
+impl App {
+    /// Shows `view` (the author's view with the address's fragment over it): each part is
+    /// set on its control and goes through the same path as a user's change; a part that is
+    /// not given returns to its default. A filter that does not parse shows its error as a
+    /// typed one would; a group, metric or sort the data does not offer is left unchanged
+    /// (the CLI warned about the author's when the report was built).
+    pub fn open_with(&mut self, view: &InitialView) -> Result<(), Error> {
+        let filter = view.filter.clone().unwrap_or_default();
+        self.ui.filter.set_value(&filter);
+        self.change(Change::Filter(filter))?;
+        let group = view.group.clone().unwrap_or_default();
+        if select_offers(&self.ui.group, &group) {
+            self.change(Change::Group(group))?;
+        }
+        if let Some(key) = &view.metric
+            && select_offers(&self.ui.metric, key)
+        {
+            self.change(Change::Metric(key.clone()))?;
+        }
+        let smoothing = Smoothing::from_view(view.smoothing, view.average).value();
+        if !select_offers(&self.ui.smoothing, &smoothing) {
+            self.ui.smoothing.set_value("0");
+        }
+        self.chart = ChartOptions {
+            x: view
+                .x_axis
+                .as_deref()
+                .and_then(XAxis::parse)
+                .unwrap_or_default(),
+            log_x: view.log_x.unwrap_or(false),
+            log_y: view.log_y.unwrap_or(false),
+            smoothing: Smoothing::parse(&self.ui.smoothing.value()),
+            ignore_outliers: view.ignore_outliers.unwrap_or(false),
+            band: view
+                .band
+                .as_deref()
+                .and_then(BandKind::parse)
+                .unwrap_or_default(),
+            show_runs: view.show_runs.unwrap_or(false),
+            x_range: None,
+        };
+        self.ui.chart_controls.show(&self.chart);
+        let diff_only = view.diff_only.unwrap_or(false);
+        self.ui.diff_only.set_checked(diff_only);
+        self.diff_only = diff_only;
+        let rows = view
+            .selected
+            .iter()
+            .filter_map(|id| self.data.table.ids.iter().position(|i| i == id));
+        self.selection = Selection::of(rows);
+        self.compare_open = view.compare;
+        self.choice = Choice {
+            shown: view.columns.clone(),
+            pinned: view.pinned.clone().unwrap_or_default(),
+        };
+        self.resolve_columns();
+        self.sort = view
+            .sort
+            .as_ref()
+            .filter(|column| view::find_column(&self.all_columns, column).is_some())
+            .map(|column| Sort {
+                column: column.clone(),
+                descending: view.descending,
+            });
+        self.update_view()?;
+        Ok(())
+    }
+
+    /// The view as the address's fragment should carry it: what differs from nothing, plus
+    /// an explicit empty filter or group where the author's view sets one.
+    pub fn shareable(&self) -> InitialView {
+        let author = &self.author_view;
+        let keep = |value: String, authored: &Option<String>| {
+            (!value.is_empty() || authored.as_deref().is_some_and(|a| !a.is_empty()))
+                .then_some(value)
+        };
+        InitialView {
+            filter: keep(self.query_text.clone(), &author.filter),
+            group: keep(
+                self.group_key
+                    .as_ref()
+                    .map(GroupKey::spec)
+                    .unwrap_or_default(),
+                &author.group,
+            ),
+            metric: self.metric.map(|m| self.data.table.metrics[m].key.clone()),
+            sort: self.sort.as_ref().map(|sort| sort.column.clone()),
+            descending: self.sort.as_ref().is_some_and(|sort| sort.descending),
+            run: self.open_run.map(|row| self.data.table.ids[row].clone()),
+            page: self.page.clone(),
+            smoothing: match self.chart.smoothing {
+                Smoothing::Ema(weight) => Some(weight),
+                Smoothing::Off if author.smoothing.is_some() || author.average.is_some() => {
+                    Some(0.0)
+                }
+                _ => None,
+            },
+            average: match self.chart.smoothing {
+                Smoothing::Average(window) => Some(window),
+                _ => None,
+            },
+            x_axis: (self.chart.x != XAxis::Step || author.x_axis.is_some())
+                .then(|| self.chart.x.name().to_string()),
+            log_x: flag(self.chart.log_x, author.log_x),
+            log_y: flag(self.chart.log_y, author.log_y),
+            ignore_outliers: flag(self.chart.ignore_outliers, author.ignore_outliers),
+            band: (self.chart.band != BandKind::Std || author.band.is_some())
+                .then(|| self.chart.band.name().to_string()),
+            show_runs: flag(self.chart.show_runs, author.show_runs),
+            diff_only: (self.diff_only || author.diff_only.is_some()).then_some(self.diff_only),
+            selected: self
+                .selection
+                .rows()
+                .map(|row| self.data.table.ids[row].clone())
+                .collect(),
+            compare: self.compare_open,
+            columns: self.choice.shown.clone(),
+            pinned: (!self.choice.pinned.is_empty() || author.pinned.is_some())
+                .then(|| self.choice.pinned.clone()),
+        }
+    }
+
+    /// The author's view (from the report's configuration), under every fragment.
+    pub fn author_view(&self) -> &InitialView {
+        &self.author_view
+    }
+}

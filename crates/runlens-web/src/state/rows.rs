@@ -1,0 +1,250 @@
+//! The runs table in the page: columns shown (with "differences only"), the rows in view
+//! rendered as the table scrolls, pinned columns' offsets, ticks and the comparison panel.
+
+use super::*;
+
+impl App {
+    /// Lays the table out again (columns shown, every row) and renders the rows in view.
+    pub(super) fn render_table(&mut self) -> Result<(), Error> {
+        let data = self.data.clone();
+        let table = &data.table;
+        let keep: Vec<bool> = self
+            .columns
+            .iter()
+            .map(|c| {
+                !self.diff_only
+                    || self.visible.len() < 2
+                    || view::varies_over(table, &self.visible, c.kind)
+            })
+            .collect();
+        self.shown_columns = self
+            .columns
+            .iter()
+            .zip(&keep)
+            .filter(|(_, keep)| **keep)
+            .map(|(c, _)| c.clone())
+            .collect();
+        let pinned_shown = keep
+            .iter()
+            .skip(1)
+            .take(self.pinned)
+            .filter(|k| **k)
+            .count();
+        table::render_head(
+            &self.document,
+            &self.ui.head_row,
+            &self.shown_columns,
+            self.sort.as_ref(),
+            true,
+        )?;
+        table::mark_pinned(&self.ui.head_row, pinned_shown)?;
+        self.ui.runs_table.set_attribute(
+            "data-hidden-columns",
+            &(self.columns.len() - self.shown_columns.len()).to_string(),
+        )?;
+        self.table_view = view::layout(
+            table,
+            &self.sorted,
+            self.groups.as_deref(),
+            &self.shown_columns,
+            usize::MAX,
+        );
+        self.ui.runs_table.set_attribute(
+            "aria-rowcount",
+            &(self.table_view.items.len() + 1).to_string(),
+        )?;
+        self.render_rows(true)?;
+
+        self.ui.count.set_text_content(Some(&format!(
+            "{} of {}",
+            format::count(self.visible.len()),
+            format::count_of(table.len(), "run")
+        )));
+        let note = if table.is_empty() {
+            Some("This report has no runs.".to_string())
+        } else if self.table_view.total_runs == 0 {
+            Some("No run matches the filter.".to_string())
+        } else {
+            None
+        };
+        self.ui.table_note.set_text_content(note.as_deref());
+        dom::set_hidden(&self.ui.table_note, note.is_none());
+        Ok(())
+    }
+
+    /// Where the table is scrolled to.
+    pub(super) fn scroll(&self) -> Scroll {
+        let head = self.ui.head_row.get_bounding_client_rect().height();
+        let wrap = &self.ui.table_wrap;
+        Scroll {
+            offset: f64::from(wrap.scroll_top()) - head,
+            viewport: f64::from(wrap.client_height()) - head,
+            row_height: self.row_height,
+        }
+    }
+
+    /// Renders the rows in view (and a margin) when `force` or when scrolling left the
+    /// rendered rows; measures the row height once rows exist and renders again if the
+    /// assumed one was off.
+    pub(super) fn render_rows(&mut self, force: bool) -> Result<(), Error> {
+        let items = self.table_view.items.len();
+        let scroll = self.scroll();
+        if !force && !window::needs_render(&self.rendered, &scroll, items) {
+            return Ok(());
+        }
+        let range = scroll.window(items);
+        self.render_window(range.clone())?;
+        self.rendered = range;
+        let measured = self
+            .ui
+            .body
+            .query_selector("tr[data-run-id]")?
+            .map(|tr| tr.get_bounding_client_rect().height())
+            .filter(|h| *h > 0.0);
+        if let Some(height) = measured
+            && (height - self.row_height).abs() > 0.5
+        {
+            self.row_height = height;
+            let range = self.scroll().window(items);
+            self.render_window(range.clone())?;
+            self.rendered = range;
+        }
+        Ok(())
+    }
+
+    pub(super) fn render_window(&mut self, range: Range<usize>) -> Result<(), Error> {
+        let data = self.data.clone();
+        let table = &data.table;
+        let mut run_colours = HashMap::new();
+        let mut group_colours = HashMap::new();
+        match self.plan.as_ref().map(|(_, plan)| plan) {
+            Some(Plan::Runs { rows, .. }) => {
+                run_colours.extend(rows.iter().map(|&row| (row, chart::colour(row, 1.0))));
+            }
+            Some(Plan::Groups { groups, .. }) => {
+                group_colours.extend(
+                    groups
+                        .iter()
+                        .enumerate()
+                        .filter(|(_, g)| !g.rows.is_empty())
+                        .map(|(i, _)| (i, chart::colour(i, 1.0))),
+                );
+            }
+            None => {}
+        }
+        let best = view::best_rows(table, &self.shown_columns, &self.visible, &self.directions);
+        let body = table::render_body(
+            &self.document,
+            table,
+            &self.shown_columns,
+            &self.table_view,
+            range,
+            self.row_height,
+            &table::Marks {
+                run_colours: &run_colours,
+                group_colours: &group_colours,
+                best: &best,
+                selection: Some(&self.selection),
+            },
+        )?;
+        self.ui.body.replace_with_with_node_1(&body)?;
+        self.ui.body = body;
+        self.place_pinned()
+    }
+
+    /// Writes the sticky offsets of the pinned columns (after the tick box and the name)
+    /// from the header cells' rendered widths.
+    pub(super) fn place_pinned(&self) -> Result<(), Error> {
+        let cells = self.ui.head_row.children();
+        let pinned = self
+            .ui
+            .head_row
+            .query_selector_all("th.rl-pinned")?
+            .length();
+        let mut css = String::new();
+        let mut left = 0.0;
+        for position in 0..(2 + pinned) {
+            let Some(cell) = cells.item(position) else {
+                break;
+            };
+            if position >= 2 {
+                let child = position + 1;
+                css.push_str(&format!(
+                    "#rl-runs tr > :nth-child({child}) {{ position: sticky; left: {left:.1}px; z-index: 1; background: var(--surface); }}\n\
+                     #rl-runs thead tr > :nth-child({child}) {{ z-index: 3; background: var(--surface-2); }}\n"
+                ));
+            }
+            left += cell.get_bounding_client_rect().width();
+        }
+        if self
+            .ui
+            .pin_style
+            .text_content()
+            .as_deref()
+            .unwrap_or_default()
+            != css
+        {
+            self.ui.pin_style.set_text_content(Some(&css));
+        }
+        Ok(())
+    }
+
+    /// Updates the header's tick box, the selection bar and the comparison panel.
+    pub(super) fn render_selection(&mut self) -> Result<(), Error> {
+        let ticked_visible = self.selection.count_in(&self.visible);
+        if let Some(all) = self
+            .document
+            .get_element_by_id(table::SELECT_ALL_ID)
+            .and_then(|e| e.dyn_into::<HtmlInputElement>().ok())
+        {
+            all.set_checked(ticked_visible > 0 && ticked_visible == self.visible.len());
+            all.set_indeterminate(ticked_visible > 0 && ticked_visible < self.visible.len());
+        }
+        let ticked = self.selection.len();
+        self.ui
+            .selected_count
+            .set_text_content(Some(&format!("{} ticked", format::count_of(ticked, "run"))));
+        dom::set_hidden(&self.ui.selection_bar, self.selection.is_empty());
+        if self.compare_open {
+            let table = &self.data.table;
+            let mut order = self.sorted.clone();
+            // Ticked runs the filter hides are compared too, after the visible ones.
+            let mut shown = vec![false; table.len()];
+            for &row in &self.sorted {
+                shown[row] = true;
+            }
+            order.extend(self.selection.rows().filter(|&row| !shown[row]));
+            let rows = self.selection.in_order(&order);
+            compare_panel::render(
+                &self.document,
+                &self.ui.compare_panel,
+                table,
+                &rows,
+                self.compare_diff_only,
+            )?;
+        } else {
+            compare_panel::close(&self.ui.compare_panel);
+        }
+        Ok(())
+    }
+
+    /// The current table as CSV (columns shown, visible runs in display order).
+    pub fn table_csv(&self) -> String {
+        view::csv::table_csv(&self.data.table, &self.shown_columns, &self.sorted)
+    }
+
+    /// The charted metric's key, if any.
+    pub fn metric_key(&self) -> Option<&str> {
+        self.metric.map(|m| self.data.table.metrics[m].key.as_str())
+    }
+}
+
+/// The table was scrolled: renders new rows when the rendered ones no longer cover the view.
+pub fn scrolled(app: &Shared) {
+    let Ok(mut state) = app.try_borrow_mut() else {
+        return;
+    };
+    if let Err(error) = state.render_rows(false) {
+        dom::show_error(&error.to_string());
+    }
+}
