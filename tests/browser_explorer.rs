@@ -706,6 +706,44 @@ async fn chart_axes_smoothing_bands_and_zoom() {
         ))
         .await;
 
+    // More charts: one small chart per metric whose key matches, beside the charted one.
+    let wanted = browser
+        .js("return [...document.getElementById('rl-metric').options].map(o => o.value)
+                .filter(k => /^(val|train)\\//.test(k) && k !== document.getElementById('rl-metric').value);")
+        .await;
+    assert!(!wanted.as_array().unwrap().is_empty(), "{wanted}");
+    let charts = browser
+        .client
+        .find(fantoccini::Locator::Id("rl-charts"))
+        .await
+        .unwrap();
+    charts.send_keys("(\u{E007}").await.unwrap();
+    browser
+        .wait_for("!document.getElementById('rl-charts-error').hidden && document.getElementById('rl-charts').getAttribute('aria-invalid') === 'true'")
+        .await;
+    charts.clear().await.unwrap();
+    charts.send_keys("^(val|train)/\u{E007}").await.unwrap();
+    browser
+        .wait_for(&format!(
+            "document.getElementById('rl-charts-error').hidden && [...document.querySelectorAll('#rl-chart-grid .rl-chart[data-metric]')].filter(c => Number(c.dataset.renderedTraces) > 0).length === {}",
+            wanted.as_array().unwrap().len()
+        ))
+        .await;
+    let grid = browser
+        .js("return [...document.querySelectorAll('#rl-chart-grid .rl-chart[data-metric]')].map(c => c.dataset.metric);")
+        .await;
+    assert_eq!(grid, wanted);
+    assert!(
+        browser
+            .client
+            .current_url()
+            .await
+            .unwrap()
+            .fragment()
+            .unwrap_or_default()
+            .contains("charts=")
+    );
+
     // Reloading keeps every chart option.
     browser.client.refresh().await.unwrap();
     browser.wait_ready().await.expect("the report restarts");
@@ -714,6 +752,12 @@ async fn chart_axes_smoothing_bands_and_zoom() {
                 .concat(['rl-log-y', 'rl-show-runs'].map(id => document.getElementById(id).checked));")
         .await;
     assert_eq!(restored, json!(["minmax", "param:optimizer", true, true]));
+    browser
+        .wait_for(&format!(
+            "document.querySelectorAll('#rl-chart-grid .rl-chart[data-metric]').length === {}",
+            wanted.as_array().unwrap().len()
+        ))
+        .await;
     let errors = browser.console_errors().await;
     assert!(errors.is_empty(), "console errors: {errors:#?}");
     browser.close().await;

@@ -72,6 +72,9 @@ pub struct InitialView {
     /// Columns kept in view beside the name when the table scrolls sideways.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub pinned: Option<Vec<String>>,
+    /// More charts: one per metric whose key matches this regular expression.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub charts: Option<String>,
     /// Chart smoothing by a centred moving average of this many points (over `smoothing`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub average: Option<u32>,

@@ -21,49 +21,11 @@ const FILTER_DEBOUNCE_MS: i32 = 150;
 pub fn wire(app: &Shared, ui: &UiHandles) -> Result<(), Error> {
     let window = web_sys::window().ok_or_else(|| Error::new("no window"))?;
 
-    // Filter: one timer closure re-used for every debounce; it reads the input at fire time.
-    let timer = Rc::new(Cell::new(None::<i32>));
-    let apply_filter = {
-        let app = app.clone();
-        let input = ui.filter.clone();
-        let timer = timer.clone();
-        Closure::<dyn FnMut()>::new(move || {
-            timer.set(None);
-            handle(&app, Change::Filter(input.value()));
-        })
-    };
-    let apply_filter = Rc::new(apply_filter);
-    {
-        let window = window.clone();
-        let timer = timer.clone();
-        let apply_filter = apply_filter.clone();
-        listen(&ui.filter, "input", move |_| {
-            if let Some(id) = timer.take() {
-                window.clear_timeout_with_handle(id);
-            }
-            let callback: &js_sys::Function = (*apply_filter).as_ref().unchecked_ref();
-            if let Ok(id) = window
-                .set_timeout_with_callback_and_timeout_and_arguments_0(callback, FILTER_DEBOUNCE_MS)
-            {
-                timer.set(Some(id));
-            }
-        })?;
-    }
-    {
-        let app = app.clone();
-        let input = ui.filter.clone();
-        listen(&ui.filter, "keydown", move |event| {
-            let enter = event
-                .dyn_ref::<KeyboardEvent>()
-                .is_some_and(|k| k.key() == "Enter");
-            if enter {
-                event.prevent_default();
-                if let Some(id) = timer.take() {
-                    window.clear_timeout_with_handle(id);
-                }
-                handle(&app, Change::Filter(input.value()));
-            }
-        })?;
+    for (input, make) in [
+        (&ui.filter, Change::Filter as fn(String) -> Change),
+        (&ui.charts_input, Change::Charts),
+    ] {
+        debounced_text(app, &window, input, make)?;
     }
 
     {
@@ -384,6 +346,7 @@ pub fn wire(app: &Shared, ui: &UiHandles) -> Result<(), Error> {
 /// The elements [`wire`] listens on (cloned out of [`Ui`] so no borrow of the app is held).
 pub struct UiHandles {
     filter: web_sys::HtmlInputElement,
+    charts_input: HtmlInputElement,
     group: web_sys::HtmlSelectElement,
     metric: web_sys::HtmlSelectElement,
     smoothing: web_sys::HtmlSelectElement,
@@ -425,6 +388,7 @@ impl UiHandles {
             columns_menu: ui.columns_menu.clone(),
             columns_find: ui.columns_find.clone(),
             filter: ui.filter.clone(),
+            charts_input: ui.charts_input.clone(),
             group: ui.group.clone(),
             metric: ui.metric.clone(),
             smoothing: ui.smoothing.clone(),
@@ -433,6 +397,58 @@ impl UiHandles {
             run_panel: ui.run_panel.clone(),
         })
     }
+}
+
+/// Turns typing in `input` into `make(text)` changes: after a pause of
+/// [`FILTER_DEBOUNCE_MS`], or at once on Enter. One timer closure is re-used for every
+/// debounce; it reads the input when it fires.
+fn debounced_text(
+    app: &Shared,
+    window: &web_sys::Window,
+    input: &HtmlInputElement,
+    make: fn(String) -> Change,
+) -> Result<(), Error> {
+    let timer = Rc::new(Cell::new(None::<i32>));
+    let apply = {
+        let app = app.clone();
+        let input = input.clone();
+        let timer = timer.clone();
+        Closure::<dyn FnMut()>::new(move || {
+            timer.set(None);
+            handle(&app, make(input.value()));
+        })
+    };
+    let apply = Rc::new(apply);
+    {
+        let window = window.clone();
+        let timer = timer.clone();
+        listen(input, "input", move |_| {
+            if let Some(id) = timer.take() {
+                window.clear_timeout_with_handle(id);
+            }
+            let callback: &js_sys::Function = (*apply).as_ref().unchecked_ref();
+            if let Ok(id) = window
+                .set_timeout_with_callback_and_timeout_and_arguments_0(callback, FILTER_DEBOUNCE_MS)
+            {
+                timer.set(Some(id));
+            }
+        })?;
+    }
+    let app = app.clone();
+    let source = input.clone();
+    let window = window.clone();
+    listen(input, "keydown", move |event| {
+        let enter = event
+            .dyn_ref::<KeyboardEvent>()
+            .is_some_and(|k| k.key() == "Enter");
+        if enter {
+            event.prevent_default();
+            if let Some(id) = timer.take() {
+                window.clear_timeout_with_handle(id);
+            }
+            handle(&app, make(source.value()));
+        }
+    })
 }
 
 /// Adds a listener that lives as long as the page.

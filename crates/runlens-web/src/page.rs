@@ -64,6 +64,18 @@ pub fn build(
     }
     controls.append_child(&metric_field)?;
 
+    let (charts_field, charts_input) = field(document, "More charts", "rl-charts", "input")?;
+    let charts_input: HtmlInputElement = charts_input
+        .dyn_into()
+        .map_err(|_| Error::new("charts input has an unexpected type"))?;
+    charts_input.set_type("search");
+    charts_input.set_placeholder("metric keys, e.g. ^val/ or acc|loss");
+    charts_input.set_attribute("autocomplete", "off")?;
+    charts_input.set_attribute("spellcheck", "false")?;
+    charts_input.set_attribute("aria-describedby", "rl-charts-error")?;
+    charts_input.set_disabled(metric.is_none());
+    controls.append_child(&charts_field)?;
+
     let (smoothing_field, smoothing) = field(document, "Smoothing", "rl-smoothing", "select")?;
     let smoothing: HtmlSelectElement = smoothing
         .dyn_into()
@@ -86,11 +98,17 @@ pub fn build(
     count.set_attribute("aria-live", "polite")?;
     controls.append_child(&count)?;
 
+    let charts_error = dom::element(document, "p", "rl-filter-error")?;
+    charts_error.set_id("rl-charts-error");
+    charts_error.set_attribute("role", "status")?;
+    dom::set_hidden(&charts_error, true);
+
     let filter_error = dom::element(document, "p", "rl-filter-error")?;
     filter_error.set_id("rl-filter-error");
     filter_error.set_attribute("role", "status")?;
     dom::set_hidden(&filter_error, true);
     controls.append_child(&filter_error)?;
+    controls.append_child(&charts_error)?;
     explorer.append_child(&controls)?;
 
     let run_panel = dom::element(document, "section", "rl-panel rl-run-panel")?;
@@ -129,6 +147,10 @@ pub fn build(
     chart_note.set_id("rl-chart-note");
     dom::set_hidden(&chart_note, true);
     chart_panel.append_child(&chart_note)?;
+    let chart_grid = dom::element(document, "div", "rl-chart-grid")?;
+    chart_grid.set_id("rl-chart-grid");
+    dom::set_hidden(&chart_grid, true);
+    chart_panel.append_child(&chart_grid)?;
     explorer.append_child(&chart_panel)?;
 
     let table_panel = dom::element(document, "section", "rl-panel rl-table-panel")?;
@@ -239,6 +261,9 @@ pub fn build(
         table_note,
         chart,
         chart_note,
+        charts_input,
+        charts_error,
+        chart_grid,
     })
 }
 

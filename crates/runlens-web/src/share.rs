@@ -19,6 +19,7 @@ const PAGE: &str = "page";
 const SMOOTH: &str = "smooth";
 const DIFF_ONLY: &str = "diff";
 const AVERAGE: &str = "avg";
+const CHARTS: &str = "charts";
 const X_AXIS: &str = "x";
 const LOG_X: &str = "logx";
 const LOG_Y: &str = "logy";
@@ -47,6 +48,7 @@ pub fn parse(fragment: &str) -> Result<InitialView, Error> {
         smoothing: params.get(SMOOTH).and_then(|w| w.parse().ok()),
         diff_only: flag(&params, DIFF_ONLY),
         average: params.get(AVERAGE).and_then(|n| n.parse().ok()),
+        charts: params.get(CHARTS),
         x_axis: params.get(X_AXIS).filter(|x| !x.is_empty()),
         log_x: flag(&params, LOG_X),
         log_y: flag(&params, LOG_Y),
@@ -99,6 +101,7 @@ pub fn encode(view: &InitialView) -> Result<String, Error> {
             (view.sort.is_some() && view.descending).then_some("1"),
         ),
         (SMOOTH, smoothing.as_deref()),
+        (CHARTS, view.charts.as_deref()),
         (AVERAGE, average.as_deref()),
         (X_AXIS, view.x_axis.as_deref()),
         (LOG_X, bit(view.log_x)),
@@ -159,6 +162,7 @@ pub fn overlay(base: &InitialView, over: &InitialView) -> InitialView {
         } else {
             base.average
         },
+        charts: over.charts.clone().or_else(|| base.charts.clone()),
         x_axis: over.x_axis.clone().or_else(|| base.x_axis.clone()),
         log_x: over.log_x.or(base.log_x),
         log_y: over.log_y.or(base.log_y),

@@ -16,6 +16,9 @@ use super::{
 };
 use crate::format;
 
+/// Height of a grid chart, in CSS pixels.
+const COMPACT_HEIGHT: usize = 300;
+
 /// Values sampled per trace for the outlier-proof y range.
 const RANGE_SAMPLE: usize = 2000;
 
@@ -234,7 +237,15 @@ pub fn figure(
         XAxis::WallTime => "wall time (UTC)".to_string(),
         XAxis::Relative => format!("time since start ({})", unit.name),
     };
-    let mut layout = layout_for(&table.metrics[metric].key, &x_title, legend, theme);
+    let mut layout = layout_for(
+        &table.metrics[metric].key,
+        &x_title,
+        legend && !options.compact,
+        theme,
+    );
+    if options.compact {
+        layout = layout.height(COMPACT_HEIGHT);
+    }
     let mut x_axis = axis_style(x_title, theme);
     if axis == XAxis::WallTime {
         x_axis = x_axis.type_(AxisType::Date);

@@ -104,6 +104,8 @@ pub struct ChartOptions {
     pub show_runs: bool,
     /// The zoomed x range (axis units), drawn at full resolution.
     pub x_range: Option<(f64, f64)>,
+    /// A small chart of the grid: shorter, without a legend.
+    pub compact: bool,
 }
 
 #[cfg(test)]

@@ -11,6 +11,8 @@ pub enum Change {
     Group(String),
     /// New metric key.
     Metric(String),
+    /// New regular expression of the grid's metric keys (`""`: no grid).
+    Charts(String),
     /// A click on the header of the column with this id.
     Sort(String),
     /// New chart smoothing, as the select's value (`0`, `0.9`, `ma:25`).
@@ -92,6 +94,11 @@ impl App {
                 self.ui.chart_controls.grouped(self.group_key.is_some());
             }
             Change::Metric(key) => self.metric = self.data.table.metric_index(&key),
+            Change::Charts(pattern) => {
+                if pattern == self.charts_pattern || !self.apply_charts(&pattern)? {
+                    return Ok(false);
+                }
+            }
             // The plan stays; only the drawing changes.
             Change::Smoothing(value) => {
                 self.chart.smoothing = Smoothing::parse(&value);
@@ -175,6 +182,33 @@ impl App {
         let redraw = self.update_view()?;
         self.render_column_menu()?;
         Ok(redraw)
+    }
+
+    /// Compiles the grid's pattern; on a bad one shows why and keeps the previous grid.
+    /// True when the pattern was taken.
+    pub(super) fn apply_charts(&mut self, pattern: &str) -> Result<bool, Error> {
+        let compiled = if pattern.trim().is_empty() {
+            Ok(None)
+        } else {
+            regex_lite::Regex::new(pattern).map(Some)
+        };
+        match compiled {
+            Err(error) => {
+                let message = format!("More charts: not a regular expression: {error}");
+                self.ui.charts_error.set_text_content(Some(&message));
+                dom::set_hidden(&self.ui.charts_error, false);
+                self.ui.charts_input.set_attribute("aria-invalid", "true")?;
+                Ok(false)
+            }
+            Ok(regex) => {
+                self.charts_regex = regex;
+                self.charts_pattern = pattern.to_string();
+                self.ui.charts_error.set_text_content(None);
+                dom::set_hidden(&self.ui.charts_error, true);
+                self.ui.charts_input.remove_attribute("aria-invalid")?;
+                Ok(true)
+            }
+        }
     }
 
     /// Applies the column choice to `columns`.

@@ -7,8 +7,8 @@ use web_sys::Element;
 use wasm_bindgen::JsCast;
 
 use super::{Change, Shared, handle};
-use crate::chart::{self, SeriesByRow, XAxis};
-use crate::{Error, dom};
+use crate::chart::{self, ChartOptions, Plan, SeriesByRow, XAxis};
+use crate::{Error, dom, format};
 
 #[wasm_bindgen]
 extern "C" {
@@ -53,7 +53,7 @@ pub async fn redraw(app: &Shared) {
 /// builds the figure, hands it to plotly.js and sets `data-rendered-traces`. A newer draw
 /// started meanwhile makes this one stop quietly.
 pub async fn draw_chart(app: &Shared) -> Result<(), Error> {
-    let (data, plan, generation, root, note) = {
+    let (data, plan, generation, root, note, grid, grid_root, grid_matches) = {
         let mut state = app.try_borrow_mut().map_err(|_| Error::new("busy"))?;
         state.chart_generation += 1;
         (
@@ -62,6 +62,9 @@ pub async fn draw_chart(app: &Shared) -> Result<(), Error> {
             state.chart_generation,
             state.ui.chart.clone(),
             state.ui.chart_note.clone(),
+            state.grid.clone(),
+            state.ui.chart_grid.clone(),
+            state.grid_matches,
         )
     };
     let current = || {
@@ -118,6 +121,102 @@ pub async fn draw_chart(app: &Shared) -> Result<(), Error> {
     note.set_text_content(Some(&text));
     dom::set_hidden(&note, text.is_empty());
     listen_for_zoom(app, &root, options.log_x && options.x != XAxis::WallTime);
+    let grid_options = ChartOptions {
+        compact: true,
+        ..options
+    };
+    draw_grid(
+        &data,
+        &grid,
+        grid_matches,
+        &grid_root,
+        &grid_options,
+        &current,
+    )
+    .await
+}
+
+/// Draws the grid: a small chart per planned metric, in `div.rl-chart-cell[data-metric]`
+/// cells (made again when the set of metrics changed, else updated in place), and a note
+/// when more metrics matched than are drawn.
+async fn draw_grid(
+    data: &crate::data::Data,
+    grid: &[(usize, Plan)],
+    matches: usize,
+    root: &Element,
+    options: &ChartOptions,
+    current: &impl Fn() -> bool,
+) -> Result<(), Error> {
+    let table = &data.table;
+    let document = dom::document()?;
+    let wanted: Vec<&str> = grid
+        .iter()
+        .map(|(m, _)| table.metrics[*m].key.as_str())
+        .collect();
+    let cells = root.query_selector_all(".rl-chart-cell > .rl-chart")?;
+    let present: Vec<String> = (0..cells.length())
+        .filter_map(|i| cells.item(i))
+        .filter_map(|node| node.dyn_into::<Element>().ok())
+        .filter_map(|e| e.get_attribute("data-metric"))
+        .collect();
+    if present != wanted {
+        for i in 0..cells.length() {
+            if let Some(chart) = cells.item(i).and_then(|n| n.dyn_into::<Element>().ok()) {
+                let _ = plotly_purge(&chart);
+            }
+        }
+        dom::clear(root);
+        for key in &wanted {
+            let cell = dom::element(&document, "div", "rl-chart-cell")?;
+            let chart = dom::element(&document, "div", "rl-chart rl-chart-small")?;
+            chart.set_attribute("data-metric", key)?;
+            cell.append_child(&chart)?;
+            root.append_child(&cell)?;
+        }
+        if matches > grid.len() {
+            dom::append_text(
+                &document,
+                root,
+                "p",
+                "rl-note rl-grid-note",
+                &format!(
+                    "{} metrics match; the first {} are drawn. Narrow the pattern to see others.",
+                    format::count(matches),
+                    format::count(grid.len())
+                ),
+            )?;
+        }
+    }
+    dom::set_hidden(root, grid.is_empty());
+    let charts = root.query_selector_all(".rl-chart-cell > .rl-chart")?;
+    for (position, (metric, plan)) in grid.iter().enumerate() {
+        let Some(chart) = charts
+            .item(position as u32)
+            .and_then(|n| n.dyn_into::<Element>().ok())
+        else {
+            continue;
+        };
+        let mut chunks = Vec::new();
+        for id in chart::needed_chunks(table, *metric, &plan.rows()) {
+            let chunk = data.chunk(id).await;
+            if !current() {
+                return Ok(());
+            }
+            chunks.push(chunk?);
+        }
+        let series: SeriesByRow<'_> = chunks
+            .iter()
+            .flat_map(|chunk| chunk.iter().map(|(row, s)| (*row as usize, s)))
+            .collect();
+        let figure = chart::figure(table, *metric, plan, &series, dom::chart_theme(), options);
+        let traces = figure.plot.data().len();
+        let json = js_sys::JSON::parse(&figure.plot.to_json())?;
+        plotly_react(&chart, &json).await?;
+        if !current() {
+            return Ok(());
+        }
+        chart.set_attribute("data-rendered-traces", &traces.to_string())?;
+    }
     Ok(())
 }
 

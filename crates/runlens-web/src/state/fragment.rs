@@ -22,6 +22,11 @@ impl App {
         {
             self.change(Change::Metric(key.clone()))?;
         }
+        let charts = view.charts.clone().unwrap_or_default();
+        self.ui.charts_input.set_value(&charts);
+        if !self.apply_charts(&charts)? {
+            self.apply_charts("")?;
+        }
         let smoothing = Smoothing::from_view(view.smoothing, view.average).value();
         if !select_offers(&self.ui.smoothing, &smoothing) {
             self.ui.smoothing.set_value("0");
@@ -43,6 +48,7 @@ impl App {
                 .unwrap_or_default(),
             show_runs: view.show_runs.unwrap_or(false),
             x_range: None,
+            compact: false,
         };
         self.ui.chart_controls.show(&self.chart);
         let diff_only = view.diff_only.unwrap_or(false);
@@ -100,6 +106,8 @@ impl App {
                 }
                 _ => None,
             },
+            charts: (!self.charts_pattern.is_empty() || author.charts.is_some())
+                .then(|| self.charts_pattern.clone()),
             average: match self.chart.smoothing {
                 Smoothing::Average(window) => Some(window),
                 _ => None,

@@ -48,6 +48,15 @@ pub struct App {
     groups: Option<Vec<Group>>,
     /// The charted metric and what the chart shows of it.
     plan: Option<(usize, Plan)>,
+    /// The grid's pattern as typed.
+    charts_pattern: String,
+    /// The grid's pattern compiled (`None`: no grid).
+    charts_regex: Option<regex_lite::Regex>,
+    /// The grid: a plan per matching metric (the charted one excepted), at most
+    /// [`GRID_CAP`].
+    grid: Vec<(usize, Plan)>,
+    /// Metrics matching the grid's pattern, beyond the charted one.
+    grid_matches: usize,
     chart_generation: u64,
     /// `#rl-error` shows a chart failure (cleared by the next good chart).
     chart_failed: bool,
@@ -90,6 +99,9 @@ pub struct App {
     /// How many columns after the name are pinned.
     pinned: usize,
 }
+
+/// Most charts in the grid.
+pub const GRID_CAP: usize = 12;
 
 /// The app, shared by event handlers.
 pub type Shared = Rc<RefCell<App>>;
@@ -195,6 +207,10 @@ impl App {
             sorted: Vec::new(),
             groups: None,
             plan: None,
+            charts_pattern: String::new(),
+            charts_regex: None,
+            grid: Vec::new(),
+            grid_matches: 0,
             chart_generation: 0,
             chart_failed: false,
             author_view,
@@ -266,16 +282,29 @@ impl App {
         });
         // Ticked runs the filter keeps are charted alone (without grouping).
         let ticked = self.selection.in_order(&self.sorted);
-        let plan = self.metric.map(|m| {
-            let plan = if self.groups.is_none() && !ticked.is_empty() {
+        let plan_of = |m: usize| {
+            if self.groups.is_none() && !ticked.is_empty() {
                 Plan::ticked(table, m, &ticked)
             } else {
                 Plan::new(table, m, &self.sorted, self.groups.as_deref())
-            };
-            (m, plan)
-        });
-        let changed = plan != self.plan;
+            }
+        };
+        let plan = self.metric.map(|m| (m, plan_of(m)));
+        let matching: Vec<usize> = match &self.charts_regex {
+            Some(regex) => (0..table.metrics.len())
+                .filter(|&m| Some(m) != self.metric && regex.is_match(&table.metrics[m].key))
+                .collect(),
+            None => Vec::new(),
+        };
+        let grid: Vec<(usize, Plan)> = matching
+            .iter()
+            .take(GRID_CAP)
+            .map(|&m| (m, plan_of(m)))
+            .collect();
+        let changed = plan != self.plan || grid != self.grid;
         self.plan = plan;
+        self.grid = grid;
+        self.grid_matches = matching.len();
         self.render_table()?;
         self.render_selection()?;
         Ok(changed)

@@ -54,6 +54,12 @@ pub struct Ui {
     pub chart: Element,
     /// `#rl-chart-note`.
     pub chart_note: Element,
+    /// `input#rl-charts`: the regular expression of the grid's metric keys.
+    pub charts_input: HtmlInputElement,
+    /// `#rl-charts-error`.
+    pub charts_error: Element,
+    /// `div#rl-chart-grid`: one small chart per matching metric.
+    pub chart_grid: Element,
 }
 
 /// The controls above the chart.
