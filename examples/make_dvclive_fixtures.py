@@ -99,7 +99,7 @@ def summary_point(run, key, value):
 
 
 def png(width, height):
-    """A small RGB gradient as PNG bytes (no imaging library needed to make it)."""
+    """A small RGB gradient as PNG bytes (log_image then opens it with Pillow)."""
     import struct
     import zlib
 
@@ -144,7 +144,8 @@ def side_by_side(project: Path, work: Path):
             if timestamps and step == 2:
                 loss = float("nan")
             run.metric("train/loss", loss, timestamp=timestamps)
-            run.metric("train/accuracy", 1.0 - loss / 2 if not math.isnan(loss) else 0.5, timestamp=timestamps)
+            accuracy = 0.5 if math.isnan(loss) else 1.0 - loss / 2
+            run.metric("train/accuracy", accuracy, timestamp=timestamps)
             if step % 2 == 1:
                 run.metric("val/loss", loss + 0.05, timestamp=timestamps)
             if step == 4:
@@ -155,7 +156,8 @@ def side_by_side(project: Path, work: Path):
         summary_point(run, "best/val_loss", 0.2 + lr)
         if timestamps:
             live.log_image("samples.png", str(image))
-            live.log_sklearn_plot("confusion_matrix", [0, 1, 1, 0, 1], [0, 1, 0, 0, 1], name="confusion.json")
+            actual, predicted = [0, 1, 1, 0, 1], [0, 1, 0, 0, 1]
+            live.log_sklearn_plot("confusion_matrix", actual, predicted, name="confusion.json")
             run.artifacts += ["plots/images/samples.png", "plots/sklearn/confusion.json"]
         live.end()
         runs[f"runs/{name}"] = run.describe(live.step)
@@ -195,11 +197,15 @@ def experiments(repo: Path):
     os.chdir(repo)
 
     logged = {}
+    def optimizer(name, momentum):
+        return {"name": name, "momentum": momentum}
+
     trials = [
-        ("exp-sgd", {"lr": 0.05, "optimizer": {"name": "sgd", "momentum": 0.9}}, "sgd with momentum"),
-        ("exp-adam", {"lr": 0.001, "optimizer": {"name": "adam", "momentum": 0.0}}, None),
-        ("exp-diverged", {"lr": 5.0, "optimizer": {"name": "sgd", "momentum": 0.0}}, "lr far too high"),
+        ("exp-sgd", {"lr": 0.05, "optimizer": optimizer("sgd", 0.9)}, "sgd with momentum"),
+        ("exp-adam", {"lr": 0.001, "optimizer": optimizer("adam", 0.0)}, None),
+        ("exp-diverged", {"lr": 5.0, "optimizer": optimizer("sgd", 0.0)}, "lr far too high"),
     ]
+    diverging = [2.0, 50.0, float("nan"), float("inf")]
     for i, (name, params, message) in enumerate(trials):
         if i == 2:
             # The first two experiments into a pack and packed-refs; the third stays loose.
@@ -210,7 +216,10 @@ def experiments(repo: Path):
         with Live(**kwargs) as live:
             run = Logged(live, params)
             for step in range(4):
-                loss = params["lr"] * 10 / (1 + step) if name != "exp-diverged" else [2.0, 50.0, float("nan"), float("inf")][step]
+                if name == "exp-diverged":
+                    loss = diverging[step]
+                else:
+                    loss = params["lr"] * 10 / (1 + step)
                 run.metric("loss", loss)
                 run.metric("acc", 0.5 + 0.1 * step)
                 live.next_step()
@@ -222,7 +231,8 @@ def experiments(repo: Path):
         logged[name] = (run, live.step, message)
 
     refs = {}
-    for line in git(repo, "for-each-ref", "refs/exps", "--format=%(refname) %(objectname)").splitlines():
+    listing = git(repo, "for-each-ref", "refs/exps", "--format=%(refname) %(objectname)")
+    for line in listing.splitlines():
         ref, sha = line.split()
         parts = ref.split("/")
         if len(parts) == 5 and len(parts[2]) == 2:
@@ -243,15 +253,18 @@ def experiments(repo: Path):
         runs[name] = desc
         # The work tree keeps the last trial's Live folder.
         workspace = {"dvclive": run.describe(last_step)}
-    packed = (repo / ".git" / "packed-refs").read_text()
-    loose = [name for name, (ref, _, _) in refs.items() if (repo / ".git" / ref).is_file()]
-    return runs, workspace, {"packed": sorted(n for n, (ref, _, _) in refs.items() if ref in packed), "loose": sorted(loose)}
+    packed_refs = (repo / ".git" / "packed-refs").read_text()
+    packed = sorted(name for name, (ref, _, _) in refs.items() if ref in packed_refs)
+    loose = sorted(name for name, (ref, _, _) in refs.items() if (repo / ".git" / ref).is_file())
+    return runs, workspace, {"packed": packed, "loose": loose}
 
 
 def main():
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--out", required=True, type=Path)
-    parser.add_argument("--committed", action="store_true", help="trim the repository for committing")
+    parser.add_argument(
+        "--committed", action="store_true", help="trim the repository for committing"
+    )
     args = parser.parse_args()
     out = args.out.resolve()
     os.environ["DVC_NO_ANALYTICS"] = "1"
