@@ -3,6 +3,7 @@
 //! ([`read_sources`]). Formats are described in `docs/input-formats.md`.
 
 mod csv;
+mod dvclive;
 mod error;
 mod jsonl;
 mod mlflow;
@@ -16,6 +17,7 @@ mod trackio;
 mod wandb;
 
 pub use csv::{MetricsCsvReader, RunsCsvReader};
+pub use dvclive::{DvcliveReader, TAG_PREFIX as DVC_TAG_PREFIX};
 pub use error::{IngestError, ReadError};
 pub use jsonl::JsonlReader;
 pub use mlflow::MlflowReader;
@@ -37,6 +39,8 @@ pub fn readers() -> Vec<Box<dyn Reader>> {
         Box::new(TrackioReader),
         Box::new(MlflowReader),
         Box::new(WandbReader),
+        // Before the CSV readers, which would take the TSVs of a Live folder for tables.
+        Box::new(DvcliveReader),
         Box::new(JsonlReader),
         Box::new(MetricsCsvReader),
         Box::new(RunsCsvReader),
