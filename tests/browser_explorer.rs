@@ -762,3 +762,111 @@ async fn chart_axes_smoothing_bands_and_zoom() {
     assert!(errors.is_empty(), "console errors: {errors:#?}");
     browser.close().await;
 }
+
+#[tokio::test]
+async fn hyperparameter_scatter_bars_and_correlations() {
+    let dir = tempfile::tempdir().unwrap();
+    let report = dir.path().join("report.html");
+    build_single_file(&support::examples(), &report);
+    let browser = Browser::start(Scripts::Enabled).await;
+    browser.client.goto(&file_url(&report)).await.unwrap();
+    browser.wait_ready().await.expect("the report starts");
+
+    // Closed at first: nothing drawn.
+    assert_eq!(
+        browser
+            .js("return document.getElementById('rl-hp-scatter').dataset.drawn || null;")
+            .await,
+        Value::Null
+    );
+    browser
+        .client
+        .find(fantoccini::Locator::Css("#rl-hparams > summary"))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+    choose(&browser, "rl-hp-x", "param:lr").await;
+    choose(&browser, "rl-hp-y", "metric:val/acc:last").await;
+    // One marker per visible run with both an lr and a val/acc: the table's lr cells and
+    // last val/acc cells of those runs, in table order.
+    let expected = browser
+        .js(
+            "const head = [...document.querySelectorAll('#rl-runs thead th')];
+             const lr = head.findIndex(th => th.dataset.sort === 'param:lr');
+             const acc = head.findIndex(th => th.dataset.sort === 'metric:val/acc:last');
+             return [...document.querySelectorAll('#rl-runs tbody tr[data-run-id]')]
+                 .map(tr => [tr.children[lr].textContent, tr.children[acc].textContent])
+                 .filter(([a, b]) => a !== '' && b !== '')
+                 .map(([a]) => Number(a));",
+        )
+        .await;
+    assert!(!expected.as_array().unwrap().is_empty(), "{expected}");
+    browser
+        .wait_for(
+            "(() => { const gd = document.getElementById('rl-hp-scatter');
+                 return gd.data && gd.layout.xaxis.title.text === 'lr'; })()",
+        )
+        .await;
+    let xs = browser
+        .js("return [...document.getElementById('rl-hp-scatter').data[0].x];")
+        .await;
+    assert_eq!(xs, expected);
+    // The correlation table lists lr with a sign.
+    let corr = browser
+        .js("const row = [...document.querySelectorAll('#rl-hp-corr tbody tr')].find(r => r.dataset.column === 'param:lr');
+             return row ? [...row.children].map(c => c.textContent) : null;")
+        .await;
+    let cells = corr.as_array().expect("lr is in the correlation table");
+    assert_eq!(cells[0], json!("lr"));
+    assert!(cells[2].as_str().unwrap().starts_with(['+', '-']), "{corr}");
+
+    // Log x; and with groups, a bar per group.
+    toggle(&browser, "rl-hp-log-x").await;
+    browser
+        .wait_for("document.getElementById('rl-hp-scatter').layout.xaxis.type === 'log'")
+        .await;
+    choose(&browser, "rl-group", "param:optimizer").await;
+    browser
+        .wait_for("!document.getElementById('rl-hp-bars').hidden && document.getElementById('rl-hp-bars').dataset.drawn === '1'")
+        .await;
+    // A bar per group that has a val/acc: the group rows whose val/acc cell is not empty.
+    let bars = browser
+        .js("return document.getElementById('rl-hp-bars').data[0].x.length;")
+        .await;
+    let groups = browser
+        .js(
+            "const head = [...document.querySelectorAll('#rl-runs thead th')];
+             const acc = head.findIndex(th => th.dataset.sort === 'metric:val/acc:last');
+             return [...document.querySelectorAll('#rl-runs tbody tr.rl-group-row')]
+                 .filter(tr => tr.children[acc].textContent !== '').length;",
+        )
+        .await;
+    assert_eq!(bars, groups);
+    assert!(bars.as_u64().unwrap() >= 2);
+
+    // The panel and its choices are in the address and come back on reload.
+    let fragment = browser
+        .client
+        .current_url()
+        .await
+        .unwrap()
+        .fragment()
+        .unwrap_or_default()
+        .to_string();
+    assert!(
+        fragment.contains("hp=1")
+            && fragment.contains("hx=param%3Alr")
+            && fragment.contains("hlogx=1"),
+        "{fragment}"
+    );
+    browser.client.refresh().await.unwrap();
+    browser.wait_ready().await.expect("the report restarts");
+    browser
+        .wait_for("document.getElementById('rl-hparams').open && document.getElementById('rl-hp-scatter').dataset.drawn === '1' && document.getElementById('rl-hp-x').value === 'param:lr'")
+        .await;
+    let errors = browser.console_errors().await;
+    assert!(errors.is_empty(), "console errors: {errors:#?}");
+    browser.close().await;
+}

@@ -96,6 +96,21 @@ pub struct InitialView {
     /// With groups, also draw each run faintly.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub show_runs: Option<bool>,
+    /// The hyperparameter panel is open.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub hparams: Option<bool>,
+    /// The hyperparameter scatter's x column (a column id).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub hp_x: Option<String>,
+    /// The hyperparameter scatter's y column, also the column bars and correlations show.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub hp_y: Option<String>,
+    /// Logarithmic x axis of the hyperparameter scatter.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub hp_log_x: Option<bool>,
+    /// Logarithmic y axis of the hyperparameter scatter.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub hp_log_y: Option<bool>,
     /// Hide the table's columns whose value is the same for every visible run (absent: no).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub diff_only: Option<bool>,

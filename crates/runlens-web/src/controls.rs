@@ -77,6 +77,34 @@ pub fn wire(app: &Shared, ui: &UiHandles) -> Result<(), Error> {
         }
     }
     {
+        let h = &ui.hparams;
+        let app_open = app.clone();
+        let panel = h.panel.clone();
+        listen(&h.panel, "toggle", move |_| {
+            handle(&app_open, Change::HparamsOpen(panel.open()));
+        })?;
+        for (select, make) in [
+            (&h.x, Change::HparamsX as fn(String) -> Change),
+            (&h.y, Change::HparamsY),
+        ] {
+            let app = app.clone();
+            let source = select.clone();
+            listen(select, "change", move |_| {
+                handle(&app, make(source.value()))
+            })?;
+        }
+        for (input, make) in [
+            (&h.log_x, Change::HparamsLogX as fn(bool) -> Change),
+            (&h.log_y, Change::HparamsLogY),
+        ] {
+            let app = app.clone();
+            let source = input.clone();
+            listen(input, "change", move |_| {
+                handle(&app, make(source.checked()))
+            })?;
+        }
+    }
+    {
         let app = app.clone();
         let input = ui.diff_only.clone();
         listen(&ui.diff_only, "change", move |_| {
@@ -355,6 +383,7 @@ pub struct UiHandles {
     run_panel: Element,
     diff_only: HtmlInputElement,
     chart_controls: crate::state::ChartControls,
+    hparams: crate::state::HparamsUi,
     table_wrap: Element,
     compare_panel: Element,
     compare_open: Element,
@@ -376,6 +405,7 @@ impl UiHandles {
         Ok(UiHandles {
             diff_only: ui.diff_only.clone(),
             chart_controls: ui.chart_controls.clone(),
+            hparams: ui.hparams.clone(),
             table_wrap: ui.table_wrap.clone(),
             compare_panel: ui.compare_panel.clone(),
             compare_open: button("rl-compare-open")?,

@@ -38,6 +38,7 @@ mod dom;
 mod export;
 mod format;
 mod histogram_chart;
+mod hparams_panel;
 mod markdown;
 mod page;
 mod pages;
@@ -108,6 +109,7 @@ async fn start() -> Result<(), Error> {
     }
     page::hide_fallback(&document);
     state::redraw(&app).await;
+    state::draw_hparams(&app).await;
     page::mark_ready(&document)
 }
 

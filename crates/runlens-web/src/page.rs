@@ -5,7 +5,7 @@ use runlens_core::bundle::RunTable;
 use wasm_bindgen::JsCast;
 use web_sys::{Document, Element, HtmlInputElement, HtmlOptionElement, HtmlSelectElement};
 
-use crate::state::{ChartControls, Ui};
+use crate::state::{ChartControls, HparamsUi, Ui};
 use crate::{Error, dom, format};
 use runlens_core::group::GroupKey;
 
@@ -152,6 +152,8 @@ pub fn build(
     dom::set_hidden(&chart_grid, true);
     chart_panel.append_child(&chart_grid)?;
     explorer.append_child(&chart_panel)?;
+    let hparams = hparams_panel(document, table)?;
+    explorer.append_child(&hparams.panel)?;
 
     let table_panel = dom::element(document, "section", "rl-panel rl-table-panel")?;
     table_panel.set_attribute("aria-label", "Runs")?;
@@ -264,6 +266,7 @@ pub fn build(
         charts_input,
         charts_error,
         chart_grid,
+        hparams,
     })
 }
 
@@ -317,6 +320,68 @@ fn chart_controls(
         },
         fields,
     ))
+}
+
+/// The hyperparameter panel, closed: a `details` whose summary opens it, the scatter's
+/// column selects (every numeric column) and log boxes, the scatter, the bars and the
+/// correlation table.
+fn hparams_panel(document: &Document, table: &RunTable) -> Result<HparamsUi, Error> {
+    let panel: web_sys::HtmlDetailsElement =
+        dom::element(document, "details", "rl-panel rl-hparams-panel")?
+            .dyn_into()
+            .map_err(|_| Error::new("details has an unexpected type"))?;
+    panel.set_id("rl-hparams");
+    dom::append_text(
+        document,
+        &panel,
+        "summary",
+        "rl-hparams-summary",
+        "Hyperparameters: scatter, groups and correlation",
+    )?;
+    let tools = dom::element(document, "div", "rl-tools rl-chart-tools")?;
+    let columns = crate::view::hparams::numeric_columns(&crate::view::all_columns(table));
+    let select = |caption: &str, id: &str| -> Result<HtmlSelectElement, Error> {
+        let (field, select) = inline_select(document, caption, id)?;
+        for column in &columns {
+            let text = match column.detail {
+                Some(detail) => format!("{} ({detail})", column.label),
+                None => column.label.clone(),
+            };
+            add_option(document, &select, &column.id, &text)?;
+        }
+        select.set_disabled(columns.is_empty());
+        tools.append_child(&field)?;
+        Ok(select)
+    };
+    let x = select("x", "rl-hp-x")?;
+    let y = select("y", "rl-hp-y")?;
+    let (log_x_field, log_x) = checkbox(document, "rl-hp-log-x", "log x")?;
+    let (log_y_field, log_y) = checkbox(document, "rl-hp-log-y", "log y")?;
+    tools.append_child(&log_x_field)?;
+    tools.append_child(&log_y_field)?;
+    panel.append_child(&tools)?;
+    let figures = dom::element(document, "div", "rl-chart-grid")?;
+    let scatter = dom::element(document, "div", "rl-chart rl-chart-small")?;
+    scatter.set_id("rl-hp-scatter");
+    let bars = dom::element(document, "div", "rl-chart rl-chart-small")?;
+    bars.set_id("rl-hp-bars");
+    dom::set_hidden(&bars, true);
+    figures.append_child(&scatter)?;
+    figures.append_child(&bars)?;
+    panel.append_child(&figures)?;
+    let correlations = dom::element(document, "table", "rl-table rl-hp-corr")?;
+    correlations.set_id("rl-hp-corr");
+    panel.append_child(&correlations)?;
+    Ok(HparamsUi {
+        panel,
+        x,
+        y,
+        log_x,
+        log_y,
+        scatter,
+        bars,
+        correlations,
+    })
 }
 
 /// A `label.rl-check` holding a checkbox `#id` and `text`.

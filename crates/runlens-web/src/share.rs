@@ -20,6 +20,11 @@ const SMOOTH: &str = "smooth";
 const DIFF_ONLY: &str = "diff";
 const AVERAGE: &str = "avg";
 const CHARTS: &str = "charts";
+const HPARAMS: &str = "hp";
+const HP_X: &str = "hx";
+const HP_Y: &str = "hy";
+const HP_LOG_X: &str = "hlogx";
+const HP_LOG_Y: &str = "hlogy";
 const X_AXIS: &str = "x";
 const LOG_X: &str = "logx";
 const LOG_Y: &str = "logy";
@@ -49,6 +54,11 @@ pub fn parse(fragment: &str) -> Result<InitialView, Error> {
         diff_only: flag(&params, DIFF_ONLY),
         average: params.get(AVERAGE).and_then(|n| n.parse().ok()),
         charts: params.get(CHARTS),
+        hparams: flag(&params, HPARAMS),
+        hp_x: params.get(HP_X).filter(|c| !c.is_empty()),
+        hp_y: params.get(HP_Y).filter(|c| !c.is_empty()),
+        hp_log_x: flag(&params, HP_LOG_X),
+        hp_log_y: flag(&params, HP_LOG_Y),
         x_axis: params.get(X_AXIS).filter(|x| !x.is_empty()),
         log_x: flag(&params, LOG_X),
         log_y: flag(&params, LOG_Y),
@@ -102,6 +112,11 @@ pub fn encode(view: &InitialView) -> Result<String, Error> {
         ),
         (SMOOTH, smoothing.as_deref()),
         (CHARTS, view.charts.as_deref()),
+        (HPARAMS, bit(view.hparams)),
+        (HP_X, view.hp_x.as_deref()),
+        (HP_Y, view.hp_y.as_deref()),
+        (HP_LOG_X, bit(view.hp_log_x)),
+        (HP_LOG_Y, bit(view.hp_log_y)),
         (AVERAGE, average.as_deref()),
         (X_AXIS, view.x_axis.as_deref()),
         (LOG_X, bit(view.log_x)),
@@ -163,6 +178,11 @@ pub fn overlay(base: &InitialView, over: &InitialView) -> InitialView {
             base.average
         },
         charts: over.charts.clone().or_else(|| base.charts.clone()),
+        hparams: over.hparams.or(base.hparams),
+        hp_x: over.hp_x.clone().or_else(|| base.hp_x.clone()),
+        hp_y: over.hp_y.clone().or_else(|| base.hp_y.clone()),
+        hp_log_x: over.hp_log_x.or(base.hp_log_x),
+        hp_log_y: over.hp_log_y.or(base.hp_log_y),
         x_axis: over.x_axis.clone().or_else(|| base.x_axis.clone()),
         log_x: over.log_x.or(base.log_x),
         log_y: over.log_y.or(base.log_y),

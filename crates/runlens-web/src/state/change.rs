@@ -74,6 +74,16 @@ pub enum Change {
     },
     /// Back to the default columns.
     ResetColumns,
+    /// The hyperparameter panel was opened or closed.
+    HparamsOpen(bool),
+    /// New x column of the hyperparameter scatter.
+    HparamsX(String),
+    /// New y column of the hyperparameter scatter.
+    HparamsY(String),
+    /// Logarithmic x of the hyperparameter scatter.
+    HparamsLogX(bool),
+    /// Logarithmic y of the hyperparameter scatter.
+    HparamsLogY(bool),
 }
 
 impl App {
@@ -173,6 +183,27 @@ impl App {
             Change::MoveColumn { id, by } => {
                 self.choice.shift(&id, by, &self.columns);
                 self.resolve_columns();
+            }
+            // The panel redraws after every change; nothing else depends on these.
+            Change::HparamsOpen(open) => {
+                self.hparams.open = open;
+                return Ok(false);
+            }
+            Change::HparamsX(id) => {
+                self.hparams.x = Some(id);
+                return Ok(false);
+            }
+            Change::HparamsY(id) => {
+                self.hparams.y = Some(id);
+                return Ok(false);
+            }
+            Change::HparamsLogX(on) => {
+                self.hparams.log_x = on;
+                return Ok(false);
+            }
+            Change::HparamsLogY(on) => {
+                self.hparams.log_y = on;
+                return Ok(false);
             }
             Change::ResetColumns => {
                 self.choice.reset();

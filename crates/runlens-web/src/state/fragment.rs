@@ -22,6 +22,14 @@ impl App {
         {
             self.change(Change::Metric(key.clone()))?;
         }
+        self.hparams = HparamsView {
+            open: view.hparams.unwrap_or(false),
+            x: view.hp_x.clone(),
+            y: view.hp_y.clone(),
+            log_x: view.hp_log_x.unwrap_or(false),
+            log_y: view.hp_log_y.unwrap_or(false),
+        };
+        self.ui.hparams.show(&self.hparams);
         let charts = view.charts.clone().unwrap_or_default();
         self.ui.charts_input.set_value(&charts);
         if !self.apply_charts(&charts)? {
@@ -106,6 +114,11 @@ impl App {
                 }
                 _ => None,
             },
+            hparams: flag(self.hparams.open, author.hparams),
+            hp_x: self.hparams.x.clone(),
+            hp_y: self.hparams.y.clone(),
+            hp_log_x: flag(self.hparams.log_x, author.hp_log_x),
+            hp_log_y: flag(self.hparams.log_y, author.hp_log_y),
             charts: (!self.charts_pattern.is_empty() || author.charts.is_some())
                 .then(|| self.charts_pattern.clone()),
             average: match self.chart.smoothing {

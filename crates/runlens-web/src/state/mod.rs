@@ -23,10 +23,12 @@ use runlens_core::query;
 mod change;
 mod draw;
 mod fragment;
+mod hparams;
 mod rows;
 mod ui;
 
 pub use change::Change;
+pub use hparams::{HparamsUi, HparamsView, draw_hparams};
 pub use rows::scrolled;
 pub use ui::{ChartControls, Ui};
 
@@ -57,6 +59,8 @@ pub struct App {
     grid: Vec<(usize, Plan)>,
     /// Metrics matching the grid's pattern, beyond the charted one.
     grid_matches: usize,
+    /// The hyperparameter panel.
+    hparams: HparamsView,
     chart_generation: u64,
     /// `#rl-error` shows a chart failure (cleared by the next good chart).
     chart_failed: bool,
@@ -211,6 +215,7 @@ impl App {
             charts_regex: None,
             grid: Vec::new(),
             grid_matches: 0,
+            hparams: HparamsView::default(),
             chart_generation: 0,
             chart_failed: false,
             author_view,
@@ -333,6 +338,8 @@ pub fn handle(app: &Shared, change: Change) {
         let app = app.clone();
         wasm_bindgen_futures::spawn_local(async move { redraw(&app).await });
     }
+    let app = app.clone();
+    wasm_bindgen_futures::spawn_local(async move { draw_hparams(&app).await });
 }
 
 /// Shows the view the address's fragment now describes (after the user edited it or
@@ -357,7 +364,10 @@ pub fn follow_fragment(app: &Shared) {
     };
     if needs_chart {
         let app = app.clone();
-        wasm_bindgen_futures::spawn_local(async move { redraw(&app).await });
+        wasm_bindgen_futures::spawn_local(async move {
+            redraw(&app).await;
+            draw_hparams(&app).await;
+        });
     }
 }
 

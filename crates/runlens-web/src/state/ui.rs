@@ -60,6 +60,8 @@ pub struct Ui {
     pub charts_error: Element,
     /// `div#rl-chart-grid`: one small chart per matching metric.
     pub chart_grid: Element,
+    /// The hyperparameter panel.
+    pub hparams: HparamsUi,
 }
 
 /// The controls above the chart.

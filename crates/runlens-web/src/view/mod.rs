@@ -11,6 +11,7 @@ pub mod choice;
 mod columns;
 pub mod compare;
 pub mod csv;
+pub mod hparams;
 pub mod selection;
 mod sort;
 pub mod window;

@@ -1,0 +1,156 @@
+//! The hyperparameter panel's state and drawing: which columns the scatter plots, its log
+//! axes, whether the panel is open; redrawn (only while open) after every change.
+
+use super::*;
+use crate::hparams_panel::{self, is_param, pick};
+use crate::view::hparams as model;
+
+/// What the hyperparameter panel shows.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct HparamsView {
+    /// The panel is open.
+    pub open: bool,
+    /// Column id of the scatter's x.
+    pub x: Option<String>,
+    /// Column id of the scatter's y (also the bars' and correlations' column).
+    pub y: Option<String>,
+    /// Logarithmic x.
+    pub log_x: bool,
+    /// Logarithmic y.
+    pub log_y: bool,
+}
+
+/// The panel's elements.
+#[derive(Clone)]
+pub struct HparamsUi {
+    /// `details#rl-hparams`.
+    pub panel: web_sys::HtmlDetailsElement,
+    /// `select#rl-hp-x`.
+    pub x: HtmlSelectElement,
+    /// `select#rl-hp-y`.
+    pub y: HtmlSelectElement,
+    /// `input#rl-hp-log-x`.
+    pub log_x: HtmlInputElement,
+    /// `input#rl-hp-log-y`.
+    pub log_y: HtmlInputElement,
+    /// `div#rl-hp-scatter`.
+    pub scatter: Element,
+    /// `div#rl-hp-bars` (with groups only).
+    pub bars: Element,
+    /// `table#rl-hp-corr`.
+    pub correlations: Element,
+}
+
+impl HparamsUi {
+    /// Sets every control to `view`.
+    pub fn show(&self, view: &HparamsView) {
+        self.panel.set_open(view.open);
+        if let Some(x) = &view.x {
+            self.x.set_value(x);
+        }
+        if let Some(y) = &view.y {
+            self.y.set_value(y);
+        }
+        self.log_x.set_checked(view.log_x);
+        self.log_y.set_checked(view.log_y);
+    }
+}
+
+/// What to hand plotly after the synchronous part of a redraw.
+pub struct HparamsJob {
+    scatter: (Element, String),
+    bars: Option<(Element, String)>,
+}
+
+impl App {
+    /// Renders the correlation table and builds the figures, when the panel is open.
+    pub(super) fn hparams_job(&self) -> Result<Option<HparamsJob>, Error> {
+        if !self.hparams.open {
+            return Ok(None);
+        }
+        let table = &self.data.table;
+        let columns = model::numeric_columns(&self.all_columns);
+        let ui = &self.ui.hparams;
+        let default_y = self
+            .metric
+            .and_then(|m| {
+                self.default_columns.iter().find(
+                    |c| matches!(c.kind, view::ColumnKind::Metric { index, .. } if index == m),
+                )
+            })
+            .map(|c| c.id.clone());
+        let (Some(x), Some(y)) = (
+            pick(&columns, self.hparams.x.as_deref(), is_param),
+            pick(
+                &columns,
+                self.hparams.y.as_deref().or(default_y.as_deref()),
+                |c| !is_param(c),
+            ),
+        ) else {
+            ui.correlations
+                .set_text_content(Some("This report has no numeric param or metric to plot."));
+            return Ok(None);
+        };
+        ui.x.set_value(&x.id);
+        ui.y.set_value(&y.id);
+        let rows = {
+            let ticked = self.selection.in_order(&self.sorted);
+            if ticked.is_empty() {
+                self.sorted.clone()
+            } else {
+                ticked
+            }
+        };
+        let theme = dom::chart_theme();
+        let scatter = hparams_panel::scatter(
+            table,
+            &rows,
+            self.groups.as_deref(),
+            (x, y),
+            (self.hparams.log_x, self.hparams.log_y),
+            theme,
+        );
+        let bars = self
+            .groups
+            .as_deref()
+            .map(|groups| hparams_panel::group_bars(table, groups, y, theme));
+        dom::set_hidden(&ui.bars, bars.is_none());
+        let found = model::correlations(table, &columns, &rows, y.kind);
+        hparams_panel::render_correlations(&self.document, &ui.correlations, y, &found)?;
+        Ok(Some(HparamsJob {
+            scatter: (ui.scatter.clone(), scatter.to_json()),
+            bars: bars.map(|plot| (ui.bars.clone(), plot.to_json())),
+        }))
+    }
+}
+
+/// Redraws the hyperparameter panel when it is open; failures go to `#rl-error`.
+pub async fn draw_hparams(app: &Shared) {
+    let job = match app.try_borrow().map(|state| state.hparams_job()) {
+        Ok(Ok(Some(job))) => job,
+        Ok(Ok(None)) | Err(_) => return,
+        Ok(Err(error)) => {
+            dom::show_error(&format!(
+                "The hyperparameter views could not be drawn: {error}"
+            ));
+            return;
+        }
+    };
+    let mut result = Ok(());
+    for (root, json) in std::iter::once(job.scatter).chain(job.bars) {
+        let drawn = match js_sys::JSON::parse(&json) {
+            Ok(figure) => plotly_react(&root, &figure).await.map_err(Error::from),
+            Err(error) => Err(Error::from(error)),
+        };
+        if let Err(error) = drawn {
+            result = Err(error);
+            break;
+        }
+        let _ = root.set_attribute("data-drawn", "1");
+    }
+    if let Err(error) = result {
+        dom::show_error(&format!(
+            "The hyperparameter views could not be drawn: {error}"
+        ));
+    }
+}

@@ -1,0 +1,269 @@
+//! Hyperparameter views as data: which columns can be plotted against each other (numeric
+//! params, metric summaries, duration), the points of a scatter, each group's mean and
+//! spread for a bar chart, and the correlation of every numeric param with a chosen column
+//! (Pearson's r on the values, Spearman's ρ on their ranks). No DOM here.
+
+use runlens_core::bundle::RunTable;
+use runlens_core::group::{self, Group};
+
+use super::{Column, ColumnKind, numeric_value};
+
+/// The columns worth plotting: params whose every value is a number, the metric summary
+/// columns, and duration.
+pub fn numeric_columns(all: &[Column]) -> Vec<Column> {
+    all.iter()
+        .filter(|c| match c.kind {
+            ColumnKind::Param(_) => c.numeric,
+            ColumnKind::Metric { .. } | ColumnKind::Duration => true,
+            _ => false,
+        })
+        .cloned()
+        .collect()
+}
+
+/// The runs of `rows` with a finite value in both columns: `(row, x, y)`.
+pub fn pairs(
+    table: &RunTable,
+    rows: &[usize],
+    x: ColumnKind,
+    y: ColumnKind,
+) -> Vec<(usize, f64, f64)> {
+    rows.iter()
+        .filter_map(|&row| {
+            let a = numeric_value(table, row, x).filter(|v| v.is_finite())?;
+            let b = numeric_value(table, row, y).filter(|v| v.is_finite())?;
+            Some((row, a, b))
+        })
+        .collect()
+}
+
+/// One group's bar: mean, sample standard deviation and count of its finite values.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Bar {
+    /// Group label (untrusted).
+    pub label: String,
+    /// Mean.
+    pub mean: f64,
+    /// Sample standard deviation (NaN below two values).
+    pub std: f64,
+    /// Runs with a finite value.
+    pub count: usize,
+}
+
+/// A bar per group with at least one finite value in column `y`.
+pub fn bars(table: &RunTable, groups: &[Group], y: ColumnKind) -> Vec<Bar> {
+    groups
+        .iter()
+        .filter_map(|g| {
+            let values = g
+                .rows
+                .iter()
+                .filter_map(|&row| numeric_value(table, row, y))
+                .filter(|v| v.is_finite());
+            let stats = group::stats(values);
+            (stats.count > 0).then(|| Bar {
+                label: g.label.clone(),
+                mean: stats.mean,
+                std: stats.std,
+                count: stats.count,
+            })
+        })
+        .collect()
+}
+
+/// How one column goes with the target column over the runs that have both.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Correlation {
+    /// The column (a numeric param).
+    pub column: Column,
+    /// Runs with a finite value in both.
+    pub count: usize,
+    /// Pearson's r.
+    pub pearson: f64,
+    /// Spearman's ρ (Pearson's r of the ranks, ties sharing their mean rank).
+    pub spearman: f64,
+}
+
+/// The correlation of every numeric param of `columns` with `target` over `rows`, strongest
+/// Spearman first; params with fewer than three runs or no spread are left out.
+pub fn correlations(
+    table: &RunTable,
+    columns: &[Column],
+    rows: &[usize],
+    target: ColumnKind,
+) -> Vec<Correlation> {
+    let mut out: Vec<Correlation> = columns
+        .iter()
+        .filter(|c| matches!(c.kind, ColumnKind::Param(_)) && c.kind != target)
+        .filter_map(|column| {
+            let points = pairs(table, rows, column.kind, target);
+            if points.len() < 3 {
+                return None;
+            }
+            let xs: Vec<f64> = points.iter().map(|p| p.1).collect();
+            let ys: Vec<f64> = points.iter().map(|p| p.2).collect();
+            let pearson = pearson(&xs, &ys)?;
+            let spearman = pearson_of_ranks(&xs, &ys)?;
+            Some(Correlation {
+                column: column.clone(),
+                count: points.len(),
+                pearson,
+                spearman,
+            })
+        })
+        .collect();
+    out.sort_by(|a, b| b.spearman.abs().total_cmp(&a.spearman.abs()));
+    out
+}
+
+/// Pearson's r; `None` when either side has no spread.
+pub fn pearson(xs: &[f64], ys: &[f64]) -> Option<f64> {
+    let n = xs.len().min(ys.len());
+    if n < 2 {
+        return None;
+    }
+    let mean = |v: &[f64]| v[..n].iter().sum::<f64>() / n as f64;
+    let (mx, my) = (mean(xs), mean(ys));
+    let (mut sxy, mut sxx, mut syy) = (0.0, 0.0, 0.0);
+    for i in 0..n {
+        let (dx, dy) = (xs[i] - mx, ys[i] - my);
+        sxy += dx * dy;
+        sxx += dx * dx;
+        syy += dy * dy;
+    }
+    (sxx > 0.0 && syy > 0.0).then(|| (sxy / (sxx * syy).sqrt()).clamp(-1.0, 1.0))
+}
+
+/// Ranks from 1, ties sharing the mean of their ranks.
+pub fn ranks(values: &[f64]) -> Vec<f64> {
+    let mut order: Vec<usize> = (0..values.len()).collect();
+    order.sort_by(|&a, &b| values[a].total_cmp(&values[b]));
+    let mut out = vec![0.0; values.len()];
+    let mut start = 0;
+    while start < order.len() {
+        let mut end = start + 1;
+        while end < order.len() && values[order[end]] == values[order[start]] {
+            end += 1;
+        }
+        // Positions start..end hold ranks start+1 ..= end; their mean:
+        let rank = (start + 1 + end) as f64 / 2.0;
+        for &i in &order[start..end] {
+            out[i] = rank;
+        }
+        start = end;
+    }
+    out
+}
+
+fn pearson_of_ranks(xs: &[f64], ys: &[f64]) -> Option<f64> {
+    pearson(&ranks(xs), &ranks(ys))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::view::{all_columns, find_column};
+    use runlens_core::model::{MetricSeries, ParamValue, Run};
+
+    fn table() -> RunTable {
+        // lr grows, loss falls monotonically but not linearly; seed is noise.
+        let runs: Vec<Run> = [
+            (0.001, 0.9, 3),
+            (0.01, 0.5, 1),
+            (0.1, 0.45, 2),
+            (1.0, 0.1, 1),
+        ]
+        .into_iter()
+        .enumerate()
+        .map(|(i, (lr, loss, seed))| {
+            let mut run = Run {
+                id: format!("r{i}"),
+                name: format!("r{i}"),
+                ..Run::default()
+            };
+            run.params.insert("lr".into(), ParamValue::Float(lr));
+            run.params.insert("seed".into(), ParamValue::Int(seed));
+            run.params
+                .insert("opt".into(), ParamValue::Text("adam".into()));
+            let mut series = MetricSeries::default();
+            series.push(0, loss, None);
+            run.metrics.insert("loss".into(), series);
+            run
+        })
+        .collect();
+        RunTable::from_runs("t", &runs, &[])
+    }
+
+    #[test]
+    fn numeric_columns_are_numeric_params_summaries_and_duration() {
+        let t = table();
+        let ids: Vec<String> = numeric_columns(&all_columns(&t))
+            .into_iter()
+            .map(|c| c.id)
+            .collect();
+        assert!(ids.contains(&"param:lr".to_string()));
+        assert!(
+            !ids.contains(&"param:opt".to_string()),
+            "text params are out"
+        );
+        assert!(ids.contains(&"metric:loss:min".to_string()));
+        assert!(ids.contains(&"duration".to_string()));
+    }
+
+    #[test]
+    fn pearson_and_spearman_against_hand_computed_values() {
+        assert_eq!(pearson(&[1.0, 2.0, 3.0], &[2.0, 4.0, 6.0]), Some(1.0));
+        assert_eq!(pearson(&[1.0, 2.0, 3.0], &[3.0, 2.0, 1.0]), Some(-1.0));
+        assert_eq!(
+            pearson(&[1.0, 1.0, 1.0], &[3.0, 2.0, 1.0]),
+            None,
+            "no spread"
+        );
+        // x = 1,2,3,4 and y = 1,3,2,4: r = 0.8 (sxy 4, sxx 5, syy 5).
+        let r = pearson(&[1.0, 2.0, 3.0, 4.0], &[1.0, 3.0, 2.0, 4.0]).unwrap();
+        assert!((r - 0.8).abs() < 1e-12);
+        assert_eq!(ranks(&[10.0, 30.0, 20.0, 20.0]), [1.0, 4.0, 2.5, 2.5]);
+
+        let t = table();
+        let all = all_columns(&t);
+        let loss = find_column(&all, "metric:loss:last").unwrap().kind;
+        let found = correlations(&t, &all, &[0, 1, 2, 3], loss);
+        assert_eq!(found[0].column.id, "param:lr");
+        assert_eq!(found[0].count, 4);
+        // Monotone but not linear: ρ is exactly -1, r is weaker.
+        assert!((found[0].spearman + 1.0).abs() < 1e-12);
+        assert!(found[0].pearson > -1.0 && found[0].pearson < -0.5);
+        // seed 3,1,2,1 has ranks 4, 1.5, 3, 1.5 against loss ranks 4, 3, 2, 1.
+        let seed = found.iter().find(|c| c.column.id == "param:seed").unwrap();
+        assert!(seed.spearman.abs() < 0.8);
+    }
+
+    #[test]
+    fn bars_have_a_mean_and_spread_per_group() {
+        let t = table();
+        let all = all_columns(&t);
+        let loss = find_column(&all, "metric:loss:last").unwrap().kind;
+        let groups = vec![
+            Group {
+                label: "low".into(),
+                rows: vec![0, 1],
+            },
+            Group {
+                label: "none".into(),
+                rows: vec![],
+            },
+        ];
+        let bars = bars(&t, &groups, loss);
+        assert_eq!(bars.len(), 1);
+        assert!((bars[0].mean - 0.7).abs() < 1e-12);
+        assert!((bars[0].std - 0.08f64.sqrt()).abs() < 1e-12);
+        assert_eq!(bars[0].count, 2);
+        let pairs = pairs(
+            &t,
+            &[0, 1],
+            find_column(&all, "param:lr").unwrap().kind,
+            loss,
+        );
+        assert_eq!(pairs, [(0, 0.001, 0.9), (1, 0.01, 0.5)]);
+    }
+}
