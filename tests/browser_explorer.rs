@@ -870,3 +870,82 @@ async fn hyperparameter_scatter_bars_and_correlations() {
     assert!(errors.is_empty(), "console errors: {errors:#?}");
     browser.close().await;
 }
+
+#[tokio::test]
+async fn groups_by_two_keys_fold_small_groups_and_show_full_aggregates() {
+    let dir = tempfile::tempdir().unwrap();
+    let report = dir.path().join("report.html");
+    build_single_file(&write_sweep(dir.path()), &report);
+    let browser = Browser::start(Scripts::Enabled).await;
+    browser.client.goto(&file_url(&report)).await.unwrap();
+    browser.wait_ready().await.expect("the report starts");
+    let group_labels = "return [...document.querySelectorAll('#rl-runs tbody tr.rl-group-row > th')].map(th => th.textContent);";
+
+    // "Then by" appears once grouped; seed (7 values) then lr (3): 21 groups.
+    assert_eq!(
+        browser
+            .js("return document.getElementById('rl-group2').closest('label').hidden;")
+            .await,
+        json!(true)
+    );
+    choose(&browser, "rl-group", "param:seed").await;
+    browser
+        .wait_for("!document.getElementById('rl-group2').closest('label').hidden")
+        .await;
+    choose(&browser, "rl-group2", "param:lr").await;
+    browser
+        .wait_for("document.getElementById('rl-runs').getAttribute('aria-rowcount') > 1000 && document.querySelector('#rl-runs tbody tr.rl-group-row > th').textContent.includes(' · ')")
+        .await;
+    // The table is virtualized: count groups through the chart's legend of bands instead.
+    browser
+        .wait_for("document.getElementById('rl-chart').data.filter(t => t.name).length === 20")
+        .await;
+    let first: Vec<String> = serde_json::from_value(browser.js(group_labels).await).unwrap();
+    assert_eq!(first[0], "0 · 0.001", "{first:?}");
+
+    // Folding keeps the nine largest groups and puts the twelve others together.
+    toggle(&browser, "rl-fold").await;
+    browser
+        .wait_for("document.getElementById('rl-chart').data.filter(t => t.name).length === 10")
+        .await;
+    let names = browser
+        .js("return document.getElementById('rl-chart').data.filter(t => t.name).map(t => t.name);")
+        .await;
+    assert!(
+        names
+            .as_array()
+            .unwrap()
+            .last()
+            .unwrap()
+            .as_str()
+            .unwrap()
+            .starts_with("others (12 groups)"),
+        "{names}"
+    );
+    let fragment = browser
+        .client
+        .current_url()
+        .await
+        .unwrap()
+        .fragment()
+        .unwrap_or_default()
+        .to_string();
+    assert!(
+        fragment.contains("group2=param%3Alr") && fragment.contains("fold=1"),
+        "{fragment}"
+    );
+
+    // A group's numeric cell tells count, mean, std, min and max on hover.
+    let title = browser
+        .js(
+            "const head = [...document.querySelectorAll('#rl-runs thead th')];
+             const loss = head.findIndex(th => th.dataset.sort === 'metric:loss:last');
+             return document.querySelector('#rl-runs tbody tr.rl-group-row').children[loss].title;",
+        )
+        .await;
+    let title = title.as_str().unwrap();
+    for part in ["runs · mean ", " · std ", " · min ", " · max "] {
+        assert!(title.contains(part), "{title}");
+    }
+    browser.close().await;
+}

@@ -51,6 +51,12 @@ pub struct InitialView {
     /// Grouping spec: `param:<key>`, `tag:<key>`, `experiment`, `group`, `source`, `status`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub group: Option<String>,
+    /// A second grouping spec: each group split again by it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub group2: Option<String>,
+    /// Fold small groups into one "others" group (the nine largest are kept).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub fold: Option<bool>,
     /// Metric key of the chart.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub metric: Option<String>,

@@ -37,6 +37,20 @@ pub fn wire(app: &Shared, ui: &UiHandles) -> Result<(), Error> {
     }
     {
         let app = app.clone();
+        let select = ui.group2.clone();
+        listen(&ui.group2, "change", move |_| {
+            handle(&app, Change::Group2(select.value()));
+        })?;
+    }
+    {
+        let app = app.clone();
+        let input = ui.fold.clone();
+        listen(&ui.fold, "change", move |_| {
+            handle(&app, Change::FoldGroups(input.checked()));
+        })?;
+    }
+    {
+        let app = app.clone();
         let select = ui.metric.clone();
         listen(&ui.metric, "change", move |_| {
             handle(&app, Change::Metric(select.value()));
@@ -376,6 +390,8 @@ pub struct UiHandles {
     filter: web_sys::HtmlInputElement,
     charts_input: HtmlInputElement,
     group: web_sys::HtmlSelectElement,
+    group2: web_sys::HtmlSelectElement,
+    fold: HtmlInputElement,
     metric: web_sys::HtmlSelectElement,
     smoothing: web_sys::HtmlSelectElement,
     head_row: Element,
@@ -420,6 +436,8 @@ impl UiHandles {
             filter: ui.filter.clone(),
             charts_input: ui.charts_input.clone(),
             group: ui.group.clone(),
+            group2: ui.group2.clone(),
+            fold: ui.fold.clone(),
             metric: ui.metric.clone(),
             smoothing: ui.smoothing.clone(),
             head_row: ui.head_row.clone(),

@@ -48,6 +48,25 @@ pub fn build(
     group.set_disabled(group_options.is_empty());
     controls.append_child(&group_field)?;
 
+    // Shown once the runs are grouped: a second key, and folding small groups.
+    let (group2_field, group2) = field(document, "Then by", "rl-group2", "select")?;
+    let group2: HtmlSelectElement = group2
+        .dyn_into()
+        .map_err(|_| Error::new("group select has an unexpected type"))?;
+    add_option(document, &group2, "", "—")?;
+    for key in group_options {
+        add_option(document, &group2, &key.spec(), &key.label())?;
+    }
+    dom::set_hidden(&group2_field, true);
+    controls.append_child(&group2_field)?;
+    let (fold_field, fold) = checkbox(document, "rl-fold", "Fold small groups")?;
+    fold_field.set_attribute(
+        "title",
+        "Keep the nine largest groups and put the others together",
+    )?;
+    dom::set_hidden(&fold_field, true);
+    controls.append_child(&fold_field)?;
+
     let (metric_field, metric_select) = field(document, "Metric", "rl-metric", "select")?;
     let metric_select: HtmlSelectElement = metric_select
         .dyn_into()
@@ -247,6 +266,9 @@ pub fn build(
         metric: metric_select,
         smoothing,
         chart_controls,
+        group2,
+        fold,
+        group_extras: vec![group2_field, fold_field],
         count,
         diff_only,
         selection_bar,

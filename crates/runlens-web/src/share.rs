@@ -20,6 +20,8 @@ const SMOOTH: &str = "smooth";
 const DIFF_ONLY: &str = "diff";
 const AVERAGE: &str = "avg";
 const CHARTS: &str = "charts";
+const GROUP2: &str = "group2";
+const FOLD: &str = "fold";
 const HPARAMS: &str = "hp";
 const HP_X: &str = "hx";
 const HP_Y: &str = "hy";
@@ -54,6 +56,8 @@ pub fn parse(fragment: &str) -> Result<InitialView, Error> {
         diff_only: flag(&params, DIFF_ONLY),
         average: params.get(AVERAGE).and_then(|n| n.parse().ok()),
         charts: params.get(CHARTS),
+        group2: params.get(GROUP2),
+        fold: flag(&params, FOLD),
         hparams: flag(&params, HPARAMS),
         hp_x: params.get(HP_X).filter(|c| !c.is_empty()),
         hp_y: params.get(HP_Y).filter(|c| !c.is_empty()),
@@ -111,6 +115,8 @@ pub fn encode(view: &InitialView) -> Result<String, Error> {
             (view.sort.is_some() && view.descending).then_some("1"),
         ),
         (SMOOTH, smoothing.as_deref()),
+        (GROUP2, view.group2.as_deref()),
+        (FOLD, bit(view.fold)),
         (CHARTS, view.charts.as_deref()),
         (HPARAMS, bit(view.hparams)),
         (HP_X, view.hp_x.as_deref()),
@@ -178,6 +184,8 @@ pub fn overlay(base: &InitialView, over: &InitialView) -> InitialView {
             base.average
         },
         charts: over.charts.clone().or_else(|| base.charts.clone()),
+        group2: over.group2.clone().or_else(|| base.group2.clone()),
+        fold: over.fold.or(base.fold),
         hparams: over.hparams.or(base.hparams),
         hp_x: over.hp_x.clone().or_else(|| base.hp_x.clone()),
         hp_y: over.hp_y.clone().or_else(|| base.hp_y.clone()),

@@ -136,11 +136,12 @@ pub fn render_body(
                 label,
                 count: _,
                 cells,
+                titles,
             } => group_row(
                 document,
                 columns,
                 label,
-                cells,
+                (cells, titles),
                 marks.group_colours.get(index),
                 marks.selection.is_some(),
             )?,
@@ -250,7 +251,7 @@ fn group_row(
     document: &Document,
     columns: &[Column],
     label: &str,
-    cells: &[String],
+    (cells, titles): (&[String], &[Option<String>]),
     colour: Option<&String>,
     ticks: bool,
 ) -> Result<Element, Error> {
@@ -259,11 +260,12 @@ fn group_row(
         let empty = dom::element(document, "td", "rl-select")?;
         tr.append_child(&empty)?;
     }
-    for (column, text) in columns.iter().zip(cells) {
+    for ((column, text), title) in columns.iter().zip(cells).zip(titles) {
         let td = match column.kind {
             ColumnKind::Name => {
                 let td = dom::element(document, "th", "rl-name")?;
                 td.set_attribute("scope", "row")?;
+                td.set_attribute("title", label)?;
                 if let Some(swatch) = swatch(document, colour)? {
                     td.append_child(&swatch)?;
                 }
@@ -272,7 +274,11 @@ fn group_row(
             }
             _ => {
                 let class = if column.numeric { "rl-num" } else { "" };
-                dom::text_element(document, "td", class, text)?
+                let td = dom::text_element(document, "td", class, text)?;
+                if let Some(title) = title {
+                    td.set_attribute("title", title)?;
+                }
+                td
             }
         };
         tr.append_child(&td)?;

@@ -281,6 +281,72 @@ pub fn group_rows(table: &RunTable, rows: &[usize], key: &GroupKey) -> Vec<Group
     groups
 }
 
+/// Separates the values of several keys in a group's label.
+pub const LABEL_SEPARATOR: &str = " · ";
+
+/// Splits `rows` by several keys in turn: by the first, each of its groups by the second,
+/// and so on; a label joins the values with [`LABEL_SEPARATOR`]. No key: one group of
+/// every row, labelled `all runs`.
+pub fn group_rows_by(table: &RunTable, rows: &[usize], keys: &[GroupKey]) -> Vec<Group> {
+    let Some((first, rest)) = keys.split_first() else {
+        return vec![Group {
+            label: "all runs".to_string(),
+            rows: rows.to_vec(),
+        }];
+    };
+    let outer = group_rows(table, rows, first);
+    if rest.is_empty() {
+        return outer;
+    }
+    outer
+        .into_iter()
+        .flat_map(|group| {
+            group_rows_by(table, &group.rows, rest)
+                .into_iter()
+                .map(move |inner| Group {
+                    label: format!("{}{LABEL_SEPARATOR}{}", group.label, inner.label),
+                    rows: inner.rows,
+                })
+        })
+        .collect()
+}
+
+/// Keeps the `keep` largest groups (ties in their order) in their order and merges the
+/// others into one last group `others (N groups)`, rows in the order they came; groups
+/// are returned as they are when there are at most `keep + 1`.
+pub fn fold_small_groups(groups: Vec<Group>, keep: usize) -> Vec<Group> {
+    if groups.len() <= keep + 1 {
+        return groups;
+    }
+    let mut by_size: Vec<usize> = (0..groups.len()).collect();
+    by_size.sort_by(|&a, &b| {
+        groups[b]
+            .rows
+            .len()
+            .cmp(&groups[a].rows.len())
+            .then(a.cmp(&b))
+    });
+    let mut kept = vec![false; groups.len()];
+    for &i in &by_size[..keep] {
+        kept[i] = true;
+    }
+    let folded = groups.len() - keep;
+    let mut out = Vec::with_capacity(keep + 1);
+    let mut others = Vec::new();
+    for (group, kept) in groups.into_iter().zip(kept) {
+        if kept {
+            out.push(group);
+        } else {
+            others.extend(group.rows);
+        }
+    }
+    out.push(Group {
+        label: format!("others ({folded} groups)"),
+        rows: others,
+    });
+    out
+}
+
 /// Numeric order when every label is a number (NaN last), lexicographic otherwise.
 fn sort_groups(groups: &mut [Group]) {
     if groups.iter().all(|g| parse_float(&g.label).is_some()) {
@@ -353,6 +419,26 @@ mod tests {
 
     fn tag(key: &str) -> GroupKey {
         GroupKey::Tag(key.into())
+    }
+
+    #[test]
+    fn several_keys_split_each_group_in_turn_and_small_groups_fold() {
+        let t = table();
+        let groups = group_rows_by(&t, &[0, 1, 2, 3, 4], &[param("opt"), GroupKey::Status]);
+        assert_eq!(
+            labels(&groups),
+            ["a · finished", "a · running", "b · failed", "b · finished"]
+        );
+        assert_eq!(groups[2].rows, [0, 2]);
+        let folded = fold_small_groups(groups.clone(), 2);
+        assert_eq!(
+            labels(&folded),
+            ["a · finished", "b · failed", "others (2 groups)"]
+        );
+        assert_eq!(folded[2].rows, [3, 4]);
+        // Nothing to fold: as they were.
+        assert_eq!(fold_small_groups(groups.clone(), 3), groups);
+        assert_eq!(labels(&group_rows_by(&t, &[1, 2], &[])), ["all runs"]);
     }
 
     #[test]

@@ -9,6 +9,10 @@ pub enum Change {
     Filter(String),
     /// New grouping spec (`""` for none).
     Group(String),
+    /// New second grouping spec (`""` for none).
+    Group2(String),
+    /// Fold small groups into "others", or not.
+    FoldGroups(bool),
     /// New metric key.
     Metric(String),
     /// New regular expression of the grid's metric keys (`""`: no grid).
@@ -101,8 +105,14 @@ impl App {
             }
             Change::Group(spec) => {
                 self.group_key = GroupKey::parse(&spec);
-                self.ui.chart_controls.grouped(self.group_key.is_some());
+                let grouped = self.group_key.is_some();
+                self.ui.chart_controls.grouped(grouped);
+                for field in &self.ui.group_extras {
+                    dom::set_hidden(field, !grouped);
+                }
             }
+            Change::Group2(spec) => self.group_key2 = GroupKey::parse(&spec),
+            Change::FoldGroups(on) => self.fold_groups = on,
             Change::Metric(key) => self.metric = self.data.table.metric_index(&key),
             Change::Charts(pattern) => {
                 if pattern == self.charts_pattern || !self.apply_charts(&pattern)? {

@@ -17,6 +17,13 @@ impl App {
         if select_offers(&self.ui.group, &group) {
             self.change(Change::Group(group))?;
         }
+        let group2 = view.group2.clone().unwrap_or_default();
+        if !select_offers(&self.ui.group2, &group2) {
+            self.ui.group2.set_value("");
+        }
+        self.group_key2 = GroupKey::parse(&self.ui.group2.value());
+        self.fold_groups = view.fold.unwrap_or(false);
+        self.ui.fold.set_checked(self.fold_groups);
         if let Some(key) = &view.metric
             && select_offers(&self.ui.metric, key)
         {
@@ -102,6 +109,13 @@ impl App {
                     .unwrap_or_default(),
                 &author.group,
             ),
+            group2: self
+                .group_key2
+                .as_ref()
+                .filter(|_| self.group_key.is_some())
+                .map(GroupKey::spec)
+                .or_else(|| author.group2.as_ref().map(|_| String::new())),
+            fold: flag(self.fold_groups, author.fold),
             metric: self.metric.map(|m| self.data.table.metrics[m].key.clone()),
             sort: self.sort.as_ref().map(|sort| sort.column.clone()),
             descending: self.sort.as_ref().is_some_and(|sort| sort.descending),

@@ -17,7 +17,7 @@ use crate::view::selection::Selection;
 use crate::view::window::{self, Scroll};
 use crate::view::{self, Column, Item, Sort, TableView};
 use crate::{Error, column_menu, compare_panel, dom, format, share, table};
-use runlens_core::group::{Group, GroupKey};
+use runlens_core::group::{self, Group, GroupKey};
 use runlens_core::query;
 
 mod change;
@@ -45,6 +45,10 @@ pub struct App {
     visible: Vec<usize>,
     sort: Option<Sort>,
     group_key: Option<GroupKey>,
+    /// The second grouping key ("then by"), used only with a first.
+    group_key2: Option<GroupKey>,
+    /// Small groups are folded into one "others" group.
+    fold_groups: bool,
     metric: Option<usize>,
     sorted: Vec<usize>,
     groups: Option<Vec<Group>>,
@@ -103,6 +107,10 @@ pub struct App {
     /// How many columns after the name are pinned.
     pinned: usize,
 }
+
+/// Groups kept when small ones are folded into "others" (one colour each, the tenth
+/// for the others).
+pub const FOLD_KEEP: usize = 9;
 
 /// Most charts in the grid.
 pub const GRID_CAP: usize = 12;
@@ -207,6 +215,8 @@ impl App {
             visible,
             sort: None,
             group_key: None,
+            group_key2: None,
+            fold_groups: false,
             metric,
             sorted: Vec::new(),
             groups: None,
@@ -276,14 +286,25 @@ impl App {
         let table = &self.data.table;
         // Sorting and grouping look columns up among all, so a hidden column still sorts.
         self.sorted = view::sorted(table, &self.visible, &self.all_columns, self.sort.as_ref());
-        self.groups = self.group_key.as_ref().map(|key| {
-            view::grouped(
+        let keys: Vec<GroupKey> = self
+            .group_key
+            .iter()
+            .chain(self.group_key2.iter().filter(|_| self.group_key.is_some()))
+            .cloned()
+            .collect();
+        self.groups = (!keys.is_empty()).then(|| {
+            let groups = view::grouped(
                 table,
                 &self.sorted,
-                key,
+                &keys,
                 &self.all_columns,
                 self.sort.as_ref(),
-            )
+            );
+            if self.fold_groups {
+                group::fold_small_groups(groups, FOLD_KEEP)
+            } else {
+                groups
+            }
         });
         // Ticked runs the filter keeps are charted alone (without grouping).
         let ticked = self.selection.in_order(&self.sorted);

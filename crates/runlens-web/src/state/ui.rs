@@ -20,6 +20,12 @@ pub struct Ui {
     pub metric: HtmlSelectElement,
     /// `select#rl-smoothing`.
     pub smoothing: HtmlSelectElement,
+    /// `select#rl-group2`: the second grouping key.
+    pub group2: HtmlSelectElement,
+    /// `input#rl-fold`: fold small groups.
+    pub fold: HtmlInputElement,
+    /// The fields shown only when the runs are grouped (then by, fold).
+    pub group_extras: Vec<Element>,
     /// The chart's own controls (x axis, log scales, outliers, band, runs).
     pub chart_controls: ChartControls,
     /// `#rl-count`.

@@ -140,7 +140,7 @@ fn grouped_layout_has_aggregates_and_respects_the_limit() {
     let t = table();
     let cols = columns(&t);
     let rows = [0, 1, 2, 3];
-    let groups = grouped(&t, &rows, &GroupKey::Param("opt".into()), &cols, None);
+    let groups = grouped(&t, &rows, &[GroupKey::Param("opt".into())], &cols, None);
     let view = layout(&t, &rows, Some(&groups), &cols, 3);
     assert_eq!(view.shown_runs, 3);
     assert_eq!(view.total_runs, 4);
@@ -164,6 +164,25 @@ fn grouped_layout_has_aggregates_and_respects_the_limit() {
     assert_eq!(cells[2], "0.0055 ± 0.006364");
     assert_eq!(cells[4], "0.5", "NaN ignored");
     assert_eq!(view.items.len(), 5, "group, 2 runs, group, 1 run");
+    // Numeric cells carry the whole aggregate as a tooltip.
+    let Item::Group { titles, .. } = &view.items[3] else {
+        panic!("second group row")
+    };
+    assert_eq!(
+        titles[2].as_deref(),
+        Some("2 runs · mean 0.0055 · std 0.006364 · min 0.001 · max 0.01")
+    );
+    assert_eq!(titles[3], None, "text columns have none");
+}
+
+#[test]
+fn grouping_by_two_keys_labels_each_pair() {
+    let t = table();
+    let cols = columns(&t);
+    let keys = [GroupKey::Param("opt".into()), GroupKey::Param("lr".into())];
+    let groups = grouped(&t, &[0, 1, 2, 3], &keys, &cols, None);
+    let labels: Vec<&str> = groups.iter().map(|g| g.label.as_str()).collect();
+    assert_eq!(labels, ["adam · 0.1", "sgd · 0.001", "sgd · 0.01"]);
 }
 
 #[test]
@@ -186,7 +205,7 @@ fn groups_sort_by_their_mean() {
     let groups = grouped(
         &t,
         &[0, 1, 2, 3],
-        &GroupKey::Param("opt".into()),
+        &[GroupKey::Param("opt".into())],
         &cols,
         Some(&sort),
     );
@@ -199,7 +218,7 @@ fn groups_sort_by_their_mean() {
     let groups = grouped(
         &t,
         &[3, 1, 0, 2],
-        &GroupKey::Param("opt".into()),
+        &[GroupKey::Param("opt".into())],
         &cols,
         Some(&sort),
     );
