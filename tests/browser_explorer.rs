@@ -168,6 +168,23 @@ async fn ten_thousand_runs_scroll_tick_compare_and_download() {
         .wait_for("document.querySelector('#rl-runs tr[data-run-id=\"run-00000\"]')")
         .await;
 
+    // Free-text search beside the filter: every word must appear in a name, id or tag.
+    let search = browser
+        .client
+        .find(fantoccini::Locator::Id("rl-search"))
+        .await
+        .unwrap();
+    search.send_keys("RUN-0999\u{E007}").await.unwrap();
+    browser
+        .wait_for("document.getElementById('rl-count').textContent === '10 of 10,000 runs' && location.hash.includes('q=RUN-0999')")
+        .await;
+    assert_eq!(rendered_ids(&browser).await.len(), 10);
+    search.clear().await.unwrap();
+    search.send_keys("\u{E007}").await.unwrap();
+    browser
+        .wait_for("document.getElementById('rl-count').textContent === '10,000 of 10,000 runs'")
+        .await;
+
     // A click ticks one run; a shift-click ticks the range up to it in table order.
     tick(&browser, "run-00002", false).await;
     tick(&browser, "run-00005", true).await;

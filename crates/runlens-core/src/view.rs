@@ -51,6 +51,10 @@ pub struct InitialView {
     /// Grouping spec: `param:<key>`, `tag:<key>`, `experiment`, `group`, `source`, `status`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub group: Option<String>,
+    /// Free-text search: runs whose name, id, experiment, group or a tag value holds every
+    /// word.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub search: Option<String>,
     /// A second grouping spec: each group split again by it.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub group2: Option<String>,

@@ -24,6 +24,7 @@ pub fn wire(app: &Shared, ui: &UiHandles) -> Result<(), Error> {
     for (input, make) in [
         (&ui.filter, Change::Filter as fn(String) -> Change),
         (&ui.charts_input, Change::Charts),
+        (&ui.search, Change::Search),
     ] {
         debounced_text(app, &window, input, make)?;
     }
@@ -389,6 +390,7 @@ pub fn wire(app: &Shared, ui: &UiHandles) -> Result<(), Error> {
 pub struct UiHandles {
     filter: web_sys::HtmlInputElement,
     charts_input: HtmlInputElement,
+    search: HtmlInputElement,
     group: web_sys::HtmlSelectElement,
     group2: web_sys::HtmlSelectElement,
     fold: HtmlInputElement,
@@ -435,6 +437,7 @@ impl UiHandles {
             columns_find: ui.columns_find.clone(),
             filter: ui.filter.clone(),
             charts_input: ui.charts_input.clone(),
+            search: ui.search.clone(),
             group: ui.group.clone(),
             group2: ui.group2.clone(),
             fold: ui.fold.clone(),

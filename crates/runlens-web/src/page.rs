@@ -37,6 +37,16 @@ pub fn build(
     filter_field.set_class_name("rl-field rl-field-filter");
     controls.append_child(&filter_field)?;
 
+    let (search_field, search) = field(document, "Search", "rl-search", "input")?;
+    let search: HtmlInputElement = search
+        .dyn_into()
+        .map_err(|_| Error::new("search input has an unexpected type"))?;
+    search.set_type("search");
+    search.set_placeholder("names, ids, tags");
+    search.set_attribute("autocomplete", "off")?;
+    search.set_attribute("spellcheck", "false")?;
+    controls.append_child(&search_field)?;
+
     let (group_field, group) = field(document, "Group by", "rl-group", "select")?;
     let group: HtmlSelectElement = group
         .dyn_into()
@@ -261,6 +271,7 @@ pub fn build(
         run_panel,
         runs_table: runs,
         filter,
+        search,
         filter_error,
         group,
         metric: metric_select,

@@ -21,6 +21,7 @@ const DIFF_ONLY: &str = "diff";
 const AVERAGE: &str = "avg";
 const CHARTS: &str = "charts";
 const GROUP2: &str = "group2";
+const SEARCH: &str = "q";
 const FOLD: &str = "fold";
 const HPARAMS: &str = "hp";
 const HP_X: &str = "hx";
@@ -57,6 +58,7 @@ pub fn parse(fragment: &str) -> Result<InitialView, Error> {
         average: params.get(AVERAGE).and_then(|n| n.parse().ok()),
         charts: params.get(CHARTS),
         group2: params.get(GROUP2),
+        search: params.get(SEARCH),
         fold: flag(&params, FOLD),
         hparams: flag(&params, HPARAMS),
         hp_x: params.get(HP_X).filter(|c| !c.is_empty()),
@@ -115,6 +117,7 @@ pub fn encode(view: &InitialView) -> Result<String, Error> {
             (view.sort.is_some() && view.descending).then_some("1"),
         ),
         (SMOOTH, smoothing.as_deref()),
+        (SEARCH, view.search.as_deref()),
         (GROUP2, view.group2.as_deref()),
         (FOLD, bit(view.fold)),
         (CHARTS, view.charts.as_deref()),
@@ -185,6 +188,7 @@ pub fn overlay(base: &InitialView, over: &InitialView) -> InitialView {
         },
         charts: over.charts.clone().or_else(|| base.charts.clone()),
         group2: over.group2.clone().or_else(|| base.group2.clone()),
+        search: over.search.clone().or_else(|| base.search.clone()),
         fold: over.fold.or(base.fold),
         hparams: over.hparams.or(base.hparams),
         hp_x: over.hp_x.clone().or_else(|| base.hp_x.clone()),

@@ -9,6 +9,8 @@ pub enum Change {
     Filter(String),
     /// New grouping spec (`""` for none).
     Group(String),
+    /// New free-text search.
+    Search(String),
     /// New second grouping spec (`""` for none).
     Group2(String),
     /// Fold small groups into "others", or not.
@@ -110,6 +112,13 @@ impl App {
                 for field in &self.ui.group_extras {
                     dom::set_hidden(field, !grouped);
                 }
+            }
+            Change::Search(text) => {
+                if text == self.search_text {
+                    return Ok(false);
+                }
+                self.search_text = text;
+                self.apply_search();
             }
             Change::Group2(spec) => self.group_key2 = GroupKey::parse(&spec),
             Change::FoldGroups(on) => self.fold_groups = on,

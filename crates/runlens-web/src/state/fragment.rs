@@ -13,6 +13,9 @@ impl App {
         let filter = view.filter.clone().unwrap_or_default();
         self.ui.filter.set_value(&filter);
         self.change(Change::Filter(filter))?;
+        let search = view.search.clone().unwrap_or_default();
+        self.ui.search.set_value(&search);
+        self.change(Change::Search(search))?;
         let group = view.group.clone().unwrap_or_default();
         if select_offers(&self.ui.group, &group) {
             self.change(Change::Group(group))?;
@@ -109,6 +112,8 @@ impl App {
                     .unwrap_or_default(),
                 &author.group,
             ),
+            search: (!self.search_text.is_empty() || author.search.is_some())
+                .then(|| self.search_text.clone()),
             group2: self
                 .group_key2
                 .as_ref()

@@ -13,6 +13,7 @@ use web_sys::{Document, Element, HtmlInputElement, HtmlSelectElement};
 use crate::chart::{self, BandKind, ChartOptions, Plan, Smoothing, XAxis};
 use crate::data::{Data, InitialView};
 use crate::view::choice::Choice;
+use crate::view::search::SearchIndex;
 use crate::view::selection::Selection;
 use crate::view::window::{self, Scroll};
 use crate::view::{self, Column, Item, Sort, TableView};
@@ -42,6 +43,12 @@ pub struct App {
     ui: Ui,
     columns: Vec<Column>,
     query_text: String,
+    /// The runs the query matched (before the free-text search).
+    matched: Vec<usize>,
+    /// The free-text search.
+    search_text: String,
+    /// Every run's searchable text, gathered on the first search.
+    search_index: Option<SearchIndex>,
     visible: Vec<usize>,
     sort: Option<Sort>,
     group_key: Option<GroupKey>,
@@ -205,13 +212,16 @@ impl App {
         view::label_directions(&mut all_columns, table, &directions);
         let columns = default_columns.clone();
         let metric = view::default_metric(table);
-        let visible = (0..table.len()).collect();
+        let visible: Vec<usize> = (0..table.len()).collect();
         let mut app = App {
             document,
             data,
             ui,
             columns,
             query_text: String::new(),
+            matched: visible.clone(),
+            search_text: String::new(),
+            search_index: None,
             visible,
             sort: None,
             group_key: None,
@@ -267,17 +277,30 @@ impl App {
                 Ok(false)
             }
             Ok(query) => {
-                self.visible = if query.is_empty() {
+                self.matched = if query.is_empty() {
                     (0..table.len()).collect()
                 } else {
                     query.filter(table)
                 };
+                self.apply_search();
                 self.ui.filter_error.set_text_content(None);
                 dom::set_hidden(&self.ui.filter_error, true);
                 self.ui.filter.remove_attribute("aria-invalid")?;
                 Ok(true)
             }
         }
+    }
+
+    /// The runs the query matched, narrowed by the free-text search.
+    pub(super) fn apply_search(&mut self) {
+        if self.search_text.trim().is_empty() {
+            self.visible = self.matched.clone();
+            return;
+        }
+        let index = self
+            .search_index
+            .get_or_insert_with(|| SearchIndex::new(&self.data.table));
+        self.visible = index.filter(&self.matched, &self.search_text);
     }
 
     /// Re-sorts, regroups and re-renders the table and count; true when the chart plan

@@ -12,6 +12,8 @@ pub struct Ui {
     pub runs_table: Element,
     /// `input#rl-filter`.
     pub filter: HtmlInputElement,
+    /// `input#rl-search`: free text over names, ids and tags.
+    pub search: HtmlInputElement,
     /// `#rl-filter-error`.
     pub filter_error: Element,
     /// `select#rl-group`.
