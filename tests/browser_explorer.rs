@@ -966,3 +966,98 @@ async fn groups_by_two_keys_fold_small_groups_and_show_full_aggregates() {
     }
     browser.close().await;
 }
+
+#[tokio::test]
+async fn brushing_parallel_coordinates_filters_every_view() {
+    let dir = tempfile::tempdir().unwrap();
+    let report = dir.path().join("report.html");
+    build_single_file(&support::examples(), &report);
+    let browser = Browser::start(Scripts::Enabled).await;
+    browser.client.goto(&file_url(&report)).await.unwrap();
+    browser.wait_ready().await.expect("the report starts");
+    let all = browser
+        .js("return document.getElementById('rl-count').textContent;")
+        .await;
+    browser
+        .js("document.querySelector('#rl-hparams > summary').click(); return 0;")
+        .await;
+    choose(&browser, "rl-hp-y", "metric:val/acc:last").await;
+    browser
+        .wait_for(
+            "document.querySelector('#rl-hp-parcoords svg .rl-pc-hit[data-column=\"param:lr\"]')",
+        )
+        .await;
+    let lines = browser
+        .js("return Number(document.querySelector('#rl-hp-parcoords svg').dataset.lines);")
+        .await;
+    let rows = browser
+        .js("return document.querySelectorAll('#rl-runs tbody tr[data-run-id]').length;")
+        .await;
+    assert_eq!(lines, rows, "a line per visible run");
+
+    // Drag along the lr axis from its top to its middle: the upper half of the lr values.
+    let range = browser
+        .js("const hit = document.querySelector('#rl-hp-parcoords .rl-pc-hit[data-column=\"param:lr\"]');
+             const box = hit.getBoundingClientRect();
+             const x = box.left + box.width / 2;
+             const fire = (type, y) => hit.dispatchEvent(new PointerEvent(type,
+                 { bubbles: true, cancelable: true, clientX: x, clientY: y, pointerId: 1 }));
+             fire('pointerdown', box.top + 1);
+             fire('pointermove', box.top + box.height / 2);
+             fire('pointerup', box.top + box.height / 2);
+             const min = Number(hit.dataset.min), max = Number(hit.dataset.max);
+             return [min + (max - min) * 0.5, max];")
+        .await;
+    browser
+        .wait_for(&format!(
+            "document.getElementById('rl-count').textContent !== {all} && location.hash.includes('brush=param%3Alr')"
+        ))
+        .await;
+    // Every run left in the table has an lr in the brushed range (within the drag's
+    // pixel precision), and the chart follows.
+    let lrs = browser
+        .js(
+            "const head = [...document.querySelectorAll('#rl-runs thead th')];
+             const lr = head.findIndex(th => th.dataset.sort === 'param:lr');
+             return [...document.querySelectorAll('#rl-runs tbody tr[data-run-id]')]
+                 .map(tr => Number(tr.children[lr].textContent));",
+        )
+        .await;
+    let (low, high) = (range[0].as_f64().unwrap(), range[1].as_f64().unwrap());
+    let lrs: Vec<f64> = serde_json::from_value(lrs).unwrap();
+    let debug = browser
+        .js("return [location.hash, document.getElementById('rl-count').textContent];")
+        .await;
+    assert!(!lrs.is_empty(), "{debug} {range}");
+    for lr in &lrs {
+        assert!(
+            *lr >= low * 0.9 && *lr <= high,
+            "lr {lr} outside {low}..{high}"
+        );
+    }
+    let kept = browser
+        .js("return Number(document.querySelector('#rl-hp-parcoords svg').dataset.kept);")
+        .await;
+    assert_eq!(kept, json!(lrs.len()));
+    assert!(
+        browser
+            .js("return Number(document.getElementById('rl-chart').dataset.renderedTraces);")
+            .await
+            .as_u64()
+            .unwrap()
+            <= lrs.len() as u64
+    );
+
+    // Clearing the brushes brings every run back.
+    browser
+        .js("document.getElementById('rl-hp-clear-brushes').click(); return 0;")
+        .await;
+    browser
+        .wait_for(&format!(
+            "document.getElementById('rl-count').textContent === {all} && !location.hash.includes('brush=')"
+        ))
+        .await;
+    let errors = browser.console_errors().await;
+    assert!(errors.is_empty(), "console errors: {errors:#?}");
+    browser.close().await;
+}

@@ -128,6 +128,10 @@ pub struct InitialView {
     /// address's fragment carries them.
     #[serde(skip)]
     pub selected: Vec<String>,
+    /// Value ranges held on parallel-coordinate axes (`<column id>:<low>:<high>`), a filter
+    /// over every view. Only the address's fragment carries them.
+    #[serde(skip)]
+    pub brushes: Vec<String>,
     /// True when the comparison of the ticked runs is open. Only the address's fragment
     /// carries it.
     #[serde(skip)]

@@ -42,6 +42,7 @@ mod hparams_panel;
 mod markdown;
 mod page;
 mod pages;
+mod parcoords_view;
 mod run_panel;
 mod run_sheet;
 mod share;

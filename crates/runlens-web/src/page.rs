@@ -402,6 +402,21 @@ fn hparams_panel(document: &Document, table: &RunTable) -> Result<HparamsUi, Err
     figures.append_child(&scatter)?;
     figures.append_child(&bars)?;
     panel.append_child(&figures)?;
+    let pc_head = dom::element(document, "div", "rl-tools rl-chart-tools")?;
+    dom::append_text(
+        document,
+        &pc_head,
+        "span",
+        "rl-inline-caption",
+        "Parallel coordinates: drag along an axis to keep only the runs in that range (a click clears it); the table, charts and counts follow.",
+    )?;
+    let clear_brushes = tool_button(document, "rl-hp-clear-brushes", "Clear brushes")?;
+    dom::set_hidden(&clear_brushes, true);
+    pc_head.append_child(&clear_brushes)?;
+    panel.append_child(&pc_head)?;
+    let parcoords = dom::element(document, "div", "rl-parcoords-wrap")?;
+    parcoords.set_id("rl-hp-parcoords");
+    panel.append_child(&parcoords)?;
     let correlations = dom::element(document, "table", "rl-table rl-hp-corr")?;
     correlations.set_id("rl-hp-corr");
     panel.append_child(&correlations)?;
@@ -414,6 +429,8 @@ fn hparams_panel(document: &Document, table: &RunTable) -> Result<HparamsUi, Err
         scatter,
         bars,
         correlations,
+        parcoords,
+        clear_brushes,
     })
 }
 

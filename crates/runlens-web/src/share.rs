@@ -22,6 +22,8 @@ const AVERAGE: &str = "avg";
 const CHARTS: &str = "charts";
 const GROUP2: &str = "group2";
 const SEARCH: &str = "q";
+/// One `brush=<column id>:<low>:<high>` per brushed axis.
+const BRUSH: &str = "brush";
 const FOLD: &str = "fold";
 const HPARAMS: &str = "hp";
 const HP_X: &str = "hx";
@@ -59,6 +61,7 @@ pub fn parse(fragment: &str) -> Result<InitialView, Error> {
         charts: params.get(CHARTS),
         group2: params.get(GROUP2),
         search: params.get(SEARCH),
+        brushes: all_of(&params, BRUSH).unwrap_or_default(),
         fold: flag(&params, FOLD),
         hparams: flag(&params, HPARAMS),
         hp_x: params.get(HP_X).filter(|c| !c.is_empty()),
@@ -147,6 +150,9 @@ pub fn encode(view: &InitialView) -> Result<String, Error> {
             None => {}
         }
     }
+    for brush in &view.brushes {
+        params.append(BRUSH, brush);
+    }
     for id in &view.selected {
         params.append(SELECTED, id);
     }
@@ -207,6 +213,7 @@ pub fn overlay(base: &InitialView, over: &InitialView) -> InitialView {
         // Only a reader's link ticks runs, opens a comparison, a run's page or a narrative
         // page.
         selected: over.selected.clone(),
+        brushes: over.brushes.clone(),
         compare: over.compare,
         run: over.run.clone(),
         page: over.page.clone(),

@@ -9,6 +9,16 @@ pub enum Change {
     Filter(String),
     /// New grouping spec (`""` for none).
     Group(String),
+    /// A brush on the parallel-coordinate axis of column `column`: keep its values in
+    /// `range`, or (`None`) drop the brush.
+    Brush {
+        /// Column id.
+        column: String,
+        /// Lowest and highest value kept.
+        range: Option<(f64, f64)>,
+    },
+    /// Drop every brush.
+    ClearBrushes,
     /// New free-text search.
     Search(String),
     /// New second grouping spec (`""` for none).
@@ -112,6 +122,20 @@ impl App {
                 for field in &self.ui.group_extras {
                     dom::set_hidden(field, !grouped);
                 }
+            }
+            Change::Brush { column, range } => {
+                self.brushes.retain(|b| b.column != column);
+                if let Some((low, high)) = range {
+                    self.brushes.push(Brush { column, low, high });
+                }
+                self.apply_search();
+            }
+            Change::ClearBrushes => {
+                if self.brushes.is_empty() {
+                    return Ok(false);
+                }
+                self.brushes.clear();
+                self.apply_search();
             }
             Change::Search(text) => {
                 if text == self.search_text {

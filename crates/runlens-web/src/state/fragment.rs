@@ -13,6 +13,11 @@ impl App {
         let filter = view.filter.clone().unwrap_or_default();
         self.ui.filter.set_value(&filter);
         self.change(Change::Filter(filter))?;
+        self.brushes = view
+            .brushes
+            .iter()
+            .filter_map(|b| Brush::parse(b))
+            .collect();
         let search = view.search.clone().unwrap_or_default();
         self.ui.search.set_value(&search);
         self.change(Change::Search(search))?;
@@ -112,6 +117,7 @@ impl App {
                     .unwrap_or_default(),
                 &author.group,
             ),
+            brushes: self.brushes.iter().map(Brush::encode).collect(),
             search: (!self.search_text.is_empty() || author.search.is_some())
                 .then(|| self.search_text.clone()),
             group2: self

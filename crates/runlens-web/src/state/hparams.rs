@@ -4,6 +4,7 @@
 use super::*;
 use crate::hparams_panel::{self, is_param, pick};
 use crate::view::hparams as model;
+use crate::view::parcoords as model_parcoords;
 
 /// What the hyperparameter panel shows.
 #[derive(Debug, Clone, Default, PartialEq)]
@@ -39,6 +40,10 @@ pub struct HparamsUi {
     pub bars: Element,
     /// `table#rl-hp-corr`.
     pub correlations: Element,
+    /// `div#rl-hp-parcoords`, the parallel coordinates.
+    pub parcoords: Element,
+    /// `button#rl-hp-clear-brushes` (shown while a brush is held).
+    pub clear_brushes: Element,
 }
 
 impl HparamsUi {
@@ -117,10 +122,60 @@ impl App {
         dom::set_hidden(&ui.bars, bars.is_none());
         let found = model::correlations(table, &columns, &rows, y.kind);
         hparams_panel::render_correlations(&self.document, &ui.correlations, y, &found)?;
+        self.render_parcoords(&columns, y)?;
         Ok(Some(HparamsJob {
             scatter: (ui.scatter.clone(), scatter.to_json()),
             bars: bars.map(|plot| (ui.bars.clone(), plot.to_json())),
         }))
+    }
+}
+
+impl App {
+    /// Draws the parallel coordinates: the numeric params that vary over the runs the
+    /// query and search keep, then the y column; lines of runs outside the brushes faint.
+    fn render_parcoords(&self, columns: &[view::Column], y: &view::Column) -> Result<(), Error> {
+        let table = &self.data.table;
+        let mut chosen: Vec<view::Column> = columns
+            .iter()
+            .filter(|c| is_param(c) && view::varies_over(table, &self.searched, c.kind))
+            .take(model_parcoords::MAX_AXES - 1)
+            .cloned()
+            .collect();
+        // Brushed axes stay, even when the filter left them flat.
+        for brush in &self.brushes {
+            if !chosen.iter().any(|c| c.id == brush.column)
+                && let Some(column) = columns.iter().find(|c| c.id == brush.column)
+            {
+                chosen.push(column.clone());
+            }
+        }
+        chosen.retain(|c| c.id != y.id);
+        chosen.push(y.clone());
+        let axes = model_parcoords::axes(table, &chosen, &self.searched);
+        let mut inside = vec![false; table.len()];
+        for &row in &self.visible {
+            inside[row] = true;
+        }
+        let group_of: std::collections::HashMap<usize, usize> = self
+            .groups
+            .iter()
+            .flatten()
+            .enumerate()
+            .flat_map(|(i, g)| g.rows.iter().map(move |&r| (r, i)))
+            .collect();
+        crate::parcoords_view::render(
+            &self.document,
+            &self.ui.hparams.parcoords,
+            table,
+            &axes,
+            &self.searched,
+            &self.brushes,
+            |row| {
+                inside[row].then(|| chart::colour(group_of.get(&row).copied().unwrap_or(row), 0.6))
+            },
+        )?;
+        dom::set_hidden(&self.ui.hparams.clear_brushes, self.brushes.is_empty());
+        Ok(())
     }
 }
 

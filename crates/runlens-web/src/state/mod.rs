@@ -13,6 +13,7 @@ use web_sys::{Document, Element, HtmlInputElement, HtmlSelectElement};
 use crate::chart::{self, BandKind, ChartOptions, Plan, Smoothing, XAxis};
 use crate::data::{Data, InitialView};
 use crate::view::choice::Choice;
+use crate::view::parcoords::{self, Brush};
 use crate::view::search::SearchIndex;
 use crate::view::selection::Selection;
 use crate::view::window::{self, Scroll};
@@ -49,6 +50,10 @@ pub struct App {
     search_text: String,
     /// Every run's searchable text, gathered on the first search.
     search_index: Option<SearchIndex>,
+    /// The runs the query and the search keep (before the brushes).
+    searched: Vec<usize>,
+    /// Value ranges held on parallel-coordinate axes: a filter over every view.
+    brushes: Vec<Brush>,
     visible: Vec<usize>,
     sort: Option<Sort>,
     group_key: Option<GroupKey>,
@@ -222,6 +227,8 @@ impl App {
             matched: visible.clone(),
             search_text: String::new(),
             search_index: None,
+            searched: visible.clone(),
+            brushes: Vec::new(),
             visible,
             sort: None,
             group_key: None,
@@ -292,15 +299,23 @@ impl App {
     }
 
     /// The runs the query matched, narrowed by the free-text search.
+    /// (That is, the runs the query matched, narrowed by the free-text search and then by
+    /// the brushes.)
     pub(super) fn apply_search(&mut self) {
-        if self.search_text.trim().is_empty() {
-            self.visible = self.matched.clone();
-            return;
-        }
-        let index = self
-            .search_index
-            .get_or_insert_with(|| SearchIndex::new(&self.data.table));
-        self.visible = index.filter(&self.matched, &self.search_text);
+        self.searched = if self.search_text.trim().is_empty() {
+            self.matched.clone()
+        } else {
+            let index = self
+                .search_index
+                .get_or_insert_with(|| SearchIndex::new(&self.data.table));
+            index.filter(&self.matched, &self.search_text)
+        };
+        self.visible = parcoords::brushed(
+            &self.data.table,
+            &self.all_columns,
+            &self.searched,
+            &self.brushes,
+        );
     }
 
     /// Re-sorts, regroups and re-renders the table and count; true when the chart plan

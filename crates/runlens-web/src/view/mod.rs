@@ -12,6 +12,7 @@ mod columns;
 pub mod compare;
 pub mod csv;
 pub mod hparams;
+pub mod parcoords;
 pub mod search;
 pub mod selection;
 mod sort;
