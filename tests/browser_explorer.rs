@@ -168,6 +168,24 @@ async fn ten_thousand_runs_scroll_tick_compare_and_download() {
         .wait_for("document.querySelector('#rl-runs tr[data-run-id=\"run-00000\"]')")
         .await;
 
+    // How long the page takes to answer on 10,000 runs (reported, not asserted: timings
+    // belong to benchmarks). Each handler runs synchronously, so the time is the answer.
+    let timings = browser
+        .js("const time = f => { const t0 = performance.now(); f(); return performance.now() - t0; };
+             const sort = () => document.querySelector('#rl-runs thead th[data-sort=\"param:lr\"] button').click();
+             const group = v => { const s = document.getElementById('rl-group'); s.value = v;
+                                  s.dispatchEvent(new Event('change')); };
+             return { sort: time(sort), unsort: time(sort), group: time(() => group('param:lr')),
+                      ungroup: time(() => group('')) };")
+        .await;
+    eprintln!("10,000 runs, milliseconds per interaction (reported, not asserted): {timings}");
+    // Back to the page as it opened (no sort).
+    browser.client.refresh().await.unwrap();
+    browser.js("location.hash = ''; return 0;").await;
+    browser
+        .wait_for("document.querySelector('#rl-runs tbody tr[data-run-id]').dataset.runId === 'run-00000'")
+        .await;
+
     // Free-text search beside the filter: every word must appear in a name, id or tag.
     let search = browser
         .client
