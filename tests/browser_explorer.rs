@@ -559,6 +559,46 @@ async fn columns_are_chosen_ordered_and_pinned_and_the_choice_is_shared() {
     browser.wait_ready().await.expect("the report restarts");
     assert_eq!(header_ids(&browser).await, chosen);
 
+    // A metric's direction is set from the menu: its best visible run is marked.
+    browser
+        .js("document.getElementById('rl-columns-open').click(); return 0;")
+        .await;
+    browser
+        .wait_for("!document.getElementById('rl-columns').hidden")
+        .await;
+    let marked = "document.querySelectorAll('#rl-runs td.rl-best').length";
+    assert_eq!(browser.js(&format!("return {marked};")).await, json!(0));
+    menu_click(&browser, "data-direction", "val/acc", 0).await;
+    browser
+        .wait_for(&format!(
+            "{marked} > 0 && location.hash.includes('dir=val%2Facc%3Alower')"
+        ))
+        .await;
+    let detail = browser
+        .js("return [...document.querySelectorAll('#rl-runs thead th[data-sort^=\"metric:val/acc:\"] .rl-detail')].map(e => e.textContent);")
+        .await;
+    assert!(
+        detail
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|d| d.as_str().unwrap().ends_with('↓')),
+        "{detail}"
+    );
+    menu_click(&browser, "data-direction", "val/acc", 0).await;
+    browser
+        .wait_for("location.hash.includes('dir=val%2Facc%3Ahigher')")
+        .await;
+    menu_click(&browser, "data-direction", "val/acc", 0).await;
+    browser
+        .wait_for(&format!(
+            "{marked} === 0 && !location.hash.includes('dir=')"
+        ))
+        .await;
+    browser
+        .js("document.getElementById('rl-columns-close').click(); return 0;")
+        .await;
+
     // Reset brings the defaults back.
     browser
         .js("document.getElementById('rl-columns-open').click(); return 0;")

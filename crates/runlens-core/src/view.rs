@@ -16,6 +16,23 @@ pub enum Direction {
 }
 
 impl Direction {
+    /// `lower` or `higher`.
+    pub fn name(self) -> &'static str {
+        match self {
+            Direction::Lower => "lower",
+            Direction::Higher => "higher",
+        }
+    }
+
+    /// The direction named `name` (`lower`, `higher`).
+    pub fn parse(name: &str) -> Option<Direction> {
+        match name {
+            "lower" => Some(Direction::Lower),
+            "higher" => Some(Direction::Higher),
+            _ => None,
+        }
+    }
+
     /// Whether `a` is better than `b` (NaN is never better).
     pub fn better(self, a: f64, b: f64) -> bool {
         match self {
@@ -128,6 +145,10 @@ pub struct InitialView {
     /// address's fragment carries them.
     #[serde(skip)]
     pub selected: Vec<String>,
+    /// Metric directions set in the page (`<metric key>:lower|higher`), replacing the
+    /// report's `[directions]` when present. Only the address's fragment carries them.
+    #[serde(skip)]
+    pub directions: Option<Vec<String>>,
     /// Value ranges held on parallel-coordinate axes (`<column id>:<low>:<high>`), a filter
     /// over every view. Only the address's fragment carries them.
     #[serde(skip)]

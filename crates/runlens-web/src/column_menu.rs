@@ -5,7 +5,9 @@
 
 use web_sys::{Document, Element};
 
-use crate::view::Column;
+use runlens_core::view::{Direction, Directions};
+
+use crate::view::{Column, ColumnKind};
 use crate::{Error, dom, format};
 
 /// Most columns listed at once (the find box narrows the rest).
@@ -21,6 +23,7 @@ pub fn render(
     shown: &[Column],
     pinned: usize,
     find: &str,
+    directions: &Directions,
 ) -> Result<(), Error> {
     dom::clear(list);
     let needle = find.trim().to_lowercase();
@@ -36,7 +39,7 @@ pub fn render(
         if !matches(column) {
             continue;
         }
-        let li = item(document, column, true, position < pinned)?;
+        let li = item(document, column, true, position < pinned, directions)?;
         list.append_child(&li)?;
         listed += 1;
     }
@@ -48,7 +51,7 @@ pub fn render(
             more += 1;
             continue;
         }
-        let li = item(document, column, false, false)?;
+        let li = item(document, column, false, false, directions)?;
         list.append_child(&li)?;
         listed += 1;
     }
@@ -70,7 +73,13 @@ pub fn render(
 }
 
 /// One `li`: a labelled checkbox, and for shown columns a pin toggle and move buttons.
-fn item(document: &Document, column: &Column, shown: bool, pinned: bool) -> Result<Element, Error> {
+fn item(
+    document: &Document,
+    column: &Column,
+    shown: bool,
+    pinned: bool,
+    directions: &Directions,
+) -> Result<Element, Error> {
     let li = dom::element(document, "li", if shown { "rl-column-shown" } else { "" })?;
     let label = dom::element(document, "label", "rl-check")?;
     let input = dom::element(document, "input", "")?;
@@ -91,6 +100,22 @@ fn item(document: &Document, column: &Column, shown: bool, pinned: bool) -> Resu
         pin.set_attribute("data-pin", &column.id)?;
         pin.set_attribute("aria-pressed", if pinned { "true" } else { "false" })?;
         li.append_child(&pin)?;
+        if let ColumnKind::Metric { .. } = column.kind {
+            // Cycles: no direction → lower is better → higher is better → none.
+            let (glyph, now, next) = match directions.get(&column.label) {
+                None => ("↕", "no direction", "lower"),
+                Some(Direction::Lower) => ("↓", "lower is better", "higher"),
+                Some(Direction::Higher) => ("↑", "higher is better", ""),
+            };
+            let mark = button(
+                document,
+                glyph,
+                &format!("{} improves: {now} (click to change)", column.label),
+            )?;
+            mark.set_attribute("data-direction", &column.label)?;
+            mark.set_attribute("data-next", next)?;
+            li.append_child(&mark)?;
+        }
         for (glyph, by, word) in [("↑", "-1", "left"), ("↓", "1", "right")] {
             let mover = button(document, glyph, &format!("Move {text} {word}"))?;
             mover.set_attribute("data-move", &column.id)?;

@@ -269,6 +269,12 @@ pub fn wire(app: &Shared, ui: &UiHandles) -> Result<(), Error> {
                     id,
                     pin: pressed.as_deref() != Some("true"),
                 })
+            } else if let Some(key) = attr("data-direction") {
+                let next = attr("data-next").unwrap_or_default();
+                Some(Change::Direction {
+                    key,
+                    direction: runlens_core::view::Direction::parse(&next),
+                })
             } else if let Some(id) = attr("data-move") {
                 let by = attr("data-by").and_then(|b| b.parse().ok()).unwrap_or(0);
                 Some(Change::MoveColumn { id, by })

@@ -22,6 +22,9 @@ const AVERAGE: &str = "avg";
 const CHARTS: &str = "charts";
 const GROUP2: &str = "group2";
 const SEARCH: &str = "q";
+/// One `dir=<metric key>:lower|higher` per metric with a direction (one empty `dir=` for
+/// none, over the report's).
+const DIRECTION: &str = "dir";
 /// One `brush=<column id>:<low>:<high>` per brushed axis.
 const BRUSH: &str = "brush";
 const FOLD: &str = "fold";
@@ -61,6 +64,7 @@ pub fn parse(fragment: &str) -> Result<InitialView, Error> {
         charts: params.get(CHARTS),
         group2: params.get(GROUP2),
         search: params.get(SEARCH),
+        directions: all_of(&params, DIRECTION),
         brushes: all_of(&params, BRUSH).unwrap_or_default(),
         fold: flag(&params, FOLD),
         hparams: flag(&params, HPARAMS),
@@ -143,7 +147,11 @@ pub fn encode(view: &InitialView) -> Result<String, Error> {
             params.append(key, value);
         }
     }
-    for (key, ids) in [(COLUMN, &view.columns), (PIN, &view.pinned)] {
+    for (key, ids) in [
+        (COLUMN, &view.columns),
+        (PIN, &view.pinned),
+        (DIRECTION, &view.directions),
+    ] {
         match ids {
             Some(ids) if ids.is_empty() => params.append(key, ""),
             Some(ids) => ids.iter().for_each(|id| params.append(key, id)),
@@ -195,6 +203,7 @@ pub fn overlay(base: &InitialView, over: &InitialView) -> InitialView {
         charts: over.charts.clone().or_else(|| base.charts.clone()),
         group2: over.group2.clone().or_else(|| base.group2.clone()),
         search: over.search.clone().or_else(|| base.search.clone()),
+        directions: over.directions.clone().or_else(|| base.directions.clone()),
         fold: over.fold.or(base.fold),
         hparams: over.hparams.or(base.hparams),
         hp_x: over.hp_x.clone().or_else(|| base.hp_x.clone()),

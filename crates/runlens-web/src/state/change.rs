@@ -90,6 +90,13 @@ pub enum Change {
     },
     /// Back to the default columns.
     ResetColumns,
+    /// Mark which way metric `key` improves (`None`: no direction).
+    Direction {
+        /// Metric key.
+        key: String,
+        /// The new direction.
+        direction: Option<runlens_core::view::Direction>,
+    },
     /// The hyperparameter panel was opened or closed.
     HparamsOpen(bool),
     /// New x column of the hyperparameter scatter.
@@ -248,6 +255,13 @@ impl App {
                 self.hparams.log_y = on;
                 return Ok(false);
             }
+            Change::Direction { key, direction } => {
+                match direction {
+                    Some(direction) => self.directions.insert(key, direction),
+                    None => self.directions.remove(&key),
+                };
+                self.rebuild_columns();
+            }
             Change::ResetColumns => {
                 self.choice.reset();
                 self.resolve_columns();
@@ -285,6 +299,19 @@ impl App {
         }
     }
 
+    /// Makes the default and all columns again for the current directions (a direction
+    /// adds its summary to the defaults and marks the headers), then applies the choice.
+    pub(super) fn rebuild_columns(&mut self) {
+        let table = &self.data.table;
+        let mut defaults = view::columns(table);
+        view::mark_directions(&mut defaults, table, &self.directions);
+        let mut all = view::all_columns(table);
+        view::label_directions(&mut all, table, &self.directions);
+        self.default_columns = defaults;
+        self.all_columns = all;
+        self.resolve_columns();
+    }
+
     /// Applies the column choice to `columns`.
     pub(super) fn resolve_columns(&mut self) {
         let resolved = self
@@ -306,6 +333,7 @@ impl App {
             &self.columns,
             self.pinned,
             &self.ui.columns_find.value(),
+            &self.directions,
         )
     }
 

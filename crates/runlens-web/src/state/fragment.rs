@@ -83,6 +83,17 @@ impl App {
             .filter_map(|id| self.data.table.ids.iter().position(|i| i == id));
         self.selection = Selection::of(rows);
         self.compare_open = view.compare;
+        self.directions = match &view.directions {
+            Some(marks) => marks
+                .iter()
+                .filter_map(|mark| {
+                    let (key, name) = mark.rsplit_once(':')?;
+                    Some((key.to_string(), runlens_core::view::Direction::parse(name)?))
+                })
+                .collect(),
+            None => self.author_directions.clone(),
+        };
+        self.rebuild_columns();
         self.choice = Choice {
             shown: view.columns.clone(),
             pinned: view.pinned.clone().unwrap_or_default(),
@@ -118,6 +129,12 @@ impl App {
                 &author.group,
             ),
             brushes: self.brushes.iter().map(Brush::encode).collect(),
+            directions: (self.directions != self.author_directions).then(|| {
+                self.directions
+                    .iter()
+                    .map(|(key, direction)| format!("{key}:{}", direction.name()))
+                    .collect()
+            }),
             search: (!self.search_text.is_empty() || author.search.is_some())
                 .then(|| self.search_text.clone()),
             group2: self

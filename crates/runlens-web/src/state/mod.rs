@@ -86,6 +86,8 @@ pub struct App {
     open_run: Option<usize>,
     /// Metrics whose best run is marked.
     directions: runlens_core::view::Directions,
+    /// The report's directions (`[directions]`), before any set in the page.
+    author_directions: runlens_core::view::Directions,
     /// The narrative page shown instead of the runs (its slug).
     pub page: Option<String>,
     /// How the chart draws (axes, smoothing, bands, zoom).
@@ -247,6 +249,7 @@ impl App {
             chart_failed: false,
             author_view,
             open_run: None,
+            author_directions: directions.clone(),
             directions,
             page: None,
             chart: ChartOptions::default(),
