@@ -695,6 +695,11 @@ async fn chart_axes_smoothing_bands_and_zoom() {
     browser
         .wait_for("document.getElementById('rl-chart').layout.xaxis.type === 'date'")
         .await;
+    // Another metric as the x axis, matched step by step.
+    choose(&browser, "rl-x", "metric:val/loss").await;
+    browser
+        .wait_for("document.getElementById('rl-chart').layout.xaxis.title.text === 'val/loss' && location.hash.includes('x=metric%3Aval%2Floss')")
+        .await;
     choose(&browser, "rl-x", "step").await;
 
     // Log y, and the choice travels in the address.

@@ -145,6 +145,7 @@ impl Config {
                 runlens_core::view::AVERAGE_CHOICES.map(|w| w.to_string()).join(", ")
             ));
         }
+        let keys = archive.metric_keys();
         for (key, value, choices) in [
             (
                 "x_axis",
@@ -153,17 +154,27 @@ impl Config {
             ),
             ("band", &self.view.band, &runlens_core::view::BAND_CHOICES),
         ] {
+            let a_metric = |v: &str| {
+                key == "x_axis"
+                    && v.strip_prefix("metric:")
+                        .is_some_and(|k| keys.iter().any(|known| known == k))
+            };
             if let Some(value) = value
                 && !choices.contains(&value.as_str())
+                && !a_metric(value)
             {
+                let also = if key == "x_axis" {
+                    " or metric:<a logged metric key>"
+                } else {
+                    ""
+                };
                 problems.push(format!(
-                    "{file}: [view] {key} = {value:?} is not one of {}; the page opens with {:?}",
+                    "{file}: [view] {key} = {value:?} is not one of {}{also}; the page opens with {:?}",
                     choices.join(", "),
                     choices[0]
                 ));
             }
         }
-        let keys = archive.metric_keys();
         for key in self.directions.keys().filter(|k| !keys.contains(k)) {
             problems.push(format!(
                 "{file}: [directions] {key:?} is not logged by any run; check the spelling (keys are case-sensitive)"

@@ -156,7 +156,7 @@ pub fn build(
     let chart_panel = dom::element(document, "section", "rl-panel rl-chart-panel")?;
     chart_panel.set_attribute("aria-label", "Metric chart")?;
     let chart_tools = dom::element(document, "div", "rl-tools rl-chart-tools")?;
-    let (chart_controls, fields) = chart_controls(document, metric.is_some())?;
+    let (chart_controls, fields) = chart_controls(document, table, metric.is_some())?;
     for field in fields {
         chart_tools.append_child(&field)?;
     }
@@ -307,12 +307,18 @@ pub fn build(
 /// only) the band and the runs toggle; returned with the elements to place, in order.
 fn chart_controls(
     document: &Document,
+    table: &RunTable,
     enabled: bool,
 ) -> Result<(ChartControls, Vec<Element>), Error> {
     let mut fields = Vec::new();
     let (x_field, x_axis) = inline_select(document, "x", "rl-x")?;
     for x in crate::chart::XAxis::ALL {
-        add_option(document, &x_axis, x.name(), x.label())?;
+        add_option(document, &x_axis, x.name(), &x.label(table))?;
+    }
+    for index in 0..table.metrics.len() {
+        let x = crate::chart::XAxis::Metric(index);
+        let text = format!("metric: {}", x.label(table));
+        add_option(document, &x_axis, &x.value(table), &text)?;
     }
     x_axis.set_disabled(!enabled);
     fields.push(x_field);

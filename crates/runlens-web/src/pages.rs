@@ -263,6 +263,7 @@ async fn fill(
             metric,
             &plan,
             &series,
+            &SeriesByRow::new(),
             dom::chart_theme(),
             &chart::ChartOptions::default(),
         );

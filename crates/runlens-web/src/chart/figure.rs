@@ -57,11 +57,39 @@ fn unit_for(max_seconds: f64) -> Unit {
     }
 }
 
-/// The x values of a series on `axis`: steps; epoch milliseconds (a date axis); or time
-/// since `start` (the run's start, else its first timed point) in `unit`. `None` when a
-/// time axis is asked of a series without times.
-fn x_values(series: &MetricSeries, axis: XAxis, start: f64, unit: Unit) -> Option<Vec<f64>> {
+/// The x values of a series on `axis`: steps; epoch milliseconds (a date axis); time
+/// since `start` (the run's start, else its first timed point) in `unit`; or the value
+/// the run's `x_series` logged at each step (NaN where it logged none). `None` when a time
+/// axis is asked of a series without times, or a metric axis of a run without that metric.
+fn x_values(
+    series: &MetricSeries,
+    axis: XAxis,
+    start: f64,
+    unit: Unit,
+    x_series: Option<&MetricSeries>,
+) -> Option<Vec<f64>> {
     match axis {
+        XAxis::Metric(_) => {
+            let x = x_series?;
+            let sorted = x.steps.windows(2).all(|w| w[0] <= w[1]);
+            Some(
+                series
+                    .steps
+                    .iter()
+                    .map(|step| {
+                        let at = if sorted {
+                            // The last point logged at the step.
+                            x.steps.partition_point(|s| s <= step).checked_sub(1)
+                        } else {
+                            x.steps.iter().rposition(|s| s == step)
+                        };
+                        at.filter(|&i| x.steps[i] == *step)
+                            .and_then(|i| x.values.get(i).copied())
+                            .unwrap_or(f64::NAN)
+                    })
+                    .collect(),
+            )
+        }
         XAxis::Step => Some(series.steps.iter().map(|&s| s as f64).collect()),
         XAxis::WallTime => {
             let times = series.times.as_ref()?;
@@ -106,6 +134,7 @@ pub fn figure(
     metric: usize,
     plan: &Plan,
     series: &SeriesByRow<'_>,
+    x_series: &SeriesByRow<'_>,
     theme: Theme,
     options: &ChartOptions,
 ) -> Figure {
@@ -118,7 +147,7 @@ pub fn figure(
         Plan::Groups { .. } if options.x != XAxis::Step => {
             notes.push(format!(
                 "Group bands are drawn over steps, not {}.",
-                options.x.label()
+                options.x.label(table)
             ));
             XAxis::Step
         }
@@ -140,7 +169,8 @@ pub fn figure(
             let mut untimed = 0;
             for &row in rows {
                 let Some(s) = series.get(&row) else { continue };
-                let Some(xs) = x_values(s, axis, table.start_times[row], unit) else {
+                let x_series = x_series.get(&row).copied();
+                let Some(xs) = x_values(s, axis, table.start_times[row], unit, x_series) else {
                     untimed += 1;
                     continue;
                 };
@@ -170,8 +200,12 @@ pub fn figure(
                 );
             }
             if untimed > 0 {
+                let lacking = match axis {
+                    XAxis::Metric(_) => format!("no {}", options.x.label(table)),
+                    _ => "no times".to_string(),
+                };
                 notes.push(format!(
-                    "{} logged no times and {} not drawn on a time axis.",
+                    "{} logged {lacking} and {} not drawn on this x axis.",
                     format::count_of(untimed, "run"),
                     if untimed == 1 { "is" } else { "are" }
                 ));
@@ -236,6 +270,7 @@ pub fn figure(
         XAxis::Step => "step".to_string(),
         XAxis::WallTime => "wall time (UTC)".to_string(),
         XAxis::Relative => format!("time since start ({})", unit.name),
+        XAxis::Metric(_) => format::plotly_text(&format::truncate(&axis.label(table), 80)),
     };
     let mut layout = layout_for(
         &table.metrics[metric].key,

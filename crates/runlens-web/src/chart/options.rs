@@ -3,6 +3,8 @@
 //! (with or without its runs), and the zoomed x range. Every option has a short name used
 //! in the address's fragment and the author's view.
 
+use runlens_core::bundle::RunTable;
+
 use super::smooth::Smoothing;
 
 /// What the x axis measures.
@@ -15,33 +17,57 @@ pub enum XAxis {
     WallTime,
     /// Time since the run started.
     Relative,
+    /// Another logged metric (by index), matched to the charted one step by step.
+    Metric(usize),
 }
 
 impl XAxis {
-    /// Every choice, in menu order.
+    /// The choices besides metrics, in menu order.
     pub const ALL: [XAxis; 3] = [XAxis::Step, XAxis::WallTime, XAxis::Relative];
 
-    /// The short name (`step`, `wall`, `relative`).
+    /// The short name (`step`, `wall`, `relative`; `metric` for any metric).
     pub fn name(self) -> &'static str {
         match self {
             XAxis::Step => "step",
             XAxis::WallTime => "wall",
             XAxis::Relative => "relative",
+            XAxis::Metric(_) => "metric",
         }
     }
 
-    /// What the menu says.
-    pub fn label(self) -> &'static str {
+    /// What the menu and notes say (a metric's key for a metric).
+    pub fn label(self, table: &RunTable) -> String {
         match self {
-            XAxis::Step => "step",
-            XAxis::WallTime => "wall time",
-            XAxis::Relative => "time since start",
+            XAxis::Step => "step".to_string(),
+            XAxis::WallTime => "wall time".to_string(),
+            XAxis::Relative => "time since start".to_string(),
+            XAxis::Metric(index) => table
+                .metrics
+                .get(index)
+                .map_or_else(String::new, |m| m.key.clone()),
         }
     }
 
-    /// The choice named `name`.
+    /// The value in the menu and the fragment: the name, or `metric:<key>`.
+    pub fn value(self, table: &RunTable) -> String {
+        match self {
+            XAxis::Metric(_) => format!("metric:{}", self.label(table)),
+            other => other.name().to_string(),
+        }
+    }
+
+    /// The choice named `name` (not a metric).
     pub fn parse(name: &str) -> Option<XAxis> {
         XAxis::ALL.into_iter().find(|x| x.name() == name)
+    }
+
+    /// The choice a menu or fragment value names: a name, or `metric:<key>` of a metric
+    /// of `table`.
+    pub fn parse_value(value: &str, table: &RunTable) -> Option<XAxis> {
+        match value.strip_prefix("metric:") {
+            Some(key) => table.metric_index(key).map(XAxis::Metric),
+            None => XAxis::parse(value),
+        }
     }
 }
 

@@ -93,6 +93,7 @@ fn run_figure_escapes_names_and_maps_non_finite_to_null() {
         0,
         &plan,
         &series,
+        &SeriesByRow::new(),
         Theme {
             dark: false,
             narrow: false,
@@ -116,6 +117,7 @@ fn run_figure_escapes_names_and_maps_non_finite_to_null() {
         0,
         &plan,
         &series,
+        &SeriesByRow::new(),
         Theme {
             dark: false,
             narrow: false,
@@ -151,6 +153,7 @@ fn group_figure_has_band_and_mean_per_group() {
         0,
         &plan,
         &series,
+        &SeriesByRow::new(),
         Theme {
             dark: true,
             narrow: true,
@@ -231,6 +234,7 @@ fn time_axes_use_logged_times_and_say_which_runs_lack_them() {
         0,
         &plan,
         &series,
+        &SeriesByRow::new(),
         light(),
         &ChartOptions {
             x: XAxis::Relative,
@@ -248,13 +252,14 @@ fn time_axes_use_logged_times_and_say_which_runs_lack_them() {
     );
     assert_eq!(
         relative.notes,
-        ["1 run logged no times and is not drawn on a time axis."]
+        ["1 run logged no times and is not drawn on this x axis."]
     );
     let wall = figure(
         &table,
         0,
         &plan,
         &series,
+        &SeriesByRow::new(),
         light(),
         &ChartOptions {
             x: XAxis::WallTime,
@@ -292,7 +297,15 @@ fn log_axes_zoom_and_outliers_shape_the_layout() {
         x_range: Some((100.0, 200.0)),
         ..ChartOptions::default()
     };
-    let fig = figure(&table, 0, &plan, &series, light(), &options);
+    let fig = figure(
+        &table,
+        0,
+        &plan,
+        &series,
+        &SeriesByRow::new(),
+        light(),
+        &options,
+    );
     let value = json(&fig.plot);
     let layout = &value["layout"];
     assert_eq!(layout["xaxis"]["type"], "log");
@@ -315,7 +328,18 @@ fn log_axes_zoom_and_outliers_shape_the_layout() {
         ignore_outliers: true,
         ..ChartOptions::default()
     };
-    let value = json(&figure(&table, 0, &plan, &series, light(), &options).plot);
+    let value = json(
+        &figure(
+            &table,
+            0,
+            &plan,
+            &series,
+            &SeriesByRow::new(),
+            light(),
+            &options,
+        )
+        .plot,
+    );
     let ys = value["data"][0]["y"].as_array().unwrap();
     assert!(ys.contains(&serde_json::json!(1e9)), "the spike is drawn");
     let y = value["layout"]["yaxis"]["range"].as_array().unwrap();
@@ -336,6 +360,7 @@ fn bands_can_be_standard_errors_or_min_to_max_and_show_their_runs() {
             0,
             &plan,
             &series,
+            &SeriesByRow::new(),
             light(),
             &ChartOptions {
                 band,
@@ -363,4 +388,47 @@ fn bands_can_be_standard_errors_or_min_to_max_and_show_their_runs() {
     assert_eq!(data[0]["name"], "&lt;img src=x onerror=alert(1)&gt;");
     assert_eq!(data[0]["showlegend"], false);
     assert_eq!(data[4]["name"], "a&amp;b (2 runs)");
+}
+
+#[test]
+fn another_metric_can_be_the_x_axis_matched_step_by_step() {
+    let mut a = run("a", "g", &[3.0, 2.0, 1.0]);
+    let mut lr = MetricSeries::default();
+    // lr logged at steps 0 and 20 only (steps of `run` are 0, 10, 20).
+    lr.push(0, 0.1, None);
+    lr.push(20, 0.001, None);
+    a.metrics.insert("lr".into(), lr);
+    let b = run("b", "g", &[5.0, 4.0]);
+    let runs = vec![a, b];
+    let table = RunTable::from_runs("t", &runs, &[]);
+    let loss = table.metric_index("loss").unwrap();
+    let lr_index = table.metric_index("lr").unwrap();
+    let plan = Plan::new(&table, loss, &[0, 1], None);
+    let series: SeriesByRow<'_> = [(0, &runs[0].metrics["loss"]), (1, &runs[1].metrics["loss"])]
+        .into_iter()
+        .collect();
+    let x_series: SeriesByRow<'_> = [(0, &runs[0].metrics["lr"])].into_iter().collect();
+    let options = ChartOptions {
+        x: XAxis::Metric(lr_index),
+        ..ChartOptions::default()
+    };
+    let fig = figure(&table, loss, &plan, &series, &x_series, light(), &options);
+    let value = json(&fig.plot);
+    let data = value["data"].as_array().unwrap();
+    assert_eq!(data.len(), 1, "run b has no lr");
+    assert_eq!(data[0]["x"][0], 0.1);
+    assert!(data[0]["x"][1].is_null(), "no lr at step 10: a gap");
+    assert_eq!(data[0]["y"][1], serde_json::Value::Null);
+    assert_eq!(data[0]["x"][2], 0.001);
+    assert_eq!(value["layout"]["xaxis"]["title"]["text"], "lr");
+    assert_eq!(
+        fig.notes,
+        ["1 run logged no lr and is not drawn on this x axis."]
+    );
+    assert_eq!(
+        XAxis::parse_value("metric:lr", &table),
+        Some(XAxis::Metric(lr_index))
+    );
+    assert_eq!(XAxis::Metric(lr_index).value(&table), "metric:lr");
+    assert_eq!(XAxis::parse_value("metric:nope", &table), None);
 }

@@ -165,7 +165,7 @@ impl App {
                 return Ok(true);
             }
             Change::XAxis(name) => {
-                self.chart.x = XAxis::parse(&name).unwrap_or_default();
+                self.chart.x = XAxis::parse_value(&name, &self.data.table).unwrap_or_default();
                 self.chart.x_range = None;
                 return Ok(true);
             }

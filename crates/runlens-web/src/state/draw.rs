@@ -8,6 +8,7 @@ use wasm_bindgen::JsCast;
 
 use super::{Change, Shared, handle};
 use crate::chart::{self, ChartOptions, Plan, SeriesByRow, XAxis};
+use crate::data::Chunk;
 use crate::{Error, dom, format};
 
 #[wasm_bindgen]
@@ -81,24 +82,23 @@ pub async fn draw_chart(app: &Shared) -> Result<(), Error> {
     };
     dom::set_hidden(&root, false);
     root.set_attribute("aria-busy", "true")?;
-    let mut chunks = Vec::new();
-    for id in chart::needed_chunks(table, metric, &plan.rows()) {
-        let chunk = data.chunk(id).await;
-        if !current() {
-            return Ok(());
-        }
-        chunks.push(chunk?);
-    }
-    let series: SeriesByRow<'_> = chunks
-        .iter()
-        .flat_map(|chunk| chunk.iter().map(|(row, s)| (*row as usize, s)))
-        .collect();
     let options = app
         .try_borrow()
         .map(|state| state.chart.clone())
         .unwrap_or_default();
-    let chart::Figure { plot, notes } =
-        chart::figure(table, metric, &plan, &series, dom::chart_theme(), &options);
+    let Some((chunks, x_chunks)) = load(&data, metric, &plan, &options, &current).await? else {
+        return Ok(());
+    };
+    let (series, x_series) = (by_row(&chunks), by_row(&x_chunks));
+    let chart::Figure { plot, notes } = chart::figure(
+        table,
+        metric,
+        &plan,
+        &series,
+        &x_series,
+        dom::chart_theme(),
+        &options,
+    );
     let traces = plot.data().len();
     let figure = js_sys::JSON::parse(&plot.to_json())?;
     let drawn = plotly_react(&root, &figure).await;
@@ -196,19 +196,19 @@ async fn draw_grid(
         else {
             continue;
         };
-        let mut chunks = Vec::new();
-        for id in chart::needed_chunks(table, *metric, &plan.rows()) {
-            let chunk = data.chunk(id).await;
-            if !current() {
-                return Ok(());
-            }
-            chunks.push(chunk?);
-        }
-        let series: SeriesByRow<'_> = chunks
-            .iter()
-            .flat_map(|chunk| chunk.iter().map(|(row, s)| (*row as usize, s)))
-            .collect();
-        let figure = chart::figure(table, *metric, plan, &series, dom::chart_theme(), options);
+        let Some((chunks, x_chunks)) = load(data, *metric, plan, options, current).await? else {
+            return Ok(());
+        };
+        let (series, x_series) = (by_row(&chunks), by_row(&x_chunks));
+        let figure = chart::figure(
+            table,
+            *metric,
+            plan,
+            &series,
+            &x_series,
+            dom::chart_theme(),
+            options,
+        );
         let traces = figure.plot.data().len();
         let json = js_sys::JSON::parse(&figure.plot.to_json())?;
         plotly_react(&chart, &json).await?;
@@ -218,6 +218,46 @@ async fn draw_grid(
         chart.set_attribute("data-rendered-traces", &traces.to_string())?;
     }
     Ok(())
+}
+
+/// The chunks a chart of `metric` drawn per `plan` needs, and those of the metric on its
+/// x axis (if another metric is); `None` when a newer draw started meanwhile.
+async fn load(
+    data: &crate::data::Data,
+    metric: usize,
+    plan: &Plan,
+    options: &ChartOptions,
+    current: &impl Fn() -> bool,
+) -> Result<Option<(Vec<Chunk>, Vec<Chunk>)>, Error> {
+    let rows = plan.rows();
+    let x_metric = match options.x {
+        XAxis::Metric(m) if !matches!(plan, Plan::Groups { .. }) => Some(m),
+        _ => None,
+    };
+    let mut loaded = (Vec::new(), Vec::new());
+    let wanted = std::iter::once((metric, false)).chain(x_metric.map(|m| (m, true)));
+    for (m, is_x) in wanted {
+        for id in chart::needed_chunks(&data.table, m, &rows) {
+            let chunk = data.chunk(id).await;
+            if !current() {
+                return Ok(None);
+            }
+            if is_x {
+                loaded.1.push(chunk?);
+            } else {
+                loaded.0.push(chunk?);
+            }
+        }
+    }
+    Ok(Some(loaded))
+}
+
+/// The series of `chunks` by run row.
+fn by_row(chunks: &[Chunk]) -> SeriesByRow<'_> {
+    chunks
+        .iter()
+        .flat_map(|chunk| chunk.iter().map(|(row, s)| (*row as usize, s)))
+        .collect()
 }
 
 /// Once per chart element: turns plotly's `plotly_relayout` events (a zoom, or a double

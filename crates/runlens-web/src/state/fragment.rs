@@ -58,7 +58,7 @@ impl App {
             x: view
                 .x_axis
                 .as_deref()
-                .and_then(XAxis::parse)
+                .and_then(|x| XAxis::parse_value(x, &self.data.table))
                 .unwrap_or_default(),
             log_x: view.log_x.unwrap_or(false),
             log_y: view.log_y.unwrap_or(false),
@@ -73,7 +73,7 @@ impl App {
             x_range: None,
             compact: false,
         };
-        self.ui.chart_controls.show(&self.chart);
+        self.ui.chart_controls.show(&self.chart, &self.data.table);
         let diff_only = view.diff_only.unwrap_or(false);
         self.ui.diff_only.set_checked(diff_only);
         self.diff_only = diff_only;
@@ -168,7 +168,7 @@ impl App {
                 _ => None,
             },
             x_axis: (self.chart.x != XAxis::Step || author.x_axis.is_some())
-                .then(|| self.chart.x.name().to_string()),
+                .then(|| self.chart.x.value(&self.data.table)),
             log_x: flag(self.chart.log_x, author.log_x),
             log_y: flag(self.chart.log_y, author.log_y),
             ignore_outliers: flag(self.chart.ignore_outliers, author.ignore_outliers),

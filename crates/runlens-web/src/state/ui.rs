@@ -93,8 +93,8 @@ pub struct ChartControls {
 
 impl ChartControls {
     /// Sets every control to `options`.
-    pub fn show(&self, options: &ChartOptions) {
-        self.x_axis.set_value(options.x.name());
+    pub fn show(&self, options: &ChartOptions, table: &runlens_core::bundle::RunTable) {
+        self.x_axis.set_value(&options.x.value(table));
         self.log_x.set_checked(options.log_x);
         self.log_y.set_checked(options.log_y);
         self.outliers.set_checked(options.ignore_outliers);
