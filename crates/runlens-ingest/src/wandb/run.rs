@@ -1,9 +1,10 @@
 //! One `.wandb` file folded into a [`Run`]: the run record gives identity, group, tags and
 //! start time; config records give params; history rows give metric series; summary deltas
-//! are folded in order; the exit record gives the status. Damage in the file becomes
-//! warnings naming the file and the byte offset.
+//! are folded in order; the exit record gives the status; media values and `files` records
+//! name the files listed as artifacts. Damage in the file becomes warnings naming the file
+//! and the byte offset.
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::{BTreeMap, HashMap, HashSet};
 use std::fs::File;
 use std::path::Path;
 
@@ -11,6 +12,7 @@ use prost::Message;
 use runlens_core::{MetricSeries, Run, RunStatus};
 use serde_json::Value;
 
+use super::files::{MediaFile, RunFiles};
 use super::framing::{FILE_HEADER, Item as Framed, Records, has_file_header, read_up_to};
 use super::proto::{ConfigRecord, HistoryRecord, Item, Record, RunRecord, SummaryRecord};
 use super::values;
@@ -33,6 +35,11 @@ pub struct RunBuilder {
     exit: Option<(i32, i32)>,
     last_time: Option<f64>,
     records: u64,
+    /// Keys logged as W&B objects (`{"_type": ...}` sent as one item per field): their
+    /// fields are not metrics.
+    objects: HashSet<String>,
+    /// Media files and saved files named by the records.
+    files: RunFiles,
 }
 
 /// The key of an item: `key` when set, else the `nested_key` parts joined with `/`.
@@ -144,6 +151,11 @@ impl RunBuilder {
         if let Some(history) = &record.history {
             self.history(history);
         }
+        if let Some(files) = record.files.take() {
+            self.files
+                .saved
+                .extend(files.files.into_iter().map(|f| f.path));
+        }
         if let Some(summary) = &record.summary {
             self.summary(summary);
         }
@@ -235,6 +247,7 @@ impl RunBuilder {
     fn history(&mut self, history: &HistoryRecord) {
         let mut step = history.step.map_or(0, |s| s.num);
         let mut time = None;
+        let mut typed = false;
         for item in &history.item {
             match item_key_ref(item) {
                 Some("_step") => {
@@ -243,17 +256,25 @@ impl RunBuilder {
                     }
                 }
                 Some("_timestamp") => time = values::number(&item.value_json),
-                _ => {}
+                Some(_) => {}
+                None => typed |= is_type_field(item),
             }
         }
         if let Some(t) = time.filter(|t| t.is_finite()) {
             self.last_time = Some(self.last_time.map_or(t, |l| l.max(t)));
         }
+        if typed {
+            self.objects_of(&history.item, Some(step));
+        }
         for item in &history.item {
             if item_key_ref(item).is_some_and(|k| k.starts_with('_')) {
                 continue;
             }
+            if typed && self.is_object_field(item) {
+                continue;
+            }
             let Some(value) = values::number(&item.value_json) else {
+                self.whole_object(item, Some(step));
                 continue;
             };
             // Look up without allocating the key in the common case of a one-part key.
@@ -269,10 +290,95 @@ impl RunBuilder {
         }
     }
 
-    /// A summary delta, folded in order.
+    /// The W&B objects among `items` (sent as one item per field, `[key, field]`): their
+    /// keys are remembered so that their fields are not read as metrics, and media files
+    /// (`_type` ending in `-file`, with a `path`) are kept as the key's last media.
+    fn objects_of(&mut self, items: &[Item], step: Option<i64>) {
+        let mut fields: BTreeMap<&str, [Option<&str>; 3]> = BTreeMap::new();
+        for item in items.iter().filter(|i| is_type_field(i)) {
+            fields.insert(&item.nested_key[0], [Some(&item.value_json), None, None]);
+        }
+        for item in items {
+            if let [key, field] = item.nested_key.as_slice()
+                && let Some(slots) = fields.get_mut(key.as_str())
+            {
+                match field.as_str() {
+                    "path" => slots[1] = Some(&item.value_json),
+                    "size" => slots[2] = Some(&item.value_json),
+                    _ => {}
+                }
+            }
+        }
+        for (key, [kind, path, size]) in fields {
+            if !self.objects.contains(key) {
+                self.objects.insert(key.to_string());
+            }
+            let text = |json: Option<&str>| match json.map(values::json) {
+                Some(Ok(Value::String(s))) => Some(s),
+                _ => None,
+            };
+            if !text(kind).is_some_and(|k| k.ends_with("-file")) {
+                continue;
+            }
+            if let Some(path) = text(path) {
+                let size = size
+                    .and_then(values::step)
+                    .and_then(|s| u64::try_from(s).ok());
+                self.files.add_media(key, MediaFile { step, path, size });
+            }
+        }
+    }
+
+    /// Whether `item` is a field of a W&B object of its row (`[key, field]` with `key`
+    /// seen with a `_type`).
+    fn is_object_field(&self, item: &Item) -> bool {
+        match item.nested_key.as_slice() {
+            [key, _, ..] => self.objects.contains(key),
+            _ => false,
+        }
+    }
+
+    /// A non-numeric item holding a whole W&B object as JSON (`{"_type": "image-file",
+    /// "path": ...}`): a media file is kept as the key's last media.
+    fn whole_object(&mut self, item: &Item, step: Option<i64>) {
+        let json = item.value_json.trim_start();
+        if !json.starts_with('{') || !json.contains("\"_type\"") {
+            return;
+        }
+        let Ok(Value::Object(object)) = values::json(json) else {
+            return;
+        };
+        let kind = object.get("_type").and_then(Value::as_str);
+        let path = object.get("path").and_then(Value::as_str);
+        if let (Some(kind), Some(path)) = (kind, path)
+            && kind.ends_with("-file")
+        {
+            let size = object.get("size").and_then(Value::as_u64);
+            let file = MediaFile {
+                step,
+                path: path.to_string(),
+                size,
+            };
+            self.files.add_media(&item_key(item), file);
+        }
+    }
+
+    /// A summary delta, folded in order. Fields of W&B objects (an image's `size`,
+    /// `width`, ...) are not values; a media file there stands for its key when no history
+    /// row names one.
     fn summary(&mut self, summary: &SummaryRecord) {
+        let typed = summary.update.iter().any(is_type_field);
+        if typed {
+            self.objects_of(&summary.update, None);
+        }
         for item in &summary.update {
+            if typed && self.is_object_field(item) {
+                continue;
+            }
             let value = values::number(&item.value_json);
+            if value.is_none() {
+                self.whole_object(item, None);
+            }
             match item_key_ref(item).and_then(|k| self.summary.get_mut(k)) {
                 Some(slot) => *slot = value,
                 None => {
@@ -287,8 +393,10 @@ impl RunBuilder {
 
     /// The finished run: config flattened into params (without W&B's own `_wandb`),
     /// summary values of keys that have no history as one point at step 0, the status
-    /// from the exit record, and the end time.
-    pub fn finish(mut self) -> Run {
+    /// from the exit record, the end time, and the files the run saved beside `run_file`
+    /// as artifacts (embedded within `out`'s budget).
+    pub fn finish(mut self, run_file: &Path, out: &mut ReadOutput) -> Run {
+        self.run.artifacts = std::mem::take(&mut self.files).artifacts(run_file, out);
         for (key, value) in &self.config {
             if key == "_wandb" || key.starts_with("_wandb/") {
                 continue;
@@ -296,8 +404,12 @@ impl RunBuilder {
             flatten_params(key, value, &mut self.run.params);
         }
         for (key, value) in self.summary {
+            let object_field = key
+                .split_once('/')
+                .is_some_and(|(head, _)| self.objects.contains(head));
             if let Some(value) = value
                 && !key.starts_with('_')
+                && !object_field
                 && !self.series.contains_key(&key)
             {
                 let mut series = MetricSeries::default();
@@ -338,4 +450,10 @@ fn item_key_ref(item: &Item) -> Option<&str> {
         [one] => Some(one),
         _ => None,
     }
+}
+
+/// Whether `item` is the `_type` field of a W&B object sent one field per item
+/// (`nested_key = [key, "_type"]`).
+fn is_type_field(item: &Item) -> bool {
+    matches!(item.nested_key.as_slice(), [_, field] if field == "_type")
 }
