@@ -409,7 +409,7 @@ fn images_and_saved_files_become_artifacts_and_missing_ones_are_warnings() {
     fs::remove_file(copy.join("files/model-summary.txt")).expect("remove saved file");
     std::os::unix::fs::symlink("/nonexistent/eval.json", copy.join("files/eval.json"))
         .expect("symlink");
-    let archive = read(&[copy.clone()]);
+    let archive = read(std::slice::from_ref(&copy));
     let mut warnings: Vec<String> = archive.warnings.iter().map(ToString::to_string).collect();
     warnings.sort();
     let files = copy.join("files");
@@ -449,7 +449,7 @@ fn images_and_saved_files_become_artifacts_and_missing_ones_are_warnings() {
 
     // Only the .wandb file: one warning for the missing files/ folder.
     fs::remove_dir_all(copy.join("files")).expect("remove files/");
-    let archive = read(&[copy.clone()]);
+    let archive = read(std::slice::from_ref(&copy));
     assert_eq!(archive.warnings.len(), 1, "{:?}", archive.warnings);
     assert!(
         archive.warnings[0]
