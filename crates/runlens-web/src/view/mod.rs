@@ -46,6 +46,8 @@ pub enum ColumnKind {
     Status,
     /// Experiment.
     Experiment,
+    /// The reader that produced the run (`mlflow`, `tensorboard`, `wandb`, ...).
+    Source,
     /// Param column `index` of the table.
     Param(usize),
     /// A summary of metric column `index`.
@@ -98,8 +100,9 @@ impl Sort {
     }
 }
 
-/// The columns of `table`: name, status, experiment (when it varies), one per param, then
-/// for each metric its last value, plus the min of `loss` keys and the max of `acc` keys.
+/// The columns of `table`: name, status, experiment and source (each when it varies), one
+/// per param, then for each metric its last value, plus the min of `loss` keys and the max
+/// of `acc` keys.
 pub fn columns(table: &RunTable) -> Vec<Column> {
     let mut out = vec![
         Column {
@@ -123,6 +126,15 @@ pub fn columns(table: &RunTable) -> Vec<Column> {
             label: "experiment".into(),
             detail: None,
             kind: ColumnKind::Experiment,
+            numeric: false,
+        });
+    }
+    if varies(&table.sources.codes) {
+        out.push(Column {
+            id: "source".into(),
+            label: "source".into(),
+            detail: None,
+            kind: ColumnKind::Source,
             numeric: false,
         });
     }
@@ -233,7 +245,7 @@ pub fn numeric_value(table: &RunTable, row: usize, kind: ColumnKind) -> Option<f
                 Stat::Max => summary.max,
             })
         }
-        ColumnKind::Name | ColumnKind::Status | ColumnKind::Experiment => None,
+        ColumnKind::Name | ColumnKind::Status | ColumnKind::Experiment | ColumnKind::Source => None,
     }
 }
 
@@ -243,6 +255,7 @@ pub fn cell_text(table: &RunTable, row: usize, kind: ColumnKind) -> String {
         ColumnKind::Name => table.names[row].clone(),
         ColumnKind::Status => table.status(row).as_str().to_string(),
         ColumnKind::Experiment => table.experiments.get(row).unwrap_or_default().to_string(),
+        ColumnKind::Source => table.sources.get(row).unwrap_or_default().to_string(),
         ColumnKind::Param(index) => table.params[index].cells[row]
             .as_ref()
             .map(|c| format::param(&c.into()))
@@ -319,7 +332,7 @@ pub fn grouped(
             let mut slots: Vec<Option<Group>> = groups.into_iter().map(Some).collect();
             groups = order.into_iter().filter_map(|i| slots[i].take()).collect();
         }
-        ColumnKind::Status | ColumnKind::Experiment => {}
+        ColumnKind::Status | ColumnKind::Experiment | ColumnKind::Source => {}
     }
     groups
 }
@@ -340,7 +353,7 @@ pub fn group_cell(table: &RunTable, rows: &[usize], column: &Column) -> String {
     match column.kind {
         ColumnKind::Name => String::new(),
         ColumnKind::Status => format::count_of(rows.len(), "run"),
-        ColumnKind::Experiment => shared_text(table, rows, column.kind),
+        ColumnKind::Experiment | ColumnKind::Source => shared_text(table, rows, column.kind),
         ColumnKind::Param(index) => {
             let cells = &table.params[index].cells;
             let mut present = rows.iter().filter_map(|&row| cells[row].as_ref());

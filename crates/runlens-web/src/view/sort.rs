@@ -31,6 +31,10 @@ fn sort_key(table: &RunTable, row: usize, kind: ColumnKind) -> SortKey<'_> {
             .experiments
             .get(row)
             .map_or(SortKey::Missing, SortKey::Text),
+        ColumnKind::Source => table
+            .sources
+            .get(row)
+            .map_or(SortKey::Missing, SortKey::Text),
         ColumnKind::Param(index) => match &table.params[index].cells[row] {
             Some(ParamCell::Text(text)) => SortKey::Text(text),
             Some(_) => numeric_value(table, row, kind).map_or(SortKey::Missing, number),
