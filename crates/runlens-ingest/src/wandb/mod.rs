@@ -2,6 +2,7 @@
 //! `offline-run-*` / `run-*` folders, one run folder, or one file. See the W&B section of
 //! `docs/input-formats.md`.
 
+mod fast;
 mod files;
 mod framing;
 mod proto;

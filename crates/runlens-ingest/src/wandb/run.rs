@@ -12,9 +12,10 @@ use prost::Message;
 use runlens_core::{MetricSeries, Run, RunStatus};
 use serde_json::Value;
 
+use super::fast::{self, ItemRef, ItemView, Scanned};
 use super::files::{MediaFile, RunFiles};
 use super::framing::{FILE_HEADER, Item as Framed, Records, has_file_header, read_up_to};
-use super::proto::{ConfigRecord, HistoryRecord, Item, Record, RunRecord, SummaryRecord};
+use super::proto::{ConfigRecord, Record, RunRecord};
 use super::values;
 use crate::error::ReadError;
 use crate::jsonl::lenient::flatten_params;
@@ -29,9 +30,9 @@ pub struct RunBuilder {
     run: Run,
     /// Config items by key, in the order of their last update.
     config: BTreeMap<String, Value>,
-    series: HashMap<String, MetricSeries>,
+    series: FastMap<MetricSeries>,
     /// The folded summary: numeric values by key (`None` for any other value).
-    summary: HashMap<String, Option<f64>>,
+    summary: FastMap<Option<f64>>,
     exit: Option<(i32, i32)>,
     last_time: Option<f64>,
     records: u64,
@@ -40,14 +41,20 @@ pub struct RunBuilder {
     objects: HashSet<String>,
     /// Media files and saved files named by the records.
     files: RunFiles,
+    /// A buffer for keys of several parts, joined for a lookup.
+    scratch: String,
 }
 
+/// Maps by key with a fast seeded hash (every item of every row is looked up).
+type FastMap<V> = HashMap<String, V, foldhash::fast::RandomState>;
+
 /// The key of an item: `key` when set, else the `nested_key` parts joined with `/`.
-fn item_key(item: &Item) -> String {
-    if item.key.is_empty() {
-        item.nested_key.join("/")
+fn item_key(item: &impl ItemView) -> String {
+    if item.key().is_empty() {
+        let parts: Vec<&str> = (0..item.parts()).map(|i| item.part(i)).collect();
+        parts.join("/")
     } else {
-        item.key.clone()
+        item.key().to_string()
     }
 }
 
@@ -92,9 +99,25 @@ impl RunBuilder {
         let mut records = Records::new(file);
         let mut warnings = FileWarnings::new(path);
         let mut record = Record::default();
+        // One allocation for the items of every scanned record.
+        let mut spare: Vec<ItemRef<'static>> = Vec::new();
         loop {
             match records.next_item().map_err(|e| ReadError::io(path, e))? {
                 Framed::Record { offset, data } => {
+                    let mut items = recycle(std::mem::take(&mut spare));
+                    let scanned = fast::scan(data, &mut items);
+                    if let Some(kind) = scanned {
+                        self.records += 1;
+                        match kind {
+                            Scanned::History(num) => self.history(num, &items),
+                            Scanned::Summary => self.summary(&items),
+                            Scanned::Other => {}
+                        }
+                    }
+                    spare = recycle(items);
+                    if scanned.is_some() {
+                        continue;
+                    }
                     record.clear();
                     if let Err(e) = record.merge(data) {
                         warnings.push(out, format!("record at byte {offset} passes its checksums but is not a W&B record ({e}); record skipped"));
@@ -149,7 +172,7 @@ impl RunBuilder {
             self.config(&config, warnings, out, offset);
         }
         if let Some(history) = &record.history {
-            self.history(history);
+            self.history(history.step.map(|s| s.num), &history.item);
         }
         if let Some(files) = record.files.take() {
             self.files
@@ -157,7 +180,10 @@ impl RunBuilder {
                 .extend(files.files.into_iter().map(|f| f.path));
         }
         if let Some(summary) = &record.summary {
-            self.summary(summary);
+            self.summary(&summary.update);
+            for item in &summary.remove {
+                self.summary.remove(&item_key(item));
+            }
         }
         if let Some(exit) = record.exit {
             self.exit = Some((exit.exit_code, exit.runtime));
@@ -244,18 +270,18 @@ impl RunBuilder {
     /// One history row: `_step` is the step (else the record's step number), `_timestamp`
     /// the time; numeric items become points, other values (text, media, histograms) are
     /// passed over.
-    fn history(&mut self, history: &HistoryRecord) {
-        let mut step = history.step.map_or(0, |s| s.num);
+    fn history<I: ItemView>(&mut self, num: Option<i64>, items: &[I]) {
+        let mut step = num.unwrap_or(0);
         let mut time = None;
         let mut typed = false;
-        for item in &history.item {
+        for item in items {
             match item_key_ref(item) {
                 Some("_step") => {
-                    if let Some(s) = values::step(&item.value_json) {
+                    if let Some(s) = values::step(item.value_json()) {
                         step = s;
                     }
                 }
-                Some("_timestamp") => time = values::number(&item.value_json),
+                Some("_timestamp") => time = values::number(item.value_json()),
                 Some(_) => {}
                 None => typed |= is_type_field(item),
             }
@@ -264,47 +290,47 @@ impl RunBuilder {
             self.last_time = Some(self.last_time.map_or(t, |l| l.max(t)));
         }
         if typed {
-            self.objects_of(&history.item, Some(step));
+            self.objects_of(items, Some(step));
         }
-        for item in &history.item {
+        for item in items {
             if item_key_ref(item).is_some_and(|k| k.starts_with('_')) {
                 continue;
             }
             if typed && self.is_object_field(item) {
                 continue;
             }
-            let Some(value) = values::number(&item.value_json) else {
+            let Some(value) = values::number(item.value_json()) else {
                 self.whole_object(item, Some(step));
                 continue;
             };
-            // Look up without allocating the key in the common case of a one-part key.
-            if let Some(series) = item_key_ref(item).and_then(|k| self.series.get_mut(k)) {
+            // Look up without allocating: a key is copied only the first time.
+            let key = joined_key(item, &mut self.scratch);
+            if let Some(series) = self.series.get_mut(key) {
                 series.push(step, value, time);
                 continue;
             }
-            let key = item_key(item);
             if key.starts_with('_') {
                 continue;
             }
-            self.series.entry(key).or_default().push(step, value, time);
+            let mut series = MetricSeries::default();
+            series.push(step, value, time);
+            self.series.insert(key.to_string(), series);
         }
     }
 
     /// The W&B objects among `items` (sent as one item per field, `[key, field]`): their
     /// keys are remembered so that their fields are not read as metrics, and media files
     /// (`_type` ending in `-file`, with a `path`) are kept as the key's last media.
-    fn objects_of(&mut self, items: &[Item], step: Option<i64>) {
+    fn objects_of<I: ItemView>(&mut self, items: &[I], step: Option<i64>) {
         let mut fields: BTreeMap<&str, [Option<&str>; 3]> = BTreeMap::new();
-        for item in items.iter().filter(|i| is_type_field(i)) {
-            fields.insert(&item.nested_key[0], [Some(&item.value_json), None, None]);
+        for item in items.iter().filter(|i| is_type_field(*i)) {
+            fields.insert(item.part(0), [Some(item.value_json()), None, None]);
         }
-        for item in items {
-            if let [key, field] = item.nested_key.as_slice()
-                && let Some(slots) = fields.get_mut(key.as_str())
-            {
-                match field.as_str() {
-                    "path" => slots[1] = Some(&item.value_json),
-                    "size" => slots[2] = Some(&item.value_json),
+        for item in items.iter().filter(|i| i.parts() == 2) {
+            if let Some(slots) = fields.get_mut(item.part(0)) {
+                match item.part(1) {
+                    "path" => slots[1] = Some(item.value_json()),
+                    "size" => slots[2] = Some(item.value_json()),
                     _ => {}
                 }
             }
@@ -331,17 +357,14 @@ impl RunBuilder {
 
     /// Whether `item` is a field of a W&B object of its row (`[key, field]` with `key`
     /// seen with a `_type`).
-    fn is_object_field(&self, item: &Item) -> bool {
-        match item.nested_key.as_slice() {
-            [key, _, ..] => self.objects.contains(key),
-            _ => false,
-        }
+    fn is_object_field(&self, item: &impl ItemView) -> bool {
+        item.parts() >= 2 && self.objects.contains(item.part(0))
     }
 
     /// A non-numeric item holding a whole W&B object as JSON (`{"_type": "image-file",
     /// "path": ...}`): a media file is kept as the key's last media.
-    fn whole_object(&mut self, item: &Item, step: Option<i64>) {
-        let json = item.value_json.trim_start();
+    fn whole_object(&mut self, item: &impl ItemView, step: Option<i64>) {
+        let json = item.value_json().trim_start();
         if !json.starts_with('{') || !json.contains("\"_type\"") {
             return;
         }
@@ -366,28 +389,26 @@ impl RunBuilder {
     /// A summary delta, folded in order. Fields of W&B objects (an image's `size`,
     /// `width`, ...) are not values; a media file there stands for its key when no history
     /// row names one.
-    fn summary(&mut self, summary: &SummaryRecord) {
-        let typed = summary.update.iter().any(is_type_field);
+    fn summary<I: ItemView>(&mut self, updates: &[I]) {
+        let typed = updates.iter().any(is_type_field);
         if typed {
-            self.objects_of(&summary.update, None);
+            self.objects_of(updates, None);
         }
-        for item in &summary.update {
+        for item in updates {
             if typed && self.is_object_field(item) {
                 continue;
             }
-            let value = values::number(&item.value_json);
+            let value = values::number(item.value_json());
             if value.is_none() {
                 self.whole_object(item, None);
             }
-            match item_key_ref(item).and_then(|k| self.summary.get_mut(k)) {
+            let key = joined_key(item, &mut self.scratch);
+            match self.summary.get_mut(key) {
                 Some(slot) => *slot = value,
                 None => {
-                    self.summary.insert(item_key(item), value);
+                    self.summary.insert(key.to_string(), value);
                 }
             }
-        }
-        for item in &summary.remove {
-            self.summary.remove(&item_key(item));
         }
     }
 
@@ -442,18 +463,38 @@ impl RunBuilder {
 }
 
 /// The key of an item without allocating, when it is a single part.
-fn item_key_ref(item: &Item) -> Option<&str> {
-    if !item.key.is_empty() {
-        return Some(&item.key);
+fn item_key_ref(item: &impl ItemView) -> Option<&str> {
+    if !item.key().is_empty() {
+        return Some(item.key());
     }
-    match item.nested_key.as_slice() {
-        [one] => Some(one),
-        _ => None,
+    (item.parts() == 1).then(|| item.part(0))
+}
+
+/// The key of an item ([`item_key`]) without allocating: its single part, or its parts
+/// joined in `scratch`.
+fn joined_key<'a>(item: &'a impl ItemView, scratch: &'a mut String) -> &'a str {
+    if let Some(key) = item_key_ref(item) {
+        return key;
     }
+    scratch.clear();
+    for i in 0..item.parts() {
+        if i > 0 {
+            scratch.push('/');
+        }
+        scratch.push_str(item.part(i));
+    }
+    scratch
 }
 
 /// Whether `item` is the `_type` field of a W&B object sent one field per item
 /// (`nested_key = [key, "_type"]`).
-fn is_type_field(item: &Item) -> bool {
-    matches!(item.nested_key.as_slice(), [_, field] if field == "_type")
+fn is_type_field(item: &impl ItemView) -> bool {
+    item.parts() == 2 && item.part(1) == "_type"
+}
+
+/// An empty vector for items of another record, reusing `items`' allocation.
+fn recycle<'b>(mut items: Vec<ItemRef<'_>>) -> Vec<ItemRef<'b>> {
+    items.clear();
+    // Collecting an empty iterator of a type of the same layout reuses the allocation.
+    items.into_iter().map(|_| unreachable!()).collect()
 }
