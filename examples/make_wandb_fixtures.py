@@ -6,24 +6,31 @@
 writes OUT/wandb/ (what `wandb.init` makes under WANDB_DIR=OUT with WANDB_MODE=offline: one
 `offline-run-*` folder per run and the `latest-run` symlink) and OUT/expected.json.
 
-Four runs: `baseline` (nested config, group, tags, notes, job type, git remote and commit,
+Five runs: `baseline` (nested config, group, tags, notes, job type, git remote and commit,
 nested-dict metrics, an explicit summary value), `diverged` (+inf, NaN and -inf values),
-`crashed` (raises inside the run: exit code 1) and `stepped` (one metric logged with an
-explicit step, then one without).
+`crashed` (raises inside the run: exit code 1), `images` (tiny `wandb.Image`s under two keys
+at three steps, console capture into `files/output.log`, a file written into the run folder
+and saved with `wandb.save`) and `stepped` (one metric logged with an explicit step, then
+one without).
 
 wandb 0.31 ships no reader for `.wandb` files (the Python `DataStore` is gone; wandb-core
 reads them in Go). expected.json is therefore made by decoding the files written here with
 wandb's own protobuf classes (`wandb.proto.wandb_internal_pb2.Record`) and Python's `json`
 (which reads bare NaN/Infinity), after an independent LevelDB-log reader below that checks
 every chunk's CRC-32. Per run it lists the identity fields, the flattened config (without
-`_wandb`), the exit status and, per metric, count, last, min, max and first/last step.
+`_wandb`), the exit status, per metric count, last, min, max and first/last step, and the
+artifacts: the last media file of each key (path, size and sha256 as W&B recorded them in
+the history row, checked here against the file) and every other file in the run's `files/`
+(size and sha256 of the file).
 
 To keep the fixtures small and free of host details, machine info, system stats, code and
-requirements capture are turned off, and the run folders' `logs/` and `files/` and the
-top-level debug logs (which hold absolute paths) are deleted after the runs finish.
+requirements capture are turned off (console capture too, except in `images`), and the run
+folders' `logs/` and `tmp/` and the top-level debug logs (which hold absolute paths) are
+deleted after the runs finish.
 """
 
 import argparse
+import hashlib
 import json
 import math
 import os
@@ -52,6 +59,7 @@ def write_runs(out: Path) -> None:
             save_code=False,
             disable_git=True,
             disable_job_creation=True,
+            x_save_requirements=False,
             **extra,
         )
 
@@ -91,6 +99,25 @@ def write_runs(out: Path) -> None:
             raise RuntimeError("simulated failure")
     except RuntimeError:
         pass
+
+    import numpy as np
+
+    run = wandb.init(id="imgs0005", name="images", config={"lr": 0.02}, settings=settings(console="wrap"), **common)
+    for i in range(3):
+        pixels = np.zeros((4, 6, 3), dtype=np.uint8)
+        pixels[..., 0] = 60 * i
+        pixels[1, :, 1] = 255
+        run.log({
+            "samples": wandb.Image(pixels, caption=f"step {i}"),
+            "pred/mask": wandb.Image(pixels[:, :, 0]),
+            "loss": 1.0 / (i + 1),
+        })
+    summary_file = os.path.join(run.dir, "model-summary.txt")
+    with open(summary_file, "w") as f:
+        f.write("conv(3->8) relu linear(8->2)\n")
+    run.save(summary_file, base_path=run.dir, policy="now")
+    print("trained 3 steps")
+    run.finish()
 
     run = wandb.init(id="step0004", name="stepped", config={"lr": 0.05, "batch": 64}, settings=settings(), **common)
     for i in range(10):
@@ -151,10 +178,54 @@ def is_metric_value(v) -> bool:
     return isinstance(v, (int, float)) and not isinstance(v, bool)
 
 
+def objects(items) -> set:
+    """Keys of W&B objects sent one field per item (`nested_key = [key, "_type"]`)."""
+    return {i.nested_key[0] for i in items if len(i.nested_key) == 2 and i.nested_key[1] == "_type"}
+
+
+def plain_items(items):
+    """The items that are values, not fields of a W&B object (an image's size, width...)."""
+    typed = objects(items)
+    return [i for i in items if not (len(i.nested_key) >= 2 and i.nested_key[0] in typed)]
+
+
+def media_files(items) -> dict:
+    """Media files of one row: key -> {path, size, sha256} for `_type` ending in `-file`."""
+    found = {}
+    for key in objects(items):
+        fields = {i.nested_key[1]: json.loads(i.value_json) for i in items
+                  if len(i.nested_key) == 2 and i.nested_key[0] == key}
+        if str(fields.get("_type", "")).endswith("-file") and "path" in fields:
+            found[key] = {"path": fields["path"], "size": fields["size"], "sha256": fields["sha256"]}
+    return found
+
+
+def sha256(path: Path) -> str:
+    return hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+def expected_artifacts(run_dir: Path, media: dict) -> dict:
+    """The last media file of each key, then every other file in files/ (not media/)."""
+    files = run_dir / "files"
+    artifacts = {}
+    for key, m in sorted(media.items()):
+        on_disk = files / m["path"]
+        assert on_disk.stat().st_size == m["size"], f"{on_disk}: size differs from W&B's record"
+        assert sha256(on_disk) == m["sha256"], f"{on_disk}: sha256 differs from W&B's record"
+        artifacts[m["path"]] = {"key": key, "size": m["size"], "sha256": m["sha256"]}
+    if files.is_dir():
+        for file in sorted(files.rglob("*")):
+            rel = file.relative_to(files).as_posix()
+            if file.is_file() and not rel.startswith("media/"):
+                artifacts[rel] = {"size": file.stat().st_size, "sha256": sha256(file)}
+    return artifacts
+
+
 def expected_run(path: Path) -> dict:
     from wandb.proto import wandb_internal_pb2 as pb
 
     run, config, rows, summary, exit_code = None, {}, [], {}, None
+    media = {}
     for data in records(path):
         record = pb.Record()
         record.ParseFromString(data)
@@ -169,9 +240,13 @@ def expected_run(path: Path) -> dict:
             for item in record.config.remove:
                 config.pop(key_of(item), None)
         elif kind == "history":
-            rows.append({key_of(i): json.loads(i.value_json) for i in record.history.item})
+            row = {key_of(i): json.loads(i.value_json) for i in plain_items(record.history.item)}
+            rows.append(row)
+            for key, m in media_files(record.history.item).items():
+                if key not in media or media[key][0] <= row["_step"]:
+                    media[key] = (row["_step"], m)
         elif kind == "summary":
-            for item in record.summary.update:
+            for item in plain_items(record.summary.update):
                 summary[key_of(item)] = json.loads(item.value_json)
             for item in record.summary.remove:
                 summary.pop(key_of(item), None)
@@ -213,6 +288,7 @@ def expected_run(path: Path) -> dict:
         "status": status,
         "params": {k: number(v) for k, v in sorted(params.items())},
         "metrics": metrics,
+        "artifacts": expected_artifacts(path.parent, {k: m for k, (_, m) in media.items()}),
     }
 
 
@@ -222,7 +298,7 @@ def prune(wandb_dir: Path) -> None:
             if entry.name != "latest-run":
                 entry.unlink()
             continue
-        for sub in ("logs", "files", "tmp"):
+        for sub in ("logs", "tmp"):
             shutil.rmtree(entry / sub, ignore_errors=True)
 
 

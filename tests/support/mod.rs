@@ -19,6 +19,42 @@ pub fn repo_root() -> PathBuf {
         .to_path_buf()
 }
 
+/// The Python that has `examples/requirements.txt` installed: `RUNLENS_FIXTURE_PYTHON` when
+/// set, else `.venv-fixtures/bin/python` at the repository root (the README's setup makes
+/// it). Without either the calling test fails with the command that makes it (the same
+/// convention as the parity tests of `runlens-ingest`).
+pub fn fixture_python() -> PathBuf {
+    if let Some(python) = std::env::var_os("RUNLENS_FIXTURE_PYTHON").filter(|p| !p.is_empty()) {
+        return PathBuf::from(python);
+    }
+    let venv = repo_root().join(".venv-fixtures/bin/python");
+    assert!(
+        venv.exists(),
+        "this test writes fixtures with the real trackers and needs their Python packages:\n  \
+         python3 -m venv .venv-fixtures && .venv-fixtures/bin/pip install -r examples/requirements.txt\n\
+         (or set RUNLENS_FIXTURE_PYTHON to a Python that has them)"
+    );
+    venv
+}
+
+/// Runs `examples/<script> --out <out>` with the fixture Python; panics with its error
+/// output when it fails.
+pub fn run_fixture_script(script: &str, out: &Path) {
+    let python = fixture_python();
+    let output = std::process::Command::new(&python)
+        .arg(examples().join(script))
+        .arg("--out")
+        .arg(out)
+        .output()
+        .expect("the fixture Python runs");
+    assert!(
+        output.status.success(),
+        "{} examples/{script} failed:\n{}",
+        python.display(),
+        String::from_utf8_lossy(&output.stderr)
+    );
+}
+
 /// The bundled examples folder.
 pub fn examples() -> PathBuf {
     repo_root().join("examples")

@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """The peer of the W&B ingest benchmark (`runlens-bench wandb`).
 
-    wandb_bench.py generate --out DIR [--runs 5 --metrics 10 --steps 10000]
+    wandb_bench.py generate --out DIR [--runs 10 --metrics 10 --steps 10000]
         writes DIR/wandb/ with the real wandb package (offline): RUNS runs of METRICS
         metrics x STEPS steps
     wandb_bench.py load DIR
@@ -98,7 +98,7 @@ def main():
     sub = parser.add_subparsers(dest="command", required=True)
     gen = sub.add_parser("generate")
     gen.add_argument("--out", required=True)
-    gen.add_argument("--runs", type=int, default=5)
+    gen.add_argument("--runs", type=int, default=10)
     gen.add_argument("--metrics", type=int, default=10)
     gen.add_argument("--steps", type=int, default=10000)
     ld = sub.add_parser("load")

@@ -46,3 +46,10 @@ pub fn peer_json(command: &mut Command, helper: &str) -> anyhow::Result<serde_js
         .with_context(|| format!("{helper} printed nothing"))?;
     serde_json::from_str(line).with_context(|| format!("the output of {helper}"))
 }
+
+/// Peak resident memory of this process (`VmHWM`) in KiB, Linux only.
+pub fn peak_rss_kib() -> Option<u64> {
+    let status = std::fs::read_to_string("/proc/self/status").ok()?;
+    let line = status.lines().find(|l| l.starts_with("VmHWM:"))?;
+    line.split_whitespace().nth(1)?.parse().ok()
+}

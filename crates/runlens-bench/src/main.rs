@@ -4,12 +4,14 @@
 //! Run with `cargo run --release -p runlens-bench`. Ingest speed against each tracker's own
 //! Python reader, in the same run: `cargo run --release -p runlens-bench -- tensorboard
 //! --python PATH` (a Python with tensorboard and tensorboardX) `... -- mlflow --python
-//! PATH` (a Python with mlflow) and `... -- wandb --python PATH` (a Python with wandb).
+//! PATH` (a Python with mlflow), `... -- wandb --python PATH` (a Python with wandb) and
+//! `... -- trackio --python PATH` (a Python with trackio).
 
 mod ingest;
 mod mlflow;
 mod synthetic;
 mod tensorboard;
+mod trackio;
 mod wandb;
 
 use std::path::Path;
@@ -37,6 +39,8 @@ enum Bench {
     Mlflow(mlflow::Settings),
     /// W&B offline runs against wandb's own record classes.
     Wandb(wandb::Settings),
+    /// A trackio project against trackio's own storage API.
+    Trackio(trackio::Settings),
 }
 
 fn main() -> anyhow::Result<()> {
@@ -44,6 +48,7 @@ fn main() -> anyhow::Result<()> {
         Some(Bench::Tensorboard(settings)) => return tensorboard::run(settings),
         Some(Bench::Mlflow(settings)) => return mlflow::run(settings),
         Some(Bench::Wandb(settings)) => return wandb::run(settings),
+        Some(Bench::Trackio(settings)) => return trackio::run(settings),
         None => {}
     }
     let examples = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../examples");
@@ -97,7 +102,9 @@ fn main() -> anyhow::Result<()> {
          MLflow read speed: skipped (needs a Python with mlflow: \
          cargo run --release -p runlens-bench -- mlflow --python PATH)\n\
          W&B ingest: skipped (needs a Python with wandb: \
-         cargo run --release -p runlens-bench -- wandb --python PATH)"
+         cargo run --release -p runlens-bench -- wandb --python PATH)\n\
+         trackio ingest: skipped (needs a Python with trackio: \
+         cargo run --release -p runlens-bench -- trackio --python PATH)"
     );
     Ok(())
 }

@@ -84,17 +84,10 @@ pub fn run(settings: Settings) -> anyhow::Result<()> {
         "runlens MLflow SQLite reader (best of 3)", best, ours
     );
     println!("ratio runlens / MLflow: {:.1}x faster", ours / theirs);
-    if let Some(peak) = peak_rss_kib() {
+    if let Some(peak) = ingest::peak_rss_kib() {
         println!("peak RSS of this process: {} MiB", peak / 1024);
     }
     Ok(())
-}
-
-/// Peak resident memory (`VmHWM`), Linux only.
-fn peak_rss_kib() -> Option<u64> {
-    let status = std::fs::read_to_string("/proc/self/status").ok()?;
-    let line = status.lines().find(|l| l.starts_with("VmHWM:"))?;
-    line.split_whitespace().nth(1)?.parse().ok()
 }
 
 /// `python` as a command that still works from another directory: a path is made absolute,

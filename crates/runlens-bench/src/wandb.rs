@@ -22,8 +22,8 @@ pub struct Settings {
     /// A Python with wandb (examples/requirements.txt).
     #[arg(long)]
     python: String,
-    /// Offline runs to write.
-    #[arg(long, default_value_t = 5)]
+    /// Offline runs to write (the default makes 1M values).
+    #[arg(long, default_value_t = 10)]
     runs: u32,
     /// Metrics per run.
     #[arg(long, default_value_t = 10)]
@@ -68,6 +68,7 @@ pub fn run(settings: Settings) -> anyhow::Result<()> {
     let bytes = wandb_bytes(&wandb);
 
     let (best, archive) = ingest::best_of_three(&wandb)?;
+    let peak = ingest::peak_rss_kib();
     // Summary-only keys add one point each; the peer counts history points only.
     let points: u64 = archive
         .runs
@@ -113,6 +114,9 @@ pub fn run(settings: Settings) -> anyhow::Result<()> {
         );
     }
     println!("ratio runlens / Python: {:.1}x faster", peer_secs / best);
+    if let Some(peak) = peak {
+        println!("peak RSS of the runlens process: {} MiB", peak / 1024);
+    }
     Ok(())
 }
 

@@ -3,7 +3,9 @@
 //! `examples/make_wandb_fixtures.py` decoded from the same files with
 //! `wandb.proto.wandb_internal_pb2.Record` (`expected.json`). The fixture Python
 //! (`RUNLENS_FIXTURE_PYTHON`, else `.venv-fixtures/`) also writes fresh runs, checked the
-//! same way. Damaged-input and discovery tests start from the committed real files.
+//! same way, including the files each run saved (`files/`: the last image of each key,
+//! the console log, a saved file) as artifacts with W&B's sizes and hashes. Damaged-input,
+//! missing-file and discovery tests start from the committed real files.
 
 mod common;
 
@@ -12,9 +14,10 @@ use common::{number, same};
 use std::fs;
 use std::path::{Path, PathBuf};
 
-use runlens_core::{Archive, ParamValue, Run, RunStatus};
+use runlens_core::{Archive, ArtifactKind, ParamValue, Run, RunStatus};
 use runlens_ingest::{ReadOptions, read_sources};
 use serde_json::Value;
+use sha2::{Digest, Sha256};
 
 fn fixtures() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("../../tests/fixtures/wandb")
@@ -136,13 +139,61 @@ fn run_differences(run: &Run, want: &Value, problems: &mut Vec<String>) {
     }
     let metrics = want["metrics"].as_object().expect("metrics");
     common::metric_differences(id, run, metrics, "W&B", problems);
+    artifact_differences(
+        run,
+        want["artifacts"].as_object().expect("artifacts"),
+        problems,
+    );
+}
+
+/// The run's artifacts against W&B's: the same paths (the last media file of each key and
+/// every other file in `files/`), the same sizes, and every one embedded (the fixtures are
+/// far below the default budget) with bytes whose sha256 is the one W&B recorded.
+fn artifact_differences(
+    run: &Run,
+    want: &serde_json::Map<String, Value>,
+    problems: &mut Vec<String>,
+) {
+    let id = &run.id;
+    let paths: Vec<&str> = run.artifacts.iter().map(|a| a.path.as_str()).collect();
+    let want_paths: Vec<&str> = want.keys().map(String::as_str).collect();
+    if paths != want_paths {
+        problems.push(format!("{id}: artifacts {paths:?}, W&B {want_paths:?}"));
+    }
+    for artifact in &run.artifacts {
+        let Some(want) = want.get(&artifact.path) else {
+            continue;
+        };
+        let path = &artifact.path;
+        if artifact.size != want["size"].as_u64() {
+            problems.push(format!(
+                "{id} {path}: size {:?}, W&B {}",
+                artifact.size, want["size"]
+            ));
+        }
+        let Some(content) = &artifact.content else {
+            problems.push(format!("{id} {path}: not embedded"));
+            continue;
+        };
+        let digest = format!("{:x}", Sha256::digest(&content.bytes));
+        if Some(digest.as_str()) != want["sha256"].as_str() {
+            problems.push(format!(
+                "{id} {path}: embedded sha256 {digest}, W&B {}",
+                want["sha256"]
+            ));
+        }
+        let image = path.starts_with("media/images/");
+        if image != (content.kind == ArtifactKind::Image) {
+            problems.push(format!("{id} {path}: embedded as {:?}", content.kind));
+        }
+    }
 }
 
 #[test]
 fn committed_fixtures_match_wandb() {
     let dir = fixtures();
     let expected = common::load_expected(&dir);
-    assert_eq!(expected["runs"].as_object().map(|r| r.len()), Some(4));
+    assert_eq!(expected["runs"].as_object().map(|r| r.len()), Some(5));
     let problems = differences(&[dir.join("wandb")], &expected);
     assert!(problems.is_empty(), "{}", problems.join("\n"));
 }
@@ -152,7 +203,7 @@ fn freshly_written_fixtures_match_wandb() {
     let out = tempfile::tempdir().expect("temp dir");
     common::run_fixture_script("make_wandb_fixtures.py", out.path());
     let expected = common::load_expected(out.path());
-    assert_eq!(expected["runs"].as_object().map(|r| r.len()), Some(4));
+    assert_eq!(expected["runs"].as_object().map(|r| r.len()), Some(5));
     let problems = differences(&[out.path().join("wandb")], &expected);
     assert!(problems.is_empty(), "{}", problems.join("\n"));
 }
@@ -216,6 +267,7 @@ fn a_folder_with_other_formats_is_not_taken_over() {
             ("wandb", "base0001"),
             ("wandb", "crsh0003"),
             ("wandb", "dive0002"),
+            ("wandb", "imgs0005"),
             ("wandb", "step0004")
         ]
     );
@@ -313,4 +365,119 @@ fn an_empty_file_and_a_foreign_file_are_warnings() {
     let (archive, warnings) = read_bytes(b"{\"this is\": \"not a W&B file\"}\n");
     assert!(archive.runs.is_empty());
     assert!(warnings.contains("not a W&B run file"), "{warnings}");
+}
+
+#[test]
+fn images_and_saved_files_become_artifacts_and_missing_ones_are_warnings() {
+    let archive = read(&[run_folder("imgs0005")]);
+    assert!(archive.warnings.is_empty(), "{:?}", archive.warnings);
+    let run = &archive.runs[0];
+    let images: Vec<&str> = run
+        .artifacts
+        .iter()
+        .filter(|a| {
+            a.content
+                .as_ref()
+                .is_some_and(|c| c.media_type == "image/png")
+        })
+        .map(|a| a.path.as_str())
+        .collect();
+    assert_eq!(
+        images.len(),
+        2,
+        "the last image of samples and pred/mask: {images:?}"
+    );
+    assert!(
+        images.iter().all(|p| p.contains("_2_")),
+        "step 2 is the last: {images:?}"
+    );
+    // An image's size and width are fields of the image, not metrics.
+    let keys: Vec<&String> = run.metrics.keys().collect();
+    assert_eq!(keys, ["loss"]);
+
+    // The same run with its last `samples` image and its saved file deleted, and a
+    // `wandb.save` link to a file that is not there: listed, a warning naming each.
+    let dir = tempfile::tempdir().expect("temp dir");
+    let copy = dir.path().join("offline-run-imgs0005");
+    copy_dir(&run_folder("imgs0005"), &copy);
+    let samples = run
+        .artifacts
+        .iter()
+        .find(|a| a.path.starts_with("media/images/samples_"))
+        .expect("samples image");
+    fs::remove_file(copy.join("files").join(&samples.path)).expect("remove image");
+    fs::remove_file(copy.join("files/model-summary.txt")).expect("remove saved file");
+    std::os::unix::fs::symlink("/nonexistent/eval.json", copy.join("files/eval.json"))
+        .expect("symlink");
+    let archive = read(std::slice::from_ref(&copy));
+    let mut warnings: Vec<String> = archive.warnings.iter().map(ToString::to_string).collect();
+    warnings.sort();
+    let files = copy.join("files");
+    assert_eq!(
+        warnings,
+        [
+            format!(
+                "{}: a file the run saved (a link to a file that is not there) is not there; listed without content",
+                files.join("eval.json").display()
+            ),
+            format!(
+                "{}: the file of \"samples\" is not there; listed without content",
+                files.join(&samples.path).display()
+            ),
+            format!(
+                "{}: a file the run saved is not there; listed without content",
+                files.join("model-summary.txt").display()
+            ),
+        ]
+    );
+    let run = &archive.runs[0];
+    let listed: Vec<(&str, Option<u64>, bool)> = run
+        .artifacts
+        .iter()
+        .map(|a| (a.path.as_str(), a.size, a.content.is_some()))
+        .collect();
+    assert!(
+        listed.contains(&(samples.path.as_str(), samples.size, false)),
+        "{listed:?}"
+    );
+    assert!(
+        listed.contains(&("model-summary.txt", None, false)),
+        "{listed:?}"
+    );
+    assert!(listed.contains(&("eval.json", None, false)), "{listed:?}");
+    assert_eq!(run.metrics["loss"].len(), 3, "the metrics are still read");
+
+    // Only the .wandb file: one warning for the missing files/ folder.
+    fs::remove_dir_all(copy.join("files")).expect("remove files/");
+    let archive = read(std::slice::from_ref(&copy));
+    assert_eq!(archive.warnings.len(), 1, "{:?}", archive.warnings);
+    assert!(
+        archive.warnings[0]
+            .to_string()
+            .contains("not there, but the run saved 3 file(s)"),
+        "{}",
+        archive.warnings[0]
+    );
+    assert_eq!(archive.runs[0].artifacts.len(), 3);
+}
+
+#[test]
+fn a_small_budget_embeds_the_images_first() {
+    let mut options = ReadOptions::default();
+    // Room for both images (82 + 76 bytes here) and nothing else.
+    options.max_artifact_bytes = 170;
+    let archive = read_sources(&[run_folder("imgs0005")], &options)
+        .expect("the sources exist")
+        .archive;
+    let embedded: Vec<&str> = archive.runs[0]
+        .artifacts
+        .iter()
+        .filter(|a| a.content.is_some())
+        .map(|a| a.path.as_str())
+        .collect();
+    assert_eq!(embedded.len(), 2, "{embedded:?}");
+    assert!(
+        embedded.iter().all(|p| p.starts_with("media/images/")),
+        "{embedded:?}"
+    );
 }

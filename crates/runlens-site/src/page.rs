@@ -58,10 +58,16 @@ pub struct StaticTable {
 }
 
 impl StaticTable {
-    /// Name, status, experiment, the first params and the last value of every metric.
+    /// Name, status, experiment, the source (when the runs come from more than one
+    /// reader), the first params and the last value of every metric.
     pub fn of(table: &RunTable) -> StaticTable {
         let params = &table.params[..table.params.len().min(STATIC_PARAM_LIMIT)];
+        let codes = &table.sources.codes;
+        let sources = codes.iter().any(|c| Some(c) != codes.first());
         let mut headers = vec!["run".to_string(), "status".into(), "experiment".into()];
+        if sources {
+            headers.push("source".into());
+        }
         headers.extend(params.iter().map(|c| c.key.clone()));
         headers.extend(table.metrics.iter().map(|c| format!("{} (last)", c.key)));
         let shown = table.len().min(STATIC_ROW_LIMIT);
@@ -72,6 +78,9 @@ impl StaticTable {
                     table.status(row).to_string(),
                     table.experiments.get(row).unwrap_or_default().to_string(),
                 ];
+                if sources {
+                    cells.push(table.sources.get(row).unwrap_or_default().to_string());
+                }
                 cells.extend(params.iter().map(|c| {
                     c.cells[row]
                         .as_ref()

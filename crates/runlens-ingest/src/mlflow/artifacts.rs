@@ -4,7 +4,7 @@
 
 use std::fs::File;
 use std::io::Read;
-use std::path::{Path, PathBuf};
+use std::path::{Component, Path, PathBuf};
 
 use runlens_core::{Artifact, ArtifactContent, ArtifactKind};
 
@@ -196,6 +196,14 @@ pub(crate) fn embed(
         media_type: media_type.to_string(),
         bytes,
     })
+}
+
+/// A relative path without `..`, root or drive parts, so that it stays inside its folder
+/// (paths named inside a tracker's files, which runlens joins to a folder it reads).
+pub(crate) fn safe_relative(path: &str) -> Option<PathBuf> {
+    let path = Path::new(path);
+    let safe = path.components().all(|c| matches!(c, Component::Normal(_)));
+    (safe && !path.as_os_str().is_empty()).then(|| path.to_path_buf())
 }
 
 /// Decodes `%XX` escapes of a `file://` URI path; malformed escapes stay as written.

@@ -5,13 +5,13 @@
 //! embedded within the artifact budget.
 
 use std::collections::HashSet;
-use std::path::{Component, Path, PathBuf};
+use std::path::{Path, PathBuf};
 
 use runlens_core::{Artifact, Dataset, Run};
 use rusqlite::Connection;
 use serde::Deserialize;
 
-use crate::mlflow::artifacts::embed;
+use crate::mlflow::artifacts::{embed, safe_relative};
 use crate::reader::ReadOutput;
 
 /// A media file named by a metric row.
@@ -119,13 +119,6 @@ impl Missing {
             );
         }
     }
-}
-
-/// A relative path without `..`, root or drive parts, so that it stays inside its folder.
-fn safe_relative(path: &str) -> Option<PathBuf> {
-    let path = Path::new(path);
-    let safe = path.components().all(|c| matches!(c, Component::Normal(_)));
-    (safe && !path.as_os_str().is_empty()).then(|| path.to_path_buf())
 }
 
 /// The artifact of a media file: `media/<key>/<step>/<file name>`, embedded when the page

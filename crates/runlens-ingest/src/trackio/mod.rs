@@ -6,6 +6,7 @@
 
 mod db;
 mod files;
+mod row;
 #[cfg(test)]
 mod tests;
 mod values;

@@ -163,3 +163,39 @@ fn claims_trackio_databases_and_pure_trackio_folders_only() {
     assert!(!folder(&root));
     assert!(!folder(dir.path()));
 }
+
+#[test]
+fn rows_with_other_key_orders_repeated_keys_and_text_values_read_like_json_maps() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let path = dir.path().join("proj.db");
+    let conn = rusqlite::Connection::open(&path).expect("open");
+    conn.execute_batch(
+        "CREATE TABLE metrics (id INTEGER PRIMARY KEY, timestamp TEXT, run_name TEXT, step INTEGER, metrics TEXT);
+         CREATE TABLE configs (id INTEGER PRIMARY KEY, run_name TEXT, config TEXT, created_at TEXT);
+         INSERT INTO metrics VALUES (1, '2023-11-14T22:13:21+00:00', 'a', 0, '{\"loss\":1.0,\"acc\":0.5}');
+         INSERT INTO metrics VALUES (2, '2023-11-14T22:13:21+00:00', 'a', 1, '{\"acc\":0.6,\"loss\":0.9}');
+         INSERT INTO metrics VALUES (3, '2023-11-14T22:13:22+00:00', 'a', 2, '{\"loss\":0.8,\"loss\":0.7,\"note\":\"x\"}');
+         INSERT INTO metrics VALUES (4, '2023-11-14T22:13:23+00:00', 'a', 3, '{\"note\":1,\"note\":\"text\"}');
+         INSERT INTO metrics VALUES (5, '2023-11-14T22:13:24+00:00', 'a', 4, '{ \"loss\" : 0.5 , \"acc\":\"NaN\"}');",
+    )
+    .expect("schema");
+    drop(conn);
+    let mut out = ReadOutput::new(&path, 20);
+    TrackioReader.read(&path, &mut out).expect("read");
+    let (runs, warnings) = out.into_parts();
+    assert!(warnings.is_empty(), "{warnings:?}");
+    let a = &runs[0];
+    let keys: Vec<&String> = a.metrics.keys().collect();
+    assert_eq!(keys, ["acc", "loss"], "a key with only text is no metric");
+    assert_eq!(a.metrics["loss"].steps, [0, 1, 2, 4]);
+    assert_eq!(
+        a.metrics["loss"].values,
+        [1.0, 0.9, 0.7, 0.5],
+        "the last of a repeated key"
+    );
+    assert_eq!(a.metrics["acc"].steps, [0, 1, 4]);
+    assert!(a.metrics["acc"].values[2].is_nan());
+    let times = a.metrics["loss"].times.as_ref().expect("times");
+    assert_eq!(times[0], times[1], "rows flushed together share their time");
+    assert!(times[2] > times[1]);
+}

@@ -64,7 +64,9 @@ fn add_param(run: &mut Run, key: String, value: Value) {
     }
 }
 
-/// One metric of a `log()` row.
+/// One metric of a `log()` row, read from a parsed JSON value: the reference the
+/// streaming row decoder (`super::row`) is tested against.
+#[cfg(test)]
 #[derive(Debug, PartialEq)]
 pub enum Logged<'a> {
     /// A scalar.
@@ -77,6 +79,7 @@ pub enum Logged<'a> {
 }
 
 /// What one metric value of a row is.
+#[cfg(test)]
 pub fn logged(value: &Value) -> Logged<'_> {
     match value {
         Value::Number(n) => n.as_f64().map_or(Logged::Other, Logged::Number),
@@ -87,9 +90,10 @@ pub fn logged(value: &Value) -> Logged<'_> {
             _ => Logged::Other,
         },
         Value::Object(map) => {
-            let media = map.get("_type").and_then(Value::as_str).is_some_and(|t| {
-                t.starts_with("trackio.") && !matches!(t, "trackio.histogram" | "trackio.table")
-            });
+            let media = map
+                .get("_type")
+                .and_then(Value::as_str)
+                .is_some_and(is_media_type);
             match map.get("file_path").and_then(Value::as_str) {
                 Some(path) if media => Logged::Media(path),
                 _ => Logged::Other,
@@ -97,6 +101,12 @@ pub fn logged(value: &Value) -> Logged<'_> {
         }
         _ => Logged::Other,
     }
+}
+
+/// Whether an object's `_type` is a trackio media type (`trackio.image`, `trackio.video`,
+/// `trackio.audio`, ...), whose `file_path` names a file; histograms and tables are not.
+pub fn is_media_type(kind: &str) -> bool {
+    kind.starts_with("trackio.") && !matches!(kind, "trackio.histogram" | "trackio.table")
 }
 
 /// One row of the `alerts` table.

@@ -2,6 +2,8 @@
 //! `offline-run-*` / `run-*` folders, one run folder, or one file. See the W&B section of
 //! `docs/input-formats.md`.
 
+mod fast;
+mod files;
 mod framing;
 mod proto;
 mod run;
@@ -82,7 +84,8 @@ fn read_file(path: &Path, out: &mut ReadOutput) -> Result<(), ReadError> {
     let mut builder = RunBuilder::new(fallback_id(path));
     let result = builder.read_file(path, out);
     if !builder.is_empty() {
-        out.add_run(builder.finish());
+        let run = builder.finish(path, out);
+        out.add_run(run);
     }
     result
 }

@@ -2,10 +2,10 @@
 //! prost. Field numbers are those of `wandb_internal.proto` as shipped in wandb 0.31.0
 //! (checked against the descriptors in `wandb/proto/v*/wandb_internal_pb2.py`); fields not
 //! declared here are skipped by prost as unknown, so record types runlens does not read
-//! (output, files, stats, artifact, telemetry, metric, ...) decode to an empty [`Record`].
+//! (output, stats, artifact, telemetry, metric, ...) decode to an empty [`Record`].
 
 /// `wandb_internal.Record`: one record of the file. Of the `record_type` oneof only
-/// history = 2, summary = 3, config = 5, run = 17 and exit = 18 are declared.
+/// history = 2, summary = 3, config = 5, files = 6, run = 17 and exit = 18 are declared.
 #[derive(Clone, PartialEq, prost::Message)]
 pub struct Record {
     /// `HistoryRecord history = 2`.
@@ -17,6 +17,9 @@ pub struct Record {
     /// `ConfigRecord config = 5`.
     #[prost(message, optional, tag = "5")]
     pub config: Option<ConfigRecord>,
+    /// `FilesRecord files = 6`.
+    #[prost(message, optional, tag = "6")]
+    pub files: Option<FilesRecord>,
     /// `RunRecord run = 17`.
     #[prost(message, optional, tag = "17")]
     pub run: Option<RunRecord>,
@@ -159,4 +162,20 @@ pub struct RunExitRecord {
     /// `int32 runtime = 2`: seconds.
     #[prost(int32, tag = "2")]
     pub runtime: i32,
+}
+
+/// `wandb_internal.FilesRecord`: files the run saved into its folder's `files/`.
+#[derive(Clone, PartialEq, prost::Message)]
+pub struct FilesRecord {
+    /// `repeated FilesItem files = 1`.
+    #[prost(message, repeated, tag = "1")]
+    pub files: Vec<FilesItem>,
+}
+
+/// `wandb_internal.FilesItem` (policy = 2 and type = 3 are not read).
+#[derive(Clone, PartialEq, prost::Message)]
+pub struct FilesItem {
+    /// `string path = 1`: relative to the run folder's `files/`.
+    #[prost(string, tag = "1")]
+    pub path: String,
 }

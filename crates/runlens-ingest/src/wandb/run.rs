@@ -1,9 +1,10 @@
 //! One `.wandb` file folded into a [`Run`]: the run record gives identity, group, tags and
 //! start time; config records give params; history rows give metric series; summary deltas
-//! are folded in order; the exit record gives the status. Damage in the file becomes
-//! warnings naming the file and the byte offset.
+//! are folded in order; the exit record gives the status; media values and `files` records
+//! name the files listed as artifacts. Damage in the file becomes warnings naming the file
+//! and the byte offset.
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::{BTreeMap, HashMap, HashSet};
 use std::fs::File;
 use std::path::Path;
 
@@ -11,8 +12,10 @@ use prost::Message;
 use runlens_core::{MetricSeries, Run, RunStatus};
 use serde_json::Value;
 
+use super::fast::{self, ItemRef, ItemView, Scanned};
+use super::files::{MediaFile, RunFiles};
 use super::framing::{FILE_HEADER, Item as Framed, Records, has_file_header, read_up_to};
-use super::proto::{ConfigRecord, HistoryRecord, Item, Record, RunRecord, SummaryRecord};
+use super::proto::{ConfigRecord, Record, RunRecord};
 use super::values;
 use crate::error::ReadError;
 use crate::jsonl::lenient::flatten_params;
@@ -27,20 +30,31 @@ pub struct RunBuilder {
     run: Run,
     /// Config items by key, in the order of their last update.
     config: BTreeMap<String, Value>,
-    series: HashMap<String, MetricSeries>,
+    series: FastMap<MetricSeries>,
     /// The folded summary: numeric values by key (`None` for any other value).
-    summary: HashMap<String, Option<f64>>,
+    summary: FastMap<Option<f64>>,
     exit: Option<(i32, i32)>,
     last_time: Option<f64>,
     records: u64,
+    /// Keys logged as W&B objects (`{"_type": ...}` sent as one item per field): their
+    /// fields are not metrics.
+    objects: HashSet<String>,
+    /// Media files and saved files named by the records.
+    files: RunFiles,
+    /// A buffer for keys of several parts, joined for a lookup.
+    scratch: String,
 }
 
+/// Maps by key with a fast seeded hash (every item of every row is looked up).
+type FastMap<V> = HashMap<String, V, foldhash::fast::RandomState>;
+
 /// The key of an item: `key` when set, else the `nested_key` parts joined with `/`.
-fn item_key(item: &Item) -> String {
-    if item.key.is_empty() {
-        item.nested_key.join("/")
+fn item_key(item: &impl ItemView) -> String {
+    if item.key().is_empty() {
+        let parts: Vec<&str> = (0..item.parts()).map(|i| item.part(i)).collect();
+        parts.join("/")
     } else {
-        item.key.clone()
+        item.key().to_string()
     }
 }
 
@@ -85,9 +99,25 @@ impl RunBuilder {
         let mut records = Records::new(file);
         let mut warnings = FileWarnings::new(path);
         let mut record = Record::default();
+        // One allocation for the items of every scanned record.
+        let mut spare: Vec<ItemRef<'static>> = Vec::new();
         loop {
             match records.next_item().map_err(|e| ReadError::io(path, e))? {
                 Framed::Record { offset, data } => {
+                    let mut items = recycle(std::mem::take(&mut spare));
+                    let scanned = fast::scan(data, &mut items);
+                    if let Some(kind) = scanned {
+                        self.records += 1;
+                        match kind {
+                            Scanned::History(num) => self.history(num, &items),
+                            Scanned::Summary => self.summary(&items),
+                            Scanned::Other => {}
+                        }
+                    }
+                    spare = recycle(items);
+                    if scanned.is_some() {
+                        continue;
+                    }
                     record.clear();
                     if let Err(e) = record.merge(data) {
                         warnings.push(out, format!("record at byte {offset} passes its checksums but is not a W&B record ({e}); record skipped"));
@@ -142,10 +172,18 @@ impl RunBuilder {
             self.config(&config, warnings, out, offset);
         }
         if let Some(history) = &record.history {
-            self.history(history);
+            self.history(history.step.map(|s| s.num), &history.item);
+        }
+        if let Some(files) = record.files.take() {
+            self.files
+                .saved
+                .extend(files.files.into_iter().map(|f| f.path));
         }
         if let Some(summary) = &record.summary {
-            self.summary(summary);
+            self.summary(&summary.update);
+            for item in &summary.remove {
+                self.summary.remove(&item_key(item));
+            }
         }
         if let Some(exit) = record.exit {
             self.exit = Some((exit.exit_code, exit.runtime));
@@ -232,63 +270,154 @@ impl RunBuilder {
     /// One history row: `_step` is the step (else the record's step number), `_timestamp`
     /// the time; numeric items become points, other values (text, media, histograms) are
     /// passed over.
-    fn history(&mut self, history: &HistoryRecord) {
-        let mut step = history.step.map_or(0, |s| s.num);
+    fn history<I: ItemView>(&mut self, num: Option<i64>, items: &[I]) {
+        let mut step = num.unwrap_or(0);
         let mut time = None;
-        for item in &history.item {
+        let mut typed = false;
+        for item in items {
             match item_key_ref(item) {
                 Some("_step") => {
-                    if let Some(s) = values::step(&item.value_json) {
+                    if let Some(s) = values::step(item.value_json()) {
                         step = s;
                     }
                 }
-                Some("_timestamp") => time = values::number(&item.value_json),
-                _ => {}
+                Some("_timestamp") => time = values::number(item.value_json()),
+                Some(_) => {}
+                None => typed |= is_type_field(item),
             }
         }
         if let Some(t) = time.filter(|t| t.is_finite()) {
             self.last_time = Some(self.last_time.map_or(t, |l| l.max(t)));
         }
-        for item in &history.item {
+        if typed {
+            self.objects_of(items, Some(step));
+        }
+        for item in items {
             if item_key_ref(item).is_some_and(|k| k.starts_with('_')) {
                 continue;
             }
-            let Some(value) = values::number(&item.value_json) else {
+            if typed && self.is_object_field(item) {
+                continue;
+            }
+            let Some(value) = values::number(item.value_json()) else {
+                self.whole_object(item, Some(step));
                 continue;
             };
-            // Look up without allocating the key in the common case of a one-part key.
-            if let Some(series) = item_key_ref(item).and_then(|k| self.series.get_mut(k)) {
+            // Look up without allocating: a key is copied only the first time.
+            let key = joined_key(item, &mut self.scratch);
+            if let Some(series) = self.series.get_mut(key) {
                 series.push(step, value, time);
                 continue;
             }
-            let key = item_key(item);
             if key.starts_with('_') {
                 continue;
             }
-            self.series.entry(key).or_default().push(step, value, time);
+            let mut series = MetricSeries::default();
+            series.push(step, value, time);
+            self.series.insert(key.to_string(), series);
         }
     }
 
-    /// A summary delta, folded in order.
-    fn summary(&mut self, summary: &SummaryRecord) {
-        for item in &summary.update {
-            let value = values::number(&item.value_json);
-            match item_key_ref(item).and_then(|k| self.summary.get_mut(k)) {
-                Some(slot) => *slot = value,
-                None => {
-                    self.summary.insert(item_key(item), value);
+    /// The W&B objects among `items` (sent as one item per field, `[key, field]`): their
+    /// keys are remembered so that their fields are not read as metrics, and media files
+    /// (`_type` ending in `-file`, with a `path`) are kept as the key's last media.
+    fn objects_of<I: ItemView>(&mut self, items: &[I], step: Option<i64>) {
+        let mut fields: BTreeMap<&str, [Option<&str>; 3]> = BTreeMap::new();
+        for item in items.iter().filter(|i| is_type_field(*i)) {
+            fields.insert(item.part(0), [Some(item.value_json()), None, None]);
+        }
+        for item in items.iter().filter(|i| i.parts() == 2) {
+            if let Some(slots) = fields.get_mut(item.part(0)) {
+                match item.part(1) {
+                    "path" => slots[1] = Some(item.value_json()),
+                    "size" => slots[2] = Some(item.value_json()),
+                    _ => {}
                 }
             }
         }
-        for item in &summary.remove {
-            self.summary.remove(&item_key(item));
+        for (key, [kind, path, size]) in fields {
+            if !self.objects.contains(key) {
+                self.objects.insert(key.to_string());
+            }
+            let text = |json: Option<&str>| match json.map(values::json) {
+                Some(Ok(Value::String(s))) => Some(s),
+                _ => None,
+            };
+            if !text(kind).is_some_and(|k| k.ends_with("-file")) {
+                continue;
+            }
+            if let Some(path) = text(path) {
+                let size = size
+                    .and_then(values::step)
+                    .and_then(|s| u64::try_from(s).ok());
+                self.files.add_media(key, MediaFile { step, path, size });
+            }
+        }
+    }
+
+    /// Whether `item` is a field of a W&B object of its row (`[key, field]` with `key`
+    /// seen with a `_type`).
+    fn is_object_field(&self, item: &impl ItemView) -> bool {
+        item.parts() >= 2 && self.objects.contains(item.part(0))
+    }
+
+    /// A non-numeric item holding a whole W&B object as JSON (`{"_type": "image-file",
+    /// "path": ...}`): a media file is kept as the key's last media.
+    fn whole_object(&mut self, item: &impl ItemView, step: Option<i64>) {
+        let json = item.value_json().trim_start();
+        if !json.starts_with('{') || !json.contains("\"_type\"") {
+            return;
+        }
+        let Ok(Value::Object(object)) = values::json(json) else {
+            return;
+        };
+        let kind = object.get("_type").and_then(Value::as_str);
+        let path = object.get("path").and_then(Value::as_str);
+        if let (Some(kind), Some(path)) = (kind, path)
+            && kind.ends_with("-file")
+        {
+            let size = object.get("size").and_then(Value::as_u64);
+            let file = MediaFile {
+                step,
+                path: path.to_string(),
+                size,
+            };
+            self.files.add_media(&item_key(item), file);
+        }
+    }
+
+    /// A summary delta, folded in order. Fields of W&B objects (an image's `size`,
+    /// `width`, ...) are not values; a media file there stands for its key when no history
+    /// row names one.
+    fn summary<I: ItemView>(&mut self, updates: &[I]) {
+        let typed = updates.iter().any(is_type_field);
+        if typed {
+            self.objects_of(updates, None);
+        }
+        for item in updates {
+            if typed && self.is_object_field(item) {
+                continue;
+            }
+            let value = values::number(item.value_json());
+            if value.is_none() {
+                self.whole_object(item, None);
+            }
+            let key = joined_key(item, &mut self.scratch);
+            match self.summary.get_mut(key) {
+                Some(slot) => *slot = value,
+                None => {
+                    self.summary.insert(key.to_string(), value);
+                }
+            }
         }
     }
 
     /// The finished run: config flattened into params (without W&B's own `_wandb`),
     /// summary values of keys that have no history as one point at step 0, the status
-    /// from the exit record, and the end time.
-    pub fn finish(mut self) -> Run {
+    /// from the exit record, the end time, and the files the run saved beside `run_file`
+    /// as artifacts (embedded within `out`'s budget).
+    pub fn finish(mut self, run_file: &Path, out: &mut ReadOutput) -> Run {
+        self.run.artifacts = std::mem::take(&mut self.files).artifacts(run_file, out);
         for (key, value) in &self.config {
             if key == "_wandb" || key.starts_with("_wandb/") {
                 continue;
@@ -296,8 +425,12 @@ impl RunBuilder {
             flatten_params(key, value, &mut self.run.params);
         }
         for (key, value) in self.summary {
+            let object_field = key
+                .split_once('/')
+                .is_some_and(|(head, _)| self.objects.contains(head));
             if let Some(value) = value
                 && !key.starts_with('_')
+                && !object_field
                 && !self.series.contains_key(&key)
             {
                 let mut series = MetricSeries::default();
@@ -330,12 +463,38 @@ impl RunBuilder {
 }
 
 /// The key of an item without allocating, when it is a single part.
-fn item_key_ref(item: &Item) -> Option<&str> {
-    if !item.key.is_empty() {
-        return Some(&item.key);
+fn item_key_ref(item: &impl ItemView) -> Option<&str> {
+    if !item.key().is_empty() {
+        return Some(item.key());
     }
-    match item.nested_key.as_slice() {
-        [one] => Some(one),
-        _ => None,
+    (item.parts() == 1).then(|| item.part(0))
+}
+
+/// The key of an item ([`item_key`]) without allocating: its single part, or its parts
+/// joined in `scratch`.
+fn joined_key<'a>(item: &'a impl ItemView, scratch: &'a mut String) -> &'a str {
+    if let Some(key) = item_key_ref(item) {
+        return key;
     }
+    scratch.clear();
+    for i in 0..item.parts() {
+        if i > 0 {
+            scratch.push('/');
+        }
+        scratch.push_str(item.part(i));
+    }
+    scratch
+}
+
+/// Whether `item` is the `_type` field of a W&B object sent one field per item
+/// (`nested_key = [key, "_type"]`).
+fn is_type_field(item: &impl ItemView) -> bool {
+    item.parts() == 2 && item.part(1) == "_type"
+}
+
+/// An empty vector for items of another record, reusing `items`' allocation.
+fn recycle<'b>(mut items: Vec<ItemRef<'_>>) -> Vec<ItemRef<'b>> {
+    items.clear();
+    // Collecting an empty iterator of a type of the same layout reuses the allocation.
+    items.into_iter().map(|_| unreachable!()).collect()
 }

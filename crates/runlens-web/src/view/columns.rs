@@ -77,8 +77,9 @@ pub struct Column {
     pub numeric: bool,
 }
 
-/// The columns of `table`: name, status, experiment (when it varies), one per param, then
-/// for each metric its last value, plus the min of `loss` keys and the max of `acc` keys.
+/// The columns of `table`: name, status, experiment and source (each when it varies), one
+/// per param, then for each metric its last value, plus the min of `loss` keys and the max
+/// of `acc` keys.
 pub fn columns(table: &RunTable) -> Vec<Column> {
     let mut out = vec![
         Column {
@@ -102,6 +103,15 @@ pub fn columns(table: &RunTable) -> Vec<Column> {
             label: "experiment".into(),
             detail: None,
             kind: ColumnKind::Experiment,
+            numeric: false,
+        });
+    }
+    if varies(&table.sources.codes) {
+        out.push(Column {
+            id: "source".into(),
+            label: "source".into(),
+            detail: None,
+            kind: ColumnKind::Source,
             numeric: false,
         });
     }

@@ -66,6 +66,35 @@ fn columns_follow_params_and_metric_kinds() {
 }
 
 #[test]
+fn runs_from_several_readers_get_a_source_column_that_sorts_and_groups() {
+    let mut runs = vec![
+        run("tb-run", 0.1, "adam", &[1.0]),
+        run("ml-run", 0.1, "adam", &[2.0]),
+        run("wb-run", 0.1, "adam", &[3.0]),
+    ];
+    for (run, source) in runs.iter_mut().zip(["tensorboard", "mlflow", "wandb"]) {
+        run.source = source.into();
+    }
+    let t = RunTable::from_runs("t", &runs, &[]);
+    let cols = columns(&t);
+    assert_eq!(ids(&cols)[..3], ["name", "status", "source"]);
+    let source = find_column(&cols, "source").expect("source column");
+    assert_eq!(cell_text(&t, 0, source.kind), "tensorboard");
+    let sort = Sort {
+        column: "source".into(),
+        descending: false,
+    };
+    assert_eq!(sorted(&t, &[0, 1, 2], &cols, Some(&sort)), [1, 0, 2]);
+    assert!(group_options(&t).contains(&GroupKey::Source));
+    let groups = grouped(&t, &[0, 1, 2], &[GroupKey::Source], &cols, None);
+    let labels: Vec<&str> = groups.iter().map(|g| g.label.as_str()).collect();
+    assert_eq!(labels.len(), 3);
+    assert_eq!(group_cell(&t, &[1], source), "mlflow");
+    // One reader: no column.
+    assert!(find_column(&columns(&table()), "source").is_none());
+}
+
+#[test]
 fn cells_format_values_and_leave_missing_empty() {
     let t = table();
     let cols = columns(&t);
