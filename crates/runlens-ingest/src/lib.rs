@@ -4,6 +4,7 @@
 
 mod csv;
 mod error;
+pub mod in_memory;
 mod jsonl;
 mod mlflow;
 mod reader;
