@@ -66,21 +66,62 @@ fn write(dir: &TempDir, name: &str, bytes: &[u8]) -> PathBuf {
 }
 
 /// Whether file permissions stop this process (they do not for root): a file made
-/// unreadable is tried. When they do not, the caller skips its case and says so on the
-/// test's standard error, which is not captured.
-fn permissions_enforced(dir: &TempDir) -> bool {
+/// unreadable is tried.
+fn permissions_enforced() -> bool {
     use std::os::unix::fs::PermissionsExt;
-    let probe = write(dir, "probe", b"x");
+    let dir = tempfile::tempdir().expect("temp dir");
+    let probe = write(&dir, "probe", b"x");
     fs::set_permissions(&probe, fs::Permissions::from_mode(0o000)).expect("chmod");
-    let enforced = fs::File::open(&probe).is_err();
-    fs::remove_file(&probe).expect("remove probe");
-    if !enforced {
-        let _ = writeln!(
-            std::io::stderr(),
-            "SKIPPED permission-denied case: this process reads files without permission (running as root), so the case cannot be made here"
-        );
+    fs::File::open(&probe).is_err()
+}
+
+/// Whether the permission-denied case `test` (this test's own name) should run in this
+/// process. Where permissions are enforced it should. As root they are not: the case is
+/// then run again by this test binary as the unprivileged user `nobody` (through
+/// `setpriv`), and its result is this test's; when that cannot start (no `setpriv`, or
+/// `nobody` cannot reach the binary), the case is skipped and says so on standard error,
+/// which the test harness does not capture.
+fn permission_case_runs_here(test: &str) -> bool {
+    if permissions_enforced() {
+        return true;
     }
-    enforced
+    assert!(
+        std::env::var_os("RUNLENS_DAMAGED_AS_NOBODY").is_none(),
+        "permissions are not enforced even as nobody"
+    );
+    let exe = std::env::current_exe().expect("the test binary");
+    let child = std::process::Command::new("setpriv")
+        .args(["--reuid=65534", "--regid=65534", "--clear-groups", "--"])
+        .arg(&exe)
+        .args(["--exact", test, "--test-threads=1"])
+        .env("RUNLENS_DAMAGED_AS_NOBODY", "1")
+        .output();
+    let mut stderr = std::io::stderr();
+    match child {
+        Ok(out) if String::from_utf8_lossy(&out.stdout).contains("running 1 test") => {
+            assert!(
+                out.status.success(),
+                "{test} failed when run as nobody:\n{}\n{}",
+                String::from_utf8_lossy(&out.stdout),
+                String::from_utf8_lossy(&out.stderr)
+            );
+            let _ = writeln!(
+                stderr,
+                "{test}: permissions are not enforced for this user (root); the case ran as nobody through setpriv and passed"
+            );
+        }
+        other => {
+            let why = match other {
+                Ok(out) => String::from_utf8_lossy(&out.stderr).trim().to_string(),
+                Err(e) => e.to_string(),
+            };
+            let _ = writeln!(
+                stderr,
+                "SKIPPED {test}: permissions are not enforced for this user (root), and running the case as nobody failed to start: {why}"
+            );
+        }
+    }
+    false
 }
 
 fn make_unreadable(path: &Path) {
@@ -394,10 +435,10 @@ fn tensorboard_directory_named_like_an_event_file_is_a_warning() {
 
 #[test]
 fn tensorboard_unreadable_file_and_directory_are_warnings() {
-    let dir = tempfile::tempdir().expect("temp dir");
-    if !permissions_enforced(&dir) {
+    if !permission_case_runs_here("tensorboard_unreadable_file_and_directory_are_warnings") {
         return;
     }
+    let dir = tempfile::tempdir().expect("temp dir");
     let file = write(&dir, TB_FILE, &tb_bytes());
     let other = write(&dir, "logdir/other/events.out.tfevents.1.x", &tb_bytes());
     make_unreadable(&file);
@@ -685,10 +726,10 @@ fn wandb_directory_in_place_of_the_run_file_is_a_warning() {
 
 #[test]
 fn wandb_unreadable_file_is_a_warning() {
-    let dir = tempfile::tempdir().expect("temp dir");
-    if !permissions_enforced(&dir) {
+    if !permission_case_runs_here("wandb_unreadable_file_is_a_warning") {
         return;
     }
+    let dir = tempfile::tempdir().expect("temp dir");
     let file = write(&dir, WANDB_FILE, &wandb_bytes());
     make_unreadable(&file);
     let (_, got) = read(&dir, &["run"]);
@@ -880,10 +921,10 @@ fn jsonl_directory_named_like_a_file_is_walked() {
 
 #[test]
 fn jsonl_and_csv_unreadable_files_are_warnings() {
-    let dir = tempfile::tempdir().expect("temp dir");
-    if !permissions_enforced(&dir) {
+    if !permission_case_runs_here("jsonl_and_csv_unreadable_files_are_warnings") {
         return;
     }
+    let dir = tempfile::tempdir().expect("temp dir");
     make_unreadable(&write(&dir, "logs/sweep.jsonl", &sweep_jsonl()));
     make_unreadable(&write(&dir, "logs/metrics.csv", &metrics_csv()));
     let (_, got) = read(&dir, &["logs"]);
@@ -968,13 +1009,20 @@ fn csv_flipped_byte_loses_that_value_only() {
         .map(|(i, _)| at + i)
         .expect("the value cell");
     bytes[comma + 1] ^= 0x40;
+    let end = comma
+        + 1
+        + bytes[comma + 1..]
+            .iter()
+            .position(|&b| b == b',')
+            .expect("time");
+    let cell = String::from_utf8_lossy(&bytes[comma + 1..end]).into_owned();
     let (archive, got) = read_csv("metrics.csv", &bytes);
     assert_eq!(sweep_total(&archive), (3, 149));
-    assert_eq!(got.warnings.len(), 1, "{:?}", got.warnings);
-    assert!(
-        got.warnings[0].starts_with("logs/metrics.csv:20: value "),
-        "{:?}",
-        got.warnings
+    assert_eq!(
+        got.warnings,
+        [format!(
+            "logs/metrics.csv:20: value `{cell}` is not a number; row skipped"
+        )]
     );
 }
 
