@@ -466,9 +466,9 @@ fn tensorboard_symlink_loop_is_a_warning_and_the_run_is_read_once() {
     assert_eq!(got.runs, runs(&[("sweep", 200)]));
     assert_eq!(
         got.warnings,
-        [format!(
+        [
             "logdir/sweep/again: a symbolic link loop: it leads back to logdir/sweep, which contains it; not followed"
-        )]
+        ]
     );
 }
 
@@ -754,9 +754,9 @@ fn wandb_symlink_loop_is_a_warning_and_the_run_is_read_once() {
     assert_eq!(got.runs, runs(&[("base0001", 301)]));
     assert_eq!(
         got.warnings,
-        [format!(
+        [
             "wandb/loop: a symbolic link loop: it leads back to wandb, which contains it; not followed"
-        )]
+        ]
     );
 }
 
