@@ -5,6 +5,7 @@
 mod csv;
 mod dvclive;
 mod error;
+pub mod in_memory;
 mod jsonl;
 mod mlflow;
 mod reader;

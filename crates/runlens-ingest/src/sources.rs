@@ -251,26 +251,17 @@ impl<'a> Session<'a> {
         }
     }
 
-    /// Turns a walk error into a warning, except for what is not a problem: a symbolic
-    /// link loop (its target is walked anyway) and a dangling link (listed as unrecognized).
+    /// Turns a walk error into a warning, except for a dangling link (listed as
+    /// unrecognized: it holds nothing to lose).
     fn walk_error(&mut self, root: &Path, error: &walkdir::Error) {
-        if error.loop_ancestor().is_some() {
-            return;
+        match describe_walk_error(root, error) {
+            Some((path, message)) => self
+                .warnings
+                .push(Warning::file(path.display().to_string(), message)),
+            None => self
+                .unrecognized
+                .push(error.path().unwrap_or(root).to_path_buf()),
         }
-        let path = error.path().unwrap_or(root);
-        let dangling = fs::symlink_metadata(path).is_ok_and(|m| m.file_type().is_symlink())
-            && fs::metadata(path).is_err();
-        if dangling {
-            self.unrecognized.push(path.to_path_buf());
-            return;
-        }
-        let reason = error
-            .io_error()
-            .map_or_else(|| error.to_string(), ToString::to_string);
-        self.warnings.push(Warning::file(
-            path.display().to_string(),
-            format!("cannot be read: {reason}; skipped"),
-        ));
     }
 
     /// Reads one file (or directory) with `reader` and merges what it produced; `root` is
@@ -329,6 +320,55 @@ impl<'a> Session<'a> {
             }
         }
     }
+}
+
+/// The path and warning of an error met while walking under `root`; `None` for a dangling
+/// symbolic link, which is no damage. A symbolic link loop is named as one: the walk does
+/// not follow it, so what it would lead to is read once, through the real directory.
+pub(crate) fn describe_walk_error(
+    root: &Path,
+    error: &walkdir::Error,
+) -> Option<(PathBuf, String)> {
+    let path = error.path().unwrap_or(root).to_path_buf();
+    if let Some(ancestor) = error.loop_ancestor() {
+        let message = format!(
+            "a symbolic link loop: it leads back to {}, which contains it; not followed",
+            ancestor.display()
+        );
+        return Some((path, message));
+    }
+    let is_link = fs::symlink_metadata(&path).is_ok_and(|m| m.file_type().is_symlink());
+    if is_link && fs::metadata(&path).is_err() {
+        if is_link_cycle(&path) {
+            let message = "a symbolic link loop: its chain of links never reaches a file or directory; skipped";
+            return Some((path, message.to_string()));
+        }
+        return None;
+    }
+    let reason = error
+        .io_error()
+        .map_or_else(|| error.to_string(), ToString::to_string);
+    Some((path, format!("cannot be read: {reason}; skipped")))
+}
+
+/// Whether following the symbolic link at `path` never ends: its chain of targets comes
+/// back to a link already followed (or is longer than the 40 links Linux follows).
+fn is_link_cycle(path: &Path) -> bool {
+    let mut seen = HashSet::new();
+    let mut current = path.to_path_buf();
+    for _ in 0..40 {
+        let Ok(target) = fs::read_link(&current) else {
+            return false;
+        };
+        if !seen.insert(current.clone()) {
+            return true;
+        }
+        current = match current.parent() {
+            Some(parent) => parent.join(target),
+            None => target,
+        };
+    }
+    true
 }
 
 /// Entries a walk passes over: hidden ones (`.git`, `.venv`, `.DS_Store`), build or cache

@@ -316,7 +316,7 @@ fn directory_readers_own_their_subtree_and_their_errors_name_the_file() {
 
 #[cfg(unix)]
 #[test]
-fn symlinks_are_followed_without_looping() {
+fn symlinks_are_followed_and_a_loop_is_a_warning() {
     let dir = tempfile::tempdir().unwrap();
     let d = dir.path();
     fs::create_dir(d.join("runs")).unwrap();
@@ -330,7 +330,18 @@ fn symlinks_are_followed_without_looping() {
     let report = read(&[d]);
     assert_eq!(report.archive.runs.len(), 1);
     assert_eq!(report.archive.runs[0].metrics["x"].len(), 1, "read once");
-    assert_eq!(report.archive.warnings, []);
+    let loop_warning = format!(
+        "{}: a symbolic link loop: it leads back to {}, which contains it; not followed",
+        d.join("runs/loop").display(),
+        d.display()
+    );
+    let warnings: Vec<String> = report
+        .archive
+        .warnings
+        .iter()
+        .map(ToString::to_string)
+        .collect();
+    assert_eq!(warnings, [loop_warning]);
     assert!(
         report
             .unrecognized

@@ -48,36 +48,50 @@ impl Reader for JsonlReader {
 
     fn read(&self, path: &Path, out: &mut ReadOutput) -> Result<(), ReadError> {
         let file = File::open(path).map_err(|e| ReadError::io(path, e))?;
-        let mut lines = BufReader::new(file);
-        let mut state = FileState::default();
-        let mut buf = Vec::new();
-        let mut number = 0u64;
-        let result = loop {
-            buf.clear();
-            match lines.read_until(b'\n', &mut buf) {
-                Ok(0) => break Ok(()),
-                Ok(_) => {}
-                Err(e) => break Err(ReadError::io(path, e)),
-            }
-            number += 1;
-            let complete = buf.last() == Some(&b'\n');
-            let Ok(text) = std::str::from_utf8(&buf) else {
-                out.warn_line(number, "not valid UTF-8; line skipped");
-                continue;
-            };
-            let text = text.trim_start_matches('\u{feff}').trim();
-            if text.is_empty() {
-                continue;
-            }
-            if let Err(message) = state.line(text, complete, number, out) {
-                out.warn_line(number, format!("{message}; line skipped"));
-            }
-        };
-        for run in state.runs.into_values() {
-            out.add_run(run.run);
-        }
-        result
+        read_lines(BufReader::new(file), path, out)
     }
+}
+
+/// Reads a JSONL stream from `lines` into `out`; an I/O error is reported for `path`.
+pub(crate) fn read_lines(
+    mut lines: impl BufRead,
+    path: &Path,
+    out: &mut ReadOutput,
+) -> Result<(), ReadError> {
+    let mut state = FileState::default();
+    let mut buf = Vec::new();
+    let mut number = 0u64;
+    let mut records = 0u64;
+    let result = loop {
+        buf.clear();
+        match lines.read_until(b'\n', &mut buf) {
+            Ok(0) => break Ok(()),
+            Ok(_) => {}
+            Err(e) => break Err(ReadError::io(path, e)),
+        }
+        number += 1;
+        let complete = buf.last() == Some(&b'\n');
+        let Ok(text) = std::str::from_utf8(&buf) else {
+            records += 1;
+            out.warn_line(number, "not valid UTF-8; line skipped");
+            continue;
+        };
+        let text = text.trim_start_matches('\u{feff}').trim();
+        if text.is_empty() {
+            continue;
+        }
+        records += 1;
+        if let Err(message) = state.line(text, complete, number, out) {
+            out.warn_line(number, format!("{message}; line skipped"));
+        }
+    };
+    if records == 0 && result.is_ok() {
+        out.warn_file("no records: the file is empty or holds only blank lines");
+    }
+    for run in state.runs.into_values() {
+        out.add_run(run.run);
+    }
+    result
 }
 
 /// Whether a first line is a record of ours: a JSON object whose `type` is one of [`TYPES`].

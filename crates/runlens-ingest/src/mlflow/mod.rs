@@ -5,6 +5,7 @@
 pub(crate) mod artifacts;
 mod convert;
 mod file_store;
+pub(crate) use file_store::parse_metric_line;
 mod registry;
 mod rest;
 pub(crate) mod sqlite;

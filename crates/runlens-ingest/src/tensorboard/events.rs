@@ -5,6 +5,7 @@
 
 use std::collections::{BTreeMap, HashMap};
 use std::fs::File;
+use std::io::Read;
 use std::path::Path;
 
 use prost::Message;
@@ -181,7 +182,19 @@ impl RunBuilder {
     pub fn read_file(&mut self, path: &Path, out: &mut ReadOutput) -> Result<(), ReadError> {
         let file = File::open(path).map_err(|e| ReadError::io(path, e))?;
         let size = file.metadata().map_err(|e| ReadError::io(path, e))?.len();
-        let mut records = Records::new(file, size);
+        self.read_from(file, size, path, out)
+    }
+
+    /// Reads the records of an event file of `size` bytes from `input`; warnings name
+    /// `path`. See [`RunBuilder::read_file`].
+    pub fn read_from(
+        &mut self,
+        input: impl Read,
+        size: u64,
+        path: &Path,
+        out: &mut ReadOutput,
+    ) -> Result<(), ReadError> {
+        let mut records = Records::new(input, size);
         let mut warnings = FileWarnings::new(path);
         let mut count = 0u64;
         let mut scanned = fast::ScalarEvent::default();
@@ -191,6 +204,8 @@ impl RunBuilder {
                 Item::Record { offset, data } => {
                     count += 1;
                     if fast::scan_into(data, &mut scanned) && self.scalar_event(data, &scanned) {
+                        #[cfg(fuzzing)]
+                        fast::assert_agrees_with_prost(data, &scanned);
                         continue;
                     }
                     self.event.clear();
@@ -199,7 +214,7 @@ impl RunBuilder {
                         continue;
                     }
                     let event = std::mem::take(&mut self.event);
-                    self.event(&event, out, path, offset);
+                    self.event(&event, out, &mut warnings, offset);
                     self.event = event;
                 }
                 Item::Skipped {
@@ -263,7 +278,13 @@ impl RunBuilder {
     }
 
     /// Takes in one decoded event.
-    fn event(&mut self, event: &Event, out: &mut ReadOutput, path: &Path, offset: u64) {
+    fn event(
+        &mut self,
+        event: &Event,
+        out: &mut ReadOutput,
+        warnings: &mut FileWarnings<'_>,
+        offset: u64,
+    ) {
         let time = event.wall_time;
         if time.is_finite() && time > 0.0 {
             self.run.start_time = Some(self.run.start_time.map_or(time, |t| t.min(time)));
@@ -273,7 +294,7 @@ impl RunBuilder {
             return;
         };
         for value in &summary.value {
-            self.value(value, event.step, time, out, path, offset);
+            self.value(value, event.step, time, out, warnings, offset);
         }
     }
 
@@ -284,7 +305,7 @@ impl RunBuilder {
         step: i64,
         time: f64,
         out: &mut ReadOutput,
-        path: &Path,
+        warnings: &mut FileWarnings<'_>,
         offset: u64,
     ) {
         let plugin = value.metadata.as_ref().and_then(|m| m.plugin_data.as_ref());
@@ -298,7 +319,7 @@ impl RunBuilder {
         if tag.kind == TagKind::HParams {
             // tensorboardX sends hparams as metadata alone, TF2 with an empty tensor.
             if let Some(plugin) = plugin {
-                self.hparams(&plugin.content, out, path, offset);
+                self.hparams(&plugin.content, out, warnings, offset);
             }
             return;
         }
@@ -363,14 +384,20 @@ impl RunBuilder {
     }
 
     /// Takes in the content of an `hparams` summary.
-    fn hparams(&mut self, content: &[u8], out: &mut ReadOutput, path: &Path, offset: u64) {
+    fn hparams(
+        &mut self,
+        content: &[u8],
+        out: &mut ReadOutput,
+        warnings: &mut FileWarnings<'_>,
+        offset: u64,
+    ) {
         if content.is_empty() {
             return;
         }
         let data = match HParamsPluginData::decode(content) {
             Ok(data) => data,
             Err(e) => {
-                out.warn_in(path, format!("record at byte {offset}: the hparams plugin data cannot be decoded ({e}); hyper-parameters skipped"));
+                warnings.push(out, format!("record at byte {offset}: the hparams plugin data cannot be decoded ({e}); hyper-parameters skipped"));
                 return;
             }
         };
@@ -400,8 +427,8 @@ impl RunBuilder {
                     Some(param) => {
                         self.run.params.insert(name.clone(), param);
                     }
-                    None => out.warn_in(
-                        path,
+                    None => warnings.push(
+                        out,
                         format!("record at byte {offset}: hyper-parameter {name:?} is null, a list or a struct, which runlens does not read; skipped"),
                     ),
                 }

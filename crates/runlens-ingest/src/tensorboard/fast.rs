@@ -116,6 +116,28 @@ fn scalar_value(mut buf: &[u8]) -> Option<(&[u8], f32)> {
     Some((tag?, value?))
 }
 
+/// Under `cfg(fuzzing)`: panics unless prost decodes `data` to the event the scan found, so
+/// the fuzz targets check that the fast path only takes what it fully understands.
+#[cfg(fuzzing)]
+pub fn assert_agrees_with_prost(data: &[u8], event: &ScalarEvent) {
+    use prost::Message;
+    let decoded = super::proto::Event::decode(data).expect("a scanned event decodes");
+    assert_eq!(decoded.wall_time.to_bits(), event.wall_time.to_bits());
+    assert_eq!(decoded.step, event.step);
+    let summary = decoded.summary.expect("a scanned event has a summary");
+    let scanned: Vec<(&[u8], u32)> = event.values(data).map(|(t, v)| (t, v.to_bits())).collect();
+    let full: Vec<(&[u8], u32)> = summary
+        .value
+        .iter()
+        .map(|v| {
+            assert!(v.metadata.is_none() && v.tensor.is_none() && v.image.is_none());
+            let value = v.simple_value.expect("a scanned value is a simple_value");
+            (v.tag.as_bytes(), value.to_bits())
+        })
+        .collect();
+    assert_eq!(scanned, full);
+}
+
 fn length_delimited<'a>(buf: &mut &'a [u8]) -> Option<&'a [u8]> {
     let len = usize::try_from(decode_varint(buf).ok()?).ok()?;
     take(buf, len)

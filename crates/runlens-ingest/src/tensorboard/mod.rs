@@ -53,11 +53,10 @@ impl Reader for TensorBoardReader {
     fn read(&self, path: &Path, out: &mut ReadOutput) -> Result<(), ReadError> {
         let meta = fs::metadata(path).map_err(|e| ReadError::io(path, e))?;
         if meta.is_file() {
-            let run = match out.root().map(Path::to_path_buf) {
-                Some(root) => run_identity(&root, path.parent().unwrap_or(path)),
-                None => single_file_identity(path),
+            let mut builder = match out.root().map(Path::to_path_buf) {
+                Some(root) => RunBuilder::new(run_identity(&root, path.parent().unwrap_or(path))),
+                None => single_file_builder(path),
             };
-            let mut builder = RunBuilder::new(run);
             let result = builder.read_file(path, out);
             {
                 let run = builder.finish(out);
@@ -68,7 +67,7 @@ impl Reader for TensorBoardReader {
         let root = out
             .root()
             .map_or_else(|| path.to_path_buf(), Path::to_path_buf);
-        for (dir, files) in run_directories(path) {
+        for (dir, files) in run_directories(path, out) {
             let mut builder = RunBuilder::new(run_identity(&root, &dir));
             for file in files {
                 if let Err(error) = builder.read_file(&file, out) {
@@ -87,34 +86,67 @@ impl Reader for TensorBoardReader {
     }
 }
 
+/// The builder of the run made of one event file named on the command line.
+pub(crate) fn single_file_builder(path: &Path) -> RunBuilder {
+    RunBuilder::new(single_file_identity(path))
+}
+
 /// Whether a file name is an event file's.
 fn is_event_file(name: Option<&OsStr>) -> bool {
     name.is_some_and(|n| n.to_string_lossy().starts_with(EVENT_FILE_PREFIX))
 }
 
-/// Whether `dir` directly holds an event file.
+/// Whether `dir` directly holds an event file (or something named like one: a directory
+/// or a broken link in its place is reported when the run is read).
 fn holds_event_files(dir: &Path) -> bool {
     let Ok(entries) = fs::read_dir(dir) else {
         return false;
     };
     entries
         .flatten()
-        .any(|entry| is_event_file(Some(&entry.file_name())) && entry.path().is_file())
+        .any(|entry| is_event_file(Some(&entry.file_name())))
 }
 
 /// The run directories at or below `dir` (hidden directories passed over), in path order,
-/// each with its event files in writing order (see [`file_order`]).
-fn run_directories(dir: &Path) -> BTreeMap<PathBuf, Vec<PathBuf>> {
+/// each with its event files in writing order (see [`file_order`]). What cannot be walked
+/// (an unreadable directory, a link loop) and a directory named like an event file are
+/// warnings in `out`.
+fn run_directories(dir: &Path, out: &mut ReadOutput) -> BTreeMap<PathBuf, Vec<PathBuf>> {
     let mut runs: BTreeMap<PathBuf, Vec<PathBuf>> = BTreeMap::new();
     let walk = WalkDir::new(dir)
         .follow_links(true)
         .sort_by_file_name()
         .into_iter()
         .filter_entry(|e| e.depth() == 0 || !e.file_name().to_string_lossy().starts_with('.'));
-    for entry in walk.flatten() {
-        if entry.file_type().is_file() && is_event_file(Some(entry.file_name())) {
+    for entry in walk {
+        let entry = match entry {
+            Ok(entry) => entry,
+            Err(error) => {
+                match crate::sources::describe_walk_error(dir, &error) {
+                    Some((path, message)) => out.warn_in(&path, message),
+                    None if is_event_file(error.path().and_then(Path::file_name)) => {
+                        let path = error.path().unwrap_or(dir);
+                        out.warn_in(
+                            path,
+                            "a broken symbolic link in place of an event file; skipped",
+                        );
+                    }
+                    None => {}
+                }
+                continue;
+            }
+        };
+        if !is_event_file(Some(entry.file_name())) {
+            continue;
+        }
+        if entry.file_type().is_file() {
             let parent = entry.path().parent().unwrap_or(dir).to_path_buf();
             runs.entry(parent).or_default().push(entry.into_path());
+        } else if entry.file_type().is_dir() {
+            out.warn_in(
+                entry.path(),
+                "a directory where an event file was expected (it has an event file's name); skipped",
+            );
         }
     }
     for files in runs.values_mut() {

@@ -210,7 +210,9 @@ fn files_of_a_run_are_read_in_timestamp_order_and_a_named_file_is_a_run() {
     // Name order would put "9" after "10"; the timestamps put 9 first.
     fs::write(dir.path().join("events.out.tfevents.10.b"), &bytes).expect("write");
     fs::write(dir.path().join("events.out.tfevents.9.a"), b"").expect("write");
-    let files = super::run_directories(dir.path());
+    let mut out = crate::reader::ReadOutput::new(dir.path(), 20);
+    let files = super::run_directories(dir.path(), &mut out);
+    assert!(out.into_parts().1.is_empty());
     let names: Vec<_> = files[dir.path()]
         .iter()
         .map(|f| f.file_name().unwrap().to_string_lossy().into_owned())

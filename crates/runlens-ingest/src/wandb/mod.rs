@@ -81,8 +81,18 @@ fn read_files(files: &[PathBuf], out: &mut ReadOutput) {
 
 /// Reads one `.wandb` file into one run.
 fn read_file(path: &Path, out: &mut ReadOutput) -> Result<(), ReadError> {
+    let file = fs::File::open(path).map_err(|e| ReadError::io(path, e))?;
+    read_from(file, path, out)
+}
+
+/// Reads the content of the `.wandb` file at `path` from `input` into one run.
+pub(crate) fn read_from(
+    input: impl std::io::Read,
+    path: &Path,
+    out: &mut ReadOutput,
+) -> Result<(), ReadError> {
     let mut builder = RunBuilder::new(fallback_id(path));
-    let result = builder.read_file(path, out);
+    let result = builder.read_from(input, path, out);
     if !builder.is_empty() {
         let run = builder.finish(path, out);
         out.add_run(run);
@@ -108,8 +118,9 @@ fn is_run_file_name(name: &str) -> bool {
     name.starts_with("run-") && name.ends_with(".wandb")
 }
 
-/// The `run-*.wandb` files directly in `dir`, in name order (empty when `dir` is not a run
-/// folder or cannot be listed).
+/// The `run-*.wandb` entries directly in `dir`, in name order (empty when `dir` is not a
+/// run folder or cannot be listed). Whatever has a run file's name is listed, so that a
+/// directory or a broken link in a run file's place is reported when it is read.
 fn run_files(dir: &Path) -> Vec<PathBuf> {
     let Ok(entries) = fs::read_dir(dir) else {
         return Vec::new();
@@ -118,7 +129,6 @@ fn run_files(dir: &Path) -> Vec<PathBuf> {
         .flatten()
         .filter(|e| is_run_file_name(&e.file_name().to_string_lossy()))
         .map(|e| e.path())
-        .filter(|p| p.is_file())
         .collect();
     files.sort();
     files

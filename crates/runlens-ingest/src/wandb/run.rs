@@ -5,7 +5,7 @@
 //! and the byte offset.
 
 use std::collections::{BTreeMap, HashMap, HashSet};
-use std::fs::File;
+use std::io::Read;
 use std::path::Path;
 
 use prost::Message;
@@ -75,28 +75,32 @@ impl RunBuilder {
         self.records == 0
     }
 
-    /// Reads every record of the `.wandb` file at `path`. Damage is reported in `out`; an
-    /// `Err` means the file is not a W&B file or cannot be read.
-    pub fn read_file(&mut self, path: &Path, out: &mut ReadOutput) -> Result<(), ReadError> {
-        let mut file = File::open(path).map_err(|e| ReadError::io(path, e))?;
-        let size = file.metadata().map_err(|e| ReadError::io(path, e))?.len();
-        if size == 0 {
+    /// Reads every record of a `.wandb` file from `input`, positioned at its start; warnings
+    /// name `path`. Damage is reported in `out`; an `Err` means the content is not a W&B
+    /// file or cannot be read.
+    pub fn read_from(
+        &mut self,
+        mut input: impl Read,
+        path: &Path,
+        out: &mut ReadOutput,
+    ) -> Result<(), ReadError> {
+        let mut head = [0u8; FILE_HEADER.len()];
+        let got = read_up_to(&mut input, &mut head).map_err(|e| ReadError::io(path, e))?;
+        if got == 0 {
             out.warn_in(
                 path,
                 "empty .wandb file (a run that has not logged yet): no records",
             );
             return Ok(());
         }
-        let mut head = [0u8; FILE_HEADER.len()];
-        let got = read_up_to(&mut file, &mut head).map_err(|e| ReadError::io(path, e))?;
         if !has_file_header(&head[..got]) {
             return Err(ReadError::invalid(
                 path,
                 "not a W&B run file: it does not start with the 7-byte `:W&B` header (magic 0xBEE1, version 0); skipped",
             ));
         }
-        let file = File::open(path).map_err(|e| ReadError::io(path, e))?;
-        let mut records = Records::new(file);
+        // The framing counts blocks from the start of the file, header included.
+        let mut records = Records::new((&head[..]).chain(input));
         let mut warnings = FileWarnings::new(path);
         let mut record = Record::default();
         // One allocation for the items of every scanned record.

@@ -1,0 +1,64 @@
+//! The bundle decoder on arbitrary bytes, each input tried as an index, a chunk and a
+//! detail file, both as a whole file and as the payload of a valid envelope (so the
+//! mutations reach postcard and the chunk codec behind the checksum). A table that decodes
+//! validates, so its accessors never index out of range.
+#![no_main]
+
+use std::sync::OnceLock;
+
+use libfuzzer_sys::fuzz_target;
+use runlens_core::bundle::{self, FileKind, RunTable};
+use runlens_fuzz::seal_stored;
+
+/// The index of the seed bundle (three runs, four chunks, a detail file): the chunk and
+/// detail inputs are decoded against its directory entries.
+fn table() -> &'static RunTable {
+    static TABLE: OnceLock<RunTable> = OnceLock::new();
+    TABLE.get_or_init(|| {
+        let index = include_bytes!("../corpus/bundle_decode/index.rlb");
+        bundle::decode_index(index).expect("the seed index decodes")
+    })
+}
+
+fn use_table(table: &RunTable) {
+    for row in 0..table.len() {
+        let run = table.run_without_series(row);
+        assert_eq!(run.id, table.ids[row]);
+        let _ = table.parent(row);
+        for (i, column) in table.params.iter().enumerate() {
+            let _ = table.param_text(i, row);
+            let _ = column.cells[row].clone();
+        }
+        for column in &table.metrics {
+            let _ = column.summary(row);
+        }
+    }
+    let _ = bundle::points_per_metric(table);
+}
+
+fuzz_target!(|data: &[u8]| {
+    let sealed = [
+        seal_stored(FileKind::Index, data),
+        seal_stored(FileKind::Chunk, data),
+        seal_stored(FileKind::Detail, data),
+    ];
+    for bytes in [data, &sealed[0]] {
+        if let Ok(table) = bundle::decode_index(bytes) {
+            use_table(&table);
+        }
+    }
+    let table = table();
+    for bytes in [data, &sealed[1]] {
+        for chunk in &table.chunks {
+            if let Ok(series) = bundle::decode_chunk(table, chunk, bytes) {
+                let points: usize = series.iter().map(|(_, s)| s.len()).sum();
+                assert_eq!(points as u64, chunk.points);
+            }
+        }
+    }
+    for bytes in [data, &sealed[2]] {
+        for detail in &table.details {
+            let _ = bundle::details::decode_detail(detail, bytes);
+        }
+    }
+});
