@@ -50,25 +50,6 @@ async fn set_filter(browser: &Browser, query: &str) {
     input.send_keys(&format!("{query}\u{E007}")).await.unwrap();
 }
 
-/// Chooses `value` in the `<select id=id>` as a user would (the value may hold any text, so
-/// it is set from a script argument rather than through a CSS selector) and fires `change`.
-async fn select(browser: &Browser, id: &str, value: &str) {
-    let chosen = browser
-        .client
-        .execute(
-            "const select = document.getElementById(arguments[0]);
-             const option = [...select.options].find(o => o.value === arguments[1]);
-             if (!option) return false;
-             select.value = arguments[1];
-             select.dispatchEvent(new Event('change', { bubbles: true }));
-             return true;",
-            vec![json!(id), json!(value)],
-        )
-        .await
-        .unwrap();
-    assert_eq!(chosen, json!(true), "#{id} offers {value:?}");
-}
-
 async fn rendered_traces(browser: &Browser) -> u64 {
     browser
         .wait_for("document.querySelector('#rl-chart[data-rendered-traces]') && document.querySelectorAll('#rl-chart .scatterlayer .trace').length > 0")
@@ -155,7 +136,7 @@ async fn exercise_explorer(browser: &Browser) {
         ))
         .await;
     let lrs: BTreeSet<String> = runs.iter().map(|r| r["params"]["lr"].to_string()).collect();
-    select(browser, "rl-group", "param:lr").await;
+    browser.choose("rl-group", "param:lr").await;
     browser
         .wait_for(&format!(
             "document.querySelectorAll('#rl-runs tbody tr.rl-group-row').length === {}",
@@ -178,7 +159,7 @@ async fn exercise_explorer(browser: &Browser) {
         .await;
 
     // Sorting by a column reorders the rows.
-    select(browser, "rl-group", "").await;
+    browser.choose("rl-group", "").await;
     let header = browser
         .client
         .find(fantoccini::Locator::Css("#rl-runs th[data-sort]"))
@@ -329,9 +310,9 @@ async fn hostile_text_stays_text_in_the_app_and_the_static_table() {
         json!(2),
         "only plotly.js and the app module are scripts"
     );
-    select(&browser, "rl-metric", HOSTILE_METRIC).await;
+    browser.choose("rl-metric", HOSTILE_METRIC).await;
     rendered_traces(&browser).await;
-    select(&browser, "rl-group", "param:optimizer").await;
+    browser.choose("rl-group", "param:optimizer").await;
     browser
         .wait_for("document.querySelectorAll('#rl-runs tbody tr.rl-group-row').length === 2")
         .await;
@@ -560,7 +541,7 @@ async fn the_view_is_shared_through_the_url_fragment() {
 
     // A change is written back into the address (no grouping: no `group=`, since the
     // author set none).
-    select(&browser, "rl-group", "").await;
+    browser.choose("rl-group", "").await;
     browser
         .wait_for("location.hash.includes('filter=') && !location.hash.includes('group=')")
         .await;
@@ -594,7 +575,7 @@ async fn the_view_is_shared_through_the_url_fragment() {
     // Smoothing: each run's line is smoothed, its raw curve drawn faint behind it, and the
     // weight travels in the address.
     let lines = rendered_traces(&browser).await;
-    select(&browser, "rl-smoothing", "0.9").await;
+    browser.choose("rl-smoothing", "0.9").await;
     browser
         .wait_for(&format!(
             "location.hash.includes('smooth=0.9') && Number(document.getElementById('rl-chart').dataset.renderedTraces) === {}",

@@ -63,6 +63,29 @@ fn file_url(path: &Path) -> String {
     format!("file://{}", path.canonicalize().unwrap().display())
 }
 
+/// Builds the single file from `input` in `dir` and opens it in a browser, ready.
+async fn open(input: &Path, dir: &tempfile::TempDir) -> Browser {
+    let report = dir.path().join("report.html");
+    build_single_file(input, &report);
+    let browser = Browser::start(Scripts::Enabled).await;
+    browser.client.goto(&file_url(&report)).await.unwrap();
+    browser.wait_ready().await.expect("the report starts");
+    browser
+}
+
+/// The address's fragment, without `#`.
+async fn fragment(browser: &Browser) -> String {
+    let url = browser.client.current_url().await.unwrap();
+    url.fragment().unwrap_or_default().to_string()
+}
+
+/// Checks the console stayed clean and ends the session.
+async fn finish(browser: Browser) {
+    let errors = browser.console_errors().await;
+    assert!(errors.is_empty(), "console errors: {errors:#?}");
+    browser.close().await;
+}
+
 async fn rendered_ids(browser: &Browser) -> Vec<String> {
     serde_json::from_value(
         browser
@@ -118,11 +141,7 @@ async fn traces(browser: &Browser) -> Value {
 #[tokio::test]
 async fn ten_thousand_runs_scroll_tick_compare_and_download() {
     let dir = tempfile::tempdir().unwrap();
-    let report = dir.path().join("report.html");
-    build_single_file(&write_sweep(dir.path()), &report);
-    let browser = Browser::start(Scripts::Enabled).await;
-    browser.client.goto(&file_url(&report)).await.unwrap();
-    browser.wait_ready().await.expect("the report starts");
+    let browser = open(&write_sweep(dir.path()), &dir).await;
 
     // Only a window of rows is in the page, and the table says how many rows it has.
     let ids = rendered_ids(&browser).await;
@@ -187,11 +206,7 @@ async fn ten_thousand_runs_scroll_tick_compare_and_download() {
         .await;
 
     // Free-text search beside the filter: every word must appear in a name, id or tag.
-    let search = browser
-        .client
-        .find(fantoccini::Locator::Id("rl-search"))
-        .await
-        .unwrap();
+    let search = browser.by_id("rl-search").await;
     search.send_keys("RUN-0999\u{E007}").await.unwrap();
     browser
         .wait_for("document.getElementById('rl-count').textContent === '10 of 10,000 runs' && location.hash.includes('q=RUN-0999')")
@@ -239,14 +254,7 @@ async fn ten_thousand_runs_scroll_tick_compare_and_download() {
     tick(&browser, "run-00006", false).await;
 
     // The comparison: one column per ticked run, differences marked.
-    browser
-        .client
-        .find(fantoccini::Locator::Id("rl-compare-open"))
-        .await
-        .unwrap()
-        .click()
-        .await
-        .unwrap();
+    browser.click_id("rl-compare-open").await;
     browser
         .wait_for("!document.getElementById('rl-compare').hidden")
         .await;
@@ -284,12 +292,11 @@ async fn ten_thousand_runs_scroll_tick_compare_and_download() {
         .await;
 
     // The ticks and the open comparison are in the address; reloading brings them back.
-    let url = browser.client.current_url().await.unwrap();
-    let fragment = url.fragment().unwrap_or_default().to_string();
+    let address = fragment(&browser).await;
     assert!(
-        fragment.contains("sel=run-00002&sel=run-00003&sel=run-00006")
-            && fragment.contains("compare=1"),
-        "{fragment}"
+        address.contains("sel=run-00002&sel=run-00003&sel=run-00006")
+            && address.contains("compare=1"),
+        "{address}"
     );
     browser.client.refresh().await.unwrap();
     browser.wait_ready().await.expect("the report restarts");
@@ -303,14 +310,7 @@ async fn ten_thousand_runs_scroll_tick_compare_and_download() {
     assert_eq!(traces(&browser).await, json!(3));
 
     // Clearing the ticks closes the comparison and charts every visible run again.
-    browser
-        .client
-        .find(fantoccini::Locator::Id("rl-select-clear"))
-        .await
-        .unwrap()
-        .click()
-        .await
-        .unwrap();
+    browser.click_id("rl-select-clear").await;
     browser
         .wait_for("document.getElementById('rl-compare').hidden && document.getElementById('rl-selection').hidden")
         .await;
@@ -331,8 +331,7 @@ async fn ten_thousand_runs_scroll_tick_compare_and_download() {
         !labels.contains(&"const".to_string()) && labels.contains(&"lr".to_string()),
         "{labels:?}"
     );
-    let url = browser.client.current_url().await.unwrap();
-    assert!(url.fragment().unwrap_or_default().contains("diff=1"));
+    assert!(fragment(&browser).await.contains("diff=1"));
 
     // The header box ticks every visible run (after a filter: only those).
     let input = browser
@@ -401,19 +400,13 @@ async fn ten_thousand_runs_scroll_tick_compare_and_download() {
         "{href}"
     );
 
-    let errors = browser.console_errors().await;
-    assert!(errors.is_empty(), "console errors: {errors:#?}");
-    browser.close().await;
+    finish(browser).await;
 }
 
 #[tokio::test]
 async fn hostile_names_stay_text_in_the_comparison() {
     let dir = tempfile::tempdir().unwrap();
-    let report = dir.path().join("report.html");
-    build_single_file(&support::write_hostile_jsonl(dir.path()), &report);
-    let browser = Browser::start(Scripts::Enabled).await;
-    browser.client.goto(&file_url(&report)).await.unwrap();
-    browser.wait_ready().await.expect("the report starts");
+    let browser = open(&support::write_hostile_jsonl(dir.path()), &dir).await;
     browser
         .js("document.getElementById('rl-select-all').click(); return 0;")
         .await;
@@ -480,40 +473,25 @@ async fn header_ids(browser: &Browser) -> Vec<String> {
 #[tokio::test]
 async fn columns_are_chosen_ordered_and_pinned_and_the_choice_is_shared() {
     let dir = tempfile::tempdir().unwrap();
-    let report = dir.path().join("report.html");
-    build_single_file(&support::examples(), &report);
-    let browser = Browser::start(Scripts::Enabled).await;
-    browser.client.goto(&file_url(&report)).await.unwrap();
-    browser.wait_ready().await.expect("the report starts");
+    let browser = open(&support::examples(), &dir).await;
     let before = header_ids(&browser).await;
     assert!(before.contains(&"param:lr".to_string()), "{before:?}");
-    assert!(!before.contains(&"source".to_string()));
+    assert!(!before.contains(&"group".to_string()));
 
-    browser
-        .client
-        .find(fantoccini::Locator::Id("rl-columns-open"))
-        .await
-        .unwrap()
-        .click()
-        .await
-        .unwrap();
+    browser.click_id("rl-columns-open").await;
     browser
         .wait_for("!document.getElementById('rl-columns').hidden && document.querySelectorAll('#rl-columns-list li').length > 3")
         .await;
 
     // The find box narrows the list; ticking a column adds it at the end.
-    let find = browser
-        .client
-        .find(fantoccini::Locator::Id("rl-columns-find"))
-        .await
-        .unwrap();
-    find.send_keys("sour").await.unwrap();
+    let find = browser.by_id("rl-columns-find").await;
+    find.send_keys("grou").await.unwrap();
     browser
-        .wait_for("[...document.querySelectorAll('#rl-columns-list input[data-column]')].every(i => i.dataset.column.includes('sour'))")
+        .wait_for("[...document.querySelectorAll('#rl-columns-list input[data-column]')].every(i => i.dataset.column.includes('grou'))")
         .await;
-    menu_click(&browser, "data-column", "source", 0).await;
+    menu_click(&browser, "data-column", "group", 0).await;
     browser
-        .wait_for("[...document.querySelectorAll('#rl-runs thead th[data-sort]')].pop().dataset.sort === 'source'")
+        .wait_for("[...document.querySelectorAll('#rl-runs thead th[data-sort]')].pop().dataset.sort === 'group'")
         .await;
     // Emptying the box lists every column again.
     browser
@@ -527,18 +505,18 @@ async fn columns_are_chosen_ordered_and_pinned_and_the_choice_is_shared() {
         .await;
     let ids = header_ids(&browser).await;
     let last = ids.len() - 1;
-    menu_click(&browser, "data-move", "source", 0).await;
+    menu_click(&browser, "data-move", "group", 0).await;
     let moved = header_ids(&browser).await;
-    assert_eq!(moved[last - 1], "source", "{moved:?}");
+    assert_eq!(moved[last - 1], "group", "{moved:?}");
     assert_eq!(moved[last], ids[last - 1]);
 
     // Pinning puts the column right after the name and keeps it in view when the table
     // scrolls sideways.
-    menu_click(&browser, "data-pin", "source", 0).await;
+    menu_click(&browser, "data-pin", "group", 0).await;
     browser
-        .wait_for("document.querySelector('#rl-runs thead th.rl-pinned') && document.querySelector('#rl-runs thead th.rl-pinned').dataset.sort === 'source'")
+        .wait_for("document.querySelector('#rl-runs thead th.rl-pinned') && document.querySelector('#rl-runs thead th.rl-pinned').dataset.sort === 'group'")
         .await;
-    assert_eq!(header_ids(&browser).await[1], "source");
+    assert_eq!(header_ids(&browser).await[1], "group");
     let sticky = browser
         .js(
             "const th = document.querySelector('#rl-runs thead th.rl-pinned');
@@ -548,11 +526,10 @@ async fn columns_are_chosen_ordered_and_pinned_and_the_choice_is_shared() {
     assert_eq!(sticky, json!("sticky"));
 
     // The choice is in the address and comes back on reload.
-    let url = browser.client.current_url().await.unwrap();
-    let fragment = url.fragment().unwrap_or_default().to_string();
+    let address = fragment(&browser).await;
     assert!(
-        fragment.contains("col=name") && fragment.contains("pin=source"),
-        "{fragment}"
+        address.contains("col=name") && address.contains("pin=group"),
+        "{address}"
     );
     let chosen = header_ids(&browser).await;
     browser.client.refresh().await.unwrap();
@@ -621,38 +598,7 @@ async fn columns_are_chosen_ordered_and_pinned_and_the_choice_is_shared() {
         .wait_for("document.getElementById('rl-columns').hidden")
         .await;
 
-    let errors = browser.console_errors().await;
-    assert!(errors.is_empty(), "console errors: {errors:#?}");
-    browser.close().await;
-}
-
-/// Chooses `value` in the `<select id=id>` and fires `change`, as a user would.
-async fn choose(browser: &Browser, id: &str, value: &str) {
-    let chosen = browser
-        .client
-        .execute(
-            "const select = document.getElementById(arguments[0]);
-             if (![...select.options].some(o => o.value === arguments[1])) return false;
-             select.value = arguments[1];
-             select.dispatchEvent(new Event('change', { bubbles: true }));
-             return true;",
-            vec![json!(id), json!(value)],
-        )
-        .await
-        .unwrap();
-    assert_eq!(chosen, json!(true), "#{id} offers {value:?}");
-}
-
-/// Clicks the checkbox `#id`.
-async fn toggle(browser: &Browser, id: &str) {
-    browser
-        .client
-        .find(fantoccini::Locator::Id(id))
-        .await
-        .unwrap()
-        .click()
-        .await
-        .unwrap();
+    finish(browser).await;
 }
 
 /// What plotly drew: the x axis title and type, the y axis type, each trace's x values.
@@ -670,12 +616,8 @@ async fn drawn(browser: &Browser) -> Value {
 #[tokio::test]
 async fn chart_axes_smoothing_bands_and_zoom() {
     let dir = tempfile::tempdir().unwrap();
-    let report = dir.path().join("report.html");
-    build_single_file(&support::examples(), &report);
-    let browser = Browser::start(Scripts::Enabled).await;
-    browser.client.goto(&file_url(&report)).await.unwrap();
-    browser.wait_ready().await.expect("the report starts");
-    choose(&browser, "rl-metric", "val/acc").await;
+    let browser = open(&support::examples(), &dir).await;
+    browser.choose("rl-metric", "val/acc").await;
     browser
         .wait_for("document.getElementById('rl-chart').layout.yaxis.title.text === 'val/acc'")
         .await;
@@ -683,7 +625,7 @@ async fn chart_axes_smoothing_bands_and_zoom() {
     assert!(lines > 2);
 
     // Time since each run started, in a readable unit.
-    choose(&browser, "rl-x", "relative").await;
+    browser.choose("rl-x", "relative").await;
     browser
         .wait_for("document.getElementById('rl-chart').layout.xaxis.title.text.startsWith('time since start')")
         .await;
@@ -691,32 +633,32 @@ async fn chart_axes_smoothing_bands_and_zoom() {
     let first_x = relative["xs"][0][0].as_f64().unwrap();
     assert!((0.0..60.0).contains(&first_x), "{relative}");
     // Wall time is a date axis.
-    choose(&browser, "rl-x", "wall").await;
+    browser.choose("rl-x", "wall").await;
     browser
         .wait_for("document.getElementById('rl-chart').layout.xaxis.type === 'date'")
         .await;
     // Another metric as the x axis, matched step by step.
-    choose(&browser, "rl-x", "metric:val/loss").await;
+    browser.choose("rl-x", "metric:val/loss").await;
     browser
         .wait_for("document.getElementById('rl-chart').layout.xaxis.title.text === 'val/loss' && location.hash.includes('x=metric%3Aval%2Floss')")
         .await;
-    choose(&browser, "rl-x", "step").await;
+    browser.choose("rl-x", "step").await;
 
     // Log y, and the choice travels in the address.
-    toggle(&browser, "rl-log-y").await;
+    browser.click_id("rl-log-y").await;
     browser
         .wait_for("document.getElementById('rl-chart').layout.yaxis.type === 'log' && location.hash.includes('logy=1')")
         .await;
 
     // A centred moving average draws each run smoothed with its raw curve faint behind it.
-    choose(&browser, "rl-smoothing", "ma:25").await;
+    browser.choose("rl-smoothing", "ma:25").await;
     browser
         .wait_for(&format!(
             "location.hash.includes('avg=25') && document.getElementById('rl-chart').data.length === {}",
             lines * 2
         ))
         .await;
-    choose(&browser, "rl-smoothing", "0").await;
+    browser.choose("rl-smoothing", "0").await;
 
     // Zooming draws the range again at full resolution; a double click (autorange) goes back.
     browser
@@ -767,18 +709,18 @@ async fn chart_axes_smoothing_bands_and_zoom() {
             .await,
         json!(true)
     );
-    choose(&browser, "rl-group", "param:optimizer").await;
+    browser.choose("rl-group", "param:optimizer").await;
     browser
         .wait_for("!document.getElementById('rl-band').closest('label').hidden")
         .await;
-    choose(&browser, "rl-band", "minmax").await;
+    browser.choose("rl-band", "minmax").await;
     browser
         .wait_for(
             "document.getElementById('rl-chart-note').textContent.includes('mean, min to max')",
         )
         .await;
     let bands = drawn(&browser).await["traces"].as_u64().unwrap();
-    toggle(&browser, "rl-show-runs").await;
+    browser.click_id("rl-show-runs").await;
     browser
         .wait_for(&format!(
             "document.getElementById('rl-chart').data.length === {}",
@@ -792,11 +734,7 @@ async fn chart_axes_smoothing_bands_and_zoom() {
                 .filter(k => /^(val|train)\\//.test(k) && k !== document.getElementById('rl-metric').value);")
         .await;
     assert!(!wanted.as_array().unwrap().is_empty(), "{wanted}");
-    let charts = browser
-        .client
-        .find(fantoccini::Locator::Id("rl-charts"))
-        .await
-        .unwrap();
+    let charts = browser.by_id("rl-charts").await;
     charts.send_keys("(\u{E007}").await.unwrap();
     browser
         .wait_for("!document.getElementById('rl-charts-error').hidden && document.getElementById('rl-charts').getAttribute('aria-invalid') === 'true'")
@@ -813,16 +751,7 @@ async fn chart_axes_smoothing_bands_and_zoom() {
         .js("return [...document.querySelectorAll('#rl-chart-grid .rl-chart[data-metric]')].map(c => c.dataset.metric);")
         .await;
     assert_eq!(grid, wanted);
-    assert!(
-        browser
-            .client
-            .current_url()
-            .await
-            .unwrap()
-            .fragment()
-            .unwrap_or_default()
-            .contains("charts=")
-    );
+    assert!(fragment(&browser).await.contains("charts="));
 
     // Reloading keeps every chart option.
     browser.client.refresh().await.unwrap();
@@ -838,19 +767,13 @@ async fn chart_axes_smoothing_bands_and_zoom() {
             wanted.as_array().unwrap().len()
         ))
         .await;
-    let errors = browser.console_errors().await;
-    assert!(errors.is_empty(), "console errors: {errors:#?}");
-    browser.close().await;
+    finish(browser).await;
 }
 
 #[tokio::test]
 async fn hyperparameter_scatter_bars_and_correlations() {
     let dir = tempfile::tempdir().unwrap();
-    let report = dir.path().join("report.html");
-    build_single_file(&support::examples(), &report);
-    let browser = Browser::start(Scripts::Enabled).await;
-    browser.client.goto(&file_url(&report)).await.unwrap();
-    browser.wait_ready().await.expect("the report starts");
+    let browser = open(&support::examples(), &dir).await;
 
     // Closed at first: nothing drawn.
     assert_eq!(
@@ -867,8 +790,8 @@ async fn hyperparameter_scatter_bars_and_correlations() {
         .click()
         .await
         .unwrap();
-    choose(&browser, "rl-hp-x", "param:lr").await;
-    choose(&browser, "rl-hp-y", "metric:val/acc:last").await;
+    browser.choose("rl-hp-x", "param:lr").await;
+    browser.choose("rl-hp-y", "metric:val/acc:last").await;
     // One marker per visible run with both an lr and a val/acc: the table's lr cells and
     // last val/acc cells of those runs, in table order.
     let expected = browser
@@ -903,11 +826,11 @@ async fn hyperparameter_scatter_bars_and_correlations() {
     assert!(cells[2].as_str().unwrap().starts_with(['+', '-']), "{corr}");
 
     // Log x; and with groups, a bar per group.
-    toggle(&browser, "rl-hp-log-x").await;
+    browser.click_id("rl-hp-log-x").await;
     browser
         .wait_for("document.getElementById('rl-hp-scatter').layout.xaxis.type === 'log'")
         .await;
-    choose(&browser, "rl-group", "param:optimizer").await;
+    browser.choose("rl-group", "param:optimizer").await;
     browser
         .wait_for("!document.getElementById('rl-hp-bars').hidden && document.getElementById('rl-hp-bars').dataset.drawn === '1'")
         .await;
@@ -927,38 +850,25 @@ async fn hyperparameter_scatter_bars_and_correlations() {
     assert!(bars.as_u64().unwrap() >= 2);
 
     // The panel and its choices are in the address and come back on reload.
-    let fragment = browser
-        .client
-        .current_url()
-        .await
-        .unwrap()
-        .fragment()
-        .unwrap_or_default()
-        .to_string();
+    let address = fragment(&browser).await;
     assert!(
-        fragment.contains("hp=1")
-            && fragment.contains("hx=param%3Alr")
-            && fragment.contains("hlogx=1"),
-        "{fragment}"
+        address.contains("hp=1")
+            && address.contains("hx=param%3Alr")
+            && address.contains("hlogx=1"),
+        "{address}"
     );
     browser.client.refresh().await.unwrap();
     browser.wait_ready().await.expect("the report restarts");
     browser
         .wait_for("document.getElementById('rl-hparams').open && document.getElementById('rl-hp-scatter').dataset.drawn === '1' && document.getElementById('rl-hp-x').value === 'param:lr'")
         .await;
-    let errors = browser.console_errors().await;
-    assert!(errors.is_empty(), "console errors: {errors:#?}");
-    browser.close().await;
+    finish(browser).await;
 }
 
 #[tokio::test]
 async fn groups_by_two_keys_fold_small_groups_and_show_full_aggregates() {
     let dir = tempfile::tempdir().unwrap();
-    let report = dir.path().join("report.html");
-    build_single_file(&write_sweep(dir.path()), &report);
-    let browser = Browser::start(Scripts::Enabled).await;
-    browser.client.goto(&file_url(&report)).await.unwrap();
-    browser.wait_ready().await.expect("the report starts");
+    let browser = open(&write_sweep(dir.path()), &dir).await;
     let group_labels = "return [...document.querySelectorAll('#rl-runs tbody tr.rl-group-row > th')].map(th => th.textContent);";
 
     // "Then by" appears once grouped; seed (7 values) then lr (3): 21 groups.
@@ -968,11 +878,11 @@ async fn groups_by_two_keys_fold_small_groups_and_show_full_aggregates() {
             .await,
         json!(true)
     );
-    choose(&browser, "rl-group", "param:seed").await;
+    browser.choose("rl-group", "param:seed").await;
     browser
         .wait_for("!document.getElementById('rl-group2').closest('label').hidden")
         .await;
-    choose(&browser, "rl-group2", "param:lr").await;
+    browser.choose("rl-group2", "param:lr").await;
     browser
         .wait_for("document.getElementById('rl-runs').getAttribute('aria-rowcount') > 1000 && document.querySelector('#rl-runs tbody tr.rl-group-row > th').textContent.includes(' · ')")
         .await;
@@ -984,7 +894,7 @@ async fn groups_by_two_keys_fold_small_groups_and_show_full_aggregates() {
     assert_eq!(first[0], "0 · 0.001", "{first:?}");
 
     // Folding keeps the nine largest groups and puts the twelve others together.
-    toggle(&browser, "rl-fold").await;
+    browser.click_id("rl-fold").await;
     browser
         .wait_for("document.getElementById('rl-chart').data.filter(t => t.name).length === 10")
         .await;
@@ -1002,17 +912,10 @@ async fn groups_by_two_keys_fold_small_groups_and_show_full_aggregates() {
             .starts_with("others (12 groups)"),
         "{names}"
     );
-    let fragment = browser
-        .client
-        .current_url()
-        .await
-        .unwrap()
-        .fragment()
-        .unwrap_or_default()
-        .to_string();
+    let address = fragment(&browser).await;
     assert!(
-        fragment.contains("group2=param%3Alr") && fragment.contains("fold=1"),
-        "{fragment}"
+        address.contains("group2=param%3Alr") && address.contains("fold=1"),
+        "{address}"
     );
 
     // A group's numeric cell tells count, mean, std, min and max on hover.
@@ -1033,18 +936,14 @@ async fn groups_by_two_keys_fold_small_groups_and_show_full_aggregates() {
 #[tokio::test]
 async fn brushing_parallel_coordinates_filters_every_view() {
     let dir = tempfile::tempdir().unwrap();
-    let report = dir.path().join("report.html");
-    build_single_file(&support::examples(), &report);
-    let browser = Browser::start(Scripts::Enabled).await;
-    browser.client.goto(&file_url(&report)).await.unwrap();
-    browser.wait_ready().await.expect("the report starts");
+    let browser = open(&support::examples(), &dir).await;
     let all = browser
         .js("return document.getElementById('rl-count').textContent;")
         .await;
     browser
         .js("document.querySelector('#rl-hparams > summary').click(); return 0;")
         .await;
-    choose(&browser, "rl-hp-y", "metric:val/acc:last").await;
+    browser.choose("rl-hp-y", "metric:val/acc:last").await;
     browser
         .wait_for(
             "document.querySelector('#rl-hp-parcoords svg .rl-pc-hit[data-column=\"param:lr\"]')",
@@ -1120,7 +1019,5 @@ async fn brushing_parallel_coordinates_filters_every_view() {
             "document.getElementById('rl-count').textContent === {all} && !location.hash.includes('brush=')"
         ))
         .await;
-    let errors = browser.console_errors().await;
-    assert!(errors.is_empty(), "console errors: {errors:#?}");
-    browser.close().await;
+    finish(browser).await;
 }

@@ -123,6 +123,43 @@ impl Browser {
         }
     }
 
+    /// The element with id `id` (a test failure when there is none).
+    pub async fn by_id(&self, id: &str) -> fantoccini::elements::Element {
+        self.client
+            .find(fantoccini::Locator::Id(id))
+            .await
+            .unwrap_or_else(|e| panic!("no element #{id}: {e}"))
+    }
+
+    /// Clicks the element with id `id` as a user would (through WebDriver).
+    pub async fn click_id(&self, id: &str) {
+        self.by_id(id)
+            .await
+            .click()
+            .await
+            .unwrap_or_else(|e| panic!("cannot click #{id}: {e}"));
+    }
+
+    /// Chooses `value` in the `<select id=id>` as a user would (the value may hold any
+    /// text, so it is set from a script argument rather than through a CSS selector) and
+    /// fires `change`.
+    pub async fn choose(&self, id: &str, value: &str) {
+        let chosen = self
+            .client
+            .execute(
+                "const select = document.getElementById(arguments[0]);
+                 const option = [...select.options].find(o => o.value === arguments[1]);
+                 if (!option) return false;
+                 select.value = arguments[1];
+                 select.dispatchEvent(new Event('change', { bubbles: true }));
+                 return true;",
+                vec![json!(id), json!(value)],
+            )
+            .await
+            .unwrap();
+        assert_eq!(chosen, json!(true), "#{id} offers {value:?}");
+    }
+
     /// Polls `condition` (a JS expression) until it is true or 30 s pass.
     pub async fn wait_for(&self, condition: &str) {
         let deadline = Instant::now() + Duration::from_secs(30);

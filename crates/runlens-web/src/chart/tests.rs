@@ -33,6 +33,22 @@ fn archive() -> (RunTable, Vec<Run>) {
     (RunTable::from_runs("t", &runs, &[]), runs)
 }
 
+/// The figure of metric 0 over `plan`, in light colours, with no x metric.
+fn draw(table: &RunTable, plan: &Plan, series: &SeriesByRow<'_>, options: &ChartOptions) -> Figure {
+    draw_in(table, plan, series, light(), options)
+}
+
+/// The figure of metric 0 over `plan` in `theme`, with no x metric.
+fn draw_in(
+    table: &RunTable,
+    plan: &Plan,
+    series: &SeriesByRow<'_>,
+    theme: Theme,
+    options: &ChartOptions,
+) -> Figure {
+    figure(table, 0, plan, series, &SeriesByRow::new(), theme, options)
+}
+
 fn json(plot: &Plot) -> serde_json::Value {
     serde_json::from_str(&plot.to_json()).unwrap()
 }
@@ -88,12 +104,10 @@ fn run_figure_escapes_names_and_maps_non_finite_to_null() {
     let series: SeriesByRow<'_> = [(0, &runs[0].metrics["loss"]), (1, &runs[1].metrics["loss"])]
         .into_iter()
         .collect();
-    let plot = figure(
+    let plot = draw_in(
         &table,
-        0,
         &plan,
         &series,
-        &SeriesByRow::new(),
         Theme {
             dark: false,
             narrow: false,
@@ -112,12 +126,10 @@ fn run_figure_escapes_names_and_maps_non_finite_to_null() {
     assert!(!plot.to_json().contains("<img"));
 
     // Smoothed: a faint raw curve behind each smoothed line.
-    let smoothed = figure(
+    let smoothed = draw_in(
         &table,
-        0,
         &plan,
         &series,
-        &SeriesByRow::new(),
         Theme {
             dark: false,
             narrow: false,
@@ -148,12 +160,10 @@ fn group_figure_has_band_and_mean_per_group() {
     let series: SeriesByRow<'_> = [(0, &runs[0].metrics["loss"]), (1, &runs[1].metrics["loss"])]
         .into_iter()
         .collect();
-    let plot = figure(
+    let plot = draw_in(
         &table,
-        0,
         &plan,
         &series,
-        &SeriesByRow::new(),
         Theme {
             dark: true,
             narrow: true,
@@ -229,13 +239,10 @@ fn time_axes_use_logged_times_and_say_which_runs_lack_them() {
     let (table, runs) = timed();
     let plan = Plan::new(&table, 0, &[0, 1], None);
     let series = series_of(&runs);
-    let relative = figure(
+    let relative = draw(
         &table,
-        0,
         &plan,
         &series,
-        &SeriesByRow::new(),
-        light(),
         &ChartOptions {
             x: XAxis::Relative,
             ..ChartOptions::default()
@@ -254,13 +261,10 @@ fn time_axes_use_logged_times_and_say_which_runs_lack_them() {
         relative.notes,
         ["1 run logged no times and is not drawn on this x axis."]
     );
-    let wall = figure(
+    let wall = draw(
         &table,
-        0,
         &plan,
         &series,
-        &SeriesByRow::new(),
-        light(),
         &ChartOptions {
             x: XAxis::WallTime,
             ..ChartOptions::default()
@@ -297,15 +301,7 @@ fn log_axes_zoom_and_outliers_shape_the_layout() {
         x_range: Some((100.0, 200.0)),
         ..ChartOptions::default()
     };
-    let fig = figure(
-        &table,
-        0,
-        &plan,
-        &series,
-        &SeriesByRow::new(),
-        light(),
-        &options,
-    );
+    let fig = draw(&table, &plan, &series, &options);
     let value = json(&fig.plot);
     let layout = &value["layout"];
     assert_eq!(layout["xaxis"]["type"], "log");
@@ -328,18 +324,7 @@ fn log_axes_zoom_and_outliers_shape_the_layout() {
         ignore_outliers: true,
         ..ChartOptions::default()
     };
-    let value = json(
-        &figure(
-            &table,
-            0,
-            &plan,
-            &series,
-            &SeriesByRow::new(),
-            light(),
-            &options,
-        )
-        .plot,
-    );
+    let value = json(&draw(&table, &plan, &series, &options).plot);
     let ys = value["data"][0]["y"].as_array().unwrap();
     assert!(ys.contains(&serde_json::json!(1e9)), "the spike is drawn");
     let y = value["layout"]["yaxis"]["range"].as_array().unwrap();
@@ -355,13 +340,10 @@ fn bands_can_be_standard_errors_or_min_to_max_and_show_their_runs() {
         .into_iter()
         .collect();
     let draw = |band, show_runs| {
-        let fig = figure(
+        let fig = draw(
             &table,
-            0,
             &plan,
             &series,
-            &SeriesByRow::new(),
-            light(),
             &ChartOptions {
                 band,
                 show_runs,
