@@ -28,9 +28,12 @@ fn table() -> &'static RunTable {
                     start_time: Some(1.7e9 + f64::from(i)),
                     ..Run::default()
                 };
-                run.params.insert("lr".into(), ParamValue::Float(10f64.powi(-i)));
-                run.params.insert("opt".into(), ParamValue::Text("adam".into()));
-                run.params.insert("aug".into(), ParamValue::Bool(i % 2 == 1));
+                run.params
+                    .insert("lr".into(), ParamValue::Float(10f64.powi(-i)));
+                run.params
+                    .insert("opt".into(), ParamValue::Text("adam".into()));
+                run.params
+                    .insert("aug".into(), ParamValue::Bool(i % 2 == 1));
                 run.params.insert("bs".into(), ParamValue::Int(32 << i));
                 run.tags.insert("host".into(), format!("gpu-{i}"));
                 let mut loss = MetricSeries::default();

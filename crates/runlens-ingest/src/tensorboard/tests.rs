@@ -288,3 +288,33 @@ fn the_fast_path_and_the_full_decoding_agree_even_on_a_tag_that_is_not_utf8() {
         "{warnings:?}"
     );
 }
+
+#[test]
+fn hparams_warnings_count_against_the_per_file_cap() {
+    // Regression (fuzz/regressions/tf_events/hparams-warnings-uncapped.tfevents): each
+    // undecodable hparams summary was warned about past the cap of 20 per file.
+    use super::proto::{Event, PluginData, Summary, SummaryMetadata, SummaryValue};
+    use prost::Message;
+    let event = Event {
+        summary: Some(Summary {
+            value: vec![SummaryValue {
+                tag: "hp".into(),
+                metadata: Some(SummaryMetadata {
+                    plugin_data: Some(PluginData {
+                        plugin_name: "hparams".into(),
+                        // A varint cut short: not an HParamsPluginData.
+                        content: vec![0x08],
+                    }),
+                }),
+                ..SummaryValue::default()
+            }],
+        }),
+        ..Event::default()
+    }
+    .encode_to_vec();
+    let bytes: Vec<u8> = (0..25).flat_map(|_| record(&event)).collect();
+    let (archive, _, _dir) = read_damaged(&bytes);
+    let warnings = messages(&archive);
+    assert_eq!(warnings.len(), 21, "{warnings:#?}");
+    assert!(warnings.contains(&"25 problems in all; only the first 20 are listed".to_string()));
+}
