@@ -398,15 +398,23 @@ impl RunBuilder {
         if typed {
             self.objects_of(updates, None);
         }
+        let mut scratch = std::mem::take(&mut self.scratch);
         for item in updates {
             if typed && self.is_object_field(item) {
+                continue;
+            }
+            let key = joined_key(item, &mut scratch);
+            if self.series.contains_key(key) {
+                // A key with history never takes its value from the summary (see `finish`),
+                // so the repeat of its last value is not parsed; a whole object there is
+                // still looked at for media (a number never starts with `{`).
+                self.whole_object(item, None);
                 continue;
             }
             let value = values::number(item.value_json());
             if value.is_none() {
                 self.whole_object(item, None);
             }
-            let key = joined_key(item, &mut self.scratch);
             match self.summary.get_mut(key) {
                 Some(slot) => *slot = value,
                 None => {
@@ -414,6 +422,7 @@ impl RunBuilder {
                 }
             }
         }
+        self.scratch = scratch;
     }
 
     /// The finished run: config flattened into params (without W&B's own `_wandb`),
