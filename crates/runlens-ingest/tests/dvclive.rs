@@ -10,8 +10,6 @@
 
 mod common;
 
-use common::{number, same};
-
 use std::fs;
 use std::path::{Path, PathBuf};
 
@@ -139,28 +137,7 @@ fn run_differences(run: &Run, want: &Value, is_exp: bool, problems: &mut Vec<Str
     }
     let mut params = Vec::new();
     flatten("", &want["params"], &mut params);
-    let names: Vec<&String> = run.params.keys().collect();
-    let mut want_names: Vec<&String> = params.iter().map(|(k, _)| k).collect();
-    want_names.sort();
-    if names != want_names {
-        problems.push(format!("{id}: params {names:?}, logged {want_names:?}"));
-    }
-    for (name, want) in &params {
-        let got = run.params.get(name);
-        let ok = match (got, want) {
-            (Some(ParamValue::Bool(b)), Value::Bool(w)) => b == w,
-            (Some(ParamValue::Int(i)), Value::Number(w)) => w.as_i64() == Some(*i),
-            (Some(ParamValue::Float(x)), Value::Number(_)) => same(*x, number(want)),
-            (Some(ParamValue::Text(s)), Value::String(w)) => s == w,
-            (Some(ParamValue::Text(s)), Value::Array(_)) => {
-                serde_json::from_str::<Value>(s).ok().as_ref() == Some(want)
-            }
-            _ => false,
-        };
-        if !ok {
-            problems.push(format!("{id}: param {name} {got:?}, logged {want}"));
-        }
-    }
+    common::param_differences(id, run, &params, "logged", problems);
     let metrics = want["metrics"].as_object().expect("metrics");
     common::metric_differences(id, run, metrics, "dvclive", problems);
     if is_exp {

@@ -75,6 +75,42 @@ pub fn run_fixture_script(script: &str, out: &std::path::Path) {
     );
 }
 
+/// Compares the params of `run` with the flattened params the tracker logged (`params`:
+/// dotted key → JSON value): the same keys, and each value the same (numbers as typed,
+/// lists kept as their JSON text), pushing one line per difference; `peer` names the
+/// tracker in the messages.
+pub fn param_differences(
+    id: &str,
+    run: &runlens_core::Run,
+    params: &[(String, Value)],
+    peer: &str,
+    problems: &mut Vec<String>,
+) {
+    use runlens_core::ParamValue;
+    let names: Vec<&String> = run.params.keys().collect();
+    let mut want_names: Vec<&String> = params.iter().map(|(k, _)| k).collect();
+    want_names.sort();
+    if names != want_names {
+        problems.push(format!("{id}: params {names:?}, {peer} {want_names:?}"));
+    }
+    for (name, want) in params {
+        let got = run.params.get(name);
+        let ok = match (got, want) {
+            (Some(ParamValue::Bool(b)), Value::Bool(w)) => b == w,
+            (Some(ParamValue::Int(i)), Value::Number(w)) => w.as_i64() == Some(*i),
+            (Some(ParamValue::Float(x)), Value::Number(_)) => same(*x, number(want)),
+            (Some(ParamValue::Text(s)), Value::String(w)) => s == w,
+            (Some(ParamValue::Text(s)), Value::Array(_)) => {
+                serde_json::from_str::<Value>(s).ok().as_ref() == Some(want)
+            }
+            _ => false,
+        };
+        if !ok {
+            problems.push(format!("{id}: param {name} {got:?}, {peer} {want}"));
+        }
+    }
+}
+
 /// Compares every metric of `run` with the tracker's description of it (`metrics`: key →
 /// count, last, min, max, first and last step), pushing one line per difference; `peer`
 /// names the tracker in the messages.
