@@ -53,3 +53,25 @@ pub fn peak_rss_kib() -> Option<u64> {
     let line = status.lines().find(|l| l.starts_with("VmHWM:"))?;
     line.split_whitespace().nth(1)?.parse().ok()
 }
+
+/// Runs `script generate --out <out> --runs R --<shape> N --steps S` with `python`, the
+/// benches' way of having the real tracker write their input; `what` names the input in
+/// the error.
+pub fn generate_with_python(
+    python: impl AsRef<std::ffi::OsStr>,
+    script: &Path,
+    out: &Path,
+    counts: [(&str, &dyn std::fmt::Display); 3],
+    what: &str,
+) -> anyhow::Result<()> {
+    let mut command = Command::new(python);
+    command.arg(script).args(["generate", "--out"]).arg(out);
+    for (flag, count) in counts {
+        command.arg(format!("--{flag}")).arg(count.to_string());
+    }
+    let status = command.status().context("running the Python helper")?;
+    if !status.success() {
+        anyhow::bail!("the Python helper failed to write {what}");
+    }
+    Ok(())
+}

@@ -50,18 +50,17 @@ pub fn run(settings: Settings) -> anyhow::Result<()> {
             settings.steps,
             logdir.display()
         );
-        let status = Command::new(&settings.python)
-            .arg(script())
-            .args(["generate", "--out"])
-            .arg(&logdir)
-            .args(["--runs", &settings.runs.to_string()])
-            .args(["--tags", &settings.tags.to_string()])
-            .args(["--steps", &settings.steps.to_string()])
-            .status()
-            .context("running the Python helper")?;
-        if !status.success() {
-            bail!("the Python helper failed to write the logdir");
-        }
+        ingest::generate_with_python(
+            &settings.python,
+            &script(),
+            &logdir,
+            [
+                ("runs", &settings.runs),
+                ("tags", &settings.tags),
+                ("steps", &settings.steps),
+            ],
+            "the logdir",
+        )?;
     }
     let bytes = dir_bytes(&logdir);
 

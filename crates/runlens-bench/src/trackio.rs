@@ -58,18 +58,17 @@ pub fn run(settings: Settings) -> anyhow::Result<()> {
             settings.metrics,
             root.display()
         );
-        let status = Command::new(&settings.python)
-            .arg(script())
-            .args(["generate", "--out"])
-            .arg(&dir)
-            .args(["--runs", &settings.runs.to_string()])
-            .args(["--metrics", &settings.metrics.to_string()])
-            .args(["--steps", &settings.steps.to_string()])
-            .status()
-            .context("running the Python helper")?;
-        if !status.success() {
-            bail!("the Python helper failed to write the project");
-        }
+        ingest::generate_with_python(
+            &settings.python,
+            &script(),
+            &dir,
+            [
+                ("runs", &settings.runs),
+                ("metrics", &settings.metrics),
+                ("steps", &settings.steps),
+            ],
+            "the project",
+        )?;
     }
     let db_bytes: u64 = std::fs::read_dir(&root)?
         .flatten()

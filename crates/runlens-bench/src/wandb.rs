@@ -52,18 +52,17 @@ pub fn run(settings: Settings) -> anyhow::Result<()> {
             settings.steps,
             dir.display()
         );
-        let status = Command::new(&settings.python)
-            .arg(script())
-            .args(["generate", "--out"])
-            .arg(&dir)
-            .args(["--runs", &settings.runs.to_string()])
-            .args(["--metrics", &settings.metrics.to_string()])
-            .args(["--steps", &settings.steps.to_string()])
-            .status()
-            .context("running the Python helper")?;
-        if !status.success() {
-            bail!("the Python helper failed to write the runs");
-        }
+        ingest::generate_with_python(
+            &settings.python,
+            &script(),
+            &dir,
+            [
+                ("runs", &settings.runs),
+                ("metrics", &settings.metrics),
+                ("steps", &settings.steps),
+            ],
+            "the runs",
+        )?;
     }
     let bytes = wandb_bytes(&wandb);
 
