@@ -79,6 +79,20 @@ pub fn seal_stored(kind: FileKind, payload: &[u8]) -> Vec<u8> {
     out
 }
 
+/// [`check_read`] of a W&B run file read as `name` (a bare file name): a warning may also
+/// name the run's `files/` folder beside it, where the run said it saved files (the reader
+/// lists them without content when the folder is missing, and says so).
+pub fn check_wandb_read(name: &str, len: usize, runs: &[Run], warnings: &[Warning]) {
+    let (beside, own): (Vec<Warning>, Vec<Warning>) = warnings
+        .iter()
+        .cloned()
+        .partition(|w| w.path == "files" || w.path.starts_with("files/"));
+    for warning in &beside {
+        assert!(!warning.message.is_empty(), "{warning}");
+    }
+    check_read(name, len, None, 21, runs, &own);
+}
+
 /// Checks what a reader made of one file called `name` of `len` bytes: every warning names
 /// that file, a line number is within the file's `lines`, at most `max_warnings` are listed,
 /// and no run holds more points than the file has bytes (a length field never conjures data).

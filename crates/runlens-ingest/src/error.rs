@@ -40,6 +40,7 @@ pub enum ReadError {
         message: String,
     },
     /// The CSV parser gave up on the file.
+    #[cfg(feature = "csv")]
     #[error("cannot parse CSV in {}", path.display())]
     Csv {
         /// The file concerned.
@@ -70,9 +71,9 @@ impl ReadError {
     /// The file the error is about.
     pub fn path(&self) -> &Path {
         match self {
-            ReadError::Io { path, .. }
-            | ReadError::Invalid { path, .. }
-            | ReadError::Csv { path, .. } => path,
+            ReadError::Io { path, .. } | ReadError::Invalid { path, .. } => path,
+            #[cfg(feature = "csv")]
+            ReadError::Csv { path, .. } => path,
         }
     }
 
@@ -81,6 +82,7 @@ impl ReadError {
         match self {
             ReadError::Io { source, .. } => format!("cannot be read: {source}"),
             ReadError::Invalid { message, .. } => message.clone(),
+            #[cfg(feature = "csv")]
             ReadError::Csv { source, .. } => {
                 // Polars' messages can span lines and suggest Python options; keep the gist.
                 let text = source.to_string();

@@ -2,6 +2,7 @@
 //! per input format behind the [`Reader`] trait, plus the walk that finds the logs
 //! ([`read_sources`]). Formats are described in `docs/input-formats.md`.
 
+#[cfg(feature = "csv")]
 mod csv;
 mod dvclive;
 mod error;
@@ -17,6 +18,7 @@ mod time;
 mod trackio;
 mod wandb;
 
+#[cfg(feature = "csv")]
 pub use csv::{MetricsCsvReader, RunsCsvReader};
 pub use dvclive::{DvcliveReader, TAG_PREFIX as DVC_TAG_PREFIX};
 pub use error::{IngestError, ReadError};
@@ -43,7 +45,9 @@ pub fn readers() -> Vec<Box<dyn Reader>> {
         // Before the CSV readers, which would take the TSVs of a Live folder for tables.
         Box::new(DvcliveReader),
         Box::new(JsonlReader),
+        #[cfg(feature = "csv")]
         Box::new(MetricsCsvReader),
+        #[cfg(feature = "csv")]
         Box::new(RunsCsvReader),
     ]
 }
