@@ -716,7 +716,7 @@ async fn chart_axes_smoothing_bands_and_zoom() {
     browser.choose("rl-band", "minmax").await;
     browser
         .wait_for(
-            "document.getElementById('rl-chart-note').textContent.includes('mean, min to max')",
+            "document.getElementById('rl-chart-note').textContent.includes('group means; bands: min to max')",
         )
         .await;
     let bands = drawn(&browser).await["traces"].as_u64().unwrap();
