@@ -610,6 +610,22 @@ async fn charts_fit_their_panels_on_a_phone_and_a_desktop() {
             "{name}: the comparison scrolls sideways: {seen}"
         );
     }
+    // A chart box that changes size alone (hidden while the window widened, then shown):
+    // the chart is fitted to it again, not left at its phone width.
+    browser
+        .js("document.getElementById('rl-chart').closest('section').style.display = 'none'; return 0;")
+        .await;
+    browser.emulate(1280, 900, false).await;
+    browser
+        .js("document.getElementById('rl-chart').closest('section').style.display = ''; return 0;")
+        .await;
+    browser
+        .wait_for(
+            "(() => { const gd = document.getElementById('rl-chart');
+                   const w = gd.querySelector('.main-svg').getBoundingClientRect().width;
+                   return w > 0.9 * gd.clientWidth && w <= gd.clientWidth + 1; })()",
+        )
+        .await;
     finish(browser).await;
 }
 
