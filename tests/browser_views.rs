@@ -1,7 +1,8 @@
 //! The explorer in real headless Chromium, continued: a metric's value at a chosen step as a
 //! table column (loaded on demand, sorted, marked best, shared, exported), group lines
 //! through the median, the runs table from the keyboard with visible focus, charts that
-//! fit their panels on a phone, and one colour per run or group in every chart.
+//! fit their panels on a phone and a desktop in both themes, one colour per run or group
+//! in every chart, long curves that keep their spike, hover labels and the PNG download.
 //!
 //! With `RUNLENS_SCREENSHOTS=<folder>` the layout test also saves PNGs of the main views
 //! (light, dark, phone) to look at.
@@ -541,6 +542,28 @@ async fn charts_fit_their_panels_on_a_phone_and_a_desktop() {
         browser
             .wait_for("document.querySelectorAll('#rl-chart-grid .js-plotly-plot').length > 0 && document.querySelector('#rl-hp-scatter[data-drawn]')")
             .await;
+        // The system's theme: a dark page with light chart text, or the reverse.
+        let theme = browser
+            .js("const ctx = document.createElement('canvas').getContext('2d');
+                 const light = c => {
+                     ctx.fillStyle = '#000'; ctx.fillStyle = c; ctx.fillRect(0, 0, 1, 1);
+                     const [r, g, b] = ctx.getImageData(0, 0, 1, 1).data;
+                     return (0.2126 * r + 0.7152 * g + 0.0722 * b) / 255;
+                 };
+                 const opaque = e => { const c = getComputedStyle(e).backgroundColor;
+                                       return c === 'rgba(0, 0, 0, 0)' ? null : c; };
+                 return { page: light(opaque(document.body) || opaque(document.documentElement) || '#fff'),
+                          chart: light(document.getElementById('rl-chart')._fullLayout.font.color) };")
+            .await;
+        let (page, chart) = (
+            theme["page"].as_f64().unwrap(),
+            theme["chart"].as_f64().unwrap(),
+        );
+        if dark {
+            assert!(page < 0.25 && chart > 0.6, "{name}: {theme}");
+        } else {
+            assert!(page > 0.75 && chart < 0.4, "{name}: {theme}");
+        }
         let seen = overflow(&browser).await;
         assert!(seen["charts"].as_u64().unwrap() >= 3, "{name}: {seen}");
         assert_eq!(
@@ -728,5 +751,101 @@ async fn a_run_or_a_group_has_one_colour_in_every_chart() {
     same_as_table(&seen, "bars", str::to_string);
     same_as_table(&seen, "scatter", group_of_run);
     same_as_table(&seen, "parcoords", group_of_run);
+    finish(browser).await;
+}
+
+#[tokio::test]
+async fn long_curves_keep_their_spike_hover_names_the_run_and_the_chart_downloads_as_png() {
+    // One run of 20,000 points with a single spike, one of 100 points (its loss is the step).
+    let dir = tempfile::tempdir().unwrap();
+    let mut text = String::new();
+    for (id, points) in [("spiky", 20_000), ("calm", 100)] {
+        let _ = writeln!(text, "{}", json!({"type": "run", "run": id, "name": id}));
+        for step in 0..points {
+            let loss = match (id, step) {
+                ("spiky", 12_345) => 1000.0,
+                ("spiky", _) => 1.0 + (step % 7) as f64 / 100.0,
+                _ => step as f64,
+            };
+            let _ = writeln!(
+                text,
+                "{}",
+                json!({"type": "metrics", "run": id, "step": step, "values": {"loss": loss}})
+            );
+        }
+    }
+    let input = dir.path().join("long.jsonl");
+    std::fs::write(&input, text).unwrap();
+    let report = build(&input, dir.path(), &[]);
+    let browser = open(&report).await;
+
+    // Drawn with fewer points than logged, the spike kept.
+    let spiky = browser
+        .js("const gd = document.getElementById('rl-chart');
+             const i = gd.data.findIndex(t => t.name === 'spiky');
+             const t = gd.data[i];
+             return { i, points: t.x.length, max: Math.max(...t.y), at: t.x[t.y.indexOf(Math.max(...t.y))] };")
+        .await;
+    assert!(spiky["points"].as_u64().unwrap() < 20_000, "{spiky}");
+    assert_eq!(
+        spiky["max"].as_f64(),
+        Some(1000.0),
+        "the spike is drawn: {spiky}"
+    );
+    assert_eq!(spiky["at"].as_f64(), Some(12_345.0), "{spiky}");
+
+    // Hover names the run, its step and value.
+    let hover = browser
+        .client
+        .execute_async(
+            "const done = arguments[arguments.length - 1];
+             const gd = document.getElementById('rl-chart');
+             const curve = gd.data.findIndex(t => t.name === 'calm');
+             Plotly.Fx.hover(gd, [{ curveNumber: curve, pointNumber: 42 }]);
+             requestAnimationFrame(() => done(document.querySelector('#rl-chart .hoverlayer').textContent));",
+            vec![],
+        )
+        .await
+        .unwrap();
+    let hover = hover.as_str().unwrap();
+    assert!(
+        hover.contains("calm") && hover.contains("42"),
+        "the hover label: {hover:?}"
+    );
+
+    // The mean summary as a column: calm's loss is 0..99, mean 49.5.
+    browser.click_id("rl-columns-open").await;
+    browser
+        .js("document.querySelector('#rl-columns input[data-column=\"metric:loss:mean\"]').click(); return 0;")
+        .await;
+    browser
+        .wait_for("document.querySelector('#rl-runs th[data-sort=\"metric:loss:mean\"]')")
+        .await;
+    let cells = column_cells(&browser, "metric:loss:mean").await;
+    assert!(
+        cells.contains(&("calm".to_string(), "49.5".to_string())),
+        "{cells:?}"
+    );
+    browser.click_id("rl-columns-close").await;
+
+    // The chart downloads as PNG (plotly.js draws it on a canvas in the page).
+    let download = browser
+        .client
+        .execute_async(
+            "const done = arguments[arguments.length - 1];
+             HTMLAnchorElement.prototype.click = function () {
+                 done({ name: this.getAttribute('download'), href: this.href.slice(0, 30) });
+             };
+             document.getElementById('rl-chart-png').click();",
+            vec![],
+        )
+        .await
+        .unwrap();
+    assert_eq!(download["name"], json!("runlens-loss.png"), "{download}");
+    let href = download["href"].as_str().unwrap();
+    assert!(
+        href.starts_with("blob:") || href.starts_with("data:image/png"),
+        "{href}"
+    );
     finish(browser).await;
 }
