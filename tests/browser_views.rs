@@ -592,6 +592,18 @@ async fn charts_fit_their_panels_on_a_phone_and_a_desktop() {
                 .unwrap();
             browser.screenshot_if_asked(&format!("{name}-{view}")).await;
         }
+        // The column menu, with its value-at-step row.
+        browser.click_id("rl-columns-open").await;
+        browser
+            .screenshot_if_asked(&format!("{name}-columns"))
+            .await;
+        let seen = overflow(&browser).await;
+        assert_eq!(
+            seen["scroll"],
+            json!(0),
+            "{name}: the column menu widens the page: {seen}"
+        );
+        browser.click_id("rl-columns-close").await;
         // The run page and the comparison.
         browser
             .js("document.querySelector('#rl-runs button.rl-run-open').click(); return 0;")

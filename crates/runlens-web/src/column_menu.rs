@@ -99,7 +99,8 @@ fn item(
     li.append_child(&label)?;
     if shown {
         let text = column_text(column);
-        let pin = button(document, "📌", &format!("Pin {text}"))?;
+        let pin = button(document, "", &format!("Pin {text}"))?;
+        pin.append_child(&pin_icon(document)?.into())?;
         pin.set_attribute("data-pin", &column.id)?;
         pin.set_attribute("aria-pressed", if pinned { "true" } else { "false" })?;
         li.append_child(&pin)?;
@@ -179,6 +180,28 @@ pub fn step_row(document: &Document, table: &RunTable) -> Result<Element, Error>
     )?;
     row.append_child(&add)?;
     Ok(row)
+}
+
+/// A push-pin drawn in the text colour (an emoji would need a font many systems lack).
+fn pin_icon(document: &Document) -> Result<Element, Error> {
+    const SVG: &str = "http://www.w3.org/2000/svg";
+    let svg = document.create_element_ns(Some(SVG), "svg")?;
+    for (name, value) in [
+        ("viewBox", "0 0 16 16"),
+        ("width", "12"),
+        ("height", "12"),
+        ("aria-hidden", "true"),
+    ] {
+        svg.set_attribute(name, value)?;
+    }
+    let path = document.create_element_ns(Some(SVG), "path")?;
+    path.set_attribute(
+        "d",
+        "M5 1h6v1.5l-1 1V7l2.5 2.5V11H8.75v4h-1.5v-4H3.5V9.5L6 7V3.5l-1-1z",
+    )?;
+    path.set_attribute("fill", "currentColor")?;
+    svg.append_child(&path)?;
+    Ok(svg)
 }
 
 fn column_text(column: &Column) -> String {
