@@ -15,7 +15,7 @@ use std::path::{Path, PathBuf};
 use fantoccini::key::Key;
 use serde_json::{Value, json};
 use support::browser::{Browser, Scripts};
-use support::runlens;
+use support::{file_url, runlens};
 
 /// Writes a JSONL log of `runs` runs (`run-000`, ...): `opt` alternates adam/sgd, `lr`
 /// cycles 0.1/0.01/0.001; `loss` is logged every 100 steps up to 500 (run 1 only from
@@ -76,29 +76,12 @@ fn build(input: &Path, dir: &Path, extra: &[&str]) -> PathBuf {
     report
 }
 
-fn file_url(path: &Path) -> String {
-    format!("file://{}", path.canonicalize().unwrap().display())
-}
-
 /// Opens `report` in a new browser, ready.
 async fn open(report: &Path) -> Browser {
     let browser = Browser::start(Scripts::Enabled).await;
     browser.client.goto(&file_url(report)).await.unwrap();
     browser.wait_ready().await.expect("the report starts");
     browser
-}
-
-/// The address's fragment, without `#`.
-async fn fragment(browser: &Browser) -> String {
-    let url = browser.client.current_url().await.unwrap();
-    url.fragment().unwrap_or_default().to_string()
-}
-
-/// Checks the console stayed clean and ends the session.
-async fn finish(browser: Browser) {
-    let errors = browser.console_errors().await;
-    assert!(errors.is_empty(), "console errors: {errors:#?}");
-    browser.close().await;
 }
 
 /// The rendered runs in order, with the text of column `column_id` of each.
@@ -237,18 +220,7 @@ async fn a_value_at_a_step_column_loads_sorts_marks_the_best_and_is_shared() {
     assert_eq!(best, json!(["run-000"]));
 
     // The table downloads with the column.
-    let csv = browser
-        .client
-        .execute_async(
-            "const done = arguments[arguments.length - 1];
-             const original = URL.createObjectURL;
-             URL.createObjectURL = blob => { blob.text().then(done); return original(blob); };
-             document.getElementById('rl-export-csv').click();",
-            vec![],
-        )
-        .await
-        .unwrap();
-    let csv = csv.as_str().unwrap();
+    let csv = browser.download_text("rl-export-csv").await;
     let lines: Vec<&str> = csv.trim_end().split("\r\n").collect();
     assert!(lines[0].ends_with(",loss (@ step 250 ↓)"), "{}", lines[0]);
     assert!(
@@ -261,7 +233,7 @@ async fn a_value_at_a_step_column_loads_sorts_marks_the_best_and_is_shared() {
     );
 
     // The view is in the address and comes back on reload.
-    let shared = fragment(&browser).await;
+    let shared = browser.fragment().await;
     assert!(
         shared.contains("col=metric%3Aloss%3Aat%3A250")
             && shared.contains("sort=metric%3Aloss%3Aat%3A250"),
@@ -273,7 +245,7 @@ async fn a_value_at_a_step_column_loads_sorts_marks_the_best_and_is_shared() {
         .wait_for("!document.getElementById('rl-runs').hasAttribute('aria-busy')")
         .await;
     assert_eq!(order(column_cells(&browser, STEP_COLUMN).await), sorted);
-    finish(browser).await;
+    browser.finish().await;
 
     // The report's author can open the page on it (runlens.toml [view]).
     let config = dir.path().join("runlens.toml");
@@ -297,7 +269,7 @@ async fn a_value_at_a_step_column_loads_sorts_marks_the_best_and_is_shared() {
         column_cells(&browser, STEP_COLUMN).await[0],
         ("run-002".to_string(), "4.2".to_string())
     );
-    finish(browser).await;
+    browser.finish().await;
 }
 
 /// The y values of the chart's centre line of the group whose name contains `label`.
@@ -353,7 +325,7 @@ async fn group_lines_go_through_the_mean_or_the_median() {
     browser
         .wait_for("document.getElementById('rl-chart-note').textContent.includes('min to max')")
         .await;
-    assert!(fragment(&browser).await.contains("centre=median"));
+    assert!(browser.fragment().await.contains("centre=median"));
     browser.client.refresh().await.unwrap();
     browser.wait_ready().await.expect("the report restarts");
     assert_eq!(
@@ -363,7 +335,7 @@ async fn group_lines_go_through_the_mean_or_the_median() {
         json!("median")
     );
     assert_eq!(centre_line(&browser, "adam").await.last(), Some(&10.0));
-    finish(browser).await;
+    browser.finish().await;
 }
 
 #[tokio::test]
@@ -453,7 +425,7 @@ async fn the_runs_table_works_from_the_keyboard_with_visible_focus() {
         .wait_for("document.querySelector('#rl-runs tr[data-run-id=\"run-002\"]').getAttribute('aria-selected') === 'true'")
         .await;
     assert_eq!(focused_run(&browser).await, json!("run-002"));
-    assert!(fragment(&browser).await.contains("sel=run-002"));
+    assert!(browser.fragment().await.contains("sel=run-002"));
     press(&browser, &Key::Down).await;
     press(&browser, " ").await;
     browser
@@ -470,7 +442,7 @@ async fn the_runs_table_works_from_the_keyboard_with_visible_focus() {
         .wait_for("document.getElementById('rl-run').hidden")
         .await;
     assert_eq!(focused_run(&browser).await, json!("run-003"));
-    assert!(!fragment(&browser).await.contains("run="));
+    assert!(!browser.fragment().await.contains("run="));
 
     // Escape closes the column menu too.
     browser.click_id("rl-columns-open").await;
@@ -481,7 +453,7 @@ async fn the_runs_table_works_from_the_keyboard_with_visible_focus() {
     browser
         .wait_for("document.getElementById('rl-columns').hidden && document.activeElement.id === 'rl-columns-open'")
         .await;
-    finish(browser).await;
+    browser.finish().await;
 }
 
 /// Every drawn plotly chart's width against its panel's, and whether the page scrolls
@@ -661,7 +633,7 @@ async fn charts_fit_their_panels_on_a_phone_and_a_desktop() {
                    return w > 0.9 * gd.clientWidth && w <= gd.clientWidth + 1; })()",
         )
         .await;
-    finish(browser).await;
+    browser.finish().await;
 }
 
 /// Every colour the page gives each run (by name) or group (by label), as `r,g,b` (alpha
@@ -763,7 +735,7 @@ async fn a_run_or_a_group_has_one_colour_in_every_chart() {
     same_as_table(&seen, "bars", str::to_string);
     same_as_table(&seen, "scatter", group_of_run);
     same_as_table(&seen, "parcoords", group_of_run);
-    finish(browser).await;
+    browser.finish().await;
 }
 
 #[tokio::test]
@@ -841,23 +813,12 @@ async fn long_curves_keep_their_spike_hover_names_the_run_and_the_chart_download
     browser.click_id("rl-columns-close").await;
 
     // The chart downloads as PNG (plotly.js draws it on a canvas in the page).
-    let download = browser
-        .client
-        .execute_async(
-            "const done = arguments[arguments.length - 1];
-             HTMLAnchorElement.prototype.click = function () {
-                 done({ name: this.getAttribute('download'), href: this.href.slice(0, 30) });
-             };
-             document.getElementById('rl-chart-png').click();",
-            vec![],
-        )
-        .await
-        .unwrap();
+    let download = browser.download_link("rl-chart-png").await;
     assert_eq!(download["name"], json!("runlens-loss.png"), "{download}");
     let href = download["href"].as_str().unwrap();
     assert!(
         href.starts_with("blob:") || href.starts_with("data:image/png"),
         "{href}"
     );
-    finish(browser).await;
+    browser.finish().await;
 }

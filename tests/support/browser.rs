@@ -233,6 +233,52 @@ impl Browser {
         std::fs::write(dir.join(format!("{name}.png")), png).expect("write the screenshot");
     }
 
+    /// The address's fragment, without `#`.
+    pub async fn fragment(&self) -> String {
+        let url = self.client.current_url().await.unwrap();
+        url.fragment().unwrap_or_default().to_string()
+    }
+
+    /// Clicks `#button_id` and returns the text of the file it downloads (a blob handed to
+    /// `URL.createObjectURL`).
+    pub async fn download_text(&self, button_id: &str) -> String {
+        let text = self
+            .client
+            .execute_async(
+                "const done = arguments[arguments.length - 1];
+                 const original = URL.createObjectURL;
+                 URL.createObjectURL = blob => { blob.text().then(done); return original(blob); };
+                 document.getElementById(arguments[0]).click();",
+                vec![json!(button_id)],
+            )
+            .await
+            .unwrap_or_else(|e| panic!("no download from #{button_id}: {e}"));
+        text.as_str().unwrap_or_default().to_string()
+    }
+
+    /// Clicks `#button_id` and returns the link it downloads through: `{name, href}` (the
+    /// `download` name and the first 30 characters of the address).
+    pub async fn download_link(&self, button_id: &str) -> Value {
+        self.client
+            .execute_async(
+                "const done = arguments[arguments.length - 1];
+                 HTMLAnchorElement.prototype.click = function () {
+                     done({ name: this.getAttribute('download'), href: this.href.slice(0, 30) });
+                 };
+                 document.getElementById(arguments[0]).click();",
+                vec![json!(button_id)],
+            )
+            .await
+            .unwrap_or_else(|e| panic!("no download from #{button_id}: {e}"))
+    }
+
+    /// Checks the console stayed clean and ends the session.
+    pub async fn finish(self) {
+        let errors = self.console_errors().await;
+        assert!(errors.is_empty(), "console errors: {errors:#?}");
+        self.close().await;
+    }
+
     /// Ends the session and the driver.
     pub async fn close(mut self) {
         let _ = self.client.clone().close().await;

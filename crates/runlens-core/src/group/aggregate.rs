@@ -109,11 +109,7 @@ pub fn band(series: &[&MetricSeries]) -> Band {
         // Both lists ascend: the next step is usually the next slot, else binary search.
         let mut at = 0;
         for_each_point(s, order.as_deref(), |step, value| {
-            if steps.get(at) != Some(&step) {
-                at += steps
-                    .get(at..)
-                    .map_or(0, |rest| rest.partition_point(|&s| s < step));
-            }
+            at = slot_of(&steps, at, step);
             if let Some(acc) = accumulators.get_mut(at)
                 && value.is_finite()
             {
@@ -148,11 +144,7 @@ pub fn medians(series: &[&MetricSeries], steps: &[i64]) -> Vec<f64> {
         let order = step_order(s);
         let mut at = 0;
         for_each_point(s, order.as_deref(), |step, value| {
-            if steps.get(at) != Some(&step) {
-                at += steps
-                    .get(at..)
-                    .map_or(0, |rest| rest.partition_point(|&s| s < step));
-            }
+            at = slot_of(steps, at, step);
             if steps.get(at) == Some(&step) && value.is_finite() {
                 points.push((at, value));
             }
@@ -171,6 +163,17 @@ pub fn medians(series: &[&MetricSeries], steps: &[i64]) -> Vec<f64> {
         };
     }
     out
+}
+
+/// Where `step` goes among the ascending `steps`, searching from `at` (a run's steps ascend
+/// too, so the next step is usually the next slot).
+fn slot_of(steps: &[i64], at: usize, step: i64) -> usize {
+    if steps.get(at) == Some(&step) {
+        return at;
+    }
+    at + steps
+        .get(at..)
+        .map_or(0, |rest| rest.partition_point(|&s| s < step))
 }
 
 /// The point order by step (stable), or `None` when the series is already in step order.
