@@ -5,12 +5,11 @@
 mod support;
 
 use std::collections::BTreeSet;
-use std::path::Path;
 
 use serde_json::{Value, json};
 use support::browser::{Browser, Scripts};
 use support::server::StaticServer;
-use support::{HOSTILE_METRIC, HOSTILE_NAME, HOSTILE_PARAM, HOSTILE_TAG, runlens};
+use support::{HOSTILE_METRIC, HOSTILE_NAME, HOSTILE_PARAM, HOSTILE_TAG, file_url, runlens};
 
 fn build(args: &[&str]) {
     let outcome = runlens(args);
@@ -27,10 +26,6 @@ fn example_runs() -> Vec<Value> {
     assert_eq!(outcome.code, 0, "{}", outcome.stderr);
     let doc: Value = serde_json::from_str(&outcome.stdout).unwrap();
     doc["runs"].as_array().unwrap().clone()
-}
-
-fn file_url(path: &Path) -> String {
-    format!("file://{}", path.canonicalize().unwrap().display())
 }
 
 async fn row_ids(browser: &Browser) -> Vec<String> {

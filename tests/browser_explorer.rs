@@ -12,7 +12,7 @@ use std::path::{Path, PathBuf};
 
 use serde_json::{Value, json};
 use support::browser::{Browser, Scripts};
-use support::{HOSTILE_NAME, runlens};
+use support::{HOSTILE_NAME, file_url, runlens};
 
 const RUNS: usize = 10_000;
 const LRS: [f64; 3] = [0.1, 0.01, 0.001];
@@ -59,10 +59,6 @@ fn build_single_file(input: &Path, out: &Path) {
     assert_eq!(outcome.code, 0, "{}", outcome.stderr);
 }
 
-fn file_url(path: &Path) -> String {
-    format!("file://{}", path.canonicalize().unwrap().display())
-}
-
 /// Builds the single file from `input` in `dir` and opens it in a browser, ready.
 async fn open(input: &Path, dir: &tempfile::TempDir) -> Browser {
     let report = dir.path().join("report.html");
@@ -71,19 +67,6 @@ async fn open(input: &Path, dir: &tempfile::TempDir) -> Browser {
     browser.client.goto(&file_url(&report)).await.unwrap();
     browser.wait_ready().await.expect("the report starts");
     browser
-}
-
-/// The address's fragment, without `#`.
-async fn fragment(browser: &Browser) -> String {
-    let url = browser.client.current_url().await.unwrap();
-    url.fragment().unwrap_or_default().to_string()
-}
-
-/// Checks the console stayed clean and ends the session.
-async fn finish(browser: Browser) {
-    let errors = browser.console_errors().await;
-    assert!(errors.is_empty(), "console errors: {errors:#?}");
-    browser.close().await;
 }
 
 async fn rendered_ids(browser: &Browser) -> Vec<String> {
@@ -292,7 +275,7 @@ async fn ten_thousand_runs_scroll_tick_compare_and_download() {
         .await;
 
     // The ticks and the open comparison are in the address; reloading brings them back.
-    let address = fragment(&browser).await;
+    let address = browser.fragment().await;
     assert!(
         address.contains("sel=run-00002&sel=run-00003&sel=run-00006")
             && address.contains("compare=1"),
@@ -331,7 +314,7 @@ async fn ten_thousand_runs_scroll_tick_compare_and_download() {
         !labels.contains(&"const".to_string()) && labels.contains(&"lr".to_string()),
         "{labels:?}"
     );
-    assert!(fragment(&browser).await.contains("diff=1"));
+    assert!(browser.fragment().await.contains("diff=1"));
 
     // The header box ticks every visible run (after a filter: only those).
     let input = browser
@@ -354,18 +337,7 @@ async fn ten_thousand_runs_scroll_tick_compare_and_download() {
         .await;
 
     // The table downloads as CSV: the shown columns, one line per visible run.
-    let csv = browser
-        .client
-        .execute_async(
-            "const done = arguments[arguments.length - 1];
-             const original = URL.createObjectURL;
-             URL.createObjectURL = blob => { blob.text().then(done); return original(blob); };
-             document.getElementById('rl-export-csv').click();",
-            vec![],
-        )
-        .await
-        .unwrap();
-    let csv = csv.as_str().unwrap();
+    let csv = browser.download_text("rl-export-csv").await;
     let lines: Vec<&str> = csv.trim_end().split("\r\n").collect();
     assert_eq!(
         lines.len(),
@@ -381,18 +353,7 @@ async fn ten_thousand_runs_scroll_tick_compare_and_download() {
     assert!(lines[1].starts_with("run-00000,run-00000,"), "{}", lines[1]);
 
     // The chart downloads as SVG (plotly.js builds the file in the page).
-    let download = browser
-        .client
-        .execute_async(
-            "const done = arguments[arguments.length - 1];
-             HTMLAnchorElement.prototype.click = function () {
-                 done({ name: this.getAttribute('download'), href: this.href.slice(0, 30) });
-             };
-             document.getElementById('rl-chart-svg').click();",
-            vec![],
-        )
-        .await
-        .unwrap();
+    let download = browser.download_link("rl-chart-svg").await;
     assert_eq!(download["name"], json!("runlens-loss.svg"), "{download}");
     let href = download["href"].as_str().unwrap();
     assert!(
@@ -400,7 +361,65 @@ async fn ten_thousand_runs_scroll_tick_compare_and_download() {
         "{href}"
     );
 
-    finish(browser).await;
+    // Back to all 10,000 runs, for the timings of the value-at-step column, the keyboard
+    // and the median lines.
+    browser.click_id("rl-select-clear").await;
+    browser.click_id("rl-diff-only").await;
+    input.clear().await.unwrap();
+    input.send_keys("\u{E007}").await.unwrap();
+    browser
+        .wait_for("document.getElementById('rl-count').textContent.startsWith('10,000 of')")
+        .await;
+    let timings = browser
+        .client
+        .execute_async(
+            "const done = arguments[arguments.length - 1];
+             const t = {};
+             const until = (ready, t0, key, next) => {
+                 const poll = () => ready() ? (t[key] = performance.now() - t0, next()) : requestAnimationFrame(poll);
+                 poll();
+             };
+             document.getElementById('rl-columns-open').click();
+             document.getElementById('rl-step-metric').value = 'loss';
+             document.getElementById('rl-step').value = '1';
+             let t0 = performance.now();
+             document.getElementById('rl-step-add').click();
+             t.add_column_handler = performance.now() - t0;
+             const header = 'th[data-sort=\"metric:loss:at:1\"]';
+             until(() => document.querySelector('#rl-runs ' + header) && !document.getElementById('rl-runs').hasAttribute('aria-busy'), t0, 'add_column_filled', () => {
+                 document.getElementById('rl-columns-close').click();
+                 t0 = performance.now();
+                 document.querySelector('#rl-runs ' + header + ' button').click();
+                 t.sort_by_it = performance.now() - t0;
+                 t.first = document.querySelector('#rl-runs tbody tr[data-run-id]').dataset.runId;
+                 const wrap = document.querySelector('.rl-table-wrap');
+                 const key = k => { const t1 = performance.now();
+                     wrap.dispatchEvent(new KeyboardEvent('keydown', { key: k, bubbles: true, cancelable: true }));
+                     return performance.now() - t1; };
+                 t.key_down = key('ArrowDown'); t.key_end = key('End'); t.key_home = key('Home');
+                 const group = document.getElementById('rl-group');
+                 group.value = 'param:lr';
+                 group.dispatchEvent(new Event('change'));
+                 until(() => document.getElementById('rl-chart-note').textContent.includes('group means'), performance.now(), 'group_chart', () => {
+                     const centre = document.getElementById('rl-centre');
+                     const t2 = performance.now();
+                     centre.value = 'median';
+                     centre.dispatchEvent(new Event('change'));
+                     t.median_handler = performance.now() - t2;
+                     until(() => document.getElementById('rl-chart-note').textContent.includes('group medians'), t2, 'median_chart', () => done(t));
+                 });
+             });",
+            vec![],
+        )
+        .await
+        .unwrap();
+    // The smallest loss at step 1 is the last run's, 1 / 10,001.
+    assert_eq!(timings["first"], json!("run-09999"), "{timings}");
+    eprintln!(
+        "10,000 runs, value-at-step column, keyboard and median lines, milliseconds (reported, not asserted): {timings}"
+    );
+
+    browser.finish().await;
 }
 
 #[tokio::test]
@@ -526,7 +545,7 @@ async fn columns_are_chosen_ordered_and_pinned_and_the_choice_is_shared() {
     assert_eq!(sticky, json!("sticky"));
 
     // The choice is in the address and comes back on reload.
-    let address = fragment(&browser).await;
+    let address = browser.fragment().await;
     assert!(
         address.contains("col=name") && address.contains("pin=group"),
         "{address}"
@@ -598,7 +617,7 @@ async fn columns_are_chosen_ordered_and_pinned_and_the_choice_is_shared() {
         .wait_for("document.getElementById('rl-columns').hidden")
         .await;
 
-    finish(browser).await;
+    browser.finish().await;
 }
 
 /// What plotly drew: the x axis title and type, the y axis type, each trace's x values.
@@ -716,7 +735,7 @@ async fn chart_axes_smoothing_bands_and_zoom() {
     browser.choose("rl-band", "minmax").await;
     browser
         .wait_for(
-            "document.getElementById('rl-chart-note').textContent.includes('mean, min to max')",
+            "document.getElementById('rl-chart-note').textContent.includes('group means; bands: min to max')",
         )
         .await;
     let bands = drawn(&browser).await["traces"].as_u64().unwrap();
@@ -751,7 +770,7 @@ async fn chart_axes_smoothing_bands_and_zoom() {
         .js("return [...document.querySelectorAll('#rl-chart-grid .rl-chart[data-metric]')].map(c => c.dataset.metric);")
         .await;
     assert_eq!(grid, wanted);
-    assert!(fragment(&browser).await.contains("charts="));
+    assert!(browser.fragment().await.contains("charts="));
 
     // Reloading keeps every chart option.
     browser.client.refresh().await.unwrap();
@@ -767,7 +786,7 @@ async fn chart_axes_smoothing_bands_and_zoom() {
             wanted.as_array().unwrap().len()
         ))
         .await;
-    finish(browser).await;
+    browser.finish().await;
 }
 
 #[tokio::test]
@@ -850,7 +869,7 @@ async fn hyperparameter_scatter_bars_and_correlations() {
     assert!(bars.as_u64().unwrap() >= 2);
 
     // The panel and its choices are in the address and come back on reload.
-    let address = fragment(&browser).await;
+    let address = browser.fragment().await;
     assert!(
         address.contains("hp=1")
             && address.contains("hx=param%3Alr")
@@ -862,7 +881,7 @@ async fn hyperparameter_scatter_bars_and_correlations() {
     browser
         .wait_for("document.getElementById('rl-hparams').open && document.getElementById('rl-hp-scatter').dataset.drawn === '1' && document.getElementById('rl-hp-x').value === 'param:lr'")
         .await;
-    finish(browser).await;
+    browser.finish().await;
 }
 
 #[tokio::test]
@@ -912,7 +931,7 @@ async fn groups_by_two_keys_fold_small_groups_and_show_full_aggregates() {
             .starts_with("others (12 groups)"),
         "{names}"
     );
-    let address = fragment(&browser).await;
+    let address = browser.fragment().await;
     assert!(
         address.contains("group2=param%3Alr") && address.contains("fold=1"),
         "{address}"
@@ -1019,5 +1038,5 @@ async fn brushing_parallel_coordinates_filters_every_view() {
             "document.getElementById('rl-count').textContent === {all} && !location.hash.includes('brush=')"
         ))
         .await;
-    finish(browser).await;
+    browser.finish().await;
 }

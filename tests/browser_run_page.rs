@@ -11,8 +11,8 @@ use std::path::Path;
 
 use serde_json::{Value, json};
 use support::browser::{Browser, Scripts};
-use support::runlens;
 use support::server::StaticServer;
+use support::{file_url, runlens};
 
 fn build(args: &[&str]) {
     let outcome = runlens(args);
@@ -28,10 +28,6 @@ fn mlflow_db() -> String {
         .join("tests/fixtures/mlflow/mlflow.db")
         .display()
         .to_string()
-}
-
-fn file_url(path: &Path) -> String {
-    format!("file://{}", path.canonicalize().unwrap().display())
 }
 
 /// Clicks the name of the run called `name` in the runs table (or a run link in the panel).

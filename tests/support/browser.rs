@@ -191,6 +191,94 @@ impl Browser {
             .collect()
     }
 
+    /// Runs the Chrome DevTools command `cmd` with `params` (through chromedriver's
+    /// `goog/cdp/execute`) and returns its result.
+    pub async fn cdp(&self, cmd: &str, params: Value) -> Value {
+        self.client
+            .issue_cmd(Cdp {
+                cmd: cmd.to_string(),
+                params,
+            })
+            .await
+            .unwrap_or_else(|e| panic!("DevTools command {cmd} failed: {e}"))
+    }
+
+    /// Lays the page out `width` CSS pixels wide (and `height` high), as a phone or a
+    /// desktop window would, and with the system's dark theme when `dark`
+    /// (`prefers-color-scheme`). Reload or open the page after changing the theme: the
+    /// charts read it when they draw.
+    pub async fn emulate(&self, width: u32, height: u32, dark: bool) {
+        self.cdp(
+            "Emulation.setDeviceMetricsOverride",
+            json!({"width": width, "height": height, "deviceScaleFactor": 1, "mobile": false}),
+        )
+        .await;
+        let scheme = if dark { "dark" } else { "light" };
+        self.cdp(
+            "Emulation.setEmulatedMedia",
+            json!({"features": [{"name": "prefers-color-scheme", "value": scheme}]}),
+        )
+        .await;
+    }
+
+    /// Saves a PNG of the viewport as `<dir>/<name>.png` when `RUNLENS_SCREENSHOTS` names a
+    /// folder (for looking at the page; nothing is asserted on the picture).
+    pub async fn screenshot_if_asked(&self, name: &str) {
+        let Some(dir) = std::env::var_os("RUNLENS_SCREENSHOTS").filter(|d| !d.is_empty()) else {
+            return;
+        };
+        let png = self.client.screenshot().await.expect("take a screenshot");
+        let dir = std::path::PathBuf::from(dir);
+        std::fs::create_dir_all(&dir).expect("make the screenshot folder");
+        std::fs::write(dir.join(format!("{name}.png")), png).expect("write the screenshot");
+    }
+
+    /// The address's fragment, without `#`.
+    pub async fn fragment(&self) -> String {
+        let url = self.client.current_url().await.unwrap();
+        url.fragment().unwrap_or_default().to_string()
+    }
+
+    /// Clicks `#button_id` and returns the text of the file it downloads (a blob handed to
+    /// `URL.createObjectURL`).
+    pub async fn download_text(&self, button_id: &str) -> String {
+        let text = self
+            .client
+            .execute_async(
+                "const done = arguments[arguments.length - 1];
+                 const original = URL.createObjectURL;
+                 URL.createObjectURL = blob => { blob.text().then(done); return original(blob); };
+                 document.getElementById(arguments[0]).click();",
+                vec![json!(button_id)],
+            )
+            .await
+            .unwrap_or_else(|e| panic!("no download from #{button_id}: {e}"));
+        text.as_str().unwrap_or_default().to_string()
+    }
+
+    /// Clicks `#button_id` and returns the link it downloads through: `{name, href}` (the
+    /// `download` name and the first 30 characters of the address).
+    pub async fn download_link(&self, button_id: &str) -> Value {
+        self.client
+            .execute_async(
+                "const done = arguments[arguments.length - 1];
+                 HTMLAnchorElement.prototype.click = function () {
+                     done({ name: this.getAttribute('download'), href: this.href.slice(0, 30) });
+                 };
+                 document.getElementById(arguments[0]).click();",
+                vec![json!(button_id)],
+            )
+            .await
+            .unwrap_or_else(|e| panic!("no download from #{button_id}: {e}"))
+    }
+
+    /// Checks the console stayed clean and ends the session.
+    pub async fn finish(self) {
+        let errors = self.console_errors().await;
+        assert!(errors.is_empty(), "console errors: {errors:#?}");
+        self.close().await;
+    }
+
     /// Ends the session and the driver.
     pub async fn close(mut self) {
         let _ = self.client.clone().close().await;
@@ -223,5 +311,31 @@ impl fantoccini::wd::WebDriverCompatibleCommand for BrowserLog {
             http::Method::POST,
             Some(r#"{"type":"browser"}"#.to_string()),
         )
+    }
+}
+
+/// chromedriver's DevTools endpoint: `POST /session/{id}/goog/cdp/execute
+/// {"cmd": ..., "params": ...}`.
+#[derive(Debug)]
+struct Cdp {
+    cmd: String,
+    params: Value,
+}
+
+impl fantoccini::wd::WebDriverCompatibleCommand for Cdp {
+    fn endpoint(
+        &self,
+        base: &url::Url,
+        session: Option<&str>,
+    ) -> Result<url::Url, url::ParseError> {
+        base.join(&format!(
+            "session/{}/goog/cdp/execute",
+            session.unwrap_or_default()
+        ))
+    }
+
+    fn method_and_body(&self, _: &url::Url) -> (http::Method, Option<String>) {
+        let body = json!({"cmd": self.cmd, "params": self.params});
+        (http::Method::POST, Some(body.to_string()))
     }
 }

@@ -11,6 +11,11 @@ pub mod server;
 
 use std::path::{Path, PathBuf};
 
+/// The `file://` address of `path`.
+pub fn file_url(path: &Path) -> String {
+    format!("file://{}", path.canonicalize().unwrap().display())
+}
+
 /// The repository root.
 pub fn repo_root() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR"))

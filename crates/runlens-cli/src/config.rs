@@ -146,14 +146,20 @@ impl Config {
             ));
         }
         let keys = archive.metric_keys();
-        for (key, value, choices) in [
+        let offered: [(&str, &Option<String>, &[&str]); 3] = [
             (
                 "x_axis",
                 &self.view.x_axis,
                 &runlens_core::view::X_AXIS_CHOICES,
             ),
             ("band", &self.view.band, &runlens_core::view::BAND_CHOICES),
-        ] {
+            (
+                "centre",
+                &self.view.centre,
+                &runlens_core::view::CENTRE_CHOICES,
+            ),
+        ];
+        for (key, value, choices) in offered {
             let a_metric = |v: &str| {
                 key == "x_axis"
                     && v.strip_prefix("metric:")

@@ -51,6 +51,9 @@ pub const AVERAGE_CHOICES: [u32; 3] = [5, 25, 101];
 /// The chart x axes the page offers.
 pub const X_AXIS_CHOICES: [&str; 3] = ["step", "wall", "relative"];
 
+/// The group centre lines the page offers.
+pub const CENTRE_CHOICES: [&str; 2] = ["mean", "median"];
+
 /// The group bands the page offers.
 pub const BAND_CHOICES: [&str; 3] = ["std", "sem", "minmax"];
 
@@ -82,7 +85,8 @@ pub struct InitialView {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub metric: Option<String>,
     /// Column to sort by: `name`, `status`, `experiment`, `param:<key>`,
-    /// `metric:<key>:last|min|max`.
+    /// `metric:<key>:last|min|max|mean`, `metric:<key>:at:<step>` (the value at the last
+    /// logged step at or before `<step>`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub sort: Option<String>,
     /// Sort largest first.
@@ -117,9 +121,13 @@ pub struct InitialView {
     /// Fit the y axis to the 1st–99th percentile of the drawn values.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub ignore_outliers: Option<bool>,
-    /// The band around each group's mean: `std`, `sem` (standard error) or `minmax`.
+    /// The band around each group's centre line: `std`, `sem` (standard error) or
+    /// `minmax`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub band: Option<String>,
+    /// Each group's centre line: `mean` or `median` of its runs at each step.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub centre: Option<String>,
     /// With groups, also draw each run faintly.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub show_runs: Option<bool>,

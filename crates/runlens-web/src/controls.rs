@@ -11,7 +11,10 @@ use wasm_bindgen::JsCast;
 use wasm_bindgen::prelude::*;
 use web_sys::{Element, Event, EventTarget, HtmlInputElement, KeyboardEvent, MouseEvent};
 
-use crate::state::{Change, Shared, Ui, close_run, follow_fragment, handle, open_run, scrolled};
+use crate::state::{
+    Change, Shared, Ui, close_run, follow_fragment, handle, open_run, scrolled, table_focused,
+    table_key,
+};
 use crate::{Error, compare_panel, dom, export, parcoords_view, table};
 
 /// Delay between the last keystroke and filtering.
@@ -68,6 +71,7 @@ pub fn wire(app: &Shared, ui: &UiHandles) -> Result<(), Error> {
         let c = &ui.chart_controls;
         let selects = [
             (&c.x_axis, Change::XAxis as fn(String) -> Change),
+            (&c.centre, Change::Centre),
             (&c.band, Change::Band),
         ];
         for (select, make) in selects {
@@ -188,6 +192,32 @@ pub fn wire(app: &Shared, ui: &UiHandles) -> Result<(), Error> {
     }
     {
         let app = app.clone();
+        listen(&ui.table_wrap, "keydown", move |event| {
+            let Some(key) = event.dyn_ref::<KeyboardEvent>() else {
+                return;
+            };
+            if key.alt_key() || key.ctrl_key() || key.meta_key() {
+                return;
+            }
+            let on_row = event
+                .target()
+                .and_then(|t| t.dyn_into::<Element>().ok())
+                .is_some_and(|t| t.tag_name().eq_ignore_ascii_case("tr"));
+            if table_key(&app, &key.key(), key.shift_key(), on_row) {
+                event.prevent_default();
+            }
+        })?;
+    }
+    {
+        let app = app.clone();
+        listen(&ui.table_wrap, "focusin", move |event| {
+            if let Some(target) = event.target().and_then(|t| t.dyn_into::<Element>().ok()) {
+                table_focused(&app, &target);
+            }
+        })?;
+    }
+    {
+        let app = app.clone();
         listen(&ui.compare_open, "click", move |_| {
             handle(&app, Change::Compare(true));
         })?;
@@ -278,6 +308,8 @@ pub fn wire(app: &Shared, ui: &UiHandles) -> Result<(), Error> {
             } else if let Some(id) = attr("data-move") {
                 let by = attr("data-by").and_then(|b| b.parse().ok()).unwrap_or(0);
                 Some(Change::MoveColumn { id, by })
+            } else if target.id() == "rl-step-add" {
+                step_column_change(&target)
             } else if target.id() == "rl-columns-reset" {
                 Some(Change::ResetColumns)
             } else if target.id() == "rl-columns-close" {
@@ -300,10 +332,19 @@ pub fn wire(app: &Shared, ui: &UiHandles) -> Result<(), Error> {
         let app = app.clone();
         let open_button = ui.columns_open.clone();
         listen(&ui.columns_menu, "keydown", move |event| {
-            if event
-                .dyn_ref::<KeyboardEvent>()
-                .is_some_and(|k| k.key() == "Escape")
+            let key = event.dyn_ref::<KeyboardEvent>().map(KeyboardEvent::key);
+            let target = event.target().and_then(|t| t.dyn_into::<Element>().ok());
+            if key.as_deref() == Some("Enter")
+                && let Some(target) = target.filter(|t| t.id() == "rl-step")
             {
+                event.prevent_default();
+                if let Some(change) = step_column_change(&target) {
+                    handle(&app, change);
+                }
+                return;
+            }
+            if key.as_deref() == Some("Escape") {
+                event.prevent_default();
                 if let Ok(state) = app.try_borrow() {
                     let _ = state.toggle_column_menu(false);
                 }
@@ -373,6 +414,7 @@ pub fn wire(app: &Shared, ui: &UiHandles) -> Result<(), Error> {
                 .dyn_ref::<KeyboardEvent>()
                 .is_some_and(|k| k.key() == "Escape")
             {
+                event.prevent_default();
                 close_run(&app);
             }
         })?;
@@ -395,6 +437,40 @@ pub fn wire(app: &Shared, ui: &UiHandles) -> Result<(), Error> {
         let app = app.clone();
         let window = web_sys::window().ok_or_else(|| Error::new("no window"))?;
         listen(&window, "hashchange", move |_| follow_fragment(&app))?;
+    }
+    {
+        let window = web_sys::window().ok_or_else(|| Error::new("no window"))?;
+        listen(&window, "resize", move |_| {
+            if let Ok(document) = dom::document() {
+                crate::page::fit_scroll_padding(&document);
+            }
+        })?;
+    }
+    {
+        // Escape anywhere closes the column menu, else the run page (the menu's and the
+        // page's own listeners handle it first when focus is inside them).
+        let app = app.clone();
+        let menu = ui.columns_menu.clone();
+        let open_button = ui.columns_open.clone();
+        let window = web_sys::window().ok_or_else(|| Error::new("no window"))?;
+        listen(&window, "keydown", move |event| {
+            let escape = event
+                .dyn_ref::<KeyboardEvent>()
+                .is_some_and(|k| k.key() == "Escape");
+            if !escape || event.default_prevented() {
+                return;
+            }
+            if !menu.has_attribute("hidden") {
+                if let Ok(state) = app.try_borrow() {
+                    let _ = state.toggle_column_menu(false);
+                }
+                if let Some(button) = open_button.dyn_ref::<web_sys::HtmlElement>() {
+                    let _ = button.focus();
+                }
+            } else if app.try_borrow().is_ok_and(|s| s.run_is_open()) {
+                close_run(&app);
+            }
+        })?;
     }
     Ok(())
 }
@@ -497,6 +573,41 @@ impl Drag {
 /// Brushing on the parallel coordinates: pressing on an axis's hit strip starts a drag
 /// (captured, so it ends wherever the pointer is released), moving shows the range, and
 /// releasing sets the brush (a click without a drag clears it).
+/// Adding the column the "value at step" row of the column menu describes (`target` is
+/// an element inside the menu); `None` (and the step box marked invalid) without a whole
+/// step.
+fn step_column_change(target: &Element) -> Option<Change> {
+    let document = target.owner_document()?;
+    let metric = document
+        .get_element_by_id("rl-step-metric")?
+        .dyn_into::<web_sys::HtmlSelectElement>()
+        .ok()?
+        .value();
+    let input = document
+        .get_element_by_id("rl-step")?
+        .dyn_into::<HtmlInputElement>()
+        .ok()?;
+    let text = input.value();
+    let text = if text.trim().is_empty() {
+        input.placeholder()
+    } else {
+        text
+    };
+    match text.trim().parse::<i64>() {
+        Ok(step) if !metric.is_empty() => {
+            let _ = input.remove_attribute("aria-invalid");
+            Some(Change::ShowColumn {
+                id: format!("metric:{metric}:at:{step}"),
+                show: true,
+            })
+        }
+        _ => {
+            let _ = input.set_attribute("aria-invalid", "true");
+            None
+        }
+    }
+}
+
 fn wire_brushing(app: &Shared, root: &Element) -> Result<(), Error> {
     let drag: Rc<std::cell::RefCell<Option<Drag>>> = Rc::new(std::cell::RefCell::new(None));
     {

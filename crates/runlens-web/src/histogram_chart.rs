@@ -8,8 +8,9 @@ use runlens_core::bundle::details::HistogramStep;
 use crate::chart::{self, Theme};
 use crate::format;
 
-/// The figure of one step's distribution of `tag`.
-pub fn figure(tag: &str, step: &HistogramStep, theme: Theme) -> Plot {
+/// The figure of one step's distribution of `tag`, logged by run `row` (drawn in the run's
+/// colour, as every chart draws it).
+pub fn figure(tag: &str, step: &HistogramStep, row: usize, theme: Theme) -> Plot {
     let mut plot = Plot::new();
     // One point per edge; each count holds until the next edge, the last repeated so the
     // final bucket has its width.
@@ -24,11 +25,11 @@ pub fn figure(tag: &str, step: &HistogramStep, theme: Theme) -> Plot {
             .line(
                 Line::new()
                     .shape(LineShape::Hv)
-                    .color(chart::colour(0, 1.0))
+                    .color(chart::colour(row, 1.0))
                     .width(1.5),
             )
             .fill(Fill::ToZeroY)
-            .fill_color(chart::colour(0, 0.25))
+            .fill_color(chart::colour(row, 0.25))
             .name(format::plotly_text(&format!("step {}", step.step))),
     );
     let mut layout = chart::layout(tag, false, theme);
@@ -57,6 +58,7 @@ mod tests {
         let json = figure(
             "weights <b>",
             &step,
+            3,
             Theme {
                 dark: false,
                 narrow: false,
@@ -67,5 +69,7 @@ mod tests {
         assert_eq!(value["data"][0]["x"], serde_json::json!([0.0, 1.0, 2.5]));
         assert_eq!(value["data"][0]["y"], serde_json::json!([3.0, 1.0, 1.0]));
         assert!(!json.contains("<b>"), "plotly reads names as HTML: {json}");
+        // In run 3's colour, as its lines in the charts.
+        assert_eq!(value["data"][0]["line"]["color"], chart::colour(3, 1.0));
     }
 }

@@ -6,13 +6,12 @@
 use plotly::common::{ErrorData, ErrorType, HoverInfo, Marker, Mode};
 use plotly::layout::{Axis, AxisType, HoverMode, Margin};
 use plotly::{Bar, Configuration, Layout, Plot, Scatter};
-use runlens_core::bundle::RunTable;
 use runlens_core::group::Group;
 use web_sys::{Document, Element};
 
 use crate::chart::{Theme, colour};
 use crate::view::hparams::{self, Correlation};
-use crate::view::{Column, ColumnKind};
+use crate::view::{Cells, Column, ColumnKind};
 use crate::{Error, dom, format};
 
 /// Longest axis title, in characters.
@@ -20,7 +19,7 @@ const TITLE_CHARS: usize = 60;
 
 /// A column's name as axis title: `label (detail)`, made safe for plotly.
 fn title(column: &Column) -> String {
-    let text = match column.detail {
+    let text = match &column.detail {
         Some(detail) => format!("{} ({detail})", column.label),
         None => column.label.clone(),
     };
@@ -47,13 +46,14 @@ fn base_layout(theme: Theme) -> Layout {
         .paper_background_color("rgba(0,0,0,0)")
         .plot_background_color("rgba(0,0,0,0)")
         .font(plotly::common::Font::new().color(text).size(12))
+        .mode_bar(crate::chart::mode_bar(theme))
         .height(360)
 }
 
 /// The scatter of `y` against `x` over `rows`: one marker per run with both values, in the
 /// run's chart colour, or its group's when `groups` are given; hover names the run.
 pub fn scatter(
-    table: &RunTable,
+    table: Cells<'_>,
     rows: &[usize],
     groups: Option<&[Group]>,
     (x, y): (&Column, &Column),
@@ -91,7 +91,7 @@ pub fn scatter(
 }
 
 /// The mean of `y` per group as bars, with ±1 std error bars, in the groups' colours.
-pub fn group_bars(table: &RunTable, groups: &[Group], y: &Column, theme: Theme) -> Plot {
+pub fn group_bars(table: Cells<'_>, groups: &[Group], y: &Column, theme: Theme) -> Plot {
     let bars = hparams::bars(table, groups, y.kind);
     let labels: Vec<String> = bars
         .iter()
@@ -107,11 +107,14 @@ pub fn group_bars(table: &RunTable, groups: &[Group], y: &Column, theme: Theme) 
     plot.add_trace(
         Bar::new(labels, bars.iter().map(|b| b.mean).collect())
             .error_y(
-                ErrorData::new(ErrorType::Data).array(
-                    bars.iter()
-                        .map(|b| if b.std.is_finite() { b.std } else { 0.0 })
-                        .collect(),
-                ),
+                ErrorData::new(ErrorType::Data)
+                    // Plotly's default (dark grey) is lost on the dark theme.
+                    .color(if theme.dark { "#d4d4d8" } else { "#3f3f46" })
+                    .array(
+                        bars.iter()
+                            .map(|b| if b.std.is_finite() { b.std } else { 0.0 })
+                            .collect(),
+                    ),
             )
             .marker(Marker::new().color_array(colours))
             .hover_info(HoverInfo::All),
@@ -136,7 +139,7 @@ pub fn render_correlations(
     let caption = document.create_element("caption")?;
     caption.set_text_content(Some(&format!(
         "How each numeric param goes with {} over the visible runs (Spearman's ρ on ranks, Pearson's r on values). A correlation is not an effect: params varied together confound each other.",
-        match y.detail {
+        match &y.detail {
             Some(detail) => format!("{} ({detail})", y.label),
             None => y.label.clone(),
         }
@@ -208,6 +211,7 @@ pub fn is_param(column: &Column) -> bool {
 mod tests {
     use super::*;
     use crate::view::{all_columns, find_column};
+    use runlens_core::bundle::RunTable;
     use runlens_core::model::{MetricSeries, ParamValue, Run};
 
     #[test]
@@ -237,7 +241,14 @@ mod tests {
             dark: false,
             narrow: false,
         };
-        let plot = scatter(&table, &[0, 1, 2], None, (x, y), (true, false), theme);
+        let plot = scatter(
+            (&table).into(),
+            &[0, 1, 2],
+            None,
+            (x, y),
+            (true, false),
+            theme,
+        );
         let value: serde_json::Value = serde_json::from_str(&plot.to_json()).unwrap();
         assert_eq!(value["data"][0]["x"], serde_json::json!([0.1, 0.01]));
         assert_eq!(value["data"][0]["text"][0], "&lt;b&gt;a&lt;/b&gt;");
@@ -247,7 +258,7 @@ mod tests {
             label: "all".into(),
             rows: vec![0, 1, 2],
         }];
-        let bars = group_bars(&table, &groups, y, theme);
+        let bars = group_bars((&table).into(), &groups, y, theme);
         let value: serde_json::Value = serde_json::from_str(&bars.to_json()).unwrap();
         assert_eq!(value["data"][0]["type"], "bar");
         assert_eq!(value["data"][0]["y"], serde_json::json!([1.0]));

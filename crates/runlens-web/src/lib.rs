@@ -102,6 +102,7 @@ async fn start() -> Result<(), Error> {
     controls::wire(&app, &handles)?;
     let opening = share::overlay(&config.view, &share::from_location()?);
     app.borrow_mut().open_with(&opening)?;
+    state::load_steps(&app);
     if opening.run.is_some() {
         state::show_run_of(&app, &opening);
     }
@@ -111,6 +112,7 @@ async fn start() -> Result<(), Error> {
     page::hide_fallback(&document);
     state::redraw(&app).await;
     state::draw_hparams(&app).await;
+    page::fit_scroll_padding(&document);
     page::mark_ready(&document)
 }
 

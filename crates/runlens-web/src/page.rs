@@ -233,6 +233,7 @@ pub fn build(
     menu_head.append_child(&tool_button(document, "rl-columns-reset", "Reset")?.into())?;
     menu_head.append_child(&tool_button(document, "rl-columns-close", "Done")?.into())?;
     columns_menu.append_child(&menu_head)?;
+    columns_menu.append_child(&crate::column_menu::step_row(document, table)?.into())?;
     let columns_list = dom::element(document, "ul", "rl-columns-list")?;
     columns_list.set_id("rl-columns-list");
     columns_menu.append_child(&columns_list)?;
@@ -304,7 +305,7 @@ pub fn build(
 }
 
 /// The chart's own controls: x axis, log x, log y, outliers, and (shown with groups
-/// only) the band and the runs toggle; returned with the elements to place, in order.
+/// only) the centre line, the band and the runs toggle; returned with the elements to place, in order.
 fn chart_controls(
     document: &Document,
     table: &RunTable,
@@ -336,15 +337,24 @@ fn chart_controls(
         "ignore outliers",
         "Fit the y axis to the 1st to 99th percentile of the values drawn",
     )?;
+    let (centre_field, centre) = inline_select(document, "line", "rl-centre")?;
+    for choice in crate::chart::Centre::ALL {
+        add_option(document, &centre, choice.name(), choice.name())?;
+    }
+    centre_field.set_attribute(
+        "title",
+        "Each group's line: the mean or the median of its runs",
+    )?;
     let (band_field, band) = inline_select(document, "band", "rl-band")?;
     for kind in crate::chart::BandKind::ALL {
         add_option(document, &band, kind.name(), kind.label())?;
     }
     let (runs_field, show_runs) = checkbox(document, "rl-show-runs", "runs")?;
     runs_field.set_attribute("title", "Also draw each run of the groups, faintly")?;
-    for field in [&band_field, &runs_field] {
+    for field in [&centre_field, &band_field, &runs_field] {
         dom::set_hidden(field, true);
     }
+    fields.push(centre_field.clone());
     fields.push(band_field.clone());
     fields.push(runs_field.clone());
     Ok((
@@ -353,9 +363,10 @@ fn chart_controls(
             log_x,
             log_y,
             outliers,
+            centre,
             band,
             show_runs,
-            group_fields: vec![band_field, runs_field],
+            group_fields: vec![centre_field, band_field, runs_field],
         },
         fields,
     ))
@@ -382,7 +393,7 @@ fn hparams_panel(document: &Document, table: &RunTable) -> Result<HparamsUi, Err
     let select = |caption: &str, id: &str| -> Result<HtmlSelectElement, Error> {
         let (field, select) = inline_select(document, caption, id)?;
         for column in &columns {
-            let text = match column.detail {
+            let text = match &column.detail {
                 Some(detail) => format!("{} ({detail})", column.label),
                 None => column.label.clone(),
             };
@@ -543,6 +554,32 @@ pub fn warnings(document: &Document, table: &RunTable) -> Result<(), Error> {
 pub fn hide_fallback(document: &Document) {
     if let Some(fallback) = document.get_element_by_id("rl-static") {
         dom::set_hidden(&fallback, true);
+    }
+}
+
+/// Keeps what focus, a link or a script scrolls to (a run's page, a focused row) clear of
+/// the controls bar while it is sticky (wide windows): the page's scroll padding is the
+/// bar's height then, none otherwise. Called at start-up and when the window is resized.
+pub fn fit_scroll_padding(document: &Document) {
+    let Some(controls) = document.query_selector(".rl-controls").ok().flatten() else {
+        return;
+    };
+    let sticky = web_sys::window()
+        .and_then(|w| w.get_computed_style(&controls).ok().flatten())
+        .and_then(|style| style.get_property_value("position").ok())
+        .is_some_and(|position| position == "sticky");
+    let padding = if sticky {
+        controls.get_bounding_client_rect().height() + 8.0
+    } else {
+        0.0
+    };
+    if let Some(root) = document
+        .document_element()
+        .and_then(|e| e.dyn_into::<web_sys::HtmlElement>().ok())
+    {
+        let _ = root
+            .style()
+            .set_property("scroll-padding-top", &format!("{padding:.0}px"));
     }
 }
 

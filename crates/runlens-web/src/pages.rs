@@ -239,7 +239,12 @@ async fn fill(
     if let Some(title) = &spec.title {
         dom::append_text(document, target, "figcaption", "rl-embed-title", title)?;
     }
-    let sorted = view::sorted(table, &resolved.rows, &view::columns(table), None);
+    let sorted = view::sorted(
+        table.as_ref().into(),
+        &resolved.rows,
+        &view::columns(table),
+        None,
+    );
     if spec.show != Show::Table
         && let Some(metric) = resolved.metric
     {
@@ -275,7 +280,7 @@ async fn fill(
     if spec.show != Show::Chart {
         let columns = view::columns(table);
         let layout = view::layout(
-            table,
+            table.as_ref().into(),
             &sorted,
             resolved.groups.as_deref(),
             &columns,
@@ -291,7 +296,7 @@ async fn fill(
         let none = Default::default();
         let body = table::render_body(
             document,
-            table,
+            table.as_ref().into(),
             &columns,
             &layout,
             0..layout.items.len(),

@@ -3,9 +3,9 @@
 //! strip on each axis where dragging sets a brush (see `controls`). Every text (labels,
 //! ticks) is a text node; every attribute a number or one of our constants.
 
-use runlens_core::bundle::RunTable;
 use web_sys::{Document, Element};
 
+use crate::view::Cells;
 use crate::view::parcoords::{Axis, Brush, line};
 use crate::{Error, dom, format};
 
@@ -56,7 +56,7 @@ fn y_of(p: f64) -> f64 {
 pub fn render(
     document: &Document,
     root: &Element,
-    table: &RunTable,
+    table: Cells<'_>,
     axes: &[Axis],
     rows: &[usize],
     brushes: &[Brush],
@@ -122,6 +122,8 @@ pub fn render(
                 },
             )?;
             path.set_attribute("d", d.trim_start())?;
+            // An attribute value, never markup.
+            path.set_attribute("data-run-id", &table.ids[row])?;
             if let Some(stroke) = colour(row) {
                 path.set_attribute("stroke", &stroke)?;
             }
@@ -137,7 +139,7 @@ pub fn render(
             rule.set_attribute(name, &format!("{value:.1}"))?;
         }
         g.append_child(&rule)?;
-        let label = match axis.column.detail {
+        let label = match &axis.column.detail {
             Some(detail) => format!("{} ({detail})", axis.column.label),
             None => axis.column.label.clone(),
         };

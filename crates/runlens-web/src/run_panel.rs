@@ -270,7 +270,7 @@ async fn render_details(
             dom::append_text(document, &section, "p", "rl-histogram-title", &caption)?;
             let chart_box = dom::element(document, "div", "rl-histogram")?;
             section.append_child(&chart_box)?;
-            let plot = crate::histogram_chart::figure(&entry.tag, last, dom::chart_theme());
+            let plot = crate::histogram_chart::figure(&entry.tag, last, row, dom::chart_theme());
             let figure = js_sys::JSON::parse(&plot.to_json())?;
             crate::state::plotly_react(&chart_box, &figure).await?;
             if panel_moved_on(target, row) {

@@ -38,6 +38,7 @@ const LOG_X: &str = "logx";
 const LOG_Y: &str = "logy";
 const OUTLIERS: &str = "outliers";
 const BAND: &str = "band";
+const CENTRE: &str = "centre";
 const SHOW_RUNS: &str = "runs";
 /// One `col=<column id>` per shown column, in order.
 const COLUMN: &str = "col";
@@ -77,6 +78,7 @@ pub fn parse(fragment: &str) -> Result<InitialView, Error> {
         log_y: flag(&params, LOG_Y),
         ignore_outliers: flag(&params, OUTLIERS),
         band: params.get(BAND).filter(|b| !b.is_empty()),
+        centre: params.get(CENTRE).filter(|c| !c.is_empty()),
         show_runs: flag(&params, SHOW_RUNS),
         columns: all_of(&params, COLUMN),
         pinned: all_of(&params, PIN),
@@ -139,6 +141,7 @@ pub fn encode(view: &InitialView) -> Result<String, Error> {
         (LOG_Y, bit(view.log_y)),
         (OUTLIERS, bit(view.ignore_outliers)),
         (BAND, view.band.as_deref()),
+        (CENTRE, view.centre.as_deref()),
         (SHOW_RUNS, bit(view.show_runs)),
         (DIFF_ONLY, bit(view.diff_only)),
     ];
@@ -215,6 +218,7 @@ pub fn overlay(base: &InitialView, over: &InitialView) -> InitialView {
         log_y: over.log_y.or(base.log_y),
         ignore_outliers: over.ignore_outliers.or(base.ignore_outliers),
         band: over.band.clone().or_else(|| base.band.clone()),
+        centre: over.centre.clone().or_else(|| base.centre.clone()),
         show_runs: over.show_runs.or(base.show_runs),
         diff_only: over.diff_only.or(base.diff_only),
         columns: over.columns.clone().or_else(|| base.columns.clone()),

@@ -6,7 +6,6 @@
 use std::collections::HashMap;
 use std::ops::Range;
 
-use runlens_core::bundle::RunTable;
 use runlens_core::view::Direction;
 use web_sys::{Document, Element};
 
@@ -16,7 +15,7 @@ use web_sys::HtmlElement;
 use crate::Error;
 use crate::dom;
 use crate::view::selection::Selection;
-use crate::view::{Column, ColumnKind, Item, Sort, TableView};
+use crate::view::{Cells, Column, ColumnKind, Item, Sort, Stat, TableView};
 
 /// Id of the header's tick box (every visible run).
 pub const SELECT_ALL_ID: &str = "rl-select-all";
@@ -58,7 +57,7 @@ pub fn render_head(
         button.set_attribute("type", "button")?;
         button.set_attribute("title", &format!("Sort by {}", header_text(column)))?;
         dom::append_text(document, &button, "span", "rl-label", &column.label)?;
-        if let Some(detail) = column.detail {
+        if let Some(detail) = &column.detail {
             dom::append_text(document, &button, "span", "rl-detail", detail)?;
         }
         th.append_child(&button)?;
@@ -82,7 +81,7 @@ pub fn mark_pinned(row: &Element, pinned: usize) -> Result<(), Error> {
 
 /// `label detail`, for tooltips.
 fn header_text(column: &Column) -> String {
-    match column.detail {
+    match &column.detail {
         Some(detail) => format!("{} ({detail})", column.label),
         None => column.label.clone(),
     }
@@ -114,7 +113,7 @@ fn tick_box(document: &Document, label: &str) -> Result<Element, Error> {
 /// `marks`.
 pub fn render_body(
     document: &Document,
-    table: &RunTable,
+    table: Cells<'_>,
     columns: &[Column],
     view: &TableView,
     window: Range<usize>,
@@ -148,6 +147,10 @@ pub fn render_body(
         };
         // Row 1 is the header row.
         tr.set_attribute("aria-rowindex", &(window.start + offset + 2).to_string())?;
+        if marks.selection.is_some() {
+            // Focusable from the keyboard (see `state::keys`), not a Tab stop.
+            tr.set_attribute("tabindex", "-1")?;
+        }
         body.append_child(&tr)?;
     }
     let below = view.items.len() - window.end;
@@ -184,7 +187,7 @@ fn swatch(document: &Document, colour: Option<&String>) -> Result<Option<Element
 
 fn run_row(
     document: &Document,
-    table: &RunTable,
+    table: Cells<'_>,
     columns: &[Column],
     row: usize,
     marks: &Marks<'_>,
@@ -224,6 +227,14 @@ fn run_row(
                 let td = document.create_element("td")?;
                 let pill = format!("rl-status rl-status-{text}");
                 dom::append_text(document, &td, "span", &pill, &text)?;
+                td
+            }
+            ColumnKind::Metric {
+                index,
+                stat: Stat::AtStep(step),
+            } if table.steps.is_pending(index, step) => {
+                let td = dom::text_element(document, "td", "rl-num rl-pending", "…")?;
+                td.set_attribute("title", "loading this metric's values")?;
                 td
             }
             _ => match marks.best.get(&position) {

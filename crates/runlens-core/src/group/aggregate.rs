@@ -109,11 +109,7 @@ pub fn band(series: &[&MetricSeries]) -> Band {
         // Both lists ascend: the next step is usually the next slot, else binary search.
         let mut at = 0;
         for_each_point(s, order.as_deref(), |step, value| {
-            if steps.get(at) != Some(&step) {
-                at += steps
-                    .get(at..)
-                    .map_or(0, |rest| rest.partition_point(|&s| s < step));
-            }
+            at = slot_of(&steps, at, step);
             if let Some(acc) = accumulators.get_mut(at)
                 && value.is_finite()
             {
@@ -135,6 +131,49 @@ pub fn band(series: &[&MetricSeries]) -> Band {
             .collect(),
         steps,
     }
+}
+
+/// The median at each of `steps` (a [`Band`]'s steps) of the finite values the runs logged
+/// there, aligned as [`band`] aligns them (each run's last value at a step): the middle
+/// value, or the mean of the two middle ones for an even count; NaN where no run has a
+/// finite value. Steps no run logged are NaN too.
+pub fn medians(series: &[&MetricSeries], steps: &[i64]) -> Vec<f64> {
+    // (slot, value) of every finite point, then sorted: each slot's values are a run.
+    let mut points: Vec<(usize, f64)> = Vec::new();
+    for s in series {
+        let order = step_order(s);
+        let mut at = 0;
+        for_each_point(s, order.as_deref(), |step, value| {
+            at = slot_of(steps, at, step);
+            if steps.get(at) == Some(&step) && value.is_finite() {
+                points.push((at, value));
+            }
+            at += 1;
+        });
+    }
+    points.sort_unstable_by(|a, b| a.0.cmp(&b.0).then(a.1.total_cmp(&b.1)));
+    let mut out = vec![f64::NAN; steps.len()];
+    for slot_points in points.chunk_by(|a, b| a.0 == b.0) {
+        let n = slot_points.len();
+        let middle = |i: usize| slot_points[i].1;
+        out[slot_points[0].0] = if n % 2 == 1 {
+            middle(n / 2)
+        } else {
+            (middle(n / 2 - 1) + middle(n / 2)) / 2.0
+        };
+    }
+    out
+}
+
+/// Where `step` goes among the ascending `steps`, searching from `at` (a run's steps ascend
+/// too, so the next step is usually the next slot).
+fn slot_of(steps: &[i64], at: usize, step: i64) -> usize {
+    if steps.get(at) == Some(&step) {
+        return at;
+    }
+    at + steps
+        .get(at..)
+        .map_or(0, |rest| rest.partition_point(|&s| s < step))
 }
 
 /// The point order by step (stable), or `None` when the series is already in step order.
@@ -270,5 +309,31 @@ mod tests {
         // Steps 0..99, then even steps to 198, then multiples of 3 to 297 not seen yet.
         assert_eq!(result.steps.len(), 100 + 50 + 49);
         assert_eq!((result.count[0], result.count.iter().sum()), (50, 50 * 100));
+    }
+
+    #[test]
+    fn medians_against_hand_computed_values() {
+        // Step 0: 1, 2, 10 → 2. Step 1: 3, 5 (third run skips it) → 4. Step 2: 7 and a
+        // NaN → 7 (NaN ignored). Step 3: only infinity → NaN. Step 4: 4, 1, 9, 2 → 3;
+        // the second run logs step 4 twice and its last value (1) counts.
+        let a = series(&[(0, 1.0), (1, 3.0), (2, 7.0), (4, 4.0)]);
+        let b = series(&[(0, 2.0), (1, 5.0), (2, f64::NAN), (4, 8.0), (4, 1.0)]);
+        let c = series(&[(4, 9.0), (0, 10.0), (3, f64::INFINITY)]);
+        let d = series(&[(4, 2.0)]);
+        let runs = [&a, &b, &c, &d];
+        let band = band(&runs);
+        assert_eq!(band.steps, [0, 1, 2, 3, 4]);
+        let m = medians(&runs, &band.steps);
+        assert_eq!(&m[..3], &[2.0, 4.0, 7.0]);
+        assert!(m[3].is_nan());
+        assert_eq!(m[4], 3.0);
+        // Unlike the mean, one outlying run does not move it.
+        let e = series(&[(0, 1000.0)]);
+        let outlier = [&a, &b, &c, &d, &e];
+        let with_outlier = medians(&outlier, &band.steps);
+        assert_eq!(with_outlier[0], 6.0, "1, 2, 10, 1000 → (2 + 10) / 2");
+        assert!(band.mean[0] < 5.0);
+        assert!(medians(&[], &[]).is_empty());
+        assert!(medians(&runs, &[7])[0].is_nan(), "a step no run logged");
     }
 }

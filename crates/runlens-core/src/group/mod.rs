@@ -365,7 +365,7 @@ fn sort_groups(groups: &mut [Group]) {
 
 mod aggregate;
 
-pub use aggregate::{Band, Stats, band, stats};
+pub use aggregate::{Band, Stats, band, medians, stats};
 
 #[cfg(test)]
 mod tests {

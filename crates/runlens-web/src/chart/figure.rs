@@ -10,7 +10,7 @@ use runlens_core::group::{self, Group};
 use runlens_core::model::MetricSeries;
 
 use super::downsample::{clip, downsample};
-use super::options::{BandKind, ChartOptions, XAxis};
+use super::options::{BandKind, Centre, ChartOptions, XAxis};
 use super::{
     LEGEND_CAP, NAME_CHARS, POINT_BUDGET, Plan, SeriesByRow, TRACE_POINTS, Theme, colour, dash,
 };
@@ -260,7 +260,8 @@ pub fn figure(
                 );
             }
             notes.push(format!(
-                "Lines are group means; bands: {}.",
+                "Lines are group {}s; bands: {}.",
+                options.centre.name(),
                 options.band.label()
             ));
             true
@@ -398,7 +399,8 @@ fn robust_range(values: &mut Vec<f64>, log: bool) -> Option<(f64, f64)> {
     Some((low - pad, high + pad))
 }
 
-/// Adds the three traces of a group: upper edge, lower edge filled up to it, mean line.
+/// Adds the three traces of a group: upper edge, lower edge filled up to it, and the
+/// centre line (mean or median). A ± band is drawn around the centre line.
 fn add_band(
     plot: &mut Plot,
     index: usize,
@@ -410,7 +412,10 @@ fn add_band(
 ) {
     let band = group::band(members);
     let smooth = |values: &[f64]| options.smoothing.apply(values);
-    let mean = smooth(&band.mean);
+    let centre = match options.centre {
+        Centre::Mean => smooth(&band.mean),
+        Centre::Median => smooth(&group::medians(members, &band.steps)),
+    };
     let (lower, upper) = match options.band {
         BandKind::MinMax => (smooth(&band.min), smooth(&band.max)),
         BandKind::Std | BandKind::StdErr => {
@@ -429,7 +434,8 @@ fn add_band(
                 .collect();
             let spread = smooth(&spread);
             let edge = |sign: f64| -> Vec<f64> {
-                mean.iter()
+                centre
+                    .iter()
                     .zip(&spread)
                     .map(|(&m, &s)| m + sign * s)
                     .collect()
@@ -458,9 +464,9 @@ fn add_band(
                 .hover_info(HoverInfo::Skip),
         );
     }
-    let (xs, mean) = clip(&steps, &mean, options.x_range);
-    sample_into(drawn_values, &mean);
-    let (x, y) = downsample(&xs, &mean, budget);
+    let (xs, centre) = clip(&steps, &centre, options.x_range);
+    sample_into(drawn_values, &centre);
+    let (x, y) = downsample(&xs, &centre, budget);
     let mode = if x.len() <= 1 {
         Mode::LinesMarkers
     } else {
@@ -518,7 +524,23 @@ pub(crate) fn layout_for(
         .paper_background_color("rgba(0,0,0,0)")
         .plot_background_color("rgba(0,0,0,0)")
         .font(Font::new().color(text).size(12))
+        .mode_bar(mode_bar(theme))
         .height(420)
+}
+
+/// The chart's tool bar in the page's colours. Plotly's default background is half the
+/// paper's colour, and a transparent paper is black at zero opacity: a dark grey bar
+/// (shown all the time where the device cannot hover, as on phones).
+pub(crate) fn mode_bar(theme: Theme) -> plotly::layout::ModeBar {
+    let (icons, active) = if theme.dark {
+        ("#a1a1aa", "#6ea2f5")
+    } else {
+        ("#71717a", "#2f6fd0")
+    };
+    plotly::layout::ModeBar::new()
+        .background_color("rgba(0,0,0,0)")
+        .color(icons)
+        .active_color(active)
 }
 
 /// The layout of a chart over steps (the histogram and narrative charts use it).

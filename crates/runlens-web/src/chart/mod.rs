@@ -239,9 +239,9 @@ mod figure;
 pub mod options;
 mod smooth;
 
-pub(crate) use figure::layout;
 pub use figure::{Figure, figure};
-pub use options::{BandKind, ChartOptions, XAxis};
+pub(crate) use figure::{layout, mode_bar};
+pub use options::{BandKind, Centre, ChartOptions, XAxis};
 pub use smooth::Smoothing;
 
 #[cfg(test)]

@@ -71,7 +71,35 @@ impl XAxis {
     }
 }
 
-/// The band drawn around a group's mean line.
+/// The line drawn through each group: the runs' mean or median at each step.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub enum Centre {
+    /// The mean of the runs' values.
+    #[default]
+    Mean,
+    /// The median of the runs' values (one wild run does not move it).
+    Median,
+}
+
+impl Centre {
+    /// Every choice, in menu order.
+    pub const ALL: [Centre; 2] = [Centre::Mean, Centre::Median];
+
+    /// The short name and what the menu says (`mean`, `median`).
+    pub fn name(self) -> &'static str {
+        match self {
+            Centre::Mean => "mean",
+            Centre::Median => "median",
+        }
+    }
+
+    /// The choice named `name`.
+    pub fn parse(name: &str) -> Option<Centre> {
+        Centre::ALL.into_iter().find(|c| c.name() == name)
+    }
+}
+
+/// The band drawn around a group's centre line.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub enum BandKind {
     /// ± one sample standard deviation.
@@ -99,9 +127,9 @@ impl BandKind {
     /// What the menu and the chart's note say.
     pub fn label(self) -> &'static str {
         match self {
-            BandKind::Std => "mean ± std",
-            BandKind::StdErr => "mean ± standard error",
-            BandKind::MinMax => "mean, min to max",
+            BandKind::Std => "± std",
+            BandKind::StdErr => "± standard error",
+            BandKind::MinMax => "min to max",
         }
     }
 
@@ -124,7 +152,9 @@ pub struct ChartOptions {
     pub smoothing: Smoothing,
     /// Fit the y axis to the 1st–99th percentile of the values drawn.
     pub ignore_outliers: bool,
-    /// The band around each group's mean.
+    /// The line through each group.
+    pub centre: Centre,
+    /// The band around each group's centre line.
     pub band: BandKind,
     /// With groups, also draw each run faintly.
     pub show_runs: bool,
@@ -146,6 +176,10 @@ mod tests {
         for b in BandKind::ALL {
             assert_eq!(BandKind::parse(b.name()), Some(b));
         }
+        for c in Centre::ALL {
+            assert_eq!(Centre::parse(c.name()), Some(c));
+        }
+        assert_eq!(Centre::parse("mode"), None);
         assert_eq!(XAxis::parse("epoch"), None);
         assert_eq!(ChartOptions::default().x, XAxis::Step);
     }

@@ -356,10 +356,7 @@ fn bands_can_be_standard_errors_or_min_to_max_and_show_their_runs() {
     let (value, notes) = draw(BandKind::StdErr, false);
     assert!((value["data"][0]["y"][0].as_f64().unwrap() - 2.0).abs() < 1e-12);
     assert!((value["data"][1]["y"][0].as_f64().unwrap() - 1.0).abs() < 1e-12);
-    assert_eq!(
-        notes,
-        ["Lines are group means; bands: mean ± standard error."]
-    );
+    assert_eq!(notes, ["Lines are group means; bands: ± standard error."]);
     let (value, _) = draw(BandKind::MinMax, false);
     assert_eq!(value["data"][0]["y"][0], 2.0);
     assert_eq!(value["data"][1]["y"][0], 1.0);
@@ -413,4 +410,45 @@ fn another_metric_can_be_the_x_axis_matched_step_by_step() {
     );
     assert_eq!(XAxis::Metric(lr_index).value(&table), "metric:lr");
     assert_eq!(XAxis::parse_value("metric:nope", &table), None);
+}
+
+#[test]
+fn a_median_centre_line_is_not_moved_by_one_wild_run() {
+    let runs = vec![
+        run("a", "g", &[1.0, 1.0]),
+        run("b", "g", &[2.0, 3.0]),
+        run("c", "g", &[100.0, 4.0]),
+    ];
+    let table = RunTable::from_runs("t", &runs, &[]);
+    let groups = group::group_rows(&table, &[0, 1, 2], &GroupKey::Group);
+    let plan = Plan::new(&table, 0, &[0, 1, 2], Some(&groups));
+    let series: SeriesByRow<'_> = runs
+        .iter()
+        .enumerate()
+        .map(|(row, r)| (row, &r.metrics["loss"]))
+        .collect();
+    let line = |centre| {
+        let options = ChartOptions {
+            centre,
+            band: BandKind::MinMax,
+            ..ChartOptions::default()
+        };
+        let fig = draw(&table, &plan, &series, &options);
+        let value = json(&fig.plot);
+        // Upper edge, lower edge, then the centre line.
+        let ys: Vec<f64> = value["data"][2]["y"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|v| v.as_f64().unwrap())
+            .collect();
+        (ys, fig.notes, value["data"][0]["y"][0].as_f64().unwrap())
+    };
+    let (mean, notes, _) = line(Centre::Mean);
+    assert_eq!(mean, [103.0 / 3.0, 8.0 / 3.0]);
+    assert_eq!(notes, ["Lines are group means; bands: min to max."]);
+    let (median, notes, upper) = line(Centre::Median);
+    assert_eq!(median, [2.0, 3.0]);
+    assert_eq!(notes, ["Lines are group medians; bands: min to max."]);
+    assert_eq!(upper, 100.0, "the band still spans every run");
 }

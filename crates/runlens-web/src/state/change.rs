@@ -41,6 +41,8 @@ pub enum Change {
     LogY(bool),
     /// Outlier-proof y range on or off.
     IgnoreOutliers(bool),
+    /// New group centre line (`mean`, `median`).
+    Centre(String),
     /// New group band (`std`, `sem`, `minmax`).
     Band(String),
     /// Draw groups' runs too, or not.
@@ -182,6 +184,10 @@ impl App {
                 self.chart.ignore_outliers = on;
                 return Ok(true);
             }
+            Change::Centre(name) => {
+                self.chart.centre = Centre::parse(&name).unwrap_or_default();
+                return Ok(true);
+            }
             Change::Band(name) => {
                 self.chart.band = BandKind::parse(&name).unwrap_or_default();
                 return Ok(true);
@@ -314,6 +320,7 @@ impl App {
 
     /// Applies the column choice to `columns`.
     pub(super) fn resolve_columns(&mut self) {
+        self.add_step_columns();
         let resolved = self
             .choice
             .resolve(&self.all_columns, &self.default_columns);

@@ -16,11 +16,79 @@ extern "C" {
     /// `Plotly.react(root, figure)`: draws or updates a chart in place; rejects (instead of
     /// aborting the module) when plotly.js is missing or refuses the figure.
     #[wasm_bindgen(catch, js_namespace = Plotly, js_name = react)]
-    pub(crate) async fn plotly_react(root: &Element, figure: &JsValue) -> Result<JsValue, JsValue>;
+    async fn plotly_react_raw(root: &Element, figure: &JsValue) -> Result<JsValue, JsValue>;
+
+    /// `Plotly.Plots.resize(root)`: fits a drawn chart to its box again.
+    #[wasm_bindgen(catch, js_namespace = ["Plotly", "Plots"], js_name = resize)]
+    fn plotly_resize(root: &Element) -> Result<JsValue, JsValue>;
 
     /// `Plotly.purge(root)`: removes a chart.
     #[wasm_bindgen(catch, js_namespace = Plotly, js_name = purge)]
     fn plotly_purge(root: &Element) -> Result<JsValue, JsValue>;
+}
+
+/// `Plotly.react(root, figure)`, then keeps the chart as wide as its box: plotly follows
+/// the window's size, but not a box that changes alone (a panel shown again, a narrative
+/// page or a run page closed, a scroll bar appearing), which would leave the chart drawn
+/// at the width it had, wider than its box on a phone.
+pub(crate) async fn plotly_react(root: &Element, figure: &JsValue) -> Result<JsValue, JsValue> {
+    let drawn = plotly_react_raw(root, figure).await?;
+    fit::observe(root);
+    Ok(drawn)
+}
+
+/// One `ResizeObserver` for every chart box.
+mod fit {
+    use std::cell::RefCell;
+
+    use wasm_bindgen::JsCast;
+    use wasm_bindgen::prelude::*;
+    use web_sys::{Element, ResizeObserver, ResizeObserverEntry};
+
+    thread_local! {
+        static OBSERVER: RefCell<Option<ResizeObserver>> = const { RefCell::new(None) };
+    }
+
+    /// Width (CSS pixels, rounded) a chart box had when its chart was last fitted.
+    const WIDTH: &str = "data-fitted-width";
+
+    /// Watches `root`'s size (again watching a box is a no-op).
+    pub(super) fn observe(root: &Element) {
+        let _ = root.set_attribute(WIDTH, &width(root.client_width().into()));
+        OBSERVER.with(|cell| {
+            let mut observer = cell.borrow_mut();
+            if observer.is_none() {
+                let callback = Closure::<dyn FnMut(js_sys::Array)>::new(resized);
+                *observer = ResizeObserver::new(callback.as_ref().unchecked_ref()).ok();
+                // The observer lives as long as the page.
+                callback.forget();
+            }
+            if let Some(observer) = observer.as_ref() {
+                observer.observe(root);
+            }
+        });
+    }
+
+    fn width(px: f64) -> String {
+        format!("{}", px.round())
+    }
+
+    /// Refits each chart whose box's width changed (a hidden box, 0 wide, is left alone).
+    fn resized(entries: js_sys::Array) {
+        for entry in entries.iter() {
+            let Ok(entry) = entry.dyn_into::<ResizeObserverEntry>() else {
+                continue;
+            };
+            let root = entry.target();
+            let now = entry.content_rect().width();
+            if now <= 0.0 || root.get_attribute(WIDTH).as_deref() == Some(&width(now)) {
+                continue;
+            }
+            let _ = root.set_attribute(WIDTH, &width(now));
+            // Plotly redraws later, so the box's size does not change within this callback.
+            let _ = super::plotly_resize(&root);
+        }
+    }
 }
 
 /// Draws the chart (see [`draw_chart`]). A failure empties the chart and is shown in

@@ -64,6 +64,11 @@ impl App {
             log_y: view.log_y.unwrap_or(false),
             smoothing: Smoothing::parse(&self.ui.smoothing.value()),
             ignore_outliers: view.ignore_outliers.unwrap_or(false),
+            centre: view
+                .centre
+                .as_deref()
+                .and_then(Centre::parse)
+                .unwrap_or_default(),
             band: view
                 .band
                 .as_deref()
@@ -98,15 +103,16 @@ impl App {
             shown: view.columns.clone(),
             pinned: view.pinned.clone().unwrap_or_default(),
         };
+        self.sort = view.sort.as_ref().map(|column| Sort {
+            column: column.clone(),
+            descending: view.descending,
+        });
+        // Resolving offers the value-at-step columns the choice and the sort name.
         self.resolve_columns();
-        self.sort = view
+        self.sort = self
             .sort
-            .as_ref()
-            .filter(|column| view::find_column(&self.all_columns, column).is_some())
-            .map(|column| Sort {
-                column: column.clone(),
-                descending: view.descending,
-            });
+            .take()
+            .filter(|sort| view::find_column(&self.all_columns, &sort.column).is_some());
         self.update_view()?;
         Ok(())
     }
@@ -174,6 +180,8 @@ impl App {
             ignore_outliers: flag(self.chart.ignore_outliers, author.ignore_outliers),
             band: (self.chart.band != BandKind::Std || author.band.is_some())
                 .then(|| self.chart.band.name().to_string()),
+            centre: (self.chart.centre != Centre::Mean || author.centre.is_some())
+                .then(|| self.chart.centre.name().to_string()),
             show_runs: flag(self.chart.show_runs, author.show_runs),
             diff_only: (self.diff_only || author.diff_only.is_some()).then_some(self.diff_only),
             selected: self

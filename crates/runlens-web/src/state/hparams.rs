@@ -73,7 +73,7 @@ impl App {
         if !self.hparams.open {
             return Ok(None);
         }
-        let table = &self.data.table;
+        let table = self.cells();
         let columns = model::numeric_columns(&self.all_columns);
         let ui = &self.ui.hparams;
         let default_y = self
@@ -134,7 +134,7 @@ impl App {
     /// Draws the parallel coordinates: the numeric params that vary over the runs the
     /// query and search keep, then the y column; lines of runs outside the brushes faint.
     fn render_parcoords(&self, columns: &[view::Column], y: &view::Column) -> Result<(), Error> {
-        let table = &self.data.table;
+        let table = self.cells();
         let mut chosen: Vec<view::Column> = columns
             .iter()
             .filter(|c| is_param(c) && view::varies_over(table, &self.searched, c.kind))

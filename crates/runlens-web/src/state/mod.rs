@@ -10,7 +10,7 @@ use std::rc::Rc;
 use wasm_bindgen::JsCast;
 use web_sys::{Document, Element, HtmlInputElement, HtmlSelectElement};
 
-use crate::chart::{self, BandKind, ChartOptions, Plan, Smoothing, XAxis};
+use crate::chart::{self, BandKind, Centre, ChartOptions, Plan, Smoothing, XAxis};
 use crate::data::{Data, InitialView};
 use crate::view::choice::Choice;
 use crate::view::parcoords::{self, Brush};
@@ -26,12 +26,16 @@ mod change;
 mod draw;
 mod fragment;
 mod hparams;
+mod keys;
 mod rows;
+mod steps;
 mod ui;
 
 pub use change::Change;
 pub use hparams::{HparamsUi, HparamsView, draw_hparams};
+pub use keys::{table_focused, table_key};
 pub use rows::scrolled;
+pub use steps::load_steps;
 pub use ui::{ChartControls, Ui};
 
 pub(crate) use draw::plotly_react;
@@ -120,6 +124,12 @@ pub struct App {
     choice: Choice,
     /// How many columns after the name are pinned.
     pinned: usize,
+    /// Metric values at chosen steps, loaded from the metrics' chunks.
+    steps: view::StepValues,
+    /// Values at steps asked for and not yet being loaded (see [`load_steps`]).
+    step_loads: Vec<(usize, i64)>,
+    /// The table row (an index into `table_view.items`) the keyboard is on.
+    cursor: Option<usize>,
 }
 
 /// Groups kept when small ones are folded into "others" (one colour each, the tenth
@@ -133,6 +143,16 @@ pub const GRID_CAP: usize = 12;
 pub type Shared = Rc<RefCell<App>>;
 
 impl App {
+    /// The run table with the values at steps loaded so far.
+    pub fn cells(&self) -> view::Cells<'_> {
+        view::Cells::new(&self.data.table, &self.steps)
+    }
+
+    /// True while a run's page is open.
+    pub fn run_is_open(&self) -> bool {
+        self.open_run.is_some()
+    }
+
     /// The decoded data.
     pub fn data(&self) -> Rc<Data> {
         self.data.clone()
@@ -180,9 +200,13 @@ pub fn close_run(app: &Shared) {
     let Ok(mut state) = app.try_borrow_mut() else {
         return;
     };
-    state.open_run = None;
+    let was_open = state.open_run.take().is_some();
     crate::run_panel::close(&state.ui.run_panel);
     let _ = share::write_location(&state.shareable());
+    // Back to the row the run was opened from.
+    if was_open {
+        state.focus_cursor();
+    }
 }
 
 /// Shows the run page `view` names (by id), or closes the page when it names none.
@@ -267,6 +291,9 @@ impl App {
             default_columns,
             choice: Choice::default(),
             pinned: 0,
+            steps: view::StepValues::new(),
+            step_loads: Vec::new(),
+            cursor: None,
         };
         app.update_view()?;
         Ok(app)
@@ -314,7 +341,7 @@ impl App {
             index.filter(&self.matched, &self.search_text)
         };
         self.visible = parcoords::brushed(
-            &self.data.table,
+            view::Cells::new(&self.data.table, &self.steps),
             &self.all_columns,
             &self.searched,
             &self.brushes,
@@ -324,7 +351,7 @@ impl App {
     /// Re-sorts, regroups and re-renders the table and count; true when the chart plan
     /// changed.
     pub(super) fn update_view(&mut self) -> Result<bool, Error> {
-        let table = &self.data.table;
+        let table = view::Cells::new(&self.data.table, &self.steps);
         // Sorting and grouping look columns up among all, so a hidden column still sorts.
         self.sorted = view::sorted(table, &self.visible, &self.all_columns, self.sort.as_ref());
         let keys: Vec<GroupKey> = self
@@ -351,9 +378,9 @@ impl App {
         let ticked = self.selection.in_order(&self.sorted);
         let plan_of = |m: usize| {
             if self.groups.is_none() && !ticked.is_empty() {
-                Plan::ticked(table, m, &ticked)
+                Plan::ticked(&table, m, &ticked)
             } else {
-                Plan::new(table, m, &self.sorted, self.groups.as_deref())
+                Plan::new(&table, m, &self.sorted, self.groups.as_deref())
             }
         };
         let plan = self.metric.map(|m| (m, plan_of(m)));
@@ -396,6 +423,7 @@ pub fn handle(app: &Shared, change: Change) {
         let _ = share::write_location(&state.shareable());
         redraw
     };
+    load_steps(app);
     if needs_chart {
         let app = app.clone();
         wasm_bindgen_futures::spawn_local(async move { redraw(&app).await });
@@ -424,6 +452,7 @@ pub fn follow_fragment(app: &Shared) {
         }
         true
     };
+    load_steps(app);
     if needs_chart {
         let app = app.clone();
         wasm_bindgen_futures::spawn_local(async move {

@@ -7,7 +7,7 @@ impl App {
     /// Lays the table out again (columns shown, every row) and renders the rows in view.
     pub(super) fn render_table(&mut self) -> Result<(), Error> {
         let data = self.data.clone();
-        let table = &data.table;
+        let table = view::Cells::new(&data.table, &self.steps);
         let keep: Vec<bool> = self
             .columns
             .iter()
@@ -42,8 +42,13 @@ impl App {
             "data-hidden-columns",
             &(self.columns.len() - self.shown_columns.len()).to_string(),
         )?;
+        if self.steps_pending() {
+            self.ui.runs_table.set_attribute("aria-busy", "true")?;
+        } else {
+            self.ui.runs_table.remove_attribute("aria-busy")?;
+        }
         self.table_view = view::layout(
-            table,
+            view::Cells::new(&data.table, &self.steps),
             &self.sorted,
             self.groups.as_deref(),
             &self.shown_columns,
@@ -54,7 +59,7 @@ impl App {
             &(self.table_view.items.len() + 1).to_string(),
         )?;
         self.render_rows(true)?;
-
+        let table = &data.table;
         self.ui.count.set_text_content(Some(&format!(
             "{} of {}",
             format::count(self.visible.len()),
@@ -114,7 +119,7 @@ impl App {
 
     pub(super) fn render_window(&mut self, range: Range<usize>) -> Result<(), Error> {
         let data = self.data.clone();
-        let table = &data.table;
+        let table = view::Cells::new(&data.table, &self.steps);
         let mut run_colours = HashMap::new();
         let mut group_colours = HashMap::new();
         match self.plan.as_ref().map(|(_, plan)| plan) {
@@ -147,8 +152,19 @@ impl App {
                 selection: Some(&self.selection),
             },
         )?;
+        // A focused row (or its tick box) is replaced: focus the new one, or the table.
+        let had_focus = self
+            .document
+            .active_element()
+            .is_some_and(|e| self.ui.body.contains(Some(&e)));
         self.ui.body.replace_with_with_node_1(&body)?;
         self.ui.body = body;
+        if had_focus
+            && !self.focus_cursor()
+            && let Some(wrap) = self.ui.table_wrap.dyn_ref::<web_sys::HtmlElement>()
+        {
+            let _ = wrap.focus();
+        }
         self.place_pinned()
     }
 
@@ -230,7 +246,7 @@ impl App {
 
     /// The current table as CSV (columns shown, visible runs in display order).
     pub fn table_csv(&self) -> String {
-        view::csv::table_csv(&self.data.table, &self.shown_columns, &self.sorted)
+        view::csv::table_csv(self.cells(), &self.shown_columns, &self.sorted)
     }
 
     /// The charted metric's key, if any.

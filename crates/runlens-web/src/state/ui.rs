@@ -83,11 +83,13 @@ pub struct ChartControls {
     pub log_y: HtmlInputElement,
     /// `input#rl-outliers`.
     pub outliers: HtmlInputElement,
+    /// `select#rl-centre`: each group's mean or median (with groups only).
+    pub centre: HtmlSelectElement,
     /// `select#rl-band` (with groups only).
     pub band: HtmlSelectElement,
     /// `input#rl-show-runs` (with groups only).
     pub show_runs: HtmlInputElement,
-    /// The band and show-runs fields, shown only with groups.
+    /// The centre, band and show-runs fields, shown only with groups.
     pub group_fields: Vec<Element>,
 }
 
@@ -98,6 +100,7 @@ impl ChartControls {
         self.log_x.set_checked(options.log_x);
         self.log_y.set_checked(options.log_y);
         self.outliers.set_checked(options.ignore_outliers);
+        self.centre.set_value(options.centre.name());
         self.band.set_value(options.band.name());
         self.show_runs.set_checked(options.show_runs);
     }

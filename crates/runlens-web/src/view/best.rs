@@ -6,6 +6,7 @@ use std::collections::HashMap;
 use runlens_core::bundle::RunTable;
 use runlens_core::view::{Direction, Directions};
 
+use super::at_step::Cells;
 use super::{Column, ColumnKind, Stat, numeric_value};
 
 /// Marks the summary columns of metrics with a direction (`last ↓`: lower is better) and
@@ -31,7 +32,7 @@ pub fn mark_directions(columns: &mut Vec<Column>, table: &RunTable, directions: 
                 index,
                 stat: wanted,
             };
-            column.id = format!("metric:{key}:{}", wanted.name());
+            column.id = format!("metric:{key}:{}", wanted.id_part());
             columns.insert(last + 1, column);
         }
     }
@@ -54,23 +55,18 @@ pub fn label_directions(columns: &mut [Column], table: &RunTable, directions: &D
     }
 }
 
-fn directed_label(stat: Stat, direction: Direction) -> &'static str {
-    match (stat, direction) {
-        (Stat::Last, Direction::Lower) => "last ↓",
-        (Stat::Min, Direction::Lower) => "min ↓",
-        (Stat::Max, Direction::Lower) => "max ↓",
-        (Stat::Last, Direction::Higher) => "last ↑",
-        (Stat::Min, Direction::Higher) => "min ↑",
-        (Stat::Max, Direction::Higher) => "max ↑",
-        (Stat::Mean, Direction::Lower) => "mean ↓",
-        (Stat::Mean, Direction::Higher) => "mean ↑",
-    }
+fn directed_label(stat: Stat, direction: Direction) -> String {
+    let arrow = match direction {
+        Direction::Lower => "↓",
+        Direction::Higher => "↑",
+    };
+    format!("{} {arrow}", stat.detail())
 }
 
 /// Column position → (best row, direction). Ties go to the first row in `rows`; NaN never
 /// wins; a column where no run has a value has no best.
 pub fn best_rows(
-    table: &RunTable,
+    table: Cells<'_>,
     columns: &[Column],
     rows: &[usize],
     directions: &Directions,
@@ -130,7 +126,7 @@ mod tests {
             ("acc".to_string(), Direction::Higher),
         ]
         .into();
-        let best = best_rows(&table, &columns, &[0, 1, 2], &directions);
+        let best = best_rows((&table).into(), &columns, &[0, 1, 2], &directions);
         let of = |id: &str| {
             let position = columns.iter().position(|c| c.id == id).unwrap();
             best.get(&position).map(|(row, _)| *row)
@@ -138,13 +134,13 @@ mod tests {
         assert_eq!(of("metric:loss:last"), Some(2));
         assert_eq!(of("metric:acc:last"), Some(0), "NaN never wins");
         // Only the runs the filter keeps compete.
-        let kept = best_rows(&table, &columns, &[1], &directions);
+        let kept = best_rows((&table).into(), &columns, &[1], &directions);
         let loss = columns
             .iter()
             .position(|c| c.id == "metric:loss:last")
             .unwrap();
         assert_eq!(kept.get(&loss), None, "a NaN-only column has no best");
-        assert!(best_rows(&table, &columns, &[0, 1, 2], &Directions::new()).is_empty());
+        assert!(best_rows((&table).into(), &columns, &[0, 1, 2], &Directions::new()).is_empty());
 
         let mut marked = columns.clone();
         mark_directions(&mut marked, &table, &directions);
@@ -154,7 +150,7 @@ mod tests {
             "{ids:?}"
         );
         let loss_min = marked.iter().find(|c| c.id == "metric:loss:min").unwrap();
-        assert_eq!(loss_min.detail, Some("min ↓"));
+        assert_eq!(loss_min.detail.as_deref(), Some("min ↓"));
         assert_eq!(
             marked.len(),
             columns.len(),

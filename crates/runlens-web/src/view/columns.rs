@@ -3,7 +3,9 @@
 
 use runlens_core::bundle::{ParamCell, RunTable};
 
+use super::at_step::Cells;
 use crate::format;
+
 /// Which summary of a metric a column shows.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Stat {
@@ -15,19 +17,42 @@ pub enum Stat {
     Max,
     /// The mean of the finite values.
     Mean,
+    /// The value at the last logged step at or before this one (loaded from the metric's
+    /// chunks, see [`super::at_step`]).
+    AtStep(i64),
 }
 
 impl Stat {
     /// Every summary, in the order menus list them.
     pub const ALL: [Stat; 4] = [Stat::Last, Stat::Min, Stat::Max, Stat::Mean];
 
-    /// The summary's name in column ids and headers.
+    /// The summary's name: `last`, `min`, `max`, `mean`, or `at step`.
     pub fn name(self) -> &'static str {
         match self {
             Stat::Last => "last",
             Stat::Min => "min",
             Stat::Max => "max",
             Stat::Mean => "mean",
+            Stat::AtStep(_) => "at step",
+        }
+    }
+
+    /// The summary's part of a column id: its name, or `at:<step>`.
+    pub fn id_part(self) -> String {
+        match self {
+            Stat::AtStep(step) => format!("at:{step}"),
+            other => other.name().to_string(),
+        }
+    }
+
+    /// The header's second line: its name, or `@ <step>`.
+    pub fn detail(self) -> String {
+        match self {
+            Stat::AtStep(step) => match usize::try_from(step) {
+                Ok(step) => format!("@ step {}", format::count(step)),
+                Err(_) => format!("@ step {step}"),
+            },
+            other => other.name().to_string(),
         }
     }
 }
@@ -69,8 +94,8 @@ pub struct Column {
     pub id: String,
     /// Header text (untrusted: param and metric keys come from logs).
     pub label: String,
-    /// Second, smaller header text (`last`, `min`, `max`), if any.
-    pub detail: Option<&'static str>,
+    /// Second, smaller header text (`last`, `min`, `max`, `@ step 1,000`), if any.
+    pub detail: Option<String>,
     /// What the column shows.
     pub kind: ColumnKind,
     /// Right-aligned monospace numbers.
@@ -173,7 +198,7 @@ pub fn all_columns(table: &RunTable) -> Vec<Column> {
         out.push(Column {
             id: format!("tag:{}", tag.key),
             label: tag.key.clone(),
-            detail: Some("tag"),
+            detail: Some("tag".into()),
             kind: ColumnKind::Tag(index),
             numeric: false,
         });
@@ -187,11 +212,11 @@ pub fn all_columns(table: &RunTable) -> Vec<Column> {
 }
 
 /// The column of metric `index` (key `key`) showing `stat`.
-fn metric_column(key: &str, index: usize, stat: Stat) -> Column {
+pub fn metric_column(key: &str, index: usize, stat: Stat) -> Column {
     Column {
-        id: format!("metric:{key}:{}", stat.name()),
+        id: format!("metric:{key}:{}", stat.id_part()),
         label: key.to_string(),
-        detail: Some(stat.name()),
+        detail: Some(stat.detail()),
         kind: ColumnKind::Metric { index, stat },
         numeric: true,
     }
@@ -204,8 +229,20 @@ pub(super) fn varies<T: PartialEq>(values: &[T]) -> bool {
         .is_some_and(|first| values.iter().any(|v| v != first))
 }
 
-/// A cell's value as a number, where the column is numeric for that run.
-pub fn numeric_value(table: &RunTable, row: usize, kind: ColumnKind) -> Option<f64> {
+/// The column a value-at-step id names (`metric:<key>:at:<step>`), when the table has
+/// that metric.
+pub fn step_column(table: &RunTable, id: &str) -> Option<Column> {
+    let rest = id.strip_prefix("metric:")?;
+    let (rest, step) = rest.rsplit_once(':')?;
+    let key = rest.strip_suffix(":at")?;
+    let step: i64 = step.parse().ok()?;
+    let index = table.metric_index(key)?;
+    Some(metric_column(key, index, Stat::AtStep(step)))
+}
+
+/// A cell's value as a number, where the column is numeric for that run (a value at a
+/// step only once loaded).
+pub fn numeric_value(table: Cells<'_>, row: usize, kind: ColumnKind) -> Option<f64> {
     match kind {
         ColumnKind::Param(index) => match table.params[index].cells[row].as_ref()? {
             ParamCell::Int(i) => Some(*i as f64),
@@ -220,6 +257,7 @@ pub fn numeric_value(table: &RunTable, row: usize, kind: ColumnKind) -> Option<f
                 Stat::Min => summary.min,
                 Stat::Max => summary.max,
                 Stat::Mean => summary.mean,
+                Stat::AtStep(step) => return table.steps.value(index, step, row),
             })
         }
         ColumnKind::Started => Some(table.start_times[row]).filter(|t| t.is_finite()),
@@ -259,12 +297,14 @@ fn dict_codes(table: &RunTable, kind: ColumnKind) -> Option<&[u32]> {
 }
 
 /// The text of a run's cell.
-pub fn cell_text(table: &RunTable, row: usize, kind: ColumnKind) -> String {
+pub fn cell_text(table: Cells<'_>, row: usize, kind: ColumnKind) -> String {
     match kind {
         ColumnKind::Name => table.names[row].clone(),
         ColumnKind::Status => table.status(row).as_str().to_string(),
         ColumnKind::Experiment | ColumnKind::Source | ColumnKind::Group | ColumnKind::Tag(_) => {
-            dict_text(table, row, kind).unwrap_or_default().to_string()
+            dict_text(table.table, row, kind)
+                .unwrap_or_default()
+                .to_string()
         }
         ColumnKind::Started => numeric_value(table, row, kind)
             .map(format::utc_time)
@@ -284,7 +324,7 @@ pub fn cell_text(table: &RunTable, row: usize, kind: ColumnKind) -> String {
 
 /// True when the runs of `rows` do not all show the same cell in a column of `kind` (the
 /// name column always varies). Stops at the first difference.
-pub fn varies_over(table: &RunTable, rows: &[usize], kind: ColumnKind) -> bool {
+pub fn varies_over(table: Cells<'_>, rows: &[usize], kind: ColumnKind) -> bool {
     let Some((&first, rest)) = rows.split_first() else {
         return false;
     };
@@ -294,7 +334,7 @@ pub fn varies_over(table: &RunTable, rows: &[usize], kind: ColumnKind) -> bool {
             .iter()
             .any(|&r| table.statuses[r] != table.statuses[first]),
         ColumnKind::Experiment | ColumnKind::Source | ColumnKind::Group | ColumnKind::Tag(_) => {
-            let codes = dict_codes(table, kind).unwrap_or_default();
+            let codes = dict_codes(table.table, kind).unwrap_or_default();
             rest.iter().any(|&r| codes[r] != codes[first])
         }
         ColumnKind::Param(index) => {

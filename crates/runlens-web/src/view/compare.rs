@@ -70,7 +70,7 @@ pub fn lines(table: &RunTable, rows: &[usize]) -> Vec<Line> {
         Section::Attributes,
         "status",
         None,
-        each(&|r| cell_text(table, r, ColumnKind::Status)),
+        each(&|r| cell_text(table.into(), r, ColumnKind::Status)),
     );
     for (label, column) in [
         ("experiment", &table.experiments),
@@ -108,7 +108,7 @@ pub fn lines(table: &RunTable, rows: &[usize]) -> Vec<Line> {
             Section::Params,
             &param.key,
             None,
-            each(&|r| cell_text(table, r, ColumnKind::Param(index))),
+            each(&|r| cell_text(table.into(), r, ColumnKind::Param(index))),
         );
     }
     for tag in &table.tags {
@@ -125,7 +125,7 @@ pub fn lines(table: &RunTable, rows: &[usize]) -> Vec<Line> {
                 Section::Metrics,
                 &metric.key,
                 Some(stat.name()),
-                each(&|r| cell_text(table, r, ColumnKind::Metric { index, stat })),
+                each(&|r| cell_text(table.into(), r, ColumnKind::Metric { index, stat })),
             );
         }
     }

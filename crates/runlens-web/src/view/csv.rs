@@ -3,16 +3,16 @@
 //! carriage return at the start of a text cell) is prefixed with `'`, since every value
 //! comes from untrusted logs; numeric columns are written as they are.
 
-use runlens_core::bundle::RunTable;
+use super::at_step::Cells;
 
 use super::{Column, cell_text};
 
 /// The CSV text of `rows` under `columns`.
-pub fn table_csv(table: &RunTable, columns: &[Column], rows: &[usize]) -> String {
+pub fn table_csv(table: Cells<'_>, columns: &[Column], rows: &[usize]) -> String {
     let mut out = String::new();
     let mut header = vec![field("id", false)];
     header.extend(columns.iter().map(|c| {
-        let label = match c.detail {
+        let label = match &c.detail {
             Some(detail) => format!("{} ({detail})", c.label),
             None => c.label.clone(),
         };
@@ -54,6 +54,7 @@ mod tests {
     use super::*;
     use crate::view::columns;
     use crate::view::tests::run;
+    use runlens_core::bundle::RunTable;
 
     #[test]
     fn the_csv_has_a_header_and_one_quoted_line_per_run() {
@@ -64,7 +65,7 @@ mod tests {
         runs[1].id = "r2".into();
         let table = RunTable::from_runs("t", &runs, &[]);
         let cols = columns(&table);
-        let csv = table_csv(&table, &cols, &[1, 0]);
+        let csv = table_csv((&table).into(), &cols, &[1, 0]);
         let lines: Vec<&str> = csv.split("\r\n").collect();
         assert_eq!(
             lines[0],

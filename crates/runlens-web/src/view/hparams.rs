@@ -3,7 +3,7 @@
 //! spread for a bar chart, and the correlation of every numeric param with a chosen column
 //! (Pearson's r on the values, Spearman's ρ on their ranks). No DOM here.
 
-use runlens_core::bundle::RunTable;
+use super::at_step::Cells;
 use runlens_core::group::{self, Group};
 
 use super::{Column, ColumnKind, numeric_value};
@@ -23,7 +23,7 @@ pub fn numeric_columns(all: &[Column]) -> Vec<Column> {
 
 /// The runs of `rows` with a finite value in both columns: `(row, x, y)`.
 pub fn pairs(
-    table: &RunTable,
+    table: Cells<'_>,
     rows: &[usize],
     x: ColumnKind,
     y: ColumnKind,
@@ -51,7 +51,7 @@ pub struct Bar {
 }
 
 /// A bar per group with at least one finite value in column `y`.
-pub fn bars(table: &RunTable, groups: &[Group], y: ColumnKind) -> Vec<Bar> {
+pub fn bars(table: Cells<'_>, groups: &[Group], y: ColumnKind) -> Vec<Bar> {
     groups
         .iter()
         .filter_map(|g| {
@@ -87,7 +87,7 @@ pub struct Correlation {
 /// The correlation of every numeric param of `columns` with `target` over `rows`, strongest
 /// Spearman first; params with fewer than three runs or no spread are left out.
 pub fn correlations(
-    table: &RunTable,
+    table: Cells<'_>,
     columns: &[Column],
     rows: &[usize],
     target: ColumnKind,
@@ -163,6 +163,7 @@ fn pearson_of_ranks(xs: &[f64], ys: &[f64]) -> Option<f64> {
 mod tests {
     use super::*;
     use crate::view::{all_columns, find_column};
+    use runlens_core::bundle::RunTable;
     use runlens_core::model::{MetricSeries, ParamValue, Run};
 
     fn table() -> RunTable {
@@ -227,7 +228,7 @@ mod tests {
         let t = table();
         let all = all_columns(&t);
         let loss = find_column(&all, "metric:loss:last").unwrap().kind;
-        let found = correlations(&t, &all, &[0, 1, 2, 3], loss);
+        let found = correlations((&t).into(), &all, &[0, 1, 2, 3], loss);
         assert_eq!(found[0].column.id, "param:lr");
         assert_eq!(found[0].count, 4);
         // Monotone but not linear: ρ is exactly -1, r is weaker.
@@ -253,13 +254,13 @@ mod tests {
                 rows: vec![],
             },
         ];
-        let bars = bars(&t, &groups, loss);
+        let bars = bars((&t).into(), &groups, loss);
         assert_eq!(bars.len(), 1);
         assert!((bars[0].mean - 0.7).abs() < 1e-12);
         assert!((bars[0].std - 0.08f64.sqrt()).abs() < 1e-12);
         assert_eq!(bars[0].count, 2);
         let pairs = pairs(
-            &t,
+            (&t).into(),
             &[0, 1],
             find_column(&all, "param:lr").unwrap().kind,
             loss,

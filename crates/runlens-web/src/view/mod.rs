@@ -6,6 +6,7 @@ use runlens_core::bundle::RunTable;
 use crate::format;
 use runlens_core::group::{self, Group, GroupKey};
 
+pub mod at_step;
 mod best;
 pub mod choice;
 mod columns;
@@ -18,16 +19,18 @@ pub mod selection;
 mod sort;
 pub mod window;
 
+pub use at_step::{Cells, StepValues};
 pub use best::{best_rows, label_directions, mark_directions};
 use columns::varies;
 pub use columns::{
     Column, ColumnKind, Stat, all_columns, cell_text, columns, find_column, numeric_value,
-    varies_over,
+    step_column, varies_over,
 };
 
 use sort::{SortKey, compare_keys, sort_rows};
 
-/// Most table rows (runs) rendered at once.
+/// Most run rows a `runlens` table block of a narrative page shows (the runs table itself
+/// lays out every row and renders only those in view).
 pub const ROW_LIMIT: usize = 1000;
 
 /// The current sort: a column id and a direction.
@@ -105,7 +108,7 @@ pub fn default_metric(table: &RunTable) -> Option<usize> {
 
 /// `rows` sorted by `sort` (or in table order without a sort or with an unknown column).
 pub fn sorted(
-    table: &RunTable,
+    table: Cells<'_>,
     rows: &[usize],
     columns: &[Column],
     sort: Option<&Sort>,
@@ -123,14 +126,14 @@ pub fn sorted(
 /// groups are ordered by their mean in the sort column when it is numeric, by label when
 /// sorting by name, else as grouping returns them.
 pub fn grouped(
-    table: &RunTable,
+    table: Cells<'_>,
     sorted_rows: &[usize],
     keys: &[GroupKey],
     columns: &[Column],
     sort: Option<&Sort>,
 ) -> Vec<Group> {
     // Grouping keeps the order of the rows it is given.
-    let mut groups = group::group_rows_by(table, sorted_rows, keys);
+    let mut groups = group::group_rows_by(table.table, sorted_rows, keys);
     let Some((sort, column)) = sort.and_then(|s| find_column(columns, &s.column).map(|c| (s, c)))
     else {
         return groups;
@@ -177,7 +180,7 @@ pub fn grouped(
 }
 
 /// Count and mean of the finite numeric values of a column over `rows`, and the stats.
-fn finite_stats(table: &RunTable, rows: &[usize], kind: ColumnKind) -> (usize, f64, f64) {
+fn finite_stats(table: Cells<'_>, rows: &[usize], kind: ColumnKind) -> (usize, f64, f64) {
     let values = rows
         .iter()
         .filter_map(|&row| numeric_value(table, row, kind))
@@ -189,7 +192,7 @@ fn finite_stats(table: &RunTable, rows: &[usize], kind: ColumnKind) -> (usize, f
 /// The full aggregate of a numeric column over a group's runs, for the cell's tooltip:
 /// `4 runs · mean 0.52 · std 0.1 · min 0.4 · max 0.61`; `None` for text columns or
 /// without values.
-pub fn group_cell_title(table: &RunTable, rows: &[usize], column: &Column) -> Option<String> {
+pub fn group_cell_title(table: Cells<'_>, rows: &[usize], column: &Column) -> Option<String> {
     if !column.numeric {
         return None;
     }
@@ -216,7 +219,7 @@ pub fn group_cell_title(table: &RunTable, rows: &[usize], column: &Column) -> Op
 
 /// The aggregate cell of a group row for `column`: the shared value when every run agrees,
 /// `mean ± std` of numbers, the number of distinct texts otherwise.
-pub fn group_cell(table: &RunTable, rows: &[usize], column: &Column) -> String {
+pub fn group_cell(table: Cells<'_>, rows: &[usize], column: &Column) -> String {
     match column.kind {
         ColumnKind::Name => String::new(),
         ColumnKind::Status => format::count_of(rows.len(), "run"),
@@ -263,7 +266,7 @@ pub fn group_cell(table: &RunTable, rows: &[usize], column: &Column) -> String {
 }
 
 /// The one text all `rows` share in a column, or `N values`.
-fn shared_text(table: &RunTable, rows: &[usize], kind: ColumnKind) -> String {
+fn shared_text(table: Cells<'_>, rows: &[usize], kind: ColumnKind) -> String {
     let mut texts: Vec<String> = rows.iter().map(|&r| cell_text(table, r, kind)).collect();
     texts.sort();
     texts.dedup();
@@ -293,7 +296,8 @@ pub enum Item {
     Run(usize),
 }
 
-/// The rows to render, at most [`ROW_LIMIT`] runs.
+/// Every row of the table in display order (the page renders only the window in view,
+/// see [`window`]).
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct TableView {
     /// Rows in display order.
@@ -308,7 +312,7 @@ pub struct TableView {
 /// most `limit` run rows (and at most `limit` groups). The run budget is shared fairly
 /// between groups, so each group shows its first runs rather than the first group all.
 pub fn layout(
-    table: &RunTable,
+    table: Cells<'_>,
     sorted_rows: &[usize],
     groups: Option<&[Group]>,
     columns: &[Column],

@@ -3,7 +3,7 @@
 //! and brushes: a value range held on an axis that keeps only the runs inside it, in this
 //! chart and, as a filter, everywhere else. No DOM here.
 
-use runlens_core::bundle::RunTable;
+use super::at_step::Cells;
 
 use super::{Column, numeric_value};
 
@@ -60,7 +60,7 @@ impl Brush {
 }
 
 /// The axes for `columns` over `rows`: columns where no run has a value are left out.
-pub fn axes(table: &RunTable, columns: &[Column], rows: &[usize]) -> Vec<Axis> {
+pub fn axes(table: Cells<'_>, columns: &[Column], rows: &[usize]) -> Vec<Axis> {
     columns
         .iter()
         .take(MAX_AXES)
@@ -82,7 +82,7 @@ pub fn axes(table: &RunTable, columns: &[Column], rows: &[usize]) -> Vec<Axis> {
 }
 
 /// Run `row`'s height on each axis (`None` where it lacks a value).
-pub fn line(table: &RunTable, axes: &[Axis], row: usize) -> Vec<Option<f64>> {
+pub fn line(table: Cells<'_>, axes: &[Axis], row: usize) -> Vec<Option<f64>> {
     axes.iter()
         .map(|axis| {
             numeric_value(table, row, axis.column.kind)
@@ -95,7 +95,7 @@ pub fn line(table: &RunTable, axes: &[Axis], row: usize) -> Vec<Option<f64>> {
 /// The rows of `rows` inside every brush whose column is among `columns` (a run lacking a
 /// brushed value is outside); brushes on columns this report lacks are ignored.
 pub fn brushed(
-    table: &RunTable,
+    table: Cells<'_>,
     columns: &[Column],
     rows: &[usize],
     brushes: &[Brush],
@@ -122,6 +122,7 @@ pub fn brushed(
 mod tests {
     use super::*;
     use crate::view::{all_columns, find_column};
+    use runlens_core::bundle::RunTable;
     use runlens_core::model::{ParamValue, Run};
 
     fn table() -> RunTable {
@@ -152,13 +153,13 @@ mod tests {
             find_column(&all, "param:lr").unwrap().clone(),
             find_column(&all, "param:bs").unwrap().clone(),
         ];
-        let axes = axes(&t, &columns, &[0, 1, 2, 3]);
+        let axes = axes((&t).into(), &columns, &[0, 1, 2, 3]);
         assert_eq!((axes[0].min, axes[0].max), (0.1, 0.3));
         assert_eq!((axes[1].min, axes[1].max), (1.0, 3.0));
-        let l = line(&t, &axes, 3);
+        let l = line((&t).into(), &axes, 3);
         assert!((l[0].unwrap() - 0.5).abs() < 1e-12);
         assert_eq!(l[1], Some(0.5));
-        assert_eq!(line(&t, &axes, 2)[0], None, "no lr");
+        assert_eq!(line((&t).into(), &axes, 2)[0], None, "no lr");
         // A flat axis puts everything in the middle.
         let flat = Axis {
             column: columns[0].clone(),
@@ -178,7 +179,7 @@ mod tests {
             high: 0.35,
         };
         assert_eq!(
-            brushed(&t, &all, &[0, 1, 2, 3], std::slice::from_ref(&lr)),
+            brushed((&t).into(), &all, &[0, 1, 2, 3], std::slice::from_ref(&lr)),
             [1, 3]
         );
         let bs = Brush {
@@ -186,13 +187,16 @@ mod tests {
             low: 2.0,
             high: 2.0,
         };
-        assert_eq!(brushed(&t, &all, &[0, 1, 2, 3], &[lr.clone(), bs]), [1, 3]);
+        assert_eq!(
+            brushed((&t).into(), &all, &[0, 1, 2, 3], &[lr.clone(), bs]),
+            [1, 3]
+        );
         let gone = Brush {
             column: "param:gone".into(),
             low: 0.0,
             high: 1.0,
         };
-        assert_eq!(brushed(&t, &all, &[0, 2], &[gone]), [0, 2]);
+        assert_eq!(brushed((&t).into(), &all, &[0, 2], &[gone]), [0, 2]);
         // The fragment form, with a colon in the id.
         let metric = Brush {
             column: "metric:val/acc:max".into(),

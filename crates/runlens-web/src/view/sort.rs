@@ -3,7 +3,9 @@
 
 use std::cmp::Ordering;
 
-use runlens_core::bundle::{ParamCell, RunTable};
+use runlens_core::bundle::ParamCell;
+
+use super::at_step::Cells;
 
 use super::columns::dict_text;
 use super::{Column, ColumnKind, numeric_value};
@@ -17,7 +19,8 @@ pub(super) enum SortKey<'a> {
     Missing,
 }
 
-fn sort_key(table: &RunTable, row: usize, kind: ColumnKind) -> SortKey<'_> {
+fn sort_key(cells: Cells<'_>, row: usize, kind: ColumnKind) -> SortKey<'_> {
+    let table = cells.table;
     let number = |x: f64| {
         if x.is_nan() {
             SortKey::Missing
@@ -33,11 +36,11 @@ fn sort_key(table: &RunTable, row: usize, kind: ColumnKind) -> SortKey<'_> {
         }
         ColumnKind::Param(index) => match &table.params[index].cells[row] {
             Some(ParamCell::Text(text)) => SortKey::Text(text),
-            Some(_) => numeric_value(table, row, kind).map_or(SortKey::Missing, number),
+            Some(_) => numeric_value(cells, row, kind).map_or(SortKey::Missing, number),
             None => SortKey::Missing,
         },
         ColumnKind::Metric { .. } | ColumnKind::Started | ColumnKind::Duration => {
-            numeric_value(table, row, kind).map_or(SortKey::Missing, number)
+            numeric_value(cells, row, kind).map_or(SortKey::Missing, number)
         }
     }
 }
@@ -101,7 +104,7 @@ pub(super) fn natural_cmp(a: &str, b: &str) -> Ordering {
 }
 
 /// Sorts `rows` by `column` (stable: equal keys keep their order).
-pub(super) fn sort_rows(table: &RunTable, rows: &mut [usize], column: &Column, descending: bool) {
+pub(super) fn sort_rows(table: Cells<'_>, rows: &mut [usize], column: &Column, descending: bool) {
     let mut keyed: Vec<(SortKey<'_>, usize)> = rows
         .iter()
         .map(|&row| (sort_key(table, row, column.kind), row))

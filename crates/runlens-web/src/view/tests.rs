@@ -79,17 +79,20 @@ fn runs_from_several_readers_get_a_source_column_that_sorts_and_groups() {
     let cols = columns(&t);
     assert_eq!(ids(&cols)[..3], ["name", "status", "source"]);
     let source = find_column(&cols, "source").expect("source column");
-    assert_eq!(cell_text(&t, 0, source.kind), "tensorboard");
+    assert_eq!(cell_text((&t).into(), 0, source.kind), "tensorboard");
     let sort = Sort {
         column: "source".into(),
         descending: false,
     };
-    assert_eq!(sorted(&t, &[0, 1, 2], &cols, Some(&sort)), [1, 0, 2]);
+    assert_eq!(
+        sorted((&t).into(), &[0, 1, 2], &cols, Some(&sort)),
+        [1, 0, 2]
+    );
     assert!(group_options(&t).contains(&GroupKey::Source));
-    let groups = grouped(&t, &[0, 1, 2], &[GroupKey::Source], &cols, None);
+    let groups = grouped((&t).into(), &[0, 1, 2], &[GroupKey::Source], &cols, None);
     let labels: Vec<&str> = groups.iter().map(|g| g.label.as_str()).collect();
     assert_eq!(labels.len(), 3);
-    assert_eq!(group_cell(&t, &[1], source), "mlflow");
+    assert_eq!(group_cell((&t).into(), &[1], source), "mlflow");
     // One reader: no column.
     assert!(find_column(&columns(&table()), "source").is_none());
 }
@@ -98,7 +101,7 @@ fn runs_from_several_readers_get_a_source_column_that_sorts_and_groups() {
 fn cells_format_values_and_leave_missing_empty() {
     let t = table();
     let cols = columns(&t);
-    let text = |row, id: &str| cell_text(&t, row, find_column(&cols, id).unwrap().kind);
+    let text = |row, id: &str| cell_text((&t).into(), row, find_column(&cols, id).unwrap().kind);
     assert_eq!(text(0, "metric:train/loss:last"), "2");
     assert_eq!(text(0, "metric:train/loss:min"), "1");
     assert_eq!(text(1, "metric:train/loss:last"), "NaN");
@@ -113,7 +116,7 @@ fn sorting_is_natural_for_text_and_puts_missing_last() {
     let cols = columns(&t);
     let by = |id: &str, descending| {
         sorted(
-            &t,
+            (&t).into(),
             &[0, 1, 2, 3],
             &cols,
             Some(&Sort {
@@ -169,8 +172,14 @@ fn grouped_layout_has_aggregates_and_respects_the_limit() {
     let t = table();
     let cols = columns(&t);
     let rows = [0, 1, 2, 3];
-    let groups = grouped(&t, &rows, &[GroupKey::Param("opt".into())], &cols, None);
-    let view = layout(&t, &rows, Some(&groups), &cols, 3);
+    let groups = grouped(
+        (&t).into(),
+        &rows,
+        &[GroupKey::Param("opt".into())],
+        &cols,
+        None,
+    );
+    let view = layout((&t).into(), &rows, Some(&groups), &cols, 3);
     assert_eq!(view.shown_runs, 3);
     assert_eq!(view.total_runs, 4);
     let Item::Group {
@@ -209,7 +218,7 @@ fn grouping_by_two_keys_labels_each_pair() {
     let t = table();
     let cols = columns(&t);
     let keys = [GroupKey::Param("opt".into()), GroupKey::Param("lr".into())];
-    let groups = grouped(&t, &[0, 1, 2, 3], &keys, &cols, None);
+    let groups = grouped((&t).into(), &[0, 1, 2, 3], &keys, &cols, None);
     let labels: Vec<&str> = groups.iter().map(|g| g.label.as_str()).collect();
     assert_eq!(labels, ["adam · 0.1", "sgd · 0.001", "sgd · 0.01"]);
 }
@@ -232,7 +241,7 @@ fn groups_sort_by_their_mean() {
         descending: true,
     };
     let groups = grouped(
-        &t,
+        (&t).into(),
         &[0, 1, 2, 3],
         &[GroupKey::Param("opt".into())],
         &cols,
@@ -245,7 +254,7 @@ fn groups_sort_by_their_mean() {
         descending: false,
     };
     let groups = grouped(
-        &t,
+        (&t).into(),
         &[3, 1, 0, 2],
         &[GroupKey::Param("opt".into())],
         &cols,
@@ -261,14 +270,92 @@ fn varies_over_tells_columns_that_differ_among_the_given_runs() {
     let cols = columns(&t);
     let kind = |id: &str| find_column(&cols, id).unwrap().kind;
     // run-10 and Run-3 share lr 0.1 and opt adam.
-    assert!(!varies_over(&t, &[0, 2], kind("param:lr")));
-    assert!(!varies_over(&t, &[0, 2], kind("param:opt")));
-    assert!(varies_over(&t, &[0, 1], kind("param:lr")));
-    assert!(!varies_over(&t, &[0, 2], kind("status")));
+    assert!(!varies_over((&t).into(), &[0, 2], kind("param:lr")));
+    assert!(!varies_over((&t).into(), &[0, 2], kind("param:opt")));
+    assert!(varies_over((&t).into(), &[0, 1], kind("param:lr")));
+    assert!(!varies_over((&t).into(), &[0, 2], kind("status")));
     // Run-3 has no loss: missing differs from a value.
-    assert!(varies_over(&t, &[0, 2], kind("metric:train/loss:last")));
-    assert!(varies_over(&t, &[0, 2], kind("name")));
+    assert!(varies_over(
+        (&t).into(),
+        &[0, 2],
+        kind("metric:train/loss:last")
+    ));
+    assert!(varies_over((&t).into(), &[0, 2], kind("name")));
     // One run or none: nothing varies but the name.
-    assert!(!varies_over(&t, &[1], kind("param:lr")));
-    assert!(!varies_over(&t, &[], kind("name")));
+    assert!(!varies_over((&t).into(), &[1], kind("param:lr")));
+    assert!(!varies_over((&t).into(), &[], kind("name")));
+}
+
+#[test]
+fn a_value_at_step_column_is_named_by_its_id_sorts_marks_the_best_and_exports() {
+    let t = table();
+    let column = step_column(&t, "metric:train/loss:at:1").expect("a known metric");
+    assert_eq!(column.label, "train/loss");
+    assert_eq!(column.detail.as_deref(), Some("@ step 1"));
+    assert_eq!(column.id, "metric:train/loss:at:1");
+    assert!(column.numeric);
+    assert_eq!(step_column(&t, "metric:nope:at:1"), None);
+    assert_eq!(step_column(&t, "metric:train/loss:at:x"), None);
+    assert_eq!(step_column(&t, "metric:train/loss:last"), None);
+
+    // Loss series: run-10 [3, 1, 2], run-2 [5, NaN], Run-3 none, run-1 [4, 0.5].
+    let ColumnKind::Metric { index, .. } = column.kind else {
+        panic!("a metric column")
+    };
+    let mut steps = StepValues::new();
+    steps.request(index, 1);
+    let pending = Cells::new(&t, &steps);
+    assert_eq!(
+        cell_text(pending, 0, column.kind),
+        "",
+        "nothing before it loads"
+    );
+    let series: Vec<(u32, MetricSeries)> = (0..t.len())
+        .filter_map(|row| {
+            let run = [&[3.0, 1.0, 2.0][..], &[5.0, f64::NAN], &[], &[4.0, 0.5]][row];
+            (!run.is_empty()).then(|| {
+                let mut s = MetricSeries::default();
+                for (step, &v) in run.iter().enumerate() {
+                    s.push(step as i64, v, None);
+                }
+                (row as u32, s)
+            })
+        })
+        .collect();
+    steps.fill(index, 1, at_step::values_at_step(t.len(), &series, 1));
+    let cells = Cells::new(&t, &steps);
+    let texts: Vec<String> = (0..4).map(|r| cell_text(cells, r, column.kind)).collect();
+    assert_eq!(
+        texts,
+        ["1", "", "", "0.5"],
+        "NaN at step 1 and no series: empty"
+    );
+    let cols = vec![all_columns(&t)[0].clone(), column.clone()];
+    let sort = Sort {
+        column: column.id.clone(),
+        descending: false,
+    };
+    // Missing values last.
+    assert_eq!(
+        sorted(cells, &[0, 1, 2, 3], &cols, Some(&sort)),
+        [3, 0, 1, 2]
+    );
+    let directions = runlens_core::view::Directions::from([(
+        "train/loss".to_string(),
+        runlens_core::view::Direction::Lower,
+    )]);
+    let best = best_rows(cells, &cols, &[0, 1, 2, 3], &directions);
+    assert_eq!(best.get(&1).map(|b| b.0), Some(3));
+    let mut labelled = cols.clone();
+    label_directions(&mut labelled, &t, &directions);
+    assert_eq!(labelled[1].detail.as_deref(), Some("@ step 1 ↓"));
+    let text = csv::table_csv(cells, &cols, &[3, 0]);
+    assert_eq!(
+        text.lines().collect::<Vec<_>>(),
+        [
+            "id,name,train/loss (@ step 1)",
+            "run-1,run-1,0.5",
+            "run-10,run-10,1"
+        ]
+    );
 }

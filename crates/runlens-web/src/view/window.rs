@@ -59,6 +59,82 @@ pub fn needs_render(rendered: &Range<usize>, scroll: &Scroll, items: usize) -> b
     rendered.end > items || !(top_ok && bottom_ok)
 }
 
+impl Scroll {
+    /// Rows that fit in the view (at least one): how far Page Up and Page Down move.
+    pub fn page(&self) -> usize {
+        let view = self.in_view(usize::MAX);
+        (view.end - view.start).saturating_sub(1).max(1)
+    }
+
+    /// The body offset to scroll to so that row `item` is wholly in view, or `None` when it
+    /// already is (the view moves as little as it can).
+    pub fn reveal(&self, item: usize) -> Option<f64> {
+        let height = if self.row_height > 0.0 {
+            self.row_height
+        } else {
+            DEFAULT_ROW_HEIGHT
+        };
+        let top = item as f64 * height;
+        let bottom = top + height;
+        if top < self.offset {
+            Some(top)
+        } else if bottom > self.offset + self.viewport {
+            Some((bottom - self.viewport).max(0.0))
+        } else {
+            None
+        }
+    }
+}
+
+/// A key that moves the table's focused row.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Move {
+    /// Arrow Up.
+    Up,
+    /// Arrow Down.
+    Down,
+    /// Page Up: a viewful up.
+    PageUp,
+    /// Page Down: a viewful down.
+    PageDown,
+    /// Home: the first row.
+    First,
+    /// End: the last row.
+    Last,
+}
+
+impl Move {
+    /// The move a key (`KeyboardEvent.key`) asks for.
+    pub fn of_key(key: &str) -> Option<Move> {
+        Some(match key {
+            "ArrowUp" => Move::Up,
+            "ArrowDown" => Move::Down,
+            "PageUp" => Move::PageUp,
+            "PageDown" => Move::PageDown,
+            "Home" => Move::First,
+            "End" => Move::Last,
+            _ => return None,
+        })
+    }
+
+    /// The row focused after this move from `from` (none yet: the first row) in a table of
+    /// `items` rows whose view holds `page` rows; `None` for an empty table.
+    pub fn apply(self, from: Option<usize>, items: usize, page: usize) -> Option<usize> {
+        let last = items.checked_sub(1)?;
+        let Some(from) = from.map(|f| f.min(last)) else {
+            return Some(if self == Move::Last { last } else { 0 });
+        };
+        Some(match self {
+            Move::Up => from.saturating_sub(1),
+            Move::Down => (from + 1).min(last),
+            Move::PageUp => from.saturating_sub(page),
+            Move::PageDown => (from + page).min(last),
+            Move::First => 0,
+            Move::Last => last,
+        })
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -111,5 +187,37 @@ mod tests {
         assert!(!needs_render(&top, &at(0.0), 10_000));
         // Fewer items than rendered (the filter shrank the table) renders again.
         assert!(needs_render(&top, &at(0.0), 20));
+    }
+
+    #[test]
+    fn keys_move_the_focused_row_within_the_table() {
+        assert_eq!(Move::of_key("ArrowDown"), Some(Move::Down));
+        assert_eq!(Move::of_key("x"), None);
+        assert_eq!(
+            Move::Down.apply(None, 100, 9),
+            Some(0),
+            "the first row first"
+        );
+        assert_eq!(Move::Last.apply(None, 100, 9), Some(99));
+        assert_eq!(Move::Down.apply(Some(5), 100, 9), Some(6));
+        assert_eq!(Move::Up.apply(Some(0), 100, 9), Some(0));
+        assert_eq!(Move::Down.apply(Some(99), 100, 9), Some(99));
+        assert_eq!(Move::PageDown.apply(Some(95), 100, 9), Some(99));
+        assert_eq!(Move::PageUp.apply(Some(20), 100, 9), Some(11));
+        assert_eq!(Move::First.apply(Some(50), 100, 9), Some(0));
+        // The table shrank under the focused row.
+        assert_eq!(Move::Up.apply(Some(500), 100, 9), Some(98));
+        assert_eq!(Move::Down.apply(None, 0, 9), None);
+    }
+
+    #[test]
+    fn revealing_a_row_scrolls_as_little_as_it_can() {
+        let scroll = at(300.0); // rows 10..20 in view
+        assert_eq!(scroll.page(), 9);
+        assert_eq!(scroll.reveal(12), None);
+        assert_eq!(scroll.reveal(19), None);
+        assert_eq!(scroll.reveal(20), Some(330.0), "one row down");
+        assert_eq!(scroll.reveal(9), Some(270.0), "one row up");
+        assert_eq!(scroll.reveal(1000), Some(30_030.0 - 300.0));
     }
 }
