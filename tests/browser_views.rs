@@ -778,6 +778,13 @@ async fn long_curves_keep_their_spike_hover_names_the_run_and_the_chart_download
     );
     assert_eq!(spiky["at"].as_f64(), Some(12_345.0), "{spiky}");
 
+    // "ignore outliers" fits the y axis to the bulk of the values: the spike leaves it.
+    browser.click_id("rl-outliers").await;
+    browser
+        .wait_for("location.hash.includes('outliers=1') && document.getElementById('rl-chart').layout.yaxis.range[1] < 1000")
+        .await;
+    browser.click_id("rl-outliers").await;
+
     // Hover names the run, its step and value.
     let hover = browser
         .client

@@ -96,7 +96,8 @@ pub struct InitialView {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub smoothing: Option<f64>,
     /// The table's columns, in order (ids as in `sort`, plus `source`, `group`, `started`,
-    /// `duration`, `tag:<key>`, `metric:<key>:mean`); absent: the default columns. The name
+    /// `duration`, `tag:<key>`; `metric:<key>:at:<step>` is a value at a step); absent: the
+    /// default columns. The name
     /// is always first; ids the report lacks are skipped.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub columns: Option<Vec<String>>,
