@@ -191,6 +191,19 @@ impl Browser {
             .collect()
     }
 
+    /// Runs `script` in every document this session loads from now on, before the page's
+    /// own scripts (Chrome DevTools `Page.addScriptToEvaluateOnNewDocument`; the page's CSP
+    /// does not apply to it).
+    pub async fn on_new_document(&self, script: &str) {
+        self.client
+            .issue_cmd(Cdp {
+                cmd: "Page.addScriptToEvaluateOnNewDocument",
+                params: json!({ "source": script }),
+            })
+            .await
+            .expect("install a script for new documents");
+    }
+
     /// Ends the session and the driver.
     pub async fn close(mut self) {
         let _ = self.client.clone().close().await;
@@ -223,5 +236,30 @@ impl fantoccini::wd::WebDriverCompatibleCommand for BrowserLog {
             http::Method::POST,
             Some(r#"{"type":"browser"}"#.to_string()),
         )
+    }
+}
+
+/// chromedriver's DevTools passthrough: `POST /session/{id}/goog/cdp/execute`.
+#[derive(Debug)]
+struct Cdp {
+    cmd: &'static str,
+    params: Value,
+}
+
+impl fantoccini::wd::WebDriverCompatibleCommand for Cdp {
+    fn endpoint(
+        &self,
+        base: &url::Url,
+        session: Option<&str>,
+    ) -> Result<url::Url, url::ParseError> {
+        base.join(&format!(
+            "session/{}/goog/cdp/execute",
+            session.unwrap_or_default()
+        ))
+    }
+
+    fn method_and_body(&self, _: &url::Url) -> (http::Method, Option<String>) {
+        let body = json!({ "cmd": self.cmd, "params": self.params });
+        (http::Method::POST, Some(body.to_string()))
     }
 }
