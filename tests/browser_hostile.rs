@@ -473,6 +473,22 @@ async fn visit_every_view(browser: &Browser) {
         .wait_for("document.getElementById('rl-hp-bars').dataset.drawn === '1'")
         .await;
     check(browser, "hyperparameter panel").await;
+    // A group's legend entry is its value and a run count; a right-to-left override in
+    // the value stays inside an isolate and cannot reverse the count after it.
+    browser
+        .wait_for("[...document.querySelectorAll('#rl-chart .legendtext')].some(e => e.textContent.includes('\\u202e'))")
+        .await;
+    let legends = browser
+        .js("return [...document.querySelectorAll('#rl-chart .legendtext')].map(e => e.textContent).filter(t => t.includes('\\u202e'));")
+        .await;
+    for legend in legends.as_array().unwrap() {
+        let legend = legend.as_str().unwrap();
+        let (inside, after) = legend.rsplit_once('\u{2069}').unwrap_or(("", legend));
+        assert!(
+            inside.starts_with('\u{2068}') && after.starts_with(" (") && after.ends_with(')'),
+            "the override is isolated from the count: {legend:?}"
+        );
+    }
     assert_shows(browser, "hyperparameter panel", "#rl-hparams", METRIC_KEY).await;
     browser.choose("rl-group", "").await;
 
