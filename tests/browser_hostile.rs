@@ -351,6 +351,10 @@ async fn visit_every_view(browser: &Browser) {
     browser
         .wait_for("document.querySelectorAll('#rl-runs thead th[data-sort]').length >= window.__columnCount")
         .await;
+    eprintln!(
+        "{} columns shown for {total} runs",
+        browser.js("return window.__columnCount;").await
+    );
     check(browser, "every column shown").await;
     browser
         .js("document.getElementById('rl-columns-close').click(); return 0;")
