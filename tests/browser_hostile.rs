@@ -295,7 +295,6 @@ async fn open_run(browser: &Browser, id: &str, name: &str) {
 async fn visit_every_view(browser: &Browser) {
     let reports = reports();
     let names = &reports.corpus.names;
-    browser.wait_ready().await.expect("the report starts");
     check(browser, "load").await;
     assert_the_check_sees_an_injection(browser).await;
     assert_shows(
@@ -646,31 +645,26 @@ async fn visit_every_view(browser: &Browser) {
     assert!(errors.is_empty(), "console errors: {errors:#?}");
 }
 
-#[tokio::test]
-async fn every_view_of_the_single_file_keeps_hostile_text_inert() {
-    let reports = reports();
+/// A browser with the trap armed, at `url`, the app started.
+async fn open_trapped(url: &str) -> Browser {
     let browser = Browser::start(Scripts::Enabled).await;
     browser.on_new_document(hostile::TRAP).await;
+    browser.client.goto(url).await.unwrap();
+    browser.wait_ready().await.expect("the report starts");
     browser
-        .client
-        .goto(&file_url(&reports.single))
-        .await
-        .unwrap();
+}
+
+#[tokio::test]
+async fn every_view_of_the_single_file_keeps_hostile_text_inert() {
+    let browser = open_trapped(&file_url(&reports().single)).await;
     visit_every_view(&browser).await;
     browser.close().await;
 }
 
 #[tokio::test]
 async fn every_view_of_the_site_keeps_hostile_text_inert() {
-    let reports = reports();
-    let server = StaticServer::start(&reports.site, "/r/");
-    let browser = Browser::start(Scripts::Enabled).await;
-    browser.on_new_document(hostile::TRAP).await;
-    browser
-        .client
-        .goto(&format!("{}/r/", server.origin))
-        .await
-        .unwrap();
+    let server = StaticServer::start(&reports().site, "/r/");
+    let browser = open_trapped(&format!("{}/r/", server.origin)).await;
     visit_every_view(&browser).await;
     browser.close().await;
 }
@@ -890,28 +884,14 @@ async fn the_policy_blocks_requests_eval_and_injected_script_from_the_page() {
     let sink_dir = tempfile::tempdir().unwrap();
     let sink = StaticServer::start(sink_dir.path(), "/");
 
-    let browser = Browser::start(Scripts::Enabled).await;
-    browser.on_new_document(hostile::TRAP).await;
-    browser
-        .client
-        .goto(&file_url(&reports.single))
-        .await
-        .unwrap();
-    browser.wait_ready().await.expect("the report starts");
+    let browser = open_trapped(&file_url(&reports.single)).await;
     let outcome = probe(&browser, &sink).await;
     assert_all_blocked(&outcome, &sink, "single file");
     browser.close().await;
 
     // The site may fetch its own data, nothing else.
     let server = StaticServer::start(&reports.site, "/r/");
-    let browser = Browser::start(Scripts::Enabled).await;
-    browser.on_new_document(hostile::TRAP).await;
-    browser
-        .client
-        .goto(&format!("{}/r/", server.origin))
-        .await
-        .unwrap();
-    browser.wait_ready().await.expect("the site starts");
+    let browser = open_trapped(&format!("{}/r/", server.origin)).await;
     let outcome = probe(&browser, &sink).await;
     assert_all_blocked(&outcome, &sink, "site");
     browser.close().await;
