@@ -279,6 +279,17 @@ impl Browser {
         self.close().await;
     }
 
+    /// Runs `script` in every document this session loads from now on, before the page's
+    /// own scripts (Chrome DevTools `Page.addScriptToEvaluateOnNewDocument`; the page's CSP
+    /// does not apply to it).
+    pub async fn on_new_document(&self, script: &str) {
+        self.cdp(
+            "Page.addScriptToEvaluateOnNewDocument",
+            json!({ "source": script }),
+        )
+        .await;
+    }
+
     /// Ends the session and the driver.
     pub async fn close(mut self) {
         let _ = self.client.clone().close().await;

@@ -7,6 +7,7 @@
 )]
 
 pub mod browser;
+pub mod hostile;
 pub mod server;
 
 use std::path::{Path, PathBuf};

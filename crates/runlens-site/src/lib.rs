@@ -4,6 +4,7 @@
 
 mod assets;
 pub mod csp;
+mod lock;
 mod page;
 mod write;
 
@@ -18,6 +19,7 @@ use thiserror::Error;
 
 use page::{InlineScripts, ReportPage, Scripts, StaticTable};
 
+pub use lock::OutputLock;
 pub use page::STATIC_ROW_LIMIT;
 pub use write::AtomicFile;
 
@@ -35,6 +37,16 @@ pub enum SiteError {
     /// The output directory exists as a file.
     #[error("{0} exists and is not a directory; choose another --out or remove it")]
     NotADirectory(PathBuf),
+    /// Another build is writing the same output.
+    #[error(
+        "another runlens build is writing {destination} (it holds the lock {lock}); wait for it to finish, or write to another path"
+    )]
+    Busy {
+        /// The output being written.
+        destination: PathBuf,
+        /// The lock file.
+        lock: PathBuf,
+    },
     /// The page template failed to render.
     #[error("could not render the report page: {0}")]
     Template(#[from] askama::Error),

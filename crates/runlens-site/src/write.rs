@@ -1,11 +1,15 @@
 //! Atomic output: a report is written next to its destination under a temporary name and
-//! moved into place only when complete, so a failed build leaves the previous report intact.
+//! moved into place only when complete, so a failed or killed build leaves the previous
+//! report intact. While it writes, a build holds an advisory lock on its destination
+//! ([`OutputLock`]), so two builds to one output cannot interleave; the holder of the lock
+//! also removes what a killed build of the same destination left behind.
 
 use std::fs;
 use std::io::Write;
 use std::path::{Path, PathBuf};
 
 use crate::SiteError;
+use crate::lock::{OutputLock, leftover_name};
 
 /// Writes `bytes` to `path` atomically (temporary file in the same directory, then rename).
 pub fn write_file_atomically(path: &Path, bytes: &[u8]) -> Result<(), SiteError> {
@@ -18,9 +22,13 @@ pub fn write_file_atomically(path: &Path, bytes: &[u8]) -> Result<(), SiteError>
 /// [`AtomicFile::commit`]; dropped uncommitted, it disappears and the destination is
 /// untouched. It gets the permissions a newly created file gets (the umask applies), not
 /// the owner-only ones of a temporary file.
+///
+/// It holds the destination's [`OutputLock`] from [`AtomicFile::new`] until it is committed
+/// or dropped: a second writer of the same path fails with [`SiteError::Busy`].
 pub struct AtomicFile {
     temp: tempfile::NamedTempFile,
     destination: PathBuf,
+    _lock: OutputLock,
 }
 
 impl AtomicFile {
@@ -28,13 +36,15 @@ impl AtomicFile {
     pub fn new(destination: &Path) -> Result<AtomicFile, SiteError> {
         let dir = parent_dir(destination);
         fs::create_dir_all(&dir).map_err(|e| SiteError::io(&dir, e))?;
-        let temp = builder(".runlens-", FILE_MODE)
+        let lock = OutputLock::acquire(destination)?;
+        let temp = builder(&leftover_name(lock.tag(), Leftover::File), FILE_MODE)
             .suffix(".tmp")
             .tempfile_in(&dir)
             .map_err(|e| SiteError::io(&dir, e))?;
         Ok(AtomicFile {
             temp,
             destination: destination.to_path_buf(),
+            _lock: lock,
         })
     }
 
@@ -44,6 +54,7 @@ impl AtomicFile {
             .as_file()
             .sync_all()
             .map_err(|e| SiteError::io(self.temp.path(), e))?;
+        pause_at("before-commit");
         self.temp
             .persist(&self.destination)
             .map_err(|e| SiteError::io(&self.destination, e.error))?;
@@ -80,10 +91,25 @@ fn builder(prefix: &str, mode: u32) -> tempfile::Builder<'_, '_> {
     builder
 }
 
-/// A directory being assembled next to its final place.
+/// Which kind of temporary entry a writer makes beside its destination.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Leftover {
+    /// `.runlens-TAG-XXXXXX.tmp`: a single file being written.
+    File,
+    /// `.runlens-staging-TAG-XXXXXX`: a site being assembled (or, after the swap, the
+    /// previous site being removed).
+    Staging,
+    /// `.runlens-old-TAG-XXXXXX`: the previous site moved aside (where the swap is two
+    /// renames).
+    Old,
+}
+
+/// A directory being assembled next to its final place; it holds the destination's
+/// [`OutputLock`] until it is committed or dropped.
 pub struct StagedDir {
     staging: tempfile::TempDir,
     destination: PathBuf,
+    lock: OutputLock,
 }
 
 impl StagedDir {
@@ -94,12 +120,14 @@ impl StagedDir {
         if destination.exists() && !destination.is_dir() {
             return Err(SiteError::NotADirectory(destination.to_path_buf()));
         }
-        let staging = builder(".runlens-staging-", DIR_MODE)
+        let lock = OutputLock::acquire(destination)?;
+        let staging = builder(&leftover_name(lock.tag(), Leftover::Staging), DIR_MODE)
             .tempdir_in(&parent)
             .map_err(|e| SiteError::io(&parent, e))?;
         Ok(StagedDir {
             staging,
             destination: destination.to_path_buf(),
+            lock,
         })
     }
 
@@ -112,14 +140,23 @@ impl StagedDir {
         fs::write(&path, bytes).map_err(|e| SiteError::io(&path, e))
     }
 
-    /// Moves the staged directory into place, replacing a previous report.
+    /// Moves the staged directory into place, replacing a previous report. Where the
+    /// system can (Linux: `renameat2` with `RENAME_EXCHANGE`) the two directories trade
+    /// places in one atomic step, so the destination always holds a whole report;
+    /// elsewhere the previous report is first moved aside.
     pub fn commit(self) -> Result<(), SiteError> {
         let staged = self.staging.keep();
         let destination = self.destination;
+        pause_at("before-commit");
         if destination.exists() {
+            if exchange(&staged, &destination) {
+                pause_at("after-swap");
+                // `staged` now holds the previous report.
+                return fs::remove_dir_all(&staged).map_err(|e| SiteError::io(&staged, e));
+            }
             // Move the old report aside first; put it back if the swap fails.
             let parent = parent_dir(&destination);
-            let old = builder(".runlens-old-", DIR_MODE)
+            let old = builder(&leftover_name(self.lock.tag(), Leftover::Old), DIR_MODE)
                 .tempdir_in(&parent)
                 .map_err(|e| SiteError::io(&parent, e))?
                 .keep();
@@ -139,7 +176,44 @@ impl StagedDir {
     }
 }
 
-fn parent_dir(path: &Path) -> PathBuf {
+/// A test hook, compiled into debug builds only (release builds have none): when the
+/// variable `RUNLENS_TEST_PAUSE` is `STAGE:PATH`, a writer reaching `STAGE` creates the file
+/// `PATH` and sleeps for good, so that a test can kill it exactly there. The stages are
+/// `before-commit` (everything written under temporary names, nothing renamed yet) and
+/// `after-swap` (the new site in place, the previous one not yet removed).
+#[cfg(debug_assertions)]
+fn pause_at(stage: &str) {
+    let Some(value) = std::env::var_os("RUNLENS_TEST_PAUSE") else {
+        return;
+    };
+    let value = value.to_string_lossy();
+    if let Some((at, path)) = value.split_once(':')
+        && at == stage
+    {
+        let _ = fs::write(path, stage);
+        loop {
+            std::thread::sleep(std::time::Duration::from_secs(60));
+        }
+    }
+}
+
+#[cfg(not(debug_assertions))]
+fn pause_at(_: &str) {}
+
+/// Swaps two directories atomically; false where the system or file system cannot (the
+/// caller then falls back to two renames).
+#[cfg(any(target_os = "linux", target_os = "android"))]
+fn exchange(a: &Path, b: &Path) -> bool {
+    use rustix::fs::{CWD, RenameFlags, renameat_with};
+    renameat_with(CWD, a, CWD, b, RenameFlags::EXCHANGE).is_ok()
+}
+
+#[cfg(not(any(target_os = "linux", target_os = "android")))]
+fn exchange(_: &Path, _: &Path) -> bool {
+    false
+}
+
+pub(crate) fn parent_dir(path: &Path) -> PathBuf {
     match path.parent() {
         Some(p) if !p.as_os_str().is_empty() => p.to_path_buf(),
         _ => PathBuf::from("."),
@@ -159,11 +233,12 @@ mod tests {
         file.write_all(b"new, but the build failed").unwrap();
         drop(file);
         assert_eq!(fs::read_to_string(&path).unwrap(), "old");
-        assert_eq!(
-            fs::read_dir(dir.path()).unwrap().count(),
-            1,
-            "no temporary file is left"
-        );
+        let left: Vec<_> = fs::read_dir(dir.path())
+            .unwrap()
+            .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+            .filter(|name| !name.starts_with(".runlens-lock-"))
+            .collect();
+        assert_eq!(left, ["report.html"], "no temporary file is left");
     }
 
     #[cfg(unix)]
@@ -195,5 +270,32 @@ mod tests {
             "a web server can enter the site"
         );
         assert_eq!(mode(&site.join("index.html")), mode(&plain_file));
+    }
+
+    #[test]
+    fn a_site_replaces_the_previous_one_whole() {
+        let dir = tempfile::tempdir().unwrap();
+        let site = dir.path().join("site");
+        for (round, files) in [["a", "b"], ["c", "d"]].iter().enumerate() {
+            let staged = StagedDir::new(&site).unwrap();
+            for name in files {
+                staged
+                    .write(&format!("data/{name}"), name.as_bytes())
+                    .unwrap();
+            }
+            staged.commit().unwrap();
+            let mut names: Vec<_> = fs::read_dir(site.join("data"))
+                .unwrap()
+                .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+                .collect();
+            names.sort();
+            assert_eq!(names, files, "round {round}: only this build's files");
+        }
+        let beside: Vec<_> = fs::read_dir(dir.path())
+            .unwrap()
+            .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+            .filter(|name| !name.starts_with(".runlens-lock-"))
+            .collect();
+        assert_eq!(beside, ["site"], "nothing is left beside the site");
     }
 }

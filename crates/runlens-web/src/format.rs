@@ -102,10 +102,38 @@ pub fn plotly_text(text: &str) -> String {
 /// Shortens `text` to at most `max_chars` characters, with an ellipsis when cut.
 pub fn truncate(text: &str, max_chars: usize) -> String {
     if text.chars().count() <= max_chars {
-        return text.to_string();
+        return isolate(text);
     }
     let mut out: String = text.chars().take(max_chars.saturating_sub(1)).collect();
     out.push('…');
+    isolate(&out)
+}
+
+/// Keeps the bidirectional controls of untrusted text inside it. Text holding any (an
+/// override such as U+202E, an embedding, an isolate or a direction mark) is wrapped in
+/// FIRST STRONG ISOLATE … POP DIRECTIONAL ISOLATE, with its own stray isolate ends dropped
+/// and its open isolates closed first, so that it cannot reverse or reorder the text put
+/// after it (a run count, a unit, a separator). Other text is returned as it is.
+pub fn isolate(text: &str) -> String {
+    const FSI: char = '\u{2068}';
+    const PDI: char = '\u{2069}';
+    let is_control = |c: char| matches!(c, '\u{202A}'..='\u{202E}' | '\u{2066}'..='\u{2069}' | '\u{200E}' | '\u{200F}' | '\u{061C}');
+    if !text.chars().any(is_control) {
+        return text.to_string();
+    }
+    let mut out = String::with_capacity(text.len() + 8);
+    out.push(FSI);
+    let mut open = 0usize;
+    for c in text.chars() {
+        match c {
+            '\u{2066}'..='\u{2068}' => open += 1,
+            PDI if open == 0 => continue,
+            PDI => open -= 1,
+            _ => {}
+        }
+        out.push(c);
+    }
+    out.extend(std::iter::repeat_n(PDI, open + 1));
     out
 }
 
@@ -256,6 +284,18 @@ mod tests {
             "entities, decoded back to the same characters by plotly"
         );
         assert_eq!(plotly_text("&lt;"), "&amp;lt;");
+    }
+
+    #[test]
+    fn bidi_controls_stay_inside_the_text_that_holds_them() {
+        assert_eq!(isolate("plain"), "plain");
+        assert_eq!(isolate("\u{202E}adam"), "\u{2068}\u{202E}adam\u{2069}");
+        // A stray isolate end cannot close the wrapper early; an open isolate is closed.
+        assert_eq!(
+            isolate("a\u{2069}\u{202E}b\u{2066}c"),
+            "\u{2068}a\u{202E}b\u{2066}c\u{2069}\u{2069}"
+        );
+        assert_eq!(truncate("\u{202E}abcdef", 4), "\u{2068}\u{202E}ab…\u{2069}");
     }
 
     #[test]

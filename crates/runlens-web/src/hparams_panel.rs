@@ -20,7 +20,7 @@ const TITLE_CHARS: usize = 60;
 /// A column's name as axis title: `label (detail)`, made safe for plotly.
 fn title(column: &Column) -> String {
     let text = match &column.detail {
-        Some(detail) => format!("{} ({detail})", column.label),
+        Some(detail) => format!("{} ({detail})", format::isolate(&column.label)),
         None => column.label.clone(),
     };
     format::plotly_text(&format::truncate(&text, TITLE_CHARS))

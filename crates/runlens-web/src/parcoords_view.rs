@@ -140,7 +140,7 @@ pub fn render(
         }
         g.append_child(&rule)?;
         let label = match &axis.column.detail {
-            Some(detail) => format!("{} ({detail})", axis.column.label),
+            Some(detail) => format!("{} ({detail})", format::isolate(&axis.column.label)),
             None => axis.column.label.clone(),
         };
         for (class, y, content) in [
