@@ -10,6 +10,7 @@ mod jsonl;
 mod mlflow;
 mod reader;
 mod sources;
+mod sqlite_open;
 mod tensorboard;
 #[cfg(test)]
 mod test_support;
