@@ -83,6 +83,16 @@ pub struct SourceArgs {
     /// [default: the config's max_artifact_bytes, else 4MiB].
     #[arg(long, value_name = "SIZE")]
     pub max_artifact_bytes: Option<bytesize::ByteSize>,
+    /// Longest text kept whole in a value field (param and tag values, notes, dataset
+    /// sources, descriptions); longer text is cut with a marker and a warning in the report;
+    /// e.g. `16KiB` [default: the config's max_text_bytes, else 64KiB].
+    #[arg(long, value_name = "SIZE")]
+    pub max_text_bytes: Option<bytesize::ByteSize>,
+    /// Longest text kept whole in a name or key (run ids and names, experiment and group
+    /// names, param, tag and metric keys, artifact paths) [default: the config's
+    /// max_name_bytes, else 1KiB].
+    #[arg(long, value_name = "SIZE")]
+    pub max_name_bytes: Option<bytesize::ByteSize>,
 }
 
 /// `runlens build`.

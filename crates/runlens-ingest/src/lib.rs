@@ -7,6 +7,7 @@ mod dvclive;
 mod error;
 pub mod in_memory;
 mod jsonl;
+mod limits;
 mod mlflow;
 mod reader;
 mod sources;
@@ -22,6 +23,7 @@ pub use csv::{MetricsCsvReader, RunsCsvReader};
 pub use dvclive::{DvcliveReader, TAG_PREFIX as DVC_TAG_PREFIX};
 pub use error::{IngestError, ReadError};
 pub use jsonl::JsonlReader;
+pub use limits::TextLimits;
 pub use mlflow::MlflowReader;
 pub use reader::{Entry, EntryKind, HEAD_BYTES, ReadOutput, Reader};
 pub use sources::{

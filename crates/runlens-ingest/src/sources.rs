@@ -10,6 +10,7 @@ use runlens_core::{Archive, ArtifactBudget, RegisteredModel, Run, Warning};
 use walkdir::WalkDir;
 
 use crate::error::IngestError;
+use crate::limits::{self, TextLimits};
 use crate::reader::{Entry, EntryKind, ReadOutput, Reader, merge_run};
 
 /// Settings for [`read_sources`].
@@ -26,8 +27,11 @@ pub struct ReadOptions {
     /// that can skip the others while reading do so).
     pub experiments: Vec<String>,
     /// Total bytes of artifacts (images, text, JSON, HTML) that may be copied into the
-    /// report; artifacts beyond it are listed without content.
+    /// report; artifacts beyond it are listed without content (and counted in a warning).
     pub max_artifact_bytes: u64,
+    /// Longest text kept whole in each field; longer text is cut with a marker and a
+    /// warning (see [`TextLimits`]).
+    pub text_limits: TextLimits,
 }
 
 impl Default for ReadOptions {
@@ -37,6 +41,7 @@ impl Default for ReadOptions {
             include_deleted: false,
             experiments: Vec::new(),
             max_artifact_bytes: ArtifactBudget::DEFAULT_BYTES,
+            text_limits: TextLimits::default(),
         }
     }
 }
@@ -167,11 +172,22 @@ pub fn read_sources_with_progress(
             ));
         }
     }
+    let (left_out, left_out_bytes) = session.budget.left_out();
+    if left_out > 0 {
+        session.warnings.push(Warning::file(
+            "--max-artifact-bytes",
+            format!(
+                "{left_out} artifact file(s) ({left_out_bytes} bytes) are listed without their content: the report embeds at most {} bytes of artifacts in all; raise --max-artifact-bytes (max_artifact_bytes in runlens.toml) to include them",
+                options.max_artifact_bytes
+            ),
+        ));
+    }
     let mut archive = Archive {
         runs: session.runs.into_values().collect(),
         warnings: session.warnings,
         models: session.models,
     };
+    limits::apply(&mut archive, options.text_limits);
     archive.finish();
     Ok(ReadReport {
         archive,

@@ -56,6 +56,14 @@ fn read(args: &SourceArgs, config: &Config, stderr: &mut dyn Write) -> anyhow::R
     if let Some(budget) = args.max_artifact_bytes.or(config.max_artifact_bytes) {
         options.max_artifact_bytes = budget.as_u64();
     }
+    let text_bytes =
+        |size: bytesize::ByteSize| usize::try_from(size.as_u64()).unwrap_or(usize::MAX);
+    if let Some(size) = args.max_text_bytes.or(config.max_text_bytes) {
+        options.text_limits.value_bytes = text_bytes(size);
+    }
+    if let Some(size) = args.max_name_bytes.or(config.max_name_bytes) {
+        options.text_limits.name_bytes = text_bytes(size);
+    }
     let mut progress = ReadProgress::start(&sources, args.quiet);
     let report = runlens_ingest::read_sources_with_progress(
         &sources,
