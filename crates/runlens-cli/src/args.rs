@@ -125,6 +125,10 @@ pub struct BuildArgs {
     /// above 20-25 MB); e.g. `10MB`, `512KiB` [default: the config's max_size, else 20MB].
     #[arg(long, value_name = "SIZE")]
     pub max_size: Option<bytesize::ByteSize>,
+    /// Read every input again instead of taking unchanged ones from the read cache
+    /// (`.runlens-cache/` beside the output; see docs/benchmarks.md, incremental builds).
+    #[arg(long)]
+    pub no_cache: bool,
 }
 
 /// `runlens serve`.

@@ -2,6 +2,7 @@
 //! per input format behind the [`Reader`] trait, plus the walk that finds the logs
 //! ([`read_sources`]). Formats are described in `docs/input-formats.md`.
 
+mod cache;
 mod csv;
 mod dvclive;
 mod error;
@@ -19,6 +20,7 @@ mod time;
 mod trackio;
 mod wandb;
 
+pub use cache::ReadCache;
 pub use csv::{MetricsCsvReader, RunsCsvReader};
 pub use dvclive::{DvcliveReader, TAG_PREFIX as DVC_TAG_PREFIX};
 pub use error::{IngestError, ReadError};
@@ -27,7 +29,8 @@ pub use limits::TextLimits;
 pub use mlflow::MlflowReader;
 pub use reader::{Entry, EntryKind, HEAD_BYTES, ReadOutput, Reader};
 pub use sources::{
-    ReadOptions, ReadReport, read_sources, read_sources_with, read_sources_with_progress,
+    ReadOptions, ReadReport, read_sources, read_sources_cached, read_sources_with,
+    read_sources_with_progress,
 };
 pub use tensorboard::{
     HPARAMS_METRIC_TAG_PREFIX, IMAGE_FOLDER as TENSORBOARD_IMAGE_FOLDER, TensorBoardReader,
