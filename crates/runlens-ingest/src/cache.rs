@@ -5,7 +5,9 @@
 //! options that change what is read. A later build that finds the same key takes the runs,
 //! warnings and registry entries from the cache instead of reading the file again.
 //!
-//! Safe by construction: an entry is a checksummed MessagePack document that repeats its
+//! Only readers whose output depends on nothing but the file or directory given are cached
+//! (JSONL, the CSV readers, TensorBoard); the others read files beside it and are read every
+//! time. Safe by construction: an entry is a checksummed MessagePack document that repeats its
 //! full key and context, so a damaged, foreign or stale entry is never trusted (a damaged one
 //! is reported in [`ReadCache::notes`], never in the report). Reads that embed artifact
 //! content or touch the artifact budget are not cached (the budget is shared across files,
@@ -26,6 +28,11 @@ use crate::sources::ReadOptions;
 
 /// First bytes of every entry; bump the digit when the layout of [`Entry`] changes.
 const MAGIC: &[u8; 8] = b"RLCACHE1";
+/// Readers whose output depends only on the file, or the directory subtree, they are given.
+/// The others also read what lies beside it (an MLflow store's artifact folder, a W&B run's
+/// `files/`, trackio's media, git objects of DVC experiments) and are read every time.
+const CACHED_READERS: [&str; 4] = ["jsonl", "csv", "metrics-csv", "tensorboard"];
+
 /// Extension of entry files; nothing else in the directory is touched.
 const EXTENSION: &str = "rlc";
 
@@ -86,8 +93,12 @@ impl ReadCache {
     }
 
     /// The key of reading `path` (a file or directory) with `reader` under `root`; `None`
-    /// when its metadata cannot be read (it is then read, not cached).
+    /// (read, not cached) for a reader outside [`CACHED_READERS`] or when its metadata
+    /// cannot be read.
     pub(crate) fn key(&self, reader: &str, path: &Path, root: Option<&Path>) -> Option<String> {
+        if !CACHED_READERS.contains(&reader) {
+            return None;
+        }
         let mut key = format!(
             "{reader}\n{}\n{}\n",
             path.display(),
@@ -193,14 +204,24 @@ impl ReadCache {
     }
 }
 
-/// Appends the path, size and modification time (nanoseconds) of one file or directory.
+/// Appends the path, size and modification time (nanoseconds) of one file or directory,
+/// and on Unix its status change time (which also moves when its permissions change).
 fn stamp(key: &mut String, path: &Path, meta: &fs::Metadata) -> Option<()> {
     let modified = meta.modified().ok()?.duration_since(UNIX_EPOCH).ok()?;
+    #[cfg(unix)]
+    let changed = {
+        use std::os::unix::fs::MetadataExt;
+        (meta.ctime(), meta.ctime_nsec())
+    };
+    #[cfg(not(unix))]
+    let changed = (0, 0);
     key.push_str(&format!(
-        "{}\t{}\t{}\n",
+        "{}\t{}\t{}\t{}.{}\n",
         path.display(),
         if meta.is_dir() { 0 } else { meta.len() },
-        modified.as_nanos()
+        modified.as_nanos(),
+        changed.0,
+        changed.1
     ));
     Some(())
 }
