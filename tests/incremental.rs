@@ -29,6 +29,19 @@ fn files(dir: &Path) -> BTreeMap<PathBuf, Vec<u8>> {
     out
 }
 
+fn copy_dir(from: &Path, to: &Path) {
+    fs::create_dir_all(to).unwrap();
+    for entry in fs::read_dir(from).unwrap() {
+        let path = entry.unwrap().path();
+        let target = to.join(path.file_name().unwrap());
+        if path.is_dir() {
+            copy_dir(&path, &target);
+        } else {
+            fs::copy(&path, target).unwrap();
+        }
+    }
+}
+
 /// A JSONL file of one run with `steps` points.
 fn write_run(logs: &Path, id: usize, steps: usize) {
     let mut text = format!(
@@ -68,16 +81,25 @@ fn a_warm_build_takes_unchanged_inputs_from_the_cache_and_writes_the_same_report
     }
     // Damaged input gives warnings, which must come out of the cache the same.
     support::write_damaged_inputs(&logs);
+    // TensorBoard run directories (each cached as a directory, keyed by every file in it).
+    let tb = support::repo_root().join("tests/fixtures/tensorboard/logdir/tbx");
+    copy_dir(&tb.join("sweep"), &logs.join("tb/sweep"));
+    copy_dir(&tb.join("basic"), &logs.join("tb/basic"));
     let site = dir.path().join("site");
     let first = build(&logs, &site, &[]);
     let cache = dir.path().join(".runlens-cache/site");
     let entries = fs::read_dir(&cache).unwrap().count();
     assert!(entries >= 20, "{entries} cache entries: {}", first.stderr);
 
-    // Two runs added, one changed.
+    // Two runs added, one changed, and an event file added to a TensorBoard run.
     write_run(&logs, 20, 50);
     write_run(&logs, 21, 50);
     write_run(&logs, 3, 60);
+    let restart = tb.join("restart");
+    for file in fs::read_dir(&restart).unwrap() {
+        let file = file.unwrap().path();
+        fs::copy(&file, logs.join("tb/basic").join(file.file_name().unwrap())).unwrap();
+    }
     let warm = build(&logs, &site, &[]);
     let reads = warm
         .stderr
@@ -87,7 +109,7 @@ fn a_warm_build_takes_unchanged_inputs_from_the_cache_and_writes_the_same_report
     let hits: usize = reads.split_whitespace().nth(1).unwrap().parse().unwrap();
     assert_eq!(
         reads,
-        format!("note: {hits} input(s) taken from the read cache, 3 read")
+        format!("note: {hits} input(s) taken from the read cache, 4 read")
     );
     assert!(hits >= 19, "{reads}");
     let cold = dir.path().join("cold");
