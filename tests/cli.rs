@@ -263,8 +263,11 @@ fn strict_fails_on_warnings_and_leaves_the_previous_report_untouched() {
         .filter_map(Result::ok)
         .filter(|e| {
             let name = e.file_name().to_string_lossy().into_owned();
-            // The lock file stays by design (docs/hardening.md).
-            name.starts_with(".runlens") && !name.starts_with(".runlens-lock-")
+            // The lock file and the read cache stay by design (docs/hardening.md, incremental
+            // builds); staging directories do not.
+            name.starts_with(".runlens")
+                && !name.starts_with(".runlens-lock-")
+                && name != ".runlens-cache"
         })
         .collect();
     assert!(leftovers.is_empty(), "temporary files left: {leftovers:?}");

@@ -5,8 +5,10 @@
 //! Python reader, in the same run: `cargo run --release -p runlens-bench -- tensorboard
 //! --python PATH` (a Python with tensorboard and tensorboardX) `... -- mlflow --python
 //! PATH` (a Python with mlflow), `... -- wandb --python PATH` (a Python with wandb) and
-//! `... -- trackio --python PATH` (a Python with trackio).
+//! `... -- trackio --python PATH` (a Python with trackio). Incremental builds, cold against
+//! the read cache: `... -- incremental`.
 
+mod incremental;
 mod ingest;
 mod mlflow;
 mod synthetic;
@@ -41,6 +43,8 @@ enum Bench {
     Wandb(wandb::Settings),
     /// A trackio project against trackio's own storage API.
     Trackio(trackio::Settings),
+    /// A rebuild after a few runs were added: cold against the read cache.
+    Incremental(incremental::Settings),
 }
 
 fn main() -> anyhow::Result<()> {
@@ -49,6 +53,7 @@ fn main() -> anyhow::Result<()> {
         Some(Bench::Mlflow(settings)) => return mlflow::run(settings),
         Some(Bench::Wandb(settings)) => return wandb::run(settings),
         Some(Bench::Trackio(settings)) => return trackio::run(settings),
+        Some(Bench::Incremental(settings)) => return incremental::run(settings),
         None => {}
     }
     let examples = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../examples");

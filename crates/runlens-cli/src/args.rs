@@ -83,6 +83,16 @@ pub struct SourceArgs {
     /// [default: the config's max_artifact_bytes, else 4MiB].
     #[arg(long, value_name = "SIZE")]
     pub max_artifact_bytes: Option<bytesize::ByteSize>,
+    /// Longest text kept whole in a value field (param and tag values, notes, dataset
+    /// sources, descriptions); longer text is cut with a marker and a warning in the report;
+    /// e.g. `16KiB` [default: the config's max_text_bytes, else 64KiB].
+    #[arg(long, value_name = "SIZE")]
+    pub max_text_bytes: Option<bytesize::ByteSize>,
+    /// Longest text kept whole in a name or key (run ids and names, experiment and group
+    /// names, param, tag and metric keys, artifact paths) [default: the config's
+    /// max_name_bytes, else 1KiB].
+    #[arg(long, value_name = "SIZE")]
+    pub max_name_bytes: Option<bytesize::ByteSize>,
 }
 
 /// `runlens build`.
@@ -115,6 +125,10 @@ pub struct BuildArgs {
     /// above 20-25 MB); e.g. `10MB`, `512KiB` [default: the config's max_size, else 20MB].
     #[arg(long, value_name = "SIZE")]
     pub max_size: Option<bytesize::ByteSize>,
+    /// Read every input again instead of taking unchanged ones from the read cache
+    /// (`.runlens-cache/` beside the output; see docs/benchmarks.md, incremental builds).
+    #[arg(long)]
+    pub no_cache: bool,
 }
 
 /// `runlens serve`.

@@ -34,6 +34,10 @@ pub struct Config {
     pub max_size: Option<ByteSize>,
     /// Total bytes of artifacts copied into the report.
     pub max_artifact_bytes: Option<ByteSize>,
+    /// Longest text kept whole in a value field.
+    pub max_text_bytes: Option<ByteSize>,
+    /// Longest text kept whole in a name or key.
+    pub max_name_bytes: Option<ByteSize>,
     /// The page's colours: `auto`, `light` or `dark`.
     pub theme: Option<runlens_site::Theme>,
     /// Metric key → `lower` or `higher` is better.

@@ -145,10 +145,13 @@ impl ArtifactKind {
 }
 
 /// How many artifact bytes a read may still embed. Readers ask it before copying a file
-/// into the report; what does not fit is listed without content.
+/// into the report; what does not fit is listed without content, and counted
+/// ([`ArtifactBudget::left_out`]) so the report can say so.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct ArtifactBudget {
     remaining: u64,
+    left_out: u64,
+    left_out_bytes: u64,
 }
 
 impl ArtifactBudget {
@@ -157,7 +160,11 @@ impl ArtifactBudget {
 
     /// A budget of `bytes` in all.
     pub fn new(bytes: u64) -> Self {
-        Self { remaining: bytes }
+        Self {
+            remaining: bytes,
+            left_out: 0,
+            left_out_bytes: 0,
+        }
     }
 
     /// Bytes left.
@@ -165,14 +172,36 @@ impl ArtifactBudget {
         self.remaining
     }
 
-    /// Takes `size` bytes from the budget if they fit; false (and nothing taken) otherwise.
+    /// Takes `size` bytes from the budget if they fit; false (nothing taken, the file
+    /// counted as left out) otherwise.
     pub fn take(&mut self, size: u64) -> bool {
-        if size <= self.remaining {
+        if self.fits(size) {
             self.remaining -= size;
             true
         } else {
             false
         }
+    }
+
+    /// Whether `size` bytes fit, without taking them; a file that does not fit is counted
+    /// as left out.
+    pub fn fits(&mut self, size: u64) -> bool {
+        let fits = size <= self.remaining;
+        if !fits {
+            self.left_out += 1;
+            self.left_out_bytes = self.left_out_bytes.saturating_add(size);
+        }
+        fits
+    }
+
+    /// Gives back `size` bytes taken for a file that was not embedded after all.
+    pub fn give_back(&mut self, size: u64) {
+        self.remaining = self.remaining.saturating_add(size);
+    }
+
+    /// How many files, of how many bytes in all, did not fit.
+    pub fn left_out(&self) -> (u64, u64) {
+        (self.left_out, self.left_out_bytes)
     }
 }
 

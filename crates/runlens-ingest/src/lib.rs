@@ -2,15 +2,18 @@
 //! per input format behind the [`Reader`] trait, plus the walk that finds the logs
 //! ([`read_sources`]). Formats are described in `docs/input-formats.md`.
 
+mod cache;
 #[cfg(feature = "csv")]
 mod csv;
 mod dvclive;
 mod error;
 pub mod in_memory;
 mod jsonl;
+mod limits;
 mod mlflow;
 mod reader;
 mod sources;
+mod sqlite_open;
 mod tensorboard;
 #[cfg(test)]
 mod test_support;
@@ -18,15 +21,18 @@ mod time;
 mod trackio;
 mod wandb;
 
+pub use cache::ReadCache;
 #[cfg(feature = "csv")]
 pub use csv::{MetricsCsvReader, RunsCsvReader};
 pub use dvclive::{DvcliveReader, TAG_PREFIX as DVC_TAG_PREFIX};
 pub use error::{IngestError, ReadError};
 pub use jsonl::JsonlReader;
+pub use limits::TextLimits;
 pub use mlflow::MlflowReader;
 pub use reader::{Entry, EntryKind, HEAD_BYTES, ReadOutput, Reader};
 pub use sources::{
-    ReadOptions, ReadReport, read_sources, read_sources_with, read_sources_with_progress,
+    ReadOptions, ReadReport, read_sources, read_sources_cached, read_sources_with,
+    read_sources_with_progress,
 };
 pub use tensorboard::{
     HPARAMS_METRIC_TAG_PREFIX, IMAGE_FOLDER as TENSORBOARD_IMAGE_FOLDER, TensorBoardReader,

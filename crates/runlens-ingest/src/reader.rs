@@ -270,6 +270,38 @@ impl ReadOutput {
         }
     }
 
+    /// An empty output for the same path, root, options and artifact budget: a reader
+    /// that may have to drop an attempt reads into it, then [`ReadOutput::absorb`]s it.
+    pub(crate) fn scratch(&self) -> ReadOutput {
+        ReadOutput {
+            path: self.path.clone(),
+            root: self.root.clone(),
+            runs: Vec::new(),
+            file_warnings: Vec::new(),
+            line_warnings: BinaryHeap::new(),
+            limit: self.limit,
+            line_warning_count: 0,
+            options: self.options.clone(),
+            models: Vec::new(),
+            budget: self.budget,
+        }
+    }
+
+    /// Takes everything `scratch` (made by [`ReadOutput::scratch`]) holds, and its budget.
+    pub(crate) fn absorb(&mut self, scratch: ReadOutput) {
+        self.runs.extend(scratch.runs);
+        self.file_warnings.extend(scratch.file_warnings);
+        self.models.extend(scratch.models);
+        self.budget = scratch.budget;
+        self.line_warning_count += scratch.line_warning_count;
+        for warning in scratch.line_warnings {
+            self.line_warnings.push(warning);
+            if self.line_warnings.len() > self.limit {
+                self.line_warnings.pop();
+            }
+        }
+    }
+
     /// Number of line warnings so far, including those beyond the cap.
     pub fn line_warning_count(&self) -> u64 {
         self.line_warning_count

@@ -9,7 +9,9 @@ use std::path::{Path, PathBuf};
 use runlens_core::{Archive, ArtifactBudget, RegisteredModel, Run, Warning};
 use walkdir::WalkDir;
 
+use crate::cache::ReadCache;
 use crate::error::IngestError;
+use crate::limits::{self, TextLimits};
 use crate::reader::{Entry, EntryKind, ReadOutput, Reader, merge_run};
 
 /// Settings for [`read_sources`].
@@ -26,8 +28,11 @@ pub struct ReadOptions {
     /// that can skip the others while reading do so).
     pub experiments: Vec<String>,
     /// Total bytes of artifacts (images, text, JSON, HTML) that may be copied into the
-    /// report; artifacts beyond it are listed without content.
+    /// report; artifacts beyond it are listed without content (and counted in a warning).
     pub max_artifact_bytes: u64,
+    /// Longest text kept whole in each field; longer text is cut with a marker and a
+    /// warning (see [`TextLimits`]).
+    pub text_limits: TextLimits,
 }
 
 impl Default for ReadOptions {
@@ -37,6 +42,7 @@ impl Default for ReadOptions {
             include_deleted: false,
             experiments: Vec::new(),
             max_artifact_bytes: ArtifactBudget::DEFAULT_BYTES,
+            text_limits: TextLimits::default(),
         }
     }
 }
@@ -104,6 +110,19 @@ pub fn read_sources_with_progress(
     readers: &[Box<dyn Reader>],
     on_read: &mut dyn FnMut(&Path),
 ) -> Result<ReadReport, IngestError> {
+    read_sources_cached(sources, options, readers, on_read, None)
+}
+
+/// [`read_sources_with_progress`] through a [`ReadCache`]: a file (or directory) unchanged
+/// since the build that filled the cache is taken from it instead of being read; the result
+/// is the same as without the cache.
+pub fn read_sources_cached(
+    sources: &[PathBuf],
+    options: &ReadOptions,
+    readers: &[Box<dyn Reader>],
+    on_read: &mut dyn FnMut(&Path),
+    cache: Option<&mut ReadCache>,
+) -> Result<ReadReport, IngestError> {
     let mut kinds = Vec::with_capacity(sources.len());
     for source in sources {
         if is_url(source) {
@@ -128,6 +147,7 @@ pub fn read_sources_with_progress(
         experiments_kept: HashSet::new(),
         models: Vec::new(),
         budget: ArtifactBudget::new(options.max_artifact_bytes),
+        cache,
     };
     for (source, meta) in sources.iter().zip(kinds) {
         let Some(meta) = meta else {
@@ -167,11 +187,25 @@ pub fn read_sources_with_progress(
             ));
         }
     }
+    if let Some(cache) = session.cache.take() {
+        cache.finish();
+    }
+    let (left_out, left_out_bytes) = session.budget.left_out();
+    if left_out > 0 {
+        session.warnings.push(Warning::file(
+            "--max-artifact-bytes",
+            format!(
+                "{left_out} artifact file(s) ({left_out_bytes} bytes) are listed without their content: the report embeds at most {} bytes of artifacts in all; raise --max-artifact-bytes (max_artifact_bytes in runlens.toml) to include them",
+                options.max_artifact_bytes
+            ),
+        ));
+    }
     let mut archive = Archive {
         runs: session.runs.into_values().collect(),
         warnings: session.warnings,
         models: session.models,
     };
+    limits::apply(&mut archive, options.text_limits);
     archive.finish();
     Ok(ReadReport {
         archive,
@@ -201,6 +235,8 @@ struct Session<'a> {
     models: Vec<RegisteredModel>,
     /// Artifact bytes that may still be embedded.
     budget: ArtifactBudget,
+    /// Where reads are kept for the next build, when caching.
+    cache: Option<&'a mut ReadCache>,
 }
 
 impl<'a> Session<'a> {
@@ -272,6 +308,20 @@ impl<'a> Session<'a> {
             return;
         }
         self.files_read += 1;
+        let key = match (&self.cache, is_url(path)) {
+            (Some(cache), false) => cache.key(reader.name(), path, root),
+            _ => None,
+        };
+        if let Some(entry) = key
+            .as_deref()
+            .and_then(|key| self.cache.as_mut().and_then(|c| c.load(key)))
+        {
+            (self.on_read)(path);
+            self.models.extend(entry.models);
+            self.warnings.extend(entry.warnings);
+            self.add_runs(reader, entry.runs);
+            return;
+        }
         let mut out = ReadOutput::new(path, self.options.max_line_warnings_per_file)
             .with_options(self.options.clone())
             .with_budget(self.budget);
@@ -280,26 +330,39 @@ impl<'a> Session<'a> {
         }
         let result = reader.read(path, &mut out);
         (self.on_read)(path);
-        if let Err(error) = result {
+        let mut error = None;
+        if let Err(e) = result {
             let rest = match (is_url(path), out.runs().is_empty()) {
                 (false, true) => "file skipped",
                 (false, false) => "the rest of the file is skipped",
                 (true, true) => "nothing read from it",
                 (true, false) => "the runs read before are kept, the rest is skipped",
             };
-            self.warnings.push(Warning::file(
-                error.path().display().to_string(),
-                format!("{}; {rest}", error.reason()),
+            error = Some(Warning::file(
+                e.path().display().to_string(),
+                format!("{}; {rest}", e.reason()),
             ));
         }
         let (mut models, budget) = out.take_models_and_budget();
+        let budget_untouched = budget == self.budget;
         self.budget = budget;
         for model in &mut models {
             model.source = reader.name().to_string();
         }
+        let (runs, mut warnings) = out.into_parts();
+        warnings.extend(error);
+        if let (Some(key), Some(cache)) = (key, self.cache.as_mut())
+            && budget_untouched
+        {
+            cache.store(key, &runs, &warnings, &models);
+        }
         self.models.extend(models);
-        let (runs, warnings) = out.into_parts();
         self.warnings.extend(warnings);
+        self.add_runs(reader, runs);
+    }
+
+    /// Merges the runs one read produced.
+    fn add_runs(&mut self, reader: &dyn Reader, runs: Vec<Run>) {
         for mut run in runs {
             if !self.options.wants_experiment(run.experiment.as_deref()) {
                 continue;

@@ -15,7 +15,8 @@ pub fn run(args: &BuildArgs, stdout: &mut dyn Write, stderr: &mut dyn Write) -> 
     let mut config = super::config(&args.source)?;
     config.theme = args.theme.or(config.theme);
     super::load_pages(&mut config, &args.pages)?;
-    let report = super::read(&args.source, &config, stderr)?;
+    let cache_dir = (!args.no_cache).then(|| cache_dir(args)).flatten();
+    let report = super::read_cached(&args.source, &config, cache_dir.as_deref(), stderr)?;
     super::check_strict(&args.source, &report)?;
     let archive = &report.archive;
     warn_if_empty(archive, stderr)?;
@@ -51,6 +52,15 @@ pub fn run(args: &BuildArgs, stdout: &mut dyn Write, stderr: &mut dyn Write) -> 
         }
     }
     Ok(crate::EXIT_OK)
+}
+
+/// The read cache of a build: `.runlens-cache/<name>` beside its output (the site
+/// directory, else the single file), so that each report keeps its own.
+fn cache_dir(args: &BuildArgs) -> Option<std::path::PathBuf> {
+    let output = args.out.as_ref().or(args.single_file.as_ref())?;
+    let name = output.file_name()?;
+    let parent = output.parent().unwrap_or(std::path::Path::new(""));
+    Some(parent.join(".runlens-cache").join(name))
 }
 
 /// Size above which a single file gets a warning, unless configured.

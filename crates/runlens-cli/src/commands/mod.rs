@@ -47,6 +47,16 @@ fn config(args: &SourceArgs) -> anyhow::Result<Config> {
 /// Reads the sources (from the command line, else from the config), prints warnings (and
 /// with `--verbose` the unrecognised files) to `stderr`, and returns the report.
 fn read(args: &SourceArgs, config: &Config, stderr: &mut dyn Write) -> anyhow::Result<ReadReport> {
+    read_cached(args, config, None, stderr)
+}
+
+/// [`read`] through the read cache in `cache_dir`, when given (incremental builds).
+fn read_cached(
+    args: &SourceArgs,
+    config: &Config,
+    cache_dir: Option<&std::path::Path>,
+    stderr: &mut dyn Write,
+) -> anyhow::Result<ReadReport> {
     let sources = config
         .sources(&args.sources)
         .map_err(|e| crate::UsageError(e.to_string()))?;
@@ -56,15 +66,37 @@ fn read(args: &SourceArgs, config: &Config, stderr: &mut dyn Write) -> anyhow::R
     if let Some(budget) = args.max_artifact_bytes.or(config.max_artifact_bytes) {
         options.max_artifact_bytes = budget.as_u64();
     }
+    let text_bytes =
+        |size: bytesize::ByteSize| usize::try_from(size.as_u64()).unwrap_or(usize::MAX);
+    if let Some(size) = args.max_text_bytes.or(config.max_text_bytes) {
+        options.text_limits.value_bytes = text_bytes(size);
+    }
+    if let Some(size) = args.max_name_bytes.or(config.max_name_bytes) {
+        options.text_limits.name_bytes = text_bytes(size);
+    }
+    let mut cache = cache_dir.map(|dir| runlens_ingest::ReadCache::new(dir, &options));
     let mut progress = ReadProgress::start(&sources, args.quiet);
-    let report = runlens_ingest::read_sources_with_progress(
+    let report = runlens_ingest::read_sources_cached(
         &sources,
         &options,
         &runlens_ingest::readers(),
         &mut |path| progress.read(path),
+        cache.as_mut(),
     );
     progress.finish();
     let report = report.context("could not read the sources")?;
+    if let Some(cache) = &cache {
+        for note in cache.notes() {
+            writeln!(stderr, "warning: {}", terminal_safe(note))?;
+        }
+        if args.verbose {
+            let (hits, misses) = cache.hits_and_misses();
+            writeln!(
+                stderr,
+                "note: {hits} input(s) taken from the read cache, {misses} read"
+            )?;
+        }
+    }
     if args.verbose {
         for path in &report.unrecognized {
             writeln!(

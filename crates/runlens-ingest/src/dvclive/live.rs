@@ -233,14 +233,14 @@ const IMAGE_EXTENSIONS: [&str; 5] = ["png", "jpg", "jpeg", "gif", "webp"];
 
 /// The content of an artifact when the page can show it and the budget has room.
 fn embed(files: &dyn Files, file: &LiveFile, out: &mut ReadOutput) -> Option<ArtifactContent> {
-    if file.size > out.budget().remaining() {
-        return None;
-    }
     let lower = file.path.to_ascii_lowercase();
     let image = IMAGE_EXTENSIONS
         .iter()
         .any(|ext| lower.rsplit_once('.').is_some_and(|(_, e)| e == *ext));
     if !image && ArtifactKind::sniff(&file.path, &[]).is_none() {
+        return None;
+    }
+    if !out.budget().fits(file.size) {
         return None;
     }
     let bytes = match files.read(file) {

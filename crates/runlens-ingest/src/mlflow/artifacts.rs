@@ -170,12 +170,12 @@ pub(crate) fn embed(
     size: u64,
     out: &mut ReadOutput,
 ) -> Option<ArtifactContent> {
-    if size > out.budget().remaining() {
-        return None;
-    }
     let mut head = [0u8; 16];
     let read = File::open(file).and_then(|mut f| f.read(&mut head)).ok()?;
     let (kind, media_type) = ArtifactKind::sniff(name, &head[..read])?;
+    if !out.budget().fits(size) {
+        return None;
+    }
     let bytes = match std::fs::read(file) {
         Ok(bytes) => bytes,
         Err(e) => {

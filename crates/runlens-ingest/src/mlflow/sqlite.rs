@@ -4,16 +4,17 @@
 
 use std::collections::{HashMap, HashSet};
 use std::path::Path;
-use std::time::Duration;
 
 use runlens_core::{Run, RunStatus};
+use rusqlite::Connection;
 use rusqlite::types::ValueRef;
-use rusqlite::{Connection, OpenFlags};
 
 use super::convert::{self, DatasetInput};
 use super::{artifacts, registry, sqlite_metrics};
 use crate::error::ReadError;
 use crate::reader::ReadOutput;
+pub(crate) use crate::sqlite_open::open;
+use crate::sqlite_open::{open_as, read_consistently};
 
 /// The first 16 bytes of every SQLite 3 database.
 pub const SQLITE_MAGIC: &[u8] = b"SQLite format 3\0";
@@ -94,9 +95,6 @@ const KNOWN_REVISIONS: &[&str] = &[
     "f5a4f2784254",
 ];
 
-/// How long to wait for a training job's write lock before giving up.
-const BUSY_TIMEOUT: Duration = Duration::from_secs(10);
-
 /// What a quick look at a SQLite file says.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Probe {
@@ -124,64 +122,6 @@ pub fn probe(path: &Path) -> Probe {
 /// is relative, `sqlite:////abs/mlflow.db` absolute), or `None` for another text.
 pub fn url_path(url: &str) -> Option<&str> {
     url.strip_prefix("sqlite:///").filter(|p| !p.is_empty())
-}
-
-/// Opens `path` read-only. The URI form adds `mode=ro`; a training job may be writing the
-/// database (WAL or rollback journal), so a busy timeout waits for its locks.
-///
-/// A database in WAL mode (its header says so) whose `-wal` log is missing or empty has
-/// nothing pending: the file alone is its state. Any WAL connection, even a read-only one,
-/// would create the `-wal` and `-shm` files beside it, so such a database is opened
-/// `immutable`, which touches no file. With a non-empty log (a writer is at work) the WAL
-/// protocol is used, so that its committed rows are read too.
-pub(crate) fn open(path: &Path) -> rusqlite::Result<Connection> {
-    let flags = OpenFlags::SQLITE_OPEN_READ_ONLY
-        | OpenFlags::SQLITE_OPEN_NO_MUTEX
-        | OpenFlags::SQLITE_OPEN_URI;
-    let conn = match path.to_str() {
-        Some(text) => {
-            let immutable = if at_rest_in_wal_mode(path) {
-                "&immutable=1"
-            } else {
-                ""
-            };
-            Connection::open_with_flags(
-                format!("file:{}?mode=ro{immutable}", uri_escape(text)),
-                flags,
-            )?
-        }
-        // Not UTF-8: no URI, the read-only flag alone.
-        None => Connection::open_with_flags(path, flags - OpenFlags::SQLITE_OPEN_URI)?,
-    };
-    conn.busy_timeout(BUSY_TIMEOUT)?;
-    Ok(conn)
-}
-
-/// Whether the database header (bytes 18 and 19, the file format's write and read
-/// versions) says WAL mode while no log is pending beside it.
-fn at_rest_in_wal_mode(path: &Path) -> bool {
-    use std::io::Read;
-    let mut header = [0u8; 20];
-    let wal_mode = std::fs::File::open(path)
-        .and_then(|mut f| f.read_exact(&mut header))
-        .is_ok_and(|()| header.starts_with(SQLITE_MAGIC) && header[18] == 2 && header[19] == 2);
-    let mut log = path.as_os_str().to_owned();
-    log.push("-wal");
-    wal_mode && std::fs::metadata(&log).map_or(true, |m| m.len() == 0)
-}
-
-/// Escapes the characters that end or change the path part of a SQLite URI.
-pub(crate) fn uri_escape(path: &str) -> String {
-    let mut out = String::with_capacity(path.len());
-    for c in path.chars() {
-        match c {
-            '%' => out.push_str("%25"),
-            '?' => out.push_str("%3f"),
-            '#' => out.push_str("%23"),
-            _ => out.push(c),
-        }
-    }
-    out
 }
 
 pub(crate) fn table_names(conn: &Connection) -> rusqlite::Result<HashSet<String>> {
@@ -222,8 +162,14 @@ struct RunColumns {
 
 /// Reads the MLflow SQLite store at `path` into `out`.
 pub fn read(path: &Path, out: &mut ReadOutput) -> Result<(), ReadError> {
-    let conn = open(path).map_err(|e| failed(path, "the database header", &e))?;
-    let tables = table_names(&conn).map_err(|e| failed(path, "the table list", &e))?;
+    read_consistently(path, out, |immutable, out| {
+        let conn = open_as(path, immutable).map_err(|e| failed(path, "the database header", &e))?;
+        read_store(&conn, path, out)
+    })
+}
+
+fn read_store(conn: &Connection, path: &Path, out: &mut ReadOutput) -> Result<(), ReadError> {
+    let tables = table_names(conn).map_err(|e| failed(path, "the table list", &e))?;
     let missing: Vec<&str> = REQUIRED_TABLES
         .iter()
         .copied()
@@ -238,18 +184,18 @@ pub fn read(path: &Path, out: &mut ReadOutput) -> Result<(), ReadError> {
             ),
         ));
     }
-    check_revision(&conn, &tables, out);
-    let run_cols = columns(&conn, "runs").map_err(|e| failed(path, "the runs table", &e))?;
+    check_revision(conn, &tables, out);
+    let run_cols = columns(conn, "runs").map_err(|e| failed(path, "the runs table", &e))?;
     let run_columns = RunColumns {
         name: run_cols.contains("name"),
         lifecycle: run_cols.contains("lifecycle_stage"),
         artifact_uri: run_cols.contains("artifact_uri"),
     };
-    let experiments = read_experiments(&conn).map_err(|e| failed(path, "experiments", &e))?;
+    let experiments = read_experiments(conn).map_err(|e| failed(path, "experiments", &e))?;
     let mut runs = Runs::default();
-    read_runs(&conn, &experiments, &run_columns, out, &mut runs)
+    read_runs(conn, &experiments, &run_columns, out, &mut runs)
         .map_err(|e| failed(path, "runs", &e))?;
-    let result = read_details(&conn, &tables, &mut runs, path);
+    let result = read_details(conn, &tables, &mut runs, path);
     let mut locator = artifacts::Locator::new(path.parent().unwrap_or(Path::new(".")));
     for (mut run, uri) in runs.list.into_iter().zip(runs.artifact_uris) {
         convert::finish_run(&mut run);
@@ -259,7 +205,7 @@ pub fn read(path: &Path, out: &mut ReadOutput) -> Result<(), ReadError> {
         out.add_run(run);
     }
     locator.report(out);
-    match registry::from_sqlite(&conn, &tables) {
+    match registry::from_sqlite(conn, &tables) {
         Ok(models) => models.into_iter().for_each(|m| out.add_model(m)),
         Err(e) => out.warn_file(format!(
             "the model registry cannot be read ({e}); runs are reported without it"
@@ -299,6 +245,15 @@ fn read_details(
 }
 
 fn check_revision(conn: &Connection, tables: &HashSet<String>, out: &mut ReadOutput) {
+    // MLflow creates a store's tables first and records the schema revision after its
+    // migrations: a store read in between (no `alembic_version`, or an empty one) has no
+    // run yet, and so nothing to misread.
+    let has_runs = conn
+        .query_row("SELECT EXISTS (SELECT 1 FROM runs)", [], |row| row.get(0))
+        .unwrap_or(true);
+    if !has_runs {
+        return;
+    }
     if !tables.contains("alembic_version") {
         out.warn_file("no alembic_version table (an MLflow store older than 1.x?); reading the tables that are there");
         return;

@@ -5,8 +5,8 @@ use std::collections::{BTreeMap, HashMap, HashSet};
 use std::path::Path;
 
 use runlens_core::{MetricSeries, Run, RunStatus};
+use rusqlite::Connection;
 use rusqlite::types::ValueRef;
-use rusqlite::{Connection, OpenFlags};
 use serde_json::{Map, Value};
 
 use super::files::{self, ArtifactLink, Media};
@@ -15,6 +15,7 @@ use super::values::{self, Alert};
 use crate::error::ReadError;
 use crate::mlflow::sqlite::{self as sql, columns, failed, table_names};
 use crate::reader::ReadOutput;
+use crate::sqlite_open;
 use crate::time::parse_time;
 
 /// How much of a database at rest is memory-mapped for reading (SQLite's `mmap_size`).
@@ -35,36 +36,27 @@ pub enum Probe {
 ///
 /// trackio keeps its databases in WAL mode. Any connection to a WAL database, even a
 /// read-only one, creates the `-wal` and `-shm` files when they are missing and writes read
-/// marks into `-shm`. When the `-wal` file is missing or empty nothing is pending in it (no
-/// writer has uncommitted pages), so the database file alone is the whole state: it is
-/// opened `immutable`, which touches no file. With a non-empty `-wal` (a training process is
-/// writing, or one was stopped before its checkpoint) the database is opened through the WAL
+/// marks into `-shm`. A database at rest ([`sqlite_open::at_rest`]: nothing pending in its log) is
+/// opened `immutable`, which touches no file. Otherwise (a training process
+/// is writing, or one was stopped before its checkpoint) it is opened through the WAL
 /// protocol, read-only with a busy timeout, so that committed rows in the log are read too;
 /// only SQLite's shared-memory index (`-shm`) is then touched, never the database or its log.
 pub fn open(path: &Path) -> rusqlite::Result<Connection> {
-    let wal = path.with_file_name(format!(
-        "{}-wal",
-        path.file_name().unwrap_or_default().to_string_lossy()
-    ));
-    let pending = std::fs::metadata(&wal).is_ok_and(|m| m.len() > 0);
-    match path.to_str() {
-        Some(text) if !pending => {
-            let flags = OpenFlags::SQLITE_OPEN_READ_ONLY
-                | OpenFlags::SQLITE_OPEN_NO_MUTEX
-                | OpenFlags::SQLITE_OPEN_URI;
-            let uri = format!("file:{}?mode=ro&immutable=1", sql::uri_escape(text));
-            let conn = Connection::open_with_flags(uri, flags)?;
-            // The rows are read once in storage order: mapping the file saves copying each
-            // page through read() (a third of the time on a large project). Only here, where
-            // no writer is at work: a live database is read through its WAL without it.
-            let _mapped: i64 =
-                conn.query_row(&format!("PRAGMA mmap_size = {MMAP_BYTES}"), [], |r| {
-                    r.get(0)
-                })?;
-            Ok(conn)
-        }
-        _ => sql::open(path),
+    open_as(path, sqlite_open::at_rest(path).is_some())
+}
+
+fn open_as(path: &Path, immutable: bool) -> rusqlite::Result<Connection> {
+    let conn = sqlite_open::open_as(path, immutable)?;
+    if immutable {
+        // The rows are read once in storage order: mapping the file saves copying each
+        // page through read() (a third of the time on a large project). Only here, where
+        // no writer is at work: a live database is read through its WAL without it.
+        let _mapped: i64 =
+            conn.query_row(&format!("PRAGMA mmap_size = {MMAP_BYTES}"), [], |r| {
+                r.get(0)
+            })?;
     }
+    Ok(conn)
 }
 
 /// Looks at the tables of the database at `path`: trackio's `configs` and a `metrics`
@@ -157,8 +149,20 @@ pub fn read(path: &Path, out: &mut ReadOutput) -> Result<(), ReadError> {
     if !out.options().wants_experiment(Some(&project)) {
         return Ok(());
     }
-    let conn = open(path).map_err(|e| failed(path, "the database header", &e))?;
-    let tables = table_names(&conn).map_err(|e| failed(path, "the table list", &e))?;
+    sqlite_open::read_consistently(path, out, |immutable, out| {
+        let conn = open_as(path, immutable).map_err(|e| failed(path, "the database header", &e))?;
+        read_project(&conn, path, &project, out)
+    })
+}
+
+/// Reads the project `project` from `conn` (the database at `path`) into `out`.
+fn read_project(
+    conn: &Connection,
+    path: &Path,
+    project: &str,
+    out: &mut ReadOutput,
+) -> Result<(), ReadError> {
+    let tables = table_names(conn).map_err(|e| failed(path, "the table list", &e))?;
     if !tables.contains("configs") || !tables.contains("metrics") {
         return Err(ReadError::invalid(
             path,
@@ -168,10 +172,10 @@ pub fn read(path: &Path, out: &mut ReadOutput) -> Result<(), ReadError> {
     let root = path.parent().unwrap_or(Path::new("."));
     let mut runs = Runs::default();
     let mut media = Vec::new();
-    let result = read_tables(&conn, &tables, path, &project, &mut runs, &mut media, out);
+    let result = read_tables(conn, &tables, path, project, &mut runs, &mut media, out);
     let mut links = Vec::new();
     if result.is_ok() && files::has_artifact_tables(&tables) {
-        match files::artifact_links(&conn) {
+        match files::artifact_links(conn) {
             Ok(found) => links = found,
             Err(e) => out.warn_file(format!(
                 "the artifact tables cannot be read ({e}); runs are reported without their artifacts"
@@ -189,7 +193,7 @@ pub fn read(path: &Path, out: &mut ReadOutput) -> Result<(), ReadError> {
         for item in media.iter().filter(|m: &&Media| m.run == i) {
             run.artifacts.push(files::media_artifact(
                 root,
-                &project,
+                project,
                 item,
                 &mut missing,
                 out,
@@ -203,7 +207,7 @@ pub fn read(path: &Path, out: &mut ReadOutput) -> Result<(), ReadError> {
             })
             .collect();
         for link in mine {
-            files::add_link(&mut run, root, &project, link, &mut missing, out);
+            files::add_link(&mut run, root, project, link, &mut missing, out);
         }
         out.add_run(run);
     }

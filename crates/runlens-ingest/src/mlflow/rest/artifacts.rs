@@ -2,7 +2,7 @@
 //! sizes, and `get-artifact` for the content of small files the page can show, within the
 //! build's artifact budget.
 
-use runlens_core::{Artifact, ArtifactBudget, ArtifactContent, ArtifactKind};
+use runlens_core::{Artifact, ArtifactContent, ArtifactKind};
 
 use super::client::{Client, RestError};
 use super::{api, endpoint, next_page};
@@ -128,8 +128,7 @@ fn content(
     };
     let Some((kind, media_type)) = sniffed else {
         // Not embedded after all: the bytes go back to the budget.
-        let budget = out.budget();
-        *budget = ArtifactBudget::new(budget.remaining() + size);
+        out.budget().give_back(size);
         return fetched.map(|_| None);
     };
     Ok(Some(ArtifactContent {
