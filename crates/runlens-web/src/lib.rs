@@ -10,6 +10,9 @@
 //! `#rl-page`),
 //! and uses the shell's `#rl-error`, `#rl-warnings` and `#rl-static`.
 //!
+//! `bench` holds bench-only exports (timing filter + group + aggregate from the browser
+//! benchmark); the page itself never calls them.
+//!
 //! Modules: `data` loads and caches the bundle; `view` and `chart` are the pure view models
 //! (columns, sorting, groups, the rendered window, ticks, comparison lines, CSV; traces and
 //! downsampling), tested natively; `page`, `table`, `compare_panel` and `controls` build
@@ -29,6 +32,7 @@
 //! only as the `srcdoc` of an iframe with an empty `sandbox` (no script, opaque origin). plotly.js reads names as a small subset
 //! of HTML, so every string handed to it passes through `format::plotly_text` first.
 
+mod bench;
 mod chart;
 mod column_menu;
 mod compare_panel;
@@ -79,6 +83,7 @@ async fn start() -> Result<(), Error> {
     let mount = dom::by_id(&document, "rl-app")?;
     let config = Config::from_page(&document)?;
     let data = Rc::new(Data::load(config.source).await?);
+    bench::install(data.clone());
     let table = &data.table;
 
     page::warnings(&document, table)?;

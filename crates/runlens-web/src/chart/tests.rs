@@ -414,3 +414,43 @@ fn another_metric_can_be_the_x_axis_matched_step_by_step() {
     assert_eq!(XAxis::Metric(lr_index).value(&table), "metric:lr");
     assert_eq!(XAxis::parse_value("metric:nope", &table), None);
 }
+
+#[test]
+fn only_plain_zoomed_out_run_lines_use_the_overview_levels() {
+    let runs = Plan::Runs {
+        rows: vec![0],
+        with_metric: 1,
+        visible: 1,
+        ticked: false,
+    };
+    let plain = ChartOptions::default();
+    assert!(overview_suffices(&runs, &plain));
+    for x in [XAxis::WallTime, XAxis::Relative] {
+        assert!(overview_suffices(
+            &runs,
+            &ChartOptions { x, ..plain.clone() }
+        ));
+    }
+    let full = [
+        ChartOptions {
+            x_range: Some((0.0, 10.0)),
+            ..plain.clone()
+        },
+        ChartOptions {
+            smoothing: Smoothing::Ema(0.6),
+            ..plain.clone()
+        },
+        ChartOptions {
+            x: XAxis::Metric(1),
+            ..plain.clone()
+        },
+    ];
+    for options in &full {
+        assert!(!overview_suffices(&runs, options), "{options:?}");
+    }
+    let groups = Plan::Groups {
+        groups: Vec::new(),
+        total: 0,
+    };
+    assert!(!overview_suffices(&groups, &plain));
+}
