@@ -77,6 +77,18 @@ fn write_site(archive: &Archive, dir: &Path) -> u64 {
     encoded.byte_len()
 }
 
+/// Where the first chart's time went: the page's marks and the end of each download, in
+/// ms since navigation start.
+async fn breakdown(browser: &Browser) -> String {
+    let out = browser
+        .js("const at = (n) => { const e = performance.getEntriesByName(n)[0]; return e ? Math.round(e.startTime) : null; };
+             const got = (part) => { const e = performance.getEntriesByType('resource').find((r) => r.name.includes(part)); return e ? Math.round(e.responseEnd) : null; };
+             const nav = performance.getEntriesByType('navigation')[0];
+             return `html ${Math.round(nav.responseEnd)}, plotly.js ${got('plotly')}, wasm ${got('.wasm')}, module runs ${at('rl-start')}, index fetched ${got('index.rlb')} and decoded ${at('rl-index-decoded')}, table rendered ${at('rl-table-rendered')}, series loaded ${at('rl-chart-data')}, figure built ${at('rl-figure-built')}, plotly drawn ${at('rl-chart-drawn')}`;")
+        .await;
+    out.as_str().unwrap_or_default().to_string()
+}
+
 /// Opens the site and returns the first `rl-chart-drawn` mark (ms since navigation start).
 async fn first_chart(browser: &Browser, url: &str) -> f64 {
     browser.client.goto(url).await.unwrap();
@@ -145,9 +157,10 @@ async fn filter_group(browser: &Browser) -> Value {
         }};
         const [wasmMs, wasmOut] = time(wasm);
         const [jsMs, jsOut] = time(js);
+        const phases = m.bench_breakdown(filter, group, metric, 200);
         const agree = wasmOut.length === jsOut.length &&
           wasmOut.every((w, i) => Math.abs(w - jsOut[i]) <= 1e-9 * Math.max(1, Math.abs(w)));
-        return {{ wasmMs, jsMs, agree, groups: wasmOut.length / 2, matched: wasmOut.filter((_, i) => i % 2 === 0).reduce((a, b) => a + b, 0) }};
+        return {{ wasmMs, jsMs, agree, phases: [...phases], groups: wasmOut.length / 2, matched: wasmOut.filter((_, i) => i % 2 === 0).reduce((a, b) => a + b, 0) }};
         "#
     );
     run_async(browser, &body).await
@@ -204,7 +217,9 @@ async fn smoothing_redraw(browser: &Browser, index: usize) -> Value {
         select.dispatchEvent(new Event('change', {{ bubbles: true }}));
         const t1 = await drawn;
         const t2 = await new Promise((r) => requestAnimationFrame(() => r(performance.now())));
+        const last = (n) => Math.round(performance.getEntriesByName(n).at(-1).startTime - t0);
         return {{ option: select.options[{index}].text, drawn: t1 - t0, painted: t2 - t0,
+                  data: last('rl-chart-data'), figure: last('rl-figure-built'),
                   traces: Number(chart.dataset.renderedTraces) }};
         "#
     );
@@ -252,7 +267,7 @@ async fn browser_timings() {
         let best = times.iter().copied().fold(f64::INFINITY, f64::min);
         println!(
             "{runs} runs × {steps} steps ({} points, bundle {bytes} B, index {index} B): \
-             first chart drawn {:.0} ms (cold load), best of 3 {best:.0} ms; \
+             first chart drawn {:.0} ms (cold load), best of 3 {best:.0} ms ({times:.0?}); \
              data requests at start: {:?}",
             archive.point_count(),
             times[0],
@@ -262,6 +277,7 @@ async fn browser_timings() {
                 .filter(|p| p.starts_with("/data/"))
                 .collect::<std::collections::BTreeSet<_>>()
         );
+        println!("  last load (ms): {}", breakdown(&browser).await);
         let fga = filter_group(&browser).await;
         println!(
             "  filter + group + aggregate ({FILTER:?}, {GROUP}, {METRIC} last): wasm {:.3} ms, \
@@ -272,6 +288,13 @@ async fn browser_timings() {
             fga["groups"],
             fga["matched"],
             fga["agree"]
+        );
+        println!(
+            "  wasm phases (ms): parse + check {:.3}, filter {:.3}, group {:.3}, aggregate {:.3}",
+            fga["phases"][0].as_f64().unwrap(),
+            fga["phases"][1].as_f64().unwrap(),
+            fga["phases"][2].as_f64().unwrap(),
+            fga["phases"][3].as_f64().unwrap()
         );
         let page = filter_group_in_page(&browser).await;
         println!(
@@ -290,12 +313,18 @@ async fn browser_timings() {
     let server = StaticServer::start(&site, "/");
     let url = format!("{}/", server.origin);
     let drawn = first_chart(&browser, &url).await;
-    println!("100 runs × 10,000 steps: first chart (overview levels) drawn {drawn:.0} ms");
+    println!(
+        "100 runs × 10,000 steps: first chart (overview levels) drawn {drawn:.0} ms\n  ({})",
+        breakdown(&browser).await
+    );
     for index in [1, 2, 1, 0] {
         let out = smoothing_redraw(&browser, index).await;
         println!(
-            "  smoothing → {}: chart drawn {:.0} ms, painted {:.0} ms ({} traces)",
+            "  smoothing → {}: series loaded {} ms, figure built {} ms, chart drawn {:.0} ms, \
+             painted {:.0} ms ({} traces)",
             out["option"].as_str().unwrap_or_default(),
+            out["data"],
+            out["figure"],
             out["drawn"].as_f64().unwrap(),
             out["painted"].as_f64().unwrap(),
             out["traces"]

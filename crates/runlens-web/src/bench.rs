@@ -1,8 +1,9 @@
 //! Bench-only entry points, not used by the page itself: the browser benchmark
 //! (`tests/browser_bench.rs`, `docs/benchmarks.md`) imports them from the page's module to
 //! time filter + group + aggregate over the loaded run table without any DOM work, and to
-//! hand the same columns to a plain-JavaScript peer. The page also leaves a
-//! `performance.mark("rl-chart-drawn")` after each main chart it draws.
+//! hand the same columns to a plain-JavaScript peer. The page also leaves performance
+//! marks: `rl-start` (the module runs), `rl-index-decoded`, `rl-table-rendered`, and for each main chart
+//! `rl-chart-data` (its series loaded), `rl-figure-built` and `rl-chart-drawn`.
 
 use std::cell::RefCell;
 use std::rc::Rc;
@@ -82,6 +83,70 @@ pub fn bench_filter_group_aggregate(
             out.extend([g.rows.len() as f64, stats.mean]);
         }
         Ok(out)
+    })
+}
+
+/// `performance.now()` in milliseconds (0 without a window).
+fn now() -> f64 {
+    web_sys::window()
+        .and_then(|w| js_sys::Reflect::get(&w, &"performance".into()).ok())
+        .and_then(|p| {
+            let now = js_sys::Reflect::get(&p, &"now".into()).ok()?;
+            now.dyn_ref::<js_sys::Function>()?.call0(&p).ok()?.as_f64()
+        })
+        .unwrap_or(0.0)
+}
+
+/// Bench only: where [`bench_filter_group_aggregate`]'s time goes. Runs each phase
+/// `iterations` times and returns the mean milliseconds of: parsing and checking the
+/// query, filtering the rows, grouping them, aggregating the groups.
+#[wasm_bindgen]
+pub fn bench_breakdown(
+    filter: &str,
+    group: &str,
+    metric: &str,
+    iterations: u32,
+) -> Result<Vec<f64>, JsValue> {
+    with_data(|data| {
+        let table = &data.table;
+        let n = iterations.max(1);
+        let timed = |f: &mut dyn FnMut()| {
+            let start = now();
+            for _ in 0..n {
+                f();
+            }
+            (now() - start) / f64::from(n)
+        };
+        let mut query = None;
+        let parse = timed(&mut || {
+            let q = query::parse(filter).ok().filter(|q| q.check(table).is_ok());
+            query = Some(q);
+        });
+        let query = query
+            .flatten()
+            .ok_or_else(|| format!("bad query {filter}"))?;
+        let mut rows = Vec::new();
+        let filtering = timed(&mut || rows = query.filter(table));
+        let key = GroupKey::parse(group).ok_or_else(|| format!("unknown group key {group}"))?;
+        let mut groups = Vec::new();
+        let grouping = timed(&mut || groups = group::group_rows(table, &rows, &key));
+        let column = table
+            .metric_index(metric)
+            .map(|m| &table.metrics[m])
+            .ok_or_else(|| format!("no metric {metric}"))?;
+        let mut sink = 0.0;
+        let aggregating = timed(&mut || {
+            for g in &groups {
+                let values = g
+                    .rows
+                    .iter()
+                    .filter(|&&r| column.count[r] > 0)
+                    .map(|&r| column.last[r]);
+                sink += group::stats(values).mean;
+            }
+        });
+        std::hint::black_box(sink);
+        Ok(vec![parse, filtering, grouping, aggregating])
     })
 }
 

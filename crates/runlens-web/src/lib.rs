@@ -82,8 +82,10 @@ async fn start() -> Result<(), Error> {
     let document = dom::document()?;
     let mount = dom::by_id(&document, "rl-app")?;
     let config = Config::from_page(&document)?;
+    bench::mark("rl-start");
     let data = Rc::new(Data::load(config.source).await?);
     bench::install(data.clone());
+    bench::mark("rl-index-decoded");
     let table = &data.table;
 
     page::warnings(&document, table)?;
@@ -114,6 +116,7 @@ async fn start() -> Result<(), Error> {
         pages::follow(&app, opening.page.as_deref());
     }
     page::hide_fallback(&document);
+    bench::mark("rl-table-rendered");
     state::redraw(&app).await;
     state::draw_hparams(&app).await;
     page::mark_ready(&document)

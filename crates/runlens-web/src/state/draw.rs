@@ -89,6 +89,7 @@ pub async fn draw_chart(app: &Shared) -> Result<(), Error> {
     let Some((chunks, x_chunks)) = load(&data, metric, &plan, &options, &current).await? else {
         return Ok(());
     };
+    crate::bench::mark("rl-chart-data");
     let (series, x_series) = (by_row(&chunks), by_row(&x_chunks));
     let chart::Figure { plot, notes } = chart::figure(
         table,
@@ -101,6 +102,7 @@ pub async fn draw_chart(app: &Shared) -> Result<(), Error> {
     );
     let traces = plot.data().len();
     let figure = js_sys::JSON::parse(&plot.to_json())?;
+    crate::bench::mark("rl-figure-built");
     let drawn = plotly_react(&root, &figure).await;
     if !current() {
         return Ok(());
