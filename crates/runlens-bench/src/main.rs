@@ -66,7 +66,7 @@ fn main() -> anyhow::Result<()> {
         "archive", "points", "bundle B/pt", "parquet B/pt", "ratio", "decode Mpt/s", "MB/s"
     );
     size_row("examples/", &report.archive)?;
-    for (runs, steps) in [(100, 1_000), (500, 2_000)] {
+    for (runs, steps) in [(100, 1_000), (500, 2_000), (50, 10_000)] {
         let archive = synthetic::sweep(runs, steps, 42);
         size_row(&format!("synthetic {runs} runs x {steps} steps"), &archive)?;
     }
@@ -117,7 +117,10 @@ fn main() -> anyhow::Result<()> {
 fn size_row(label: &str, archive: &Archive) -> anyhow::Result<()> {
     let points = archive.point_count();
     let encoded = bundle::encode(archive, "bench", bundle::DEFAULT_CHUNK_POINTS);
-    let bundle_bytes = encoded.byte_len();
+    // The overview levels repeat points: reported on their own line, not in the lossless
+    // figure compared with Parquet.
+    let level_bytes = encoded.level_bytes();
+    let bundle_bytes = encoded.byte_len() - level_bytes;
     let parquet_bytes = parquet_zstd_len(archive)?;
     let per_point = |bytes: u64| bytes as f64 / points.max(1) as f64;
     let decode_secs = chunk_decode_secs(&encoded)?;
@@ -129,6 +132,15 @@ fn size_row(label: &str, archive: &Archive) -> anyhow::Result<()> {
         points as f64 / decode_secs / 1e6,
         (bundle_bytes - encoded.index.len() as u64) as f64 / decode_secs / 1e6
     );
+    if level_bytes > 0 {
+        println!(
+            "{:<34} {:>10} {:>14.3}   (overview levels on top of the bundle; {} B)",
+            "  + overview levels",
+            "",
+            per_point(level_bytes),
+            level_bytes
+        );
+    }
     Ok(())
 }
 

@@ -174,6 +174,9 @@ pub fn write_site(
     for (id, chunk) in bundle.chunks.iter().enumerate() {
         staged.write(&format!("data/chunks/{id}.rlb"), chunk)?;
     }
+    for (id, level) in bundle.levels.iter().enumerate() {
+        staged.write(&format!("data/levels/{id}.rlb"), level)?;
+    }
     for (id, detail) in bundle.details.iter().enumerate() {
         staged.write(&format!("data/details/{id}.rlb"), detail)?;
     }
@@ -208,6 +211,7 @@ pub fn write_single_file(
     let inline = InlineScripts {
         index_base64: b64(&bundle.index),
         chunks_base64: bundle.chunks.iter().map(|c| b64(c)).collect(),
+        levels_base64: bundle.levels.iter().map(|c| b64(c)).collect(),
         details_base64: bundle.details.iter().map(|c| b64(c)).collect(),
         files_base64: bundle.files.iter().map(|c| b64(c)).collect(),
         wasm_gzip_base64: b64(&gzip(assets::WASM)),
@@ -217,6 +221,7 @@ pub fn write_single_file(
     let data_bytes = (inline.index_base64.len()
         + [
             &inline.chunks_base64,
+            &inline.levels_base64,
             &inline.details_base64,
             &inline.files_base64,
         ]

@@ -43,6 +43,7 @@ pub enum Scripts<'a> {
 pub struct InlineScripts<'a> {
     pub index_base64: String,
     pub chunks_base64: Vec<String>,
+    pub levels_base64: Vec<String>,
     pub details_base64: Vec<String>,
     pub files_base64: Vec<String>,
     pub wasm_gzip_base64: String,

@@ -1,6 +1,10 @@
-//! Loading the bundle: the index at start-up; metric chunks, run details and embedded
-//! artifact files on demand (decoded once and cached), either from base64 `<script>`
-//! elements of a single-file report or fetched next to the document in a multi-file site.
+//! Loading the bundle: the index at start-up; metric chunks, overview levels, run details
+//! and embedded artifact files on demand (decoded once and cached), either from base64
+//! `<script>` elements of a single-file report (left as they are, compressed, until a view
+//! needs them) or fetched next to the document in a multi-file site.
+//!
+//! For tests and benchmarks the root element's `data-rl-decoded-chunks` and
+//! `data-rl-decoded-levels` list, space-separated in decoding order, the ids decoded so far.
 
 use std::cell::RefCell;
 use std::collections::HashMap;
@@ -82,6 +86,13 @@ impl Source {
         }
     }
 
+    async fn level(&self, id: u32) -> Result<Vec<u8>, Error> {
+        match self {
+            Source::Inline => inline_bytes(&format!("rl-level-{id}")),
+            Source::Fetch { base } => fetch_bytes(&format!("{base}levels/{id}.rlb")).await,
+        }
+    }
+
     async fn detail(&self, id: u32) -> Result<Vec<u8>, Error> {
         match self {
             Source::Inline => inline_bytes(&format!("rl-detail-{id}")),
@@ -106,6 +117,7 @@ pub struct Data {
     /// The run table.
     pub table: Rc<RunTable>,
     chunks: RefCell<HashMap<u32, Chunk>>,
+    levels: RefCell<HashMap<u32, Chunk>>,
     details: RefCell<HashMap<u32, Rc<Vec<RunDetail>>>>,
 }
 
@@ -119,6 +131,7 @@ impl Data {
             source,
             table: Rc::new(table),
             chunks: RefCell::new(HashMap::new()),
+            levels: RefCell::new(HashMap::new()),
             details: RefCell::new(HashMap::new()),
         })
     }
@@ -138,8 +151,51 @@ impl Data {
             .map_err(|e| Error::new(format!("metric data chunk {id} cannot be read: {e}")))?;
         let chunk = Rc::new(series);
         self.chunks.borrow_mut().insert(id, chunk.clone());
+        note_decoded("data-rl-decoded-chunks", id);
         Ok(chunk)
     }
+
+    /// The overview of chunk `id` (its level when it has one, else the chunk itself),
+    /// loaded and decoded on first use: enough for a zoomed-out line chart.
+    pub async fn overview(&self, id: u32) -> Result<Chunk, Error> {
+        let Some(level) = bundle::level_of_chunk(&self.table, id) else {
+            return self.chunk(id).await;
+        };
+        if let Some(chunk) = self.chunks.borrow().get(&id) {
+            return Ok(chunk.clone());
+        }
+        if let Some(overview) = self.levels.borrow().get(&level.id) {
+            return Ok(overview.clone());
+        }
+        let bytes = self.source.level(level.id).await?;
+        let series = bundle::decode_level(&self.table, level, &bytes).map_err(|e| {
+            Error::new(format!(
+                "metric overview level {} cannot be read: {e}",
+                level.id
+            ))
+        })?;
+        let overview = Rc::new(series);
+        self.levels.borrow_mut().insert(level.id, overview.clone());
+        note_decoded("data-rl-decoded-levels", level.id);
+        Ok(overview)
+    }
+}
+
+/// Appends `id` to the root element's attribute `name` (a debug hook for tests and the
+/// browser benchmark: which bundle files were decoded).
+fn note_decoded(name: &str, id: u32) {
+    let Some(root) = web_sys::window()
+        .and_then(|w| w.document())
+        .and_then(|d| d.document_element())
+    else {
+        return;
+    };
+    let mut list = root.get_attribute(name).unwrap_or_default();
+    if !list.is_empty() {
+        list.push(' ');
+    }
+    list.push_str(&id.to_string());
+    let _ = root.set_attribute(name, &list);
 }
 
 impl Data {

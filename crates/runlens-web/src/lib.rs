@@ -10,6 +10,9 @@
 //! `#rl-page`),
 //! and uses the shell's `#rl-error`, `#rl-warnings` and `#rl-static`.
 //!
+//! `bench` holds bench-only exports (timing filter + group + aggregate from the browser
+//! benchmark); the page itself never calls them.
+//!
 //! Modules: `data` loads and caches the bundle; `view` and `chart` are the pure view models
 //! (columns, sorting, groups, the rendered window, ticks, comparison lines, CSV; traces and
 //! downsampling), tested natively; `page`, `table`, `compare_panel` and `controls` build
@@ -29,6 +32,7 @@
 //! only as the `srcdoc` of an iframe with an empty `sandbox` (no script, opaque origin). plotly.js reads names as a small subset
 //! of HTML, so every string handed to it passes through `format::plotly_text` first.
 
+mod bench;
 mod chart;
 mod column_menu;
 mod compare_panel;
@@ -78,7 +82,10 @@ async fn start() -> Result<(), Error> {
     let document = dom::document()?;
     let mount = dom::by_id(&document, "rl-app")?;
     let config = Config::from_page(&document)?;
+    bench::mark("rl-start");
     let data = Rc::new(Data::load(config.source).await?);
+    bench::install(data.clone());
+    bench::mark("rl-index-decoded");
     let table = &data.table;
 
     page::warnings(&document, table)?;
@@ -110,6 +117,7 @@ async fn start() -> Result<(), Error> {
         pages::follow(&app, opening.page.as_deref());
     }
     page::hide_fallback(&document);
+    bench::mark("rl-table-rendered");
     state::redraw(&app).await;
     state::draw_hparams(&app).await;
     page::fit_scroll_padding(&document);

@@ -99,6 +99,11 @@ impl Parts {
 
 /// Encodes the series of `metric` for the given runs (ascending) as a sealed chunk file.
 pub fn encode(metric: &str, series: &[(u32, &MetricSeries)]) -> Vec<u8> {
+    encode_as(FileKind::Chunk, metric, series)
+}
+
+/// Encodes series in the chunk layout as a sealed file of `kind` (a chunk or a level).
+pub fn encode_as(kind: FileKind, metric: &str, series: &[(u32, &MetricSeries)]) -> Vec<u8> {
     let mut parts = Parts::default();
     let mut earlier_times = EarlierColumns::default();
     let mut earlier_values = EarlierColumns::default();
@@ -133,7 +138,7 @@ pub fn encode(metric: &str, series: &[(u32, &MetricSeries)]) -> Vec<u8> {
             streams::put(&mut payload, &plane);
         }
     }
-    container::seal_stored(FileKind::Chunk, &payload)
+    container::seal_stored(kind, &payload)
 }
 
 /// A block being read: its byte planes and how many residuals were taken.
@@ -275,12 +280,22 @@ pub fn decode(
     metric: &str,
     points: u64,
 ) -> Result<Vec<(u32, MetricSeries)>, BundleError> {
+    decode_as(FileKind::Chunk, bytes, metric, points)
+}
+
+/// Decodes a file of `kind` in the chunk layout (a chunk or a level).
+pub fn decode_as(
+    kind: FileKind,
+    bytes: &[u8],
+    metric: &str,
+    points: u64,
+) -> Result<Vec<(u32, MetricSeries)>, BundleError> {
     if points > MAX_PAYLOAD_BYTES {
         return Err(BundleError::Corrupt(format!(
             "the directory gives a chunk {points} points, over the {MAX_PAYLOAD_BYTES}-point limit"
         )));
     }
-    let payload = container::open(FileKind::Chunk, bytes)?;
+    let payload = container::open(kind, bytes)?;
     let mut reader = Reader::new(&payload, "chunk payload");
     let key_len = reader.varint_at_most(payload.len() as u64, "metric key length")?;
     let key = reader.bytes(key_len as usize)?;

@@ -6,7 +6,7 @@ use super::BundleError;
 /// First eight bytes of every bundle file.
 pub const MAGIC: [u8; 8] = *b"RUNLENS\0";
 /// Version of the bundle format this crate writes and reads.
-pub const FORMAT_VERSION: u16 = 2;
+pub const FORMAT_VERSION: u16 = 3;
 /// Size of the fixed header in bytes.
 pub const HEADER_LEN: usize = 28;
 /// Largest payload a decoder inflates (guards against decompression bombs).
@@ -24,6 +24,8 @@ pub enum FileKind {
     Chunk = 2,
     /// Notes, datasets and artifact lists of a set of runs (`details/N.rlb`).
     Detail = 3,
+    /// The overview level of a chunk, in the chunk layout (`levels/N.rlb`).
+    Level = 4,
 }
 
 /// Wraps `payload` in the envelope, deflating it.

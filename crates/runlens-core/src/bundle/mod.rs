@@ -1,11 +1,13 @@
-//! Data bundle v2: the compact, versioned, columnar form of an [`Archive`] that the page
+//! Data bundle v3: the compact, versioned, columnar form of an [`Archive`] that the page
 //! loads. An index file (run table + chunk directory) is decoded at start-up; metric series
-//! live in chunk files decoded on demand. Spec: `docs/bundle-format.md`.
+//! live in chunk files decoded on demand, and long series also in overview levels
+//! (`level`) that a zoomed-out chart decodes instead. Spec: `docs/bundle-format.md`.
 
 mod chunk;
 mod codec;
 mod container;
 pub mod details;
+pub mod level;
 mod table;
 
 use std::collections::BTreeMap;
@@ -13,6 +15,7 @@ use std::collections::BTreeMap;
 use thiserror::Error;
 
 pub use container::{FORMAT_VERSION, FileKind, HEADER_LEN, MAGIC};
+pub use level::LevelRef;
 pub use table::{ChunkRef, DictColumn, MetricColumn, ParamCell, ParamColumn, RunTable, TagColumn};
 
 use crate::model::{Archive, MetricSeries};
@@ -69,6 +72,8 @@ pub struct EncodedBundle {
     pub index: Vec<u8>,
     /// The chunk files; `chunks[i]` is chunk id `i`.
     pub chunks: Vec<Vec<u8>>,
+    /// The overview-level files; `levels[i]` is level id `i`.
+    pub levels: Vec<Vec<u8>>,
     /// The detail files; `details[i]` is detail id `i`.
     pub details: Vec<Vec<u8>>,
     /// The embedded artifact files; `files[i]` is file id `i`.
@@ -79,7 +84,16 @@ impl EncodedBundle {
     /// Total size in bytes.
     pub fn byte_len(&self) -> u64 {
         let sum = |files: &[Vec<u8>]| files.iter().map(Vec::len).sum::<usize>();
-        (self.index.len() + sum(&self.chunks) + sum(&self.details) + sum(&self.files)) as u64
+        (self.index.len()
+            + sum(&self.chunks)
+            + sum(&self.levels)
+            + sum(&self.details)
+            + sum(&self.files)) as u64
+    }
+
+    /// Bytes of the overview levels alone (included in [`EncodedBundle::byte_len`]).
+    pub fn level_bytes(&self) -> u64 {
+        self.levels.iter().map(|l| l.len() as u64).sum()
     }
 }
 
@@ -92,18 +106,35 @@ pub fn encode(archive: &Archive, title: &str, chunk_points: u64) -> EncodedBundl
     table.files = details.file_refs;
     table.models = details.models;
     let mut chunks = Vec::new();
+    let mut levels: Vec<(LevelRef, Vec<u8>)> = Vec::new();
     for (metric_index, column) in table.metrics.iter_mut().enumerate() {
         let mut pending: Vec<(u32, &MetricSeries)> = Vec::new();
         let mut pending_points = 0u64;
         let flush = |pending: &mut Vec<(u32, &MetricSeries)>,
                      pending_points: &mut u64,
                      chunks: &mut Vec<(ChunkRef, Vec<u8>)>,
+                     levels: &mut Vec<(LevelRef, Vec<u8>)>,
                      column: &mut MetricColumn| {
             if pending.is_empty() {
                 return;
             }
             let bytes = chunk::encode(&column.key, pending);
             let id = chunks.len() as u32;
+            if let Some(overview) = level::chunk_level(pending, level::LEVEL_BUCKETS) {
+                let refs: Vec<(u32, &MetricSeries)> =
+                    overview.iter().map(|(run, s)| (*run, s)).collect();
+                let level_bytes = chunk::encode_as(FileKind::Level, &column.key, &refs);
+                levels.push((
+                    LevelRef {
+                        id: levels.len() as u32,
+                        chunk: id,
+                        buckets: level::LEVEL_BUCKETS as u32,
+                        points: overview.iter().map(|(_, s)| s.len() as u64).sum(),
+                        bytes: level_bytes.len() as u64,
+                    },
+                    level_bytes,
+                ));
+            }
             column.chunks.push(id);
             chunks.push((
                 ChunkRef {
@@ -123,14 +154,28 @@ pub fn encode(archive: &Archive, title: &str, chunk_points: u64) -> EncodedBundl
                 pending.push((row as u32, series));
                 pending_points += series.len() as u64;
                 if pending_points >= chunk_points {
-                    flush(&mut pending, &mut pending_points, &mut chunks, column);
+                    flush(
+                        &mut pending,
+                        &mut pending_points,
+                        &mut chunks,
+                        &mut levels,
+                        column,
+                    );
                 }
             }
         }
-        flush(&mut pending, &mut pending_points, &mut chunks, column);
+        flush(
+            &mut pending,
+            &mut pending_points,
+            &mut chunks,
+            &mut levels,
+            column,
+        );
     }
     let (refs, files): (Vec<ChunkRef>, Vec<Vec<u8>>) = chunks.into_iter().unzip();
     table.chunks = refs;
+    let (level_refs, level_files): (Vec<LevelRef>, Vec<Vec<u8>>) = levels.into_iter().unzip();
+    table.levels = level_refs;
     let index = container::seal(
         FileKind::Index,
         &postcard::to_allocvec(&table).expect("in-memory serialization cannot fail"),
@@ -138,6 +183,7 @@ pub fn encode(archive: &Archive, title: &str, chunk_points: u64) -> EncodedBundl
     EncodedBundle {
         index,
         chunks: files,
+        levels: level_files,
         details: details.detail_files,
         files: details.files,
     }
@@ -168,6 +214,31 @@ pub fn decode_chunk(
     Ok(series)
 }
 
+/// Decodes level `level` of `table`: the overview series of its chunk's runs, keyed by run
+/// row (the same runs as the chunk; each series a subset of that run's points).
+pub fn decode_level(
+    table: &RunTable,
+    level: &LevelRef,
+    bytes: &[u8],
+) -> Result<Vec<(u32, MetricSeries)>, BundleError> {
+    let chunk = &table.chunks[level.chunk as usize];
+    let key = &table.metrics[chunk.metric as usize].key;
+    let series = chunk::decode_as(FileKind::Level, bytes, key, level.points)?;
+    if !series.iter().map(|(run, _)| run).eq(&chunk.runs) {
+        return Err(BundleError::Corrupt(format!(
+            "level {} holds other runs than its chunk {}",
+            level.id, chunk.id
+        )));
+    }
+    Ok(series)
+}
+
+/// The overview level of chunk `chunk`, if it has one.
+pub fn level_of_chunk(table: &RunTable, chunk: u32) -> Option<&LevelRef> {
+    let at = table.levels.partition_point(|l| l.chunk < chunk);
+    table.levels.get(at).filter(|l| l.chunk == chunk)
+}
+
 /// Decodes a whole bundle back into an archive (the inverse of [`encode`]).
 pub fn decode(bundle: &EncodedBundle) -> Result<Archive, BundleError> {
     let table = decode_index(&bundle.index)?;
@@ -180,11 +251,13 @@ pub fn decode(bundle: &EncodedBundle) -> Result<Archive, BundleError> {
             table.files.len()
         )));
     }
-    if bundle.chunks.len() != table.chunks.len() {
+    if bundle.chunks.len() != table.chunks.len() || bundle.levels.len() != table.levels.len() {
         return Err(BundleError::Corrupt(format!(
-            "{} chunk files for {} directory entries",
+            "{} chunk and {} level files for {} and {} directory entries",
             bundle.chunks.len(),
-            table.chunks.len()
+            bundle.levels.len(),
+            table.chunks.len(),
+            table.levels.len()
         )));
     }
     let mut runs: Vec<_> = (0..table.len())
@@ -195,6 +268,10 @@ pub fn decode(bundle: &EncodedBundle) -> Result<Archive, BundleError> {
         for (row, series) in decode_chunk(&table, chunk, &bundle.chunks[chunk.id as usize])? {
             runs[row as usize].metrics.insert(key.clone(), series);
         }
+    }
+    for level_ref in &table.levels {
+        // Levels repeat points of the chunks: checked, not used.
+        decode_level(&table, level_ref, &bundle.levels[level_ref.id as usize])?;
     }
     for (detail, bytes) in table.details.iter().zip(&bundle.details) {
         for run_detail in details::decode_detail(detail, bytes)? {

@@ -5,6 +5,7 @@ use serde::{Deserialize, Serialize};
 
 use super::BundleError;
 use super::details::{DetailRef, FileRef, ModelEntry};
+use super::level::LevelRef;
 use crate::model::{MetricSummary, ParamValue, Run, RunStatus, Warning};
 
 /// A dictionary-encoded optional string column: `codes[i] == 0` means absent,
@@ -223,6 +224,8 @@ pub struct RunTable {
     pub files: Vec<FileRef>,
     /// The model registry.
     pub models: Vec<ModelEntry>,
+    /// Overview-level directory, ascending by chunk, at most one per chunk.
+    pub levels: Vec<LevelRef>,
 }
 
 impl RunTable {
@@ -334,6 +337,7 @@ impl RunTable {
             details: Vec::new(),
             files: Vec::new(),
             models: Vec::new(),
+            levels: Vec::new(),
         }
     }
 
@@ -449,6 +453,17 @@ impl RunTable {
                 .find(|&&id| id as usize >= self.chunks.len())
             {
                 return Err(BundleError::Corrupt(format!("{name}: unknown chunk {bad}")));
+            }
+        }
+        for (position, level) in self.levels.iter().enumerate() {
+            let after_previous = position == 0 || self.levels[position - 1].chunk < level.chunk;
+            if level.id as usize != position
+                || level.chunk as usize >= self.chunks.len()
+                || !after_previous
+            {
+                return Err(BundleError::Corrupt(format!(
+                    "level directory entry {position} is inconsistent"
+                )));
             }
         }
         for (position, chunk) in self.chunks.iter().enumerate() {

@@ -173,7 +173,7 @@ impl Grouper {
     /// the bits of a number); `label` formats it, once per distinct key.
     fn add<K: Hash + Eq>(
         &mut self,
-        cache: &mut HashMap<K, usize>,
+        cache: &mut KeyCache<K>,
         row: usize,
         key: Option<K>,
         label: impl FnOnce() -> Option<String>,
@@ -205,6 +205,44 @@ impl Grouper {
     }
 }
 
+/// Distinct grouping keys seen so far and their group. Few keys (the usual optimizer,
+/// seed or status) are found by comparing with each, which costs less than hashing every
+/// row's key; past [`KeyCache::FEW`] keys a hash map takes over.
+struct KeyCache<K> {
+    few: Vec<(K, usize)>,
+    many: HashMap<K, usize>,
+}
+
+impl<K> Default for KeyCache<K> {
+    fn default() -> Self {
+        KeyCache {
+            few: Vec::new(),
+            many: HashMap::new(),
+        }
+    }
+}
+
+impl<K: Hash + Eq> KeyCache<K> {
+    const FEW: usize = 8;
+
+    fn get(&self, key: &K) -> Option<&usize> {
+        if self.many.is_empty() {
+            self.few.iter().find(|(k, _)| k == key).map(|(_, i)| i)
+        } else {
+            self.many.get(key)
+        }
+    }
+
+    fn insert(&mut self, key: K, index: usize) {
+        if self.many.is_empty() && self.few.len() < Self::FEW {
+            self.few.push((key, index));
+            return;
+        }
+        self.many.extend(self.few.drain(..));
+        self.many.insert(key, index);
+    }
+}
+
 /// A param value as a hashable key.
 #[derive(PartialEq, Eq, Hash)]
 enum CellKey<'t> {
@@ -229,14 +267,14 @@ pub fn group_rows(table: &RunTable, rows: &[usize], key: &GroupKey) -> Vec<Group
     match key {
         GroupKey::Param(name) => {
             let column = table.param_index(name).and_then(|i| table.params.get(i));
-            let mut cache = HashMap::new();
+            let mut cache = KeyCache::default();
             for &row in rows {
                 let cell = column.and_then(|c| c.cells.get(row)?.as_ref());
                 grouper.add(&mut cache, row, cell.map(cell_key), || cell.map(param_text));
             }
         }
         GroupKey::Status => {
-            let mut cache = HashMap::new();
+            let mut cache = KeyCache::default();
             for &row in rows {
                 let code = table.statuses.get(row).copied();
                 grouper.add(&mut cache, row, code, || {
@@ -247,7 +285,7 @@ pub fn group_rows(table: &RunTable, rows: &[usize], key: &GroupKey) -> Vec<Group
         GroupKey::Parent => {
             // Counted once: labels ask whether a root's name is shared.
             let counts = name_counts(table);
-            let mut cache = HashMap::new();
+            let mut cache = KeyCache::default();
             for &row in rows {
                 let root = (row < table.len()).then(|| root_of(table, row));
                 grouper.add(&mut cache, row, root, || {
@@ -257,7 +295,7 @@ pub fn group_rows(table: &RunTable, rows: &[usize], key: &GroupKey) -> Vec<Group
         }
         _ => {
             let dict = key.dict(table);
-            let mut cache = HashMap::new();
+            let mut cache = KeyCache::default();
             for &row in rows {
                 let code = dict.and_then(|d| d.codes.get(row)).filter(|&&c| c > 0);
                 grouper.add(&mut cache, row, code, || {
@@ -439,6 +477,36 @@ mod tests {
         // Nothing to fold: as they were.
         assert_eq!(fold_small_groups(groups.clone(), 3), groups);
         assert_eq!(labels(&group_rows_by(&t, &[1, 2], &[])), ["all runs"]);
+    }
+
+    #[test]
+    fn many_distinct_values_group_as_few_do() {
+        // 30 distinct values over 90 runs, in a shuffled order: past the few keys compared
+        // one by one, the hash map must give the same groups.
+        let runs: Vec<Run> = (0..90)
+            .map(|i| {
+                let mut run = Run {
+                    id: format!("r{i}"),
+                    ..Run::default()
+                };
+                run.params
+                    .insert("seed".into(), ParamValue::Int((i * 7 % 30) as i64));
+                run
+            })
+            .collect();
+        let table = RunTable::from_runs("t", &runs, &[]);
+        let rows: Vec<usize> = (0..90).collect();
+        let groups = group_rows(&table, &rows, &param("seed"));
+        assert_eq!(groups.len(), 30);
+        for (value, group) in groups.iter().enumerate() {
+            assert_eq!(group.label, value.to_string());
+            let expected: Vec<usize> = rows
+                .iter()
+                .copied()
+                .filter(|i| i * 7 % 30 == value)
+                .collect();
+            assert_eq!(group.rows, expected);
+        }
     }
 
     #[test]

@@ -222,6 +222,17 @@ pub fn needed_chunks(table: &RunTable, metric: usize, rows: &[usize]) -> Vec<u32
         .collect()
 }
 
+/// Whether a chart drawn per `plan` and `options` may use the chunks' overview levels
+/// instead of full resolution: lines per run (bands average runs step by step), over steps
+/// or time (a metric axis pairs points by step), not zoomed (a zoom asks for detail) and
+/// not smoothed (smoothing runs over every point).
+pub fn overview_suffices(plan: &Plan, options: &ChartOptions) -> bool {
+    matches!(plan, Plan::Runs { .. })
+        && matches!(options.x, XAxis::Step | XAxis::WallTime | XAxis::Relative)
+        && options.x_range.is_none()
+        && !options.smoothing.is_on()
+}
+
 /// Colours of the page around the chart.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Theme {

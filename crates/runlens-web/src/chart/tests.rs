@@ -452,3 +452,43 @@ fn a_median_centre_line_is_not_moved_by_one_wild_run() {
     assert_eq!(notes, ["Lines are group medians; bands: min to max."]);
     assert_eq!(upper, 100.0, "the band still spans every run");
 }
+
+#[test]
+fn only_plain_zoomed_out_run_lines_use_the_overview_levels() {
+    let runs = Plan::Runs {
+        rows: vec![0],
+        with_metric: 1,
+        visible: 1,
+        ticked: false,
+    };
+    let plain = ChartOptions::default();
+    assert!(overview_suffices(&runs, &plain));
+    for x in [XAxis::WallTime, XAxis::Relative] {
+        assert!(overview_suffices(
+            &runs,
+            &ChartOptions { x, ..plain.clone() }
+        ));
+    }
+    let full = [
+        ChartOptions {
+            x_range: Some((0.0, 10.0)),
+            ..plain.clone()
+        },
+        ChartOptions {
+            smoothing: Smoothing::Ema(0.6),
+            ..plain.clone()
+        },
+        ChartOptions {
+            x: XAxis::Metric(1),
+            ..plain.clone()
+        },
+    ];
+    for options in &full {
+        assert!(!overview_suffices(&runs, options), "{options:?}");
+    }
+    let groups = Plan::Groups {
+        groups: Vec::new(),
+        total: 0,
+    };
+    assert!(!overview_suffices(&groups, &plain));
+}

@@ -157,6 +157,7 @@ pub async fn draw_chart(app: &Shared) -> Result<(), Error> {
     let Some((chunks, x_chunks)) = load(&data, metric, &plan, &options, &current).await? else {
         return Ok(());
     };
+    crate::bench::mark("rl-chart-data");
     let (series, x_series) = (by_row(&chunks), by_row(&x_chunks));
     let chart::Figure { plot, notes } = chart::figure(
         table,
@@ -169,11 +170,13 @@ pub async fn draw_chart(app: &Shared) -> Result<(), Error> {
     );
     let traces = plot.data().len();
     let figure = js_sys::JSON::parse(&plot.to_json())?;
+    crate::bench::mark("rl-figure-built");
     let drawn = plotly_react(&root, &figure).await;
     if !current() {
         return Ok(());
     }
     drawn?;
+    crate::bench::mark("rl-chart-drawn");
     root.remove_attribute("aria-busy")?;
     root.set_attribute("data-rendered-traces", &traces.to_string())?;
     root.set_attribute(
@@ -289,7 +292,9 @@ async fn draw_grid(
 }
 
 /// The chunks a chart of `metric` drawn per `plan` needs, and those of the metric on its
-/// x axis (if another metric is); `None` when a newer draw started meanwhile.
+/// x axis (if another metric is); `None` when a newer draw started meanwhile. A line per
+/// run over steps or time, not zoomed and not smoothed, takes the chunks' overview levels
+/// (min/max downsampled, spikes kept); anything else the full resolution.
 async fn load(
     data: &crate::data::Data,
     metric: usize,
@@ -302,11 +307,16 @@ async fn load(
         XAxis::Metric(m) if !matches!(plan, Plan::Groups { .. }) => Some(m),
         _ => None,
     };
+    let overview = chart::overview_suffices(plan, options);
     let mut loaded = (Vec::new(), Vec::new());
     let wanted = std::iter::once((metric, false)).chain(x_metric.map(|m| (m, true)));
     for (m, is_x) in wanted {
         for id in chart::needed_chunks(&data.table, m, &rows) {
-            let chunk = data.chunk(id).await;
+            let chunk = if overview {
+                data.overview(id).await
+            } else {
+                data.chunk(id).await
+            };
             if !current() {
                 return Ok(None);
             }
