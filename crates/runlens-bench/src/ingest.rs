@@ -54,6 +54,17 @@ pub fn peak_rss_kib() -> Option<u64> {
     line.split_whitespace().nth(1)?.parse().ok()
 }
 
+/// CPU time (user + system, every thread) this process has used so far, in seconds, from
+/// `/proc/self/stat` (Linux only; clock ticks taken as the usual 100 per second).
+pub fn cpu_seconds() -> Option<f64> {
+    let stat = std::fs::read_to_string("/proc/self/stat").ok()?;
+    // Fields after the command name in parentheses; utime and stime are the 14th and 15th.
+    let rest = &stat[stat.rfind(')')? + 2..];
+    let fields: Vec<&str> = rest.split_whitespace().collect();
+    let ticks: u64 = fields.get(11)?.parse::<u64>().ok()? + fields.get(12)?.parse::<u64>().ok()?;
+    Some(ticks as f64 / 100.0)
+}
+
 /// Runs `script generate --out <out> --runs R --<shape> N --steps S` with `python`, the
 /// benches' way of having the real tracker write their input; `what` names the input in
 /// the error.

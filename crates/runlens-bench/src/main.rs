@@ -11,6 +11,7 @@
 mod incremental;
 mod ingest;
 mod mlflow;
+mod scale;
 mod synthetic;
 mod tensorboard;
 mod trackio;
@@ -45,6 +46,12 @@ enum Bench {
     Trackio(trackio::Settings),
     /// A rebuild after a few runs were added: cold against the read cache.
     Incremental(incremental::Settings),
+    /// Archives of 1k, 10k and 100k runs in JSONL, MLflow SQLite and TensorBoard: ingest
+    /// speed and peak RSS against peers, bundle size against Parquet-zstd.
+    Scale(scale::Settings),
+    /// One measurement of the scale suite in its own process (run by `scale`).
+    #[command(hide = true)]
+    ScaleChild(scale::ChildArgs),
 }
 
 fn main() -> anyhow::Result<()> {
@@ -54,6 +61,8 @@ fn main() -> anyhow::Result<()> {
         Some(Bench::Wandb(settings)) => return wandb::run(settings),
         Some(Bench::Trackio(settings)) => return trackio::run(settings),
         Some(Bench::Incremental(settings)) => return incremental::run(settings),
+        Some(Bench::Scale(settings)) => return scale::run(settings),
+        Some(Bench::ScaleChild(args)) => return scale::run_child(args),
         None => {}
     }
     let examples = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../examples");
@@ -79,20 +88,7 @@ fn main() -> anyhow::Result<()> {
     );
 
     let dir = tempfile::tempdir()?;
-    let file = dir.path().join("report.html");
-    let encoded = bundle::encode(&report.archive, "examples", bundle::DEFAULT_CHUNK_POINTS);
-    let table = bundle::decode_index(&encoded.index)?;
-    let info = runlens_site::ReportInfo {
-        title: "examples",
-        table: &table,
-        point_count: report.archive.point_count(),
-        description: None,
-        view: &Default::default(),
-        theme: runlens_site::Theme::Auto,
-        directions: &Default::default(),
-        pages: &[],
-    };
-    let summary = runlens_site::write_single_file(&info, &encoded, &file)?;
+    let summary = single_file(&report.archive, "examples", &dir.path().join("report.html"))?;
     println!(
         "single-file report of examples/: {} B (data {} B, wasm {} B, JS {} B; plotly.js is {} B of the JS)",
         summary.total_bytes,
@@ -112,6 +108,27 @@ fn main() -> anyhow::Result<()> {
          cargo run --release -p runlens-bench -- trackio --python PATH)"
     );
     Ok(())
+}
+
+/// Writes the single-file report of `archive` to `file`; what it is made of.
+pub(crate) fn single_file(
+    archive: &Archive,
+    title: &str,
+    file: &Path,
+) -> anyhow::Result<runlens_site::SiteSummary> {
+    let encoded = bundle::encode(archive, title, bundle::DEFAULT_CHUNK_POINTS);
+    let table = bundle::decode_index(&encoded.index)?;
+    let info = runlens_site::ReportInfo {
+        title,
+        table: &table,
+        point_count: archive.point_count(),
+        description: None,
+        view: &Default::default(),
+        theme: runlens_site::Theme::Auto,
+        directions: &Default::default(),
+        pages: &[],
+    };
+    Ok(runlens_site::write_single_file(&info, &encoded, file)?)
 }
 
 fn size_row(label: &str, archive: &Archive) -> anyhow::Result<()> {
@@ -167,7 +184,7 @@ fn chunk_decode_secs(encoded: &bundle::EncodedBundle) -> anyhow::Result<f64> {
 
 /// The peer: the same points as a long table (run, key, step, value, time) in Parquet with
 /// zstd, written by polars with its defaults otherwise.
-fn parquet_zstd_len(archive: &Archive) -> anyhow::Result<u64> {
+pub(crate) fn parquet_zstd_len(archive: &Archive) -> anyhow::Result<u64> {
     let (mut runs, mut keys, mut steps, mut values, mut times) =
         (vec![], vec![], vec![], vec![], vec![]);
     for (row, run) in archive.runs.iter().enumerate() {
