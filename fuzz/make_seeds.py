@@ -4,7 +4,7 @@ fixtures: real TensorBoard event files and W&B run files (cut at record boundari
 KiB), lines of examples/plain-sweep/sweep.jsonl, lines of an MLflow file store metric file,
 the queries of docs/query-language.md, and fixed pseudo-random bytes for bundle_roundtrip
 (whose input draws an archive). The bundle_decode seeds (index, chunk and detail
-files) are not made here: see docs/hardening.md.
+files) are written by `cargo run --manifest-path fuzz/Cargo.toml --example bundle_seeds`.
 
 Run from anywhere: python3 fuzz/make_seeds.py
 """

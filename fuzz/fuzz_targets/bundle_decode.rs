@@ -1,5 +1,5 @@
-//! The bundle decoder on arbitrary bytes, each input tried as an index, a chunk and a
-//! detail file, both as a whole file and as the payload of a valid envelope (so the
+//! The bundle decoder on arbitrary bytes, each input tried as an index, a chunk, an
+//! overview level and a detail file, both as a whole file and as the payload of a valid envelope (so the
 //! mutations reach postcard and the chunk codec behind the checksum). A table that decodes
 //! validates, so its accessors never index out of range.
 #![no_main]
@@ -10,8 +10,9 @@ use libfuzzer_sys::fuzz_target;
 use runlens_core::bundle::{self, FileKind, RunTable};
 use runlens_fuzz::seal_stored;
 
-/// The index of the seed bundle (three runs, four chunks, a detail file): the chunk and
-/// detail inputs are decoded against its directory entries.
+/// The index of the seed bundle (`examples/bundle_seeds.rs`: three runs, several chunks, an
+/// overview level, a detail file): the chunk, level and detail inputs are decoded against
+/// its directory entries.
 fn table() -> &'static RunTable {
     static TABLE: OnceLock<RunTable> = OnceLock::new();
     TABLE.get_or_init(|| {
@@ -34,6 +35,15 @@ fn use_table(table: &RunTable) {
         }
     }
     let _ = bundle::points_per_metric(table);
+    // A decoded directory only names chunks that exist: looking a level's chunk up (as
+    // decoding it does) never indexes out of range.
+    for level in &table.levels {
+        assert_eq!(
+            bundle::level_of_chunk(table, level.chunk).map(|l| l.id),
+            Some(level.id)
+        );
+        let _ = bundle::decode_level(table, level, &[]);
+    }
 }
 
 fuzz_target!(|data: &[u8]| {
@@ -41,6 +51,7 @@ fuzz_target!(|data: &[u8]| {
         seal_stored(FileKind::Index, data),
         seal_stored(FileKind::Chunk, data),
         seal_stored(FileKind::Detail, data),
+        seal_stored(FileKind::Level, data),
     ];
     for bytes in [data, &sealed[0]] {
         if let Ok(table) = bundle::decode_index(bytes) {
@@ -53,6 +64,14 @@ fuzz_target!(|data: &[u8]| {
             if let Ok(series) = bundle::decode_chunk(table, chunk, bytes) {
                 let points: usize = series.iter().map(|(_, s)| s.len()).sum();
                 assert_eq!(points as u64, chunk.points);
+            }
+        }
+    }
+    for bytes in [data, &sealed[3]] {
+        for level in &table.levels {
+            if let Ok(series) = bundle::decode_level(table, level, bytes) {
+                let points: usize = series.iter().map(|(_, s)| s.len()).sum();
+                assert_eq!(points as u64, level.points);
             }
         }
     }
