@@ -62,6 +62,12 @@ fn reports() -> &'static Reports {
             arg(&single),
             "--out".into(),
             arg(&site),
+            // The 1 MiB strings reach every view whole: by default they would be cut at
+            // 1 KiB (names) and 64 KiB (values), which tests/limits.rs checks.
+            "--max-name-bytes".into(),
+            "2MiB".into(),
+            "--max-text-bytes".into(),
+            "2MiB".into(),
         ]);
         assert_eq!(outcome.code, 0, "{}", outcome.stderr);
         assert!(

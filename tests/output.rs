@@ -211,12 +211,15 @@ fn kill(mut child: Child) {
     child.wait().unwrap();
 }
 
-/// Names of the temporary entries runlens made beside `out`.
+/// Names of the temporary entries runlens made beside `out` (not the lock files and the
+/// read cache, which stay by design).
 fn temporaries(parent: &Path) -> Vec<String> {
     std::fs::read_dir(parent)
         .unwrap()
         .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
-        .filter(|n| n.starts_with(".runlens-") && !n.starts_with(".runlens-lock-"))
+        .filter(|n| {
+            n.starts_with(".runlens-") && !n.starts_with(".runlens-lock-") && n != ".runlens-cache"
+        })
         .collect()
 }
 
