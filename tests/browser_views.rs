@@ -232,6 +232,42 @@ async fn a_value_at_a_step_column_loads_sorts_marks_the_best_and_is_shared() {
         "{csv}"
     );
 
+    // The hyperparameter scatter offers it too: x = lr, y = loss at step 250, one marker
+    // per run with a value there (not run 1).
+    browser
+        .client
+        .find(fantoccini::Locator::Css("#rl-hparams > summary"))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+    browser.choose("rl-hp-x", "param:lr").await;
+    browser.choose("rl-hp-y", STEP_COLUMN).await;
+    browser
+        .wait_for(
+            "(() => { const gd = document.getElementById('rl-hp-scatter');
+                 return gd.data && gd.layout.yaxis.title.text.startsWith('loss'); })()",
+        )
+        .await;
+    let points = browser
+        .js(
+            "const trace = document.getElementById('rl-hp-scatter').data[0];
+             return trace.x.map((x, i) => [x, trace.y[i]]).sort((a, b) => a[1] - b[1]);",
+        )
+        .await;
+    assert_eq!(
+        points,
+        json!([
+            [0.1, 0.2],
+            [0.001, 1.2],
+            [0.01, 2.2],
+            [0.1, 3.2],
+            [0.001, 4.2]
+        ]),
+        "(lr, loss at step 250) of runs 0, 5, 4, 3 and 2"
+    );
+
     // The view is in the address and comes back on reload.
     let shared = browser.fragment().await;
     assert!(

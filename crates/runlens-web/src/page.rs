@@ -393,11 +393,7 @@ fn hparams_panel(document: &Document, table: &RunTable) -> Result<HparamsUi, Err
     let select = |caption: &str, id: &str| -> Result<HtmlSelectElement, Error> {
         let (field, select) = inline_select(document, caption, id)?;
         for column in &columns {
-            let text = match &column.detail {
-                Some(detail) => format!("{} ({detail})", column.label),
-                None => column.label.clone(),
-            };
-            add_option(document, &select, &column.id, &text)?;
+            add_column_option(document, &select, column)?;
         }
         select.set_disabled(columns.is_empty());
         tools.append_child(&field)?;
@@ -507,6 +503,19 @@ fn field(
     control.set_id(id);
     label.append_child(&control)?;
     Ok((label, control))
+}
+
+/// Adds `column` to a menu of columns (its label, and its detail in brackets).
+pub(crate) fn add_column_option(
+    document: &Document,
+    select: &HtmlSelectElement,
+    column: &crate::view::Column,
+) -> Result<(), Error> {
+    let text = match &column.detail {
+        Some(detail) => format!("{} ({detail})", column.label),
+        None => column.label.clone(),
+    };
+    add_option(document, select, &column.id, &text)
 }
 
 fn add_option(

@@ -7,8 +7,9 @@ use super::*;
 use crate::view::{ColumnKind, Stat};
 
 impl App {
-    /// Adds to the columns on offer the value-at-step columns the choice or the sort name
-    /// (they cannot all be listed beforehand: any step may be chosen).
+    /// Adds to the columns on offer the value-at-step columns the choice, the sort or the
+    /// hyperparameter scatter name (they cannot all be listed beforehand: any step may be
+    /// chosen), and offers each in the scatter's x and y menus.
     pub(super) fn add_step_columns(&mut self) {
         let table = &self.data.table;
         let named = self
@@ -17,7 +18,9 @@ impl App {
             .iter()
             .flatten()
             .chain(&self.choice.pinned)
-            .chain(self.sort.as_ref().map(|s| &s.column));
+            .chain(self.sort.as_ref().map(|s| &s.column))
+            .chain(&self.hparams.x)
+            .chain(&self.hparams.y);
         let mut added = false;
         for id in named {
             if view::find_column(&self.all_columns, id).is_none()
@@ -30,6 +33,7 @@ impl App {
         if added {
             view::label_directions(&mut self.all_columns, table, &self.directions);
         }
+        self.offer_step_columns_to_the_scatter();
         // Ask for their values now, so the table first shows them pending.
         for column in &self.all_columns {
             if let ColumnKind::Metric {
@@ -39,6 +43,38 @@ impl App {
                 && self.steps.request(index, step)
             {
                 self.step_loads.push((index, step));
+            }
+        }
+    }
+
+    /// Puts every value-at-step column into the scatter's x and y menus (once each), and
+    /// selects the ones the view names.
+    fn offer_step_columns_to_the_scatter(&self) {
+        let document = self.document();
+        let ui = &self.ui.hparams;
+        for column in &self.all_columns {
+            if !matches!(
+                column.kind,
+                ColumnKind::Metric {
+                    stat: Stat::AtStep(_),
+                    ..
+                }
+            ) {
+                continue;
+            }
+            for (select, chosen) in [(&ui.x, &self.hparams.x), (&ui.y, &self.hparams.y)] {
+                let offered = (0..select.length())
+                    .filter_map(|i| select.item(i))
+                    .any(|o| o.get_attribute("value").as_deref() == Some(column.id.as_str()));
+                if !offered
+                    && let Err(error) = crate::page::add_column_option(&document, select, column)
+                {
+                    dom::show_error(&error.to_string());
+                }
+                select.set_disabled(false);
+                if chosen.as_deref() == Some(column.id.as_str()) {
+                    select.set_value(&column.id);
+                }
             }
         }
     }
