@@ -44,20 +44,8 @@ pub fn level_positions(values: &[f64], buckets: usize) -> Vec<usize> {
     let mut picks = [0usize; 5];
     for b in 0..buckets {
         let (start, end) = (b * n / buckets, (b + 1) * n / buckets);
-        let (mut low, mut high, mut gap): (Option<usize>, Option<usize>, Option<usize>) =
-            (None, None, None);
-        for (i, &v) in values.iter().enumerate().take(end).skip(start) {
-            if !v.is_finite() {
-                gap.get_or_insert(i);
-                continue;
-            }
-            if low.is_none_or(|j| v < values[j]) {
-                low = Some(i);
-            }
-            if high.is_none_or(|j| v > values[j]) {
-                high = Some(i);
-            }
-        }
+        let Extremes { low, high, gap } =
+            bucket_extremes(start..end, |i| Some(values[i]).filter(|v| v.is_finite()));
         let mut len = 0;
         for i in [Some(start), low, high, gap, Some(end - 1)]
             .into_iter()
@@ -77,6 +65,49 @@ pub fn level_positions(values: &[f64], buckets: usize) -> Vec<usize> {
         }
     }
     out
+}
+
+/// Where a bucket's extremes are: the first position of its smallest and of its largest
+/// value, and its first position without one.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Extremes {
+    /// First position of the smallest value.
+    pub low: Option<usize>,
+    /// First position of the largest value.
+    pub high: Option<usize>,
+    /// First position whose `value` is `None` (a gap: a non-finite value).
+    pub gap: Option<usize>,
+}
+
+/// The [`Extremes`] of the positions `bucket`, whose values `value` gives (`None` for a
+/// point that counts as a gap). Shared by overview levels and the page's min/max
+/// downsampling, so both keep the same spikes.
+pub fn bucket_extremes(
+    bucket: std::ops::Range<usize>,
+    value: impl Fn(usize) -> Option<f64>,
+) -> Extremes {
+    let mut extremes = Extremes {
+        low: None,
+        high: None,
+        gap: None,
+    };
+    let mut low_value = f64::NAN;
+    let mut high_value = f64::NAN;
+    for i in bucket {
+        let Some(v) = value(i) else {
+            extremes.gap.get_or_insert(i);
+            continue;
+        };
+        if extremes.low.is_none() || v < low_value {
+            extremes.low = Some(i);
+            low_value = v;
+        }
+        if extremes.high.is_none() || v > high_value {
+            extremes.high = Some(i);
+            high_value = v;
+        }
+    }
+    extremes
 }
 
 /// The level of `series` (its points at [`level_positions`] of its values, times kept),

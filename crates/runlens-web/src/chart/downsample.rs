@@ -2,6 +2,8 @@
 //! spike; a zoomed chart first keeps only the points in its x range, so zooming in shows
 //! full resolution.
 
+use runlens_core::bundle::level::{Extremes, bucket_extremes};
+
 /// Reduces a curve to about `budget` points keeping its shape: each of `budget / 2`
 /// buckets contributes its smallest and largest value in order, so spikes survive.
 /// Non-finite values (and points without an x) become gaps (`None`, which plotly draws as
@@ -17,21 +19,7 @@ pub fn downsample(xs: &[f64], values: &[f64], budget: usize) -> (Vec<f64>, Vec<O
     let mut out_y = Vec::with_capacity(budget + buckets);
     for b in 0..buckets {
         let (start, end) = (b * n / buckets, (b + 1) * n / buckets);
-        let mut low: Option<usize> = None;
-        let mut high: Option<usize> = None;
-        let mut gap: Option<usize> = None;
-        for i in start..end {
-            let Some(v) = finite(i) else {
-                gap.get_or_insert(i);
-                continue;
-            };
-            if low.is_none_or(|j| v < values[j]) {
-                low = Some(i);
-            }
-            if high.is_none_or(|j| v > values[j]) {
-                high = Some(i);
-            }
-        }
+        let Extremes { low, high, gap } = bucket_extremes(start..end, finite);
         let mut picks: Vec<(usize, bool)> = Vec::with_capacity(3);
         picks.extend(low.map(|i| (i, true)));
         if high != low {
