@@ -7,7 +7,7 @@ use std::fs::File;
 use std::io::Read;
 use std::path::Path;
 
-use runlens_core::{ArtifactBudget, RegisteredModel, Run, Warning};
+use runlens_core::{ArtifactBudget, MetricSeries, RegisteredModel, Run, Warning};
 
 use crate::error::ReadError;
 use crate::sources::ReadOptions;
@@ -357,19 +357,24 @@ pub(crate) fn merge_run(run: &mut Run, part: Run) {
         run.histograms.entry(tag).or_default().extend(steps);
     }
     for (key, series) in part.metrics {
-        let target = run.metrics.entry(key).or_default();
-        if target.is_empty() {
-            *target = series;
-            continue;
-        }
-        let times = series.times;
-        for (i, (step, value)) in series.steps.into_iter().zip(series.values).enumerate() {
-            let time = times
-                .as_ref()
-                .and_then(|t| t.get(i).copied())
-                .filter(|t| !t.is_nan());
-            target.push(step, value, time);
-        }
+        merge_series(run.metrics.entry(key).or_default(), series);
+    }
+}
+
+/// Appends the points of `part` to `target` (the same metric of a run split over files):
+/// an empty `target` becomes `part`; otherwise each point is pushed, a NaN time as none.
+pub(crate) fn merge_series(target: &mut MetricSeries, part: MetricSeries) {
+    if target.is_empty() {
+        *target = part;
+        return;
+    }
+    let times = part.times;
+    for (i, (step, value)) in part.steps.into_iter().zip(part.values).enumerate() {
+        let time = times
+            .as_ref()
+            .and_then(|t| t.get(i).copied())
+            .filter(|t| !t.is_nan());
+        target.push(step, value, time);
     }
 }
 
