@@ -6,14 +6,14 @@ use std::ffi::OsStr;
 use std::fs;
 use std::path::{Path, PathBuf};
 
-use runlens_core::{Archive, ArtifactBudget, MetricSeries, RegisteredModel, Run, Warning};
+use runlens_core::{Archive, ArtifactBudget, RegisteredModel, Run, Warning};
 use walkdir::WalkDir;
 
 use crate::cache::ReadCache;
 use crate::error::IngestError;
 use crate::limits::{self, TextLimits};
 use crate::reader::{Entry, EntryKind, ReadOutput, Reader, merge_run, merge_series};
-use crate::spill::{ArchiveSeries, Spill, SpilledRun, SpilledSeries};
+use crate::spill::{ArchiveSeries, SharedSpill, Spill, SpilledRun, SpilledSeries};
 
 /// Settings for [`read_sources`].
 #[derive(Debug, Clone)]
@@ -40,6 +40,9 @@ pub struct ReadOptions {
     /// [`ReadReport::series`] (what `runlens build` does, so that its memory does not grow
     /// with the points). Leave unset to have every series in the runs.
     pub spill_dir: Option<PathBuf>,
+    /// With [`ReadOptions::spill_dir`]: how many points a reader that builds many runs at
+    /// once (a JSONL file of many runs) holds before it moves them to the spill.
+    pub spill_points: usize,
 }
 
 impl Default for ReadOptions {
@@ -51,6 +54,7 @@ impl Default for ReadOptions {
             max_artifact_bytes: ArtifactBudget::DEFAULT_BYTES,
             text_limits: TextLimits::default(),
             spill_dir: None,
+            spill_points: 1 << 20,
         }
     }
 }
@@ -181,7 +185,7 @@ pub fn read_sources_cached(
     };
     if let Some(dir) = &options.spill_dir {
         match Spill::create_in(dir) {
-            Ok(spill) => session.spill = Some(spill),
+            Ok(spill) => session.spill = Some(SharedSpill::new(spill.into())),
             Err(e) => session.spill_note = Some(spill_note(dir, &e)),
         }
     }
@@ -236,7 +240,14 @@ pub fn read_sources_cached(
             ),
         ));
     }
-    if let Some(spill) = &mut session.spill {
+    // Every read's output is gone, so the session holds the only handle.
+    let mut spill: Option<Spill> = session.spill.take().map(|shared| {
+        std::sync::Arc::into_inner(shared)
+            .expect("no read outlives the session")
+            .into_inner()
+            .unwrap_or_else(|e| e.into_inner())
+    });
+    if let Some(spill) = &mut spill {
         spill.flush();
         if let Some(e) = spill.failure() {
             let dir = options.spill_dir.clone().unwrap_or_default();
@@ -250,7 +261,7 @@ pub fn read_sources_cached(
         if let Some(parts) =
             spilled.take_if(|parts| must_unspill(&run, parts, options.text_limits.name_bytes))
         {
-            let spill = session.spill.as_ref().expect("segments imply a spill");
+            let spill = spill.as_ref().expect("segments imply a spill");
             for (metric, segments) in parts {
                 let held = run.metrics.remove(&metric).unwrap_or_default();
                 let mut series = spill
@@ -291,7 +302,7 @@ pub fn read_sources_cached(
     let rows: Vec<Option<SpilledRun>> = order.iter().map(|&i| rows[i].take()).collect();
     archive.finish();
     let spilled = SpilledSeries {
-        spill: session.spill.filter(|_| rows.iter().any(Option::is_some)),
+        spill: spill.filter(|_| rows.iter().any(Option::is_some)),
         rows,
         note: session.spill_note,
     };
@@ -339,7 +350,7 @@ struct Session<'a> {
     /// Where reads are kept for the next build, when caching.
     cache: Option<&'a mut ReadCache>,
     /// Where the series of the runs read go, when spilling.
-    spill: Option<Spill>,
+    spill: Option<SharedSpill>,
     /// The segments of the spilled series, by run.
     spilled: HashMap<RunKey, SpilledRun>,
     /// Why spilling stopped, if it did.
@@ -426,7 +437,8 @@ impl<'a> Session<'a> {
             (self.on_read)(path);
             self.models.extend(entry.models);
             self.warnings.extend(entry.warnings);
-            self.add_runs(reader, entry.runs);
+            let count = entry.runs.len();
+            self.add_runs(reader, entry.runs, vec![None; count]);
             return;
         }
         let mut out = ReadOutput::new(path, self.options.max_line_warnings_per_file)
@@ -434,6 +446,11 @@ impl<'a> Session<'a> {
             .with_budget(self.budget);
         if let Some(root) = root {
             out = out.with_root(root);
+        }
+        // A read kept in the cache must hand over its whole runs; the others spill as
+        // they go.
+        if let (None, Some(spill)) = (&key, &self.spill) {
+            out = out.with_spill(spill.clone());
         }
         let result = reader.read(path, &mut out);
         (self.on_read)(path);
@@ -456,7 +473,7 @@ impl<'a> Session<'a> {
         for model in &mut models {
             model.source = reader.name().to_string();
         }
-        let (runs, mut warnings) = out.into_parts();
+        let (runs, spilled, mut warnings) = out.into_spilled_parts();
         warnings.extend(error);
         if let (Some(key), Some(cache)) = (key, self.cache.as_mut())
             && budget_untouched
@@ -465,12 +482,12 @@ impl<'a> Session<'a> {
         }
         self.models.extend(models);
         self.warnings.extend(warnings);
-        self.add_runs(reader, runs);
+        self.add_runs(reader, runs, spilled);
     }
 
     /// Merges the runs one read produced.
-    fn add_runs(&mut self, reader: &dyn Reader, runs: Vec<Run>) {
-        for mut run in runs {
+    fn add_runs(&mut self, reader: &dyn Reader, runs: Vec<Run>, spilled: Vec<Option<SpilledRun>>) {
+        for (mut run, spilled) in runs.into_iter().zip(spilled) {
             if !self.options.wants_experiment(run.experiment.as_deref()) {
                 continue;
             }
@@ -482,7 +499,7 @@ impl<'a> Session<'a> {
                 run.name = run.id.clone();
             }
             let key = (run.source.clone(), run.experiment.clone(), run.id.clone());
-            self.spill_series(&key, &mut run);
+            self.spill_series(&key, &mut run, spilled);
             match self.runs.get_mut(&key) {
                 Some(existing) => merge_run(existing, run),
                 None => {
@@ -494,24 +511,23 @@ impl<'a> Session<'a> {
 }
 
 impl Session<'_> {
-    /// Moves the points of `run` (a part of the run `key`) to the spill, when spilling.
-    /// Empty series stay (they carry their key, which the text limits look at).
-    fn spill_series(&mut self, key: &RunKey, run: &mut Run) {
-        let Some(spill) = self.spill.as_mut().filter(|s| s.is_writable()) else {
+    /// Moves the points of `run` (a part of the run `key`) to the spill, when spilling,
+    /// after `parts`, where the read already put its earlier points. Empty series stay
+    /// (they carry their key, which the text limits look at).
+    fn spill_series(&mut self, key: &RunKey, run: &mut Run, parts: Option<SpilledRun>) {
+        let mut parts = parts.unwrap_or_default();
+        if let Some(spill) = &self.spill {
+            spill
+                .lock()
+                .unwrap_or_else(|e| e.into_inner())
+                .take_series(&mut run.metrics, &mut parts);
+        }
+        if parts.is_empty() {
             return;
-        };
-        for (metric, series) in run.metrics.iter_mut() {
-            if series.is_empty() {
-                continue;
-            }
-            let segment = spill.write(series);
-            *series = MetricSeries::default();
-            self.spilled
-                .entry(key.clone())
-                .or_default()
-                .entry(metric.clone())
-                .or_default()
-                .push(segment);
+        }
+        let spilled = self.spilled.entry(key.clone()).or_default();
+        for (metric, segments) in parts {
+            spilled.entry(metric).or_default().extend(segments);
         }
     }
 }

@@ -32,6 +32,9 @@ pub(crate) struct Segment {
     offset: u64,
     points: u64,
     times: bool,
+    /// The points continue the previous segment's within one part of a run (a reader
+    /// spilled while still reading it), rather than start a new part.
+    continues: bool,
 }
 
 /// The spill file: written while the sources are read, read back while the bundle is encoded.
@@ -80,6 +83,7 @@ impl Spill {
             offset: self.written + self.buffer.len() as u64,
             points: series.len() as u64,
             times: series.times.is_some(),
+            continues: false,
         };
         self.buffer.reserve(segment.byte_len() as usize);
         for step in &series.steps {
@@ -146,15 +150,60 @@ impl Spill {
     }
 
     /// The series made of `parts` read back in order and put together as runs split over
-    /// files are (see [`crate::reader::merge_run`]), not yet sorted by step.
+    /// files are (see [`crate::reader::merge_run`]), a continuing segment as the points
+    /// were pushed; not yet sorted by step.
     pub(crate) fn read_merged(&self, parts: &[Segment]) -> io::Result<MetricSeries> {
         let mut series = MetricSeries::default();
         for &part in parts {
-            merge_series(&mut series, self.read(part)?);
+            let points = self.read(part)?;
+            if part.continues {
+                continue_series(&mut series, points);
+            } else {
+                merge_series(&mut series, points);
+            }
         }
         Ok(series)
     }
+
+    /// Moves the non-empty series of `metrics` to the spill, their segments appended to
+    /// `into` (a later segment of a key continues the earlier one); the keys stay, with
+    /// empty series. Nothing moves once writing has failed.
+    pub(crate) fn take_series(
+        &mut self,
+        metrics: &mut BTreeMap<String, MetricSeries>,
+        into: &mut SpilledRun,
+    ) {
+        if !self.is_writable() {
+            return;
+        }
+        for (key, series) in metrics.iter_mut() {
+            if series.is_empty() {
+                continue;
+            }
+            let mut segment = self.write(series);
+            *series = MetricSeries::default();
+            let segments = into.entry(key.clone()).or_default();
+            segment.continues = !segments.is_empty();
+            segments.push(segment);
+        }
+    }
 }
+
+/// Appends `part` to `target` as if its points had been pushed one by one after
+/// `target`'s (times kept bit for bit, a missing one as NaN).
+fn continue_series(target: &mut MetricSeries, part: MetricSeries) {
+    if target.is_empty() {
+        *target = part;
+        return;
+    }
+    let times = part.times;
+    for (i, (step, value)) in part.steps.into_iter().zip(part.values).enumerate() {
+        target.push(step, value, times.as_ref().map(|t| t[i]));
+    }
+}
+
+/// The spill of one build, shared by the session and the reads it makes.
+pub(crate) type SharedSpill = std::sync::Arc<Mutex<Spill>>;
 
 impl Segment {
     fn byte_len(self) -> u64 {
@@ -326,5 +375,36 @@ mod tests {
         assert_eq!(got.steps, [5, 1, 2, 9, 0]);
         // The merge rule reads a NaN time as none: the odd payload is not kept there.
         assert!(got.times.as_ref().unwrap()[3].is_nan());
+    }
+
+    #[test]
+    fn series_spilled_while_read_continue_as_the_points_were_pushed() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut spill = Spill::create_in(dir.path()).unwrap();
+        let odd = f64::from_bits(ODD_NAN);
+        let points: [(i64, f64, Option<f64>); 5] = [
+            (3, 1.0, None),
+            (1, odd, Some(odd)),
+            (2, 2.0, None),
+            (0, f64::NEG_INFINITY, Some(5.0)),
+            (9, 3.0, Some(odd)),
+        ];
+        let mut pushed = MetricSeries::default();
+        let mut metrics = BTreeMap::new();
+        let mut parts = SpilledRun::new();
+        for (i, &(step, value, time)) in points.iter().enumerate() {
+            pushed.push(step, value, time);
+            let held: &mut MetricSeries = metrics.entry("m".to_string()).or_default();
+            held.push(step, value, time);
+            if i % 2 == 0 {
+                spill.take_series(&mut metrics, &mut parts);
+                assert!(metrics["m"].is_empty());
+            }
+        }
+        assert_eq!(parts["m"].len(), 3);
+        assert!(!parts["m"][0].continues && parts["m"][1].continues);
+        let got = spill.read_merged(&parts["m"]).unwrap();
+        assert!(same(&got, &pushed), "{got:?} != {pushed:?}");
+        assert_eq!(got.times.as_ref().unwrap()[4].to_bits(), ODD_NAN);
     }
 }

@@ -39,13 +39,26 @@ fn write_jsonl(dir: &Path) {
 }
 
 fn read(sources: &[PathBuf], spill: Option<&Path>) -> ReadReport {
+    read_every(sources, spill, ReadOptions::default().spill_points)
+}
+
+/// A read whose readers spill every `spill_points` points they hold.
+fn read_every(sources: &[PathBuf], spill: Option<&Path>, spill_points: usize) -> ReadReport {
     let mut options = ReadOptions::default();
     options.spill_dir = spill.map(Path::to_path_buf);
+    options.spill_points = spill_points;
     read_sources(sources, &options).unwrap()
 }
 
 #[test]
 fn a_streamed_read_encodes_the_same_bundle_as_one_held_in_memory() {
+    // Spilled once per input, and many times within each JSONL file.
+    for spill_points in [ReadOptions::default().spill_points, 2] {
+        streamed_read_matches(spill_points);
+    }
+}
+
+fn streamed_read_matches(spill_points: usize) {
     let logs = tempfile::tempdir().unwrap();
     write_jsonl(logs.path());
     let spill_dir = tempfile::tempdir().unwrap();
@@ -58,7 +71,7 @@ fn a_streamed_read_encodes_the_same_bundle_as_one_held_in_memory() {
         fixtures.join("trackio"),
     ];
     let held = read(&sources, None);
-    let streamed = read(&sources, Some(spill_dir.path()));
+    let streamed = read_every(&sources, Some(spill_dir.path()), spill_points);
 
     let points = held.archive.point_count();
     assert!(points > 1000, "the fixtures hold {points} points");
