@@ -41,6 +41,11 @@ pub struct Settings {
     /// Seed of the generator.
     #[arg(long, default_value_t = 42)]
     seed: u64,
+    /// Only write the archives (kept in `--dir`), in these formats (`jsonl`, `tensorboard`,
+    /// `mlflow`), and measure nothing: for measuring other commands (`runlens build`) on
+    /// them without writing the 3-6 GB MLflow store when it is not wanted.
+    #[arg(long, value_delimiter = ',')]
+    write_only: Vec<String>,
 }
 
 /// A peer's label and what it printed.
@@ -92,6 +97,10 @@ pub fn run(settings: Settings) -> anyhow::Result<()> {
     for runs in sizes {
         let shape = Shape::for_runs(runs);
         let dir = root.join(runs.to_string());
+        if !settings.write_only.is_empty() {
+            write_only(&settings, &script, &shape, &dir)?;
+            continue;
+        }
         let written = ensure_archive(&settings, &script, &shape, &dir)?;
         measure(&settings, &script, &dir, &written)?;
         if !settings.keep {
@@ -207,6 +216,69 @@ fn ensure_archive(
     written.seconds = start.elapsed().as_secs_f64();
     std::fs::write(&marker, serde_json::to_string(&written)?)?;
     Ok(written)
+}
+
+/// Writes the archive of `shape` into `dir` in the formats of `--write-only` alone.
+fn write_only(settings: &Settings, script: &Path, shape: &Shape, dir: &Path) -> anyhow::Result<()> {
+    let wants = |format: &str| settings.write_only.iter().any(|f| f == format);
+    if let Some(unknown) = settings
+        .write_only
+        .iter()
+        .find(|f| !["jsonl", "tensorboard", "mlflow"].contains(&f.as_str()))
+    {
+        bail!("--write-only: unknown format {unknown:?} (jsonl, tensorboard, mlflow)");
+    }
+    if dir.exists() {
+        std::fs::remove_dir_all(dir)?;
+    }
+    std::fs::create_dir_all(dir)?;
+    let mut jsonl = wants("jsonl")
+        .then(|| writers::JsonlWriter::new(&dir.join("jsonl")))
+        .transpose()?;
+    let mut tensorboard = wants("tensorboard")
+        .then(|| writers::TensorboardWriter::new(&dir.join("tensorboard")))
+        .transpose()?;
+    let mut mlflow = None;
+    if wants("mlflow") {
+        std::fs::create_dir_all(dir.join("mlflow"))?;
+        let db = dir.join("mlflow/mlflow.db");
+        ingest::peer_json(
+            Command::new(&settings.python)
+                .arg(script)
+                .args(["mlflow-init", "--db"])
+                .arg(&db)
+                .current_dir(dir),
+            "scale_peers.py mlflow-init",
+        )?;
+        mlflow = Some(writers::MlflowWriter::new(&db)?);
+    }
+    let mut points = 0u64;
+    for index in 0..shape.runs {
+        let run = generate::run(shape, settings.seed, index);
+        points += run.points.len() as u64;
+        if let Some(w) = &mut jsonl {
+            w.write(&run)?;
+        }
+        if let Some(w) = &mut tensorboard {
+            w.write(&run)?;
+        }
+        if let Some(w) = &mut mlflow {
+            w.write(&run)?;
+        }
+    }
+    if let Some(w) = &mut jsonl {
+        w.finish()?;
+    }
+    if let Some(w) = mlflow {
+        w.finish()?;
+    }
+    println!(
+        "wrote {} runs, {points} points into {} ({})",
+        shape.runs,
+        dir.display(),
+        settings.write_only.join(", ")
+    );
+    Ok(())
 }
 
 /// Measures one archive and prints its block.

@@ -16,6 +16,10 @@ use crate::config::Config;
 use crate::output::terminal_safe;
 use crate::progress::ReadProgress;
 
+/// Largest input (bytes on disk) a streamed build keeps in the read cache: a cached read is
+/// held whole in memory, so larger inputs are read every time and spilled as they are read.
+const STREAMED_CACHE_MAX_INPUT_BYTES: u64 = 64 << 20;
+
 /// Runs the parsed command; returns the exit code.
 pub fn dispatch(cli: Cli, stdout: &mut dyn Write, stderr: &mut dyn Write) -> anyhow::Result<u8> {
     match cli.command {
@@ -78,7 +82,14 @@ fn read_cached(
         options.text_limits.name_bytes = text_bytes(size);
     }
     options.spill_dir = spill_dir.map(std::path::Path::to_path_buf);
-    let mut cache = cache_dir.map(|dir| runlens_ingest::ReadCache::new(dir, &options));
+    let mut cache = cache_dir.map(|dir| {
+        let cache = runlens_ingest::ReadCache::new(dir, &options);
+        match spill_dir {
+            // Cached reads are handed over whole: a streamed build caches small inputs only.
+            Some(_) => cache.with_max_input_bytes(STREAMED_CACHE_MAX_INPUT_BYTES),
+            None => cache,
+        }
+    });
     let mut progress = ReadProgress::start(&sources, args.quiet);
     let report = runlens_ingest::read_sources_cached(
         &sources,
