@@ -283,23 +283,7 @@ pub fn read_sources_cached(
         models: session.models,
     };
     limits::apply(&mut archive, options.text_limits);
-    // The order Archive::finish gives the runs (a stable sort by the same key), applied to
-    // the spilled rows too; finish then finds them in order.
-    let mut order: Vec<usize> = (0..archive.runs.len()).collect();
-    order.sort_by(|&a, &b| {
-        let (a, b) = (&archive.runs[a], &archive.runs[b]);
-        (&a.source, &a.experiment, &a.id).cmp(&(&b.source, &b.experiment, &b.id))
-    });
-    let mut runs: Vec<Option<Run>> = std::mem::take(&mut archive.runs)
-        .into_iter()
-        .map(Some)
-        .collect();
-    let mut rows: Vec<Option<SpilledRun>> = rows;
-    archive.runs = order
-        .iter()
-        .map(|&i| runs[i].take().expect("a permutation"))
-        .collect();
-    let rows: Vec<Option<SpilledRun>> = order.iter().map(|&i| rows[i].take()).collect();
+    let rows = sort_runs_with(&mut archive, rows);
     archive.finish();
     let spilled = SpilledSeries {
         spill: spill.filter(|_| rows.iter().any(Option::is_some)),
@@ -312,6 +296,29 @@ pub fn read_sources_cached(
         unrecognized: session.unrecognized,
         files_read: session.files_read,
     })
+}
+
+/// Puts the runs of `archive` in the order [`Archive::finish`] gives them (a stable sort by
+/// source, experiment and id), and `rows` (one per run) with them; `finish` then finds them
+/// in order.
+fn sort_runs_with(
+    archive: &mut Archive,
+    mut rows: Vec<Option<SpilledRun>>,
+) -> Vec<Option<SpilledRun>> {
+    let mut order: Vec<usize> = (0..archive.runs.len()).collect();
+    order.sort_by(|&a, &b| {
+        let (a, b) = (&archive.runs[a], &archive.runs[b]);
+        (&a.source, &a.experiment, &a.id).cmp(&(&b.source, &b.experiment, &b.id))
+    });
+    let mut runs: Vec<Option<Run>> = std::mem::take(&mut archive.runs)
+        .into_iter()
+        .map(Some)
+        .collect();
+    archive.runs = order
+        .iter()
+        .map(|&i| runs[i].take().expect("order is a permutation"))
+        .collect();
+    order.iter().map(|&i| rows[i].take()).collect()
 }
 
 /// Whether the spilled series of `run` must come back into memory before the text limits

@@ -158,16 +158,7 @@ fn ensure_archive(
     if dir.exists() {
         std::fs::remove_dir_all(dir)?;
     }
-    std::fs::create_dir_all(dir.join("mlflow"))?;
-    let db = dir.join("mlflow/mlflow.db");
-    let init = ingest::peer_json(
-        Command::new(&settings.python)
-            .arg(script)
-            .args(["mlflow-init", "--db"])
-            .arg(&db)
-            .current_dir(dir),
-        "scale_peers.py mlflow-init",
-    )?;
+    let (db, init) = mlflow_init(settings, script, dir)?;
     println!(
         "\nwriting {} runs (steps {}-{}, ~{:.1}M points expected) into {} (store schema by mlflow {}) ...",
         shape.runs,
@@ -218,6 +209,26 @@ fn ensure_archive(
     Ok(written)
 }
 
+/// Has the real mlflow create an empty store in `dir/mlflow/mlflow.db` (schema, indexes,
+/// experiment); returns its path and what the script printed.
+fn mlflow_init(
+    settings: &Settings,
+    script: &Path,
+    dir: &Path,
+) -> anyhow::Result<(PathBuf, serde_json::Value)> {
+    std::fs::create_dir_all(dir.join("mlflow"))?;
+    let db = dir.join("mlflow/mlflow.db");
+    let init = ingest::peer_json(
+        Command::new(&settings.python)
+            .arg(script)
+            .args(["mlflow-init", "--db"])
+            .arg(&db)
+            .current_dir(dir),
+        "scale_peers.py mlflow-init",
+    )?;
+    Ok((db, init))
+}
+
 /// Writes the archive of `shape` into `dir` in the formats of `--write-only` alone.
 fn write_only(settings: &Settings, script: &Path, shape: &Shape, dir: &Path) -> anyhow::Result<()> {
     let wants = |format: &str| settings.write_only.iter().any(|f| f == format);
@@ -240,16 +251,7 @@ fn write_only(settings: &Settings, script: &Path, shape: &Shape, dir: &Path) -> 
         .transpose()?;
     let mut mlflow = None;
     if wants("mlflow") {
-        std::fs::create_dir_all(dir.join("mlflow"))?;
-        let db = dir.join("mlflow/mlflow.db");
-        ingest::peer_json(
-            Command::new(&settings.python)
-                .arg(script)
-                .args(["mlflow-init", "--db"])
-                .arg(&db)
-                .current_dir(dir),
-            "scale_peers.py mlflow-init",
-        )?;
+        let (db, _) = mlflow_init(settings, script, dir)?;
         mlflow = Some(writers::MlflowWriter::new(&db)?);
     }
     let mut points = 0u64;
