@@ -78,6 +78,13 @@ fn cache_dir(args: &BuildArgs) -> Option<std::path::PathBuf> {
 pub fn spill_dir(output: Option<&Path>) -> PathBuf {
     output
         .and_then(Path::parent)
+        .map(|dir| {
+            if dir.as_os_str().is_empty() {
+                Path::new(".")
+            } else {
+                dir
+            }
+        })
         .filter(|dir| dir.is_dir())
         .map_or_else(std::env::temp_dir, Path::to_path_buf)
 }
