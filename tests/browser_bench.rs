@@ -185,15 +185,25 @@ async fn filter_group_in_page(browser: &Browser) -> Value {
         group.value = option.value;
         group.dispatchEvent(new Event('change', {{ bubbles: true }}));
         const groupSync = performance.now() - t0;
+        // The layout the new table needs (forced here; plotly would force it otherwise).
+        const tl = performance.now();
+        void document.body.offsetHeight;
+        const groupLayout = performance.now() - tl;
         const groupChart = (await done) - t0;
+        const mark = (n, t) => Math.round(performance.getEntriesByName(n).at(-1).startTime - t);
+        const groupData = mark('rl-chart-data', t0), groupFigure = mark('rl-figure-built', t0);
         const input = document.getElementById('rl-filter');
         const t1 = performance.now();
         done = drawn();
         input.value = {FILTER:?};
         input.dispatchEvent(new KeyboardEvent('keydown', {{ key: 'Enter', bubbles: true }}));
         const filterSync = performance.now() - t1;
+        const tl2 = performance.now();
+        void document.body.offsetHeight;
+        const filterLayout = performance.now() - tl2;
         const filterChart = (await done) - t1;
-        return {{ groupSync, groupChart, filterSync, filterChart }};
+        const filterData = mark('rl-chart-data', t1), filterFigure = mark('rl-figure-built', t1);
+        return {{ groupSync, groupLayout, groupChart, groupData, groupFigure, filterSync, filterLayout, filterChart, filterData, filterFigure }};
         "#
     );
     run_async(browser, &body).await
@@ -226,6 +236,82 @@ async fn smoothing_redraw(browser: &Browser, index: usize) -> Value {
     run_async(browser, &body).await
 }
 
+/// The renderer's counters (`Performance.getMetrics`: layouts, style recalculations and
+/// their durations in seconds, script time).
+async fn render_metrics(browser: &Browser) -> std::collections::HashMap<String, f64> {
+    let out = browser
+        .cdp("Performance.getMetrics", serde_json::json!({}))
+        .await;
+    out["metrics"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter_map(|m| Some((m["name"].as_str()?.to_string(), m["value"].as_f64()?)))
+        .collect()
+}
+
+/// Starts a CPU profile of the page when `RUNLENS_BENCH_PROFILE` names a directory; true
+/// when one was started.
+async fn profile_start(browser: &Browser) -> bool {
+    if std::env::var_os("RUNLENS_BENCH_PROFILE").is_none() {
+        return false;
+    }
+    browser.cdp("Profiler.enable", serde_json::json!({})).await;
+    browser
+        .cdp(
+            "Profiler.setSamplingInterval",
+            serde_json::json!({ "interval": 100 }),
+        )
+        .await;
+    browser.cdp("Profiler.start", serde_json::json!({})).await;
+    true
+}
+
+/// Stops the profile [`profile_start`] started, writes it to
+/// `$RUNLENS_BENCH_PROFILE/NAME.cpuprofile` (DevTools opens it; build with
+/// `RUNLENS_WASM_NAMES=1` to see the module's function names) and prints the functions
+/// with the most self time.
+async fn profile_stop(browser: &Browser, name: &str) {
+    let out = browser.cdp("Profiler.stop", serde_json::json!({})).await;
+    let profile = &out["profile"];
+    let dir = std::path::PathBuf::from(std::env::var_os("RUNLENS_BENCH_PROFILE").unwrap());
+    std::fs::create_dir_all(&dir).unwrap();
+    let path = dir.join(format!("{name}.cpuprofile"));
+    std::fs::write(&path, profile.to_string()).unwrap();
+    let mut names = std::collections::HashMap::new();
+    for node in profile["nodes"].as_array().into_iter().flatten() {
+        let frame = &node["callFrame"];
+        let url = frame["url"].as_str().unwrap_or_default();
+        let file = url.rsplit('/').next().unwrap_or_default();
+        let label = format!(
+            "{} ({file})",
+            frame["functionName"].as_str().unwrap_or_default()
+        );
+        names.insert(node["id"].as_u64().unwrap_or_default(), label);
+    }
+    let mut self_us: std::collections::HashMap<&str, f64> = std::collections::HashMap::new();
+    let samples = profile["samples"].as_array().cloned().unwrap_or_default();
+    let deltas = profile["timeDeltas"]
+        .as_array()
+        .cloned()
+        .unwrap_or_default();
+    for (sample, delta) in samples
+        .iter()
+        .zip(deltas.iter().skip(1).chain([&Value::from(0)]))
+    {
+        let label = names
+            .get(&sample.as_u64().unwrap_or_default())
+            .map_or("?", String::as_str);
+        *self_us.entry(label).or_default() += delta.as_f64().unwrap_or_default();
+    }
+    let mut top: Vec<_> = self_us.into_iter().collect();
+    top.sort_by(|a, b| b.1.total_cmp(&a.1));
+    println!("  profile {} — self time (ms):", path.display());
+    for (label, us) in top.iter().take(30) {
+        println!("    {:8.1}  {label}", us / 1000.0);
+    }
+}
+
 fn machine() -> String {
     let cpu = std::fs::read_to_string("/proc/cpuinfo")
         .ok()
@@ -251,7 +337,14 @@ async fn browser_timings() {
     println!("browser benchmark on {}", machine());
     let dir = tempfile::tempdir().unwrap();
     let browser = Browser::start(Scripts::Enabled).await;
+    // RUNLENS_BENCH_RUNS=10000 measures one of the sizes only.
+    let only: Option<usize> = std::env::var("RUNLENS_BENCH_RUNS")
+        .ok()
+        .and_then(|v| v.parse().ok());
     for (runs, steps) in [(1_000usize, 100i64), (10_000, 50), (100_000, 10)] {
+        if only.is_some_and(|only| only != runs) {
+            continue;
+        }
         let archive = archive(runs, steps);
         let site = dir.path().join(format!("runs-{runs}"));
         let bytes = write_site(&archive, &site);
@@ -296,14 +389,40 @@ async fn browser_timings() {
             fga["phases"][2].as_f64().unwrap(),
             fga["phases"][3].as_f64().unwrap()
         );
+        let profiling = profile_start(&browser).await;
+        browser
+            .cdp("Performance.enable", serde_json::json!({}))
+            .await;
+        let before = render_metrics(&browser).await;
         let page = filter_group_in_page(&browser).await;
+        let after = render_metrics(&browser).await;
+        if profiling {
+            profile_stop(&browser, &format!("group-filter-{runs}")).await;
+        }
         println!(
-            "  in the page: group select {:.1} ms to the table, {:.1} ms to the chart; \
-             filter (Enter) {:.1} ms to the table, {:.1} ms to the chart",
+            "  in the page: group select {:.1} ms to the table (then {:.1} ms of layout), {:.1} ms to the chart \
+             (series loaded at {} ms, figure built at {} ms); filter (Enter) {:.1} ms to the \
+             table (then {:.1} ms of layout), {:.1} ms to the chart (series loaded at {} ms, figure built at {} ms)",
             page["groupSync"].as_f64().unwrap(),
+            page["groupLayout"].as_f64().unwrap(),
             page["groupChart"].as_f64().unwrap(),
+            page["groupData"],
+            page["groupFigure"],
             page["filterSync"].as_f64().unwrap(),
-            page["filterChart"].as_f64().unwrap()
+            page["filterLayout"].as_f64().unwrap(),
+            page["filterChart"].as_f64().unwrap(),
+            page["filterData"],
+            page["filterFigure"]
+        );
+        let spent = |name: &str| after[name] - before[name];
+        println!(
+            "  the two in the page: {:.0} layouts, {:.1} ms; {:.0} style recalculations, \
+             {:.1} ms; script {:.1} ms",
+            spent("LayoutCount"),
+            spent("LayoutDuration") * 1000.0,
+            spent("RecalcStyleCount"),
+            spent("RecalcStyleDuration") * 1000.0,
+            spent("ScriptDuration") * 1000.0
         );
     }
 

@@ -153,7 +153,8 @@ pub fn figure(
         }
         _ => options.x,
     };
-    let unit = unit_for(
+    // Only the relative time axis needs the unit (and scanning every run's times for it).
+    let longest = if axis == XAxis::Relative {
         plan.rows()
             .iter()
             .filter_map(|row| {
@@ -161,8 +162,11 @@ pub fn figure(
                     .get(row)
                     .map(|s| relative_span(s, table.start_times[*row]))
             })
-            .fold(0.0, f64::max),
-    );
+            .fold(0.0, f64::max)
+    } else {
+        0.0
+    };
+    let unit = unit_for(longest);
     let legend = match plan {
         Plan::Runs { rows, .. } => {
             let budget = points_per_trace(rows.len() * if smoothed { 2 } else { 1 });
