@@ -209,6 +209,113 @@ async fn filter_group_in_page(browser: &Browser) -> Value {
     run_async(browser, &body).await
 }
 
+/// Every kind of interaction of the page, one after the other on a freshly opened report:
+/// for each, ms until its handler returned (`sync`), until what it started is done (the
+/// chart redrawn, a run's details or a plot drawn) and until the frame after that
+/// (`painted`).
+async fn interactions(browser: &Browser, url: &str) -> Value {
+    first_chart(browser, url).await;
+    let body = format!(
+        r#"
+        const chart = document.getElementById('rl-chart');
+        const byId = (id) => document.getElementById(id);
+        const macrotask = () => new Promise((r) => setTimeout(r, 0));
+        const busy = () => [...document.querySelectorAll('[aria-busy="true"]')].map((e) => e.id || e.className);
+        let late = [];
+        const until = async (done) => {{
+          const give_up = performance.now() + 3000;
+          while (!done()) {{
+            if (performance.now() > give_up) {{ late.push(String(done)); return; }}
+            await new Promise((r) => setTimeout(r, 1));
+          }}
+        }};
+        const afterplot = (el) => new Promise((r) => el.once('plotly_afterplot', r));
+        const results = window.rlSteps = [];
+        // `act` runs the interaction; the step is done once nothing is busy (the chart,
+        // a run's details, value-at-step columns) and `extra` (a promise) has settled.
+        const step = async (name, act, extra) => {{
+          await new Promise((r) => requestAnimationFrame(() => setTimeout(r, 0)));
+          const t0 = performance.now();
+          const more = extra ? extra() : null;
+          act();
+          const sync = performance.now() - t0;
+          await macrotask();
+          if (more) await more;
+          await until(() => busy().length === 0);
+          const done = performance.now() - t0;
+          await new Promise((r) => requestAnimationFrame(() => setTimeout(r, 0)));
+          results.push({{ name, sync, done, painted: performance.now() - t0, late: late.length ? late.join('; ') + ' still ' + busy().join(',') : null }});
+          late = [];
+        }};
+        const select = (id, value) => {{ const s = byId(id); s.value = value; s.dispatchEvent(new Event('change', {{ bubbles: true }})); }};
+        const check = (id, on) => {{ const c = byId(id); c.checked = on; c.dispatchEvent(new Event('change', {{ bubbles: true }})); }};
+        const enter = (id, text) => {{ const i = byId(id); i.value = text; i.dispatchEvent(new KeyboardEvent('keydown', {{ key: 'Enter', bubbles: true }})); }};
+        const click = (selector) => document.querySelector(selector).click();
+        const sortButton = '#rl-runs thead th[data-sort="param:lr"] button';
+        await step('sort by a param', () => click(sortButton));
+        await step('sort the other way', () => click(sortButton));
+        await step('filter (Enter)', () => enter('rl-filter', {FILTER:?}));
+        await step('clear the filter', () => enter('rl-filter', ''));
+        await step('search (Enter)', () => enter('rl-search', 'run-00'));
+        await step('clear the search', () => enter('rl-search', ''));
+        await step('group', () => select('rl-group', {GROUP:?}));
+        await step('median lines', () => select('rl-centre', 'median'));
+        await step('min-max bands', () => select('rl-band', 'minmax'));
+        await step("show the groups' runs", () => check('rl-show-runs', true));
+        await step('hide them', () => check('rl-show-runs', false));
+        await step('ungroup', () => select('rl-group', ''));
+        await step('smoothing', () => select('rl-smoothing', byId('rl-smoothing').options[1].value));
+        await step('smoothing off', () => select('rl-smoothing', byId('rl-smoothing').options[0].value));
+        await step('relative time axis', () => select('rl-x', 'relative'));
+        await step('step axis', () => select('rl-x', 'step'));
+        await step('log y', () => check('rl-log-y', true));
+        await step('outlier-proof y', () => check('rl-outliers', true));
+        const metrics = [...byId('rl-metric').options].map((o) => o.value);
+        const other = metrics.find((m) => m !== byId('rl-metric').value);
+        await step('another metric (fetches its chunks)', () => select('rl-metric', other));
+        await step('back to the first metric', () => select('rl-metric', metrics.find((m) => m !== other)));
+        await step('tick a run', () => click('#rl-runs tbody input.rl-tick'));
+        await step('tick another', () => document.querySelectorAll('#rl-runs tbody input.rl-tick')[1].click());
+        await step('compare', () => byId('rl-compare-open').click());
+        await step('clear the ticks', () => byId('rl-select-clear').click());
+        await step('open a run page', () => click('#rl-runs tbody button.rl-run-open'));
+        await step('close it (Escape)', () => window.dispatchEvent(new KeyboardEvent('keydown', {{ key: 'Escape', bubbles: true }})));
+        await step('column menu', () => byId('rl-columns-open').click());
+        await step('show a column', () => click('#rl-columns-list input[data-column]:not(:checked)'));
+        await step('close the menu', () => byId('rl-columns-close').click());
+        await step('differences only', () => check('rl-diff-only', true));
+        await step('all columns', () => check('rl-diff-only', false));
+        const scatter = byId('rl-hp-scatter');
+        await step('hyperparameter panel', () => click('#rl-hparams > summary'),
+          () => until(() => scatter.hasAttribute('data-drawn') && document.querySelector('#rl-hp-parcoords svg')));
+        const xs = [...byId('rl-hp-x').options].map((o) => o.value);
+        await step('scatter x', () => select('rl-hp-x', xs.find((x) => x !== byId('rl-hp-x').value)),
+          () => afterplot(scatter));
+        "#
+    );
+    // Run in the background and polled: one step that never finishes must not hide the
+    // others' figures behind a script timeout.
+    browser
+        .js(&format!(
+            "window.rlStepsDone = false;
+             (async () => {{ {body} }})().then(() => {{ window.rlStepsDone = true; }},
+               (e) => {{ window.rlStepsDone = 'error: ' + e; }});
+             return 0;"
+        ))
+        .await;
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(300);
+    loop {
+        let done = browser.js("return window.rlStepsDone;").await;
+        if done != Value::Bool(false) || std::time::Instant::now() > deadline {
+            if done != Value::Bool(true) {
+                println!("  the interactions did not all finish: {done}");
+            }
+            return browser.js("return window.rlSteps;").await;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(200)).await;
+    }
+}
+
 /// Chooses smoothing option `index` and returns ms until the chart is drawn and until
 /// the next animation frame after it (painted).
 async fn smoothing_redraw(browser: &Browser, index: usize) -> Value {
@@ -424,6 +531,22 @@ async fn browser_timings() {
             spent("RecalcStyleDuration") * 1000.0,
             spent("ScriptDuration") * 1000.0
         );
+        let steps = interactions(&browser, &url).await;
+        println!("  every interaction on a fresh load, ms (handler returned / done / painted):");
+        for step in steps.as_array().into_iter().flatten() {
+            let ms = |key: &str| step[key].as_f64().unwrap_or(f64::NAN);
+            println!(
+                "    {:<38} {:>7.1} {:>7.1} {:>7.1}{}",
+                step["name"].as_str().unwrap_or_default(),
+                ms("sync"),
+                ms("done"),
+                ms("painted"),
+                step["late"]
+                    .as_str()
+                    .map(|what| format!(" (gave up waiting after 3 s: {what})"))
+                    .unwrap_or_default()
+            );
+        }
     }
 
     let archive = archive(100, 10_000);

@@ -54,11 +54,16 @@ pub fn colour(index: usize, alpha: f64) -> String {
 /// The dash of run `row`'s line: solid for the first ten colours, then dashed, then
 /// dotted, so that runs sharing a colour stay apart.
 fn dash(row: usize) -> DashType {
-    match (row / PALETTE.len()) % 3 {
+    match dash_index(row) {
         0 => DashType::Solid,
         1 => DashType::Dash,
         _ => DashType::Dot,
     }
+}
+
+/// [`dash`] as a number: 0 solid, 1 dashed, 2 dotted.
+fn dash_index(row: usize) -> u8 {
+    ((row / PALETTE.len()) % 3) as u8
 }
 
 /// What the chart shows.
@@ -249,6 +254,7 @@ pub type SeriesByRow<'a> = HashMap<usize, &'a MetricSeries>;
 
 mod downsample;
 mod figure;
+mod merged;
 pub mod options;
 mod smooth;
 
