@@ -531,7 +531,11 @@ async fn browser_timings() {
             spent("RecalcStyleDuration") * 1000.0,
             spent("ScriptDuration") * 1000.0
         );
+        let profiling = profile_start(&browser).await;
         let steps = interactions(&browser, &url).await;
+        if profiling {
+            profile_stop(&browser, &format!("interactions-{runs}")).await;
+        }
         println!("  every interaction on a fresh load, ms (handler returned / done / painted):");
         for step in steps.as_array().into_iter().flatten() {
             let ms = |key: &str| step[key].as_f64().unwrap_or(f64::NAN);

@@ -248,6 +248,9 @@ pub fn figure(
             // Points are shared out per line (a group's runs share one trace).
             let lines = groups.len() * 3 + if options.show_runs { members_total } else { 0 };
             let budget = points_per_trace(lines);
+            // The runs behind the bands share the point budget without a floor: 10,000
+            // faint runs get 20 points each (min/max kept), not 400.
+            let run_budget = (POINT_BUDGET / members_total.max(1)).clamp(4, TRACE_POINTS.1);
             for (index, group) in groups.iter().enumerate() {
                 let members: Vec<(usize, &MetricSeries)> = group
                     .rows
@@ -264,7 +267,7 @@ pub fn figure(
                         let xs: Vec<f64> = s.steps.iter().map(|&v| v as f64).collect();
                         let values = options.smoothing.apply(&s.values);
                         let (xs, values) = clip(&xs, &values, options.x_range);
-                        let (x, y) = downsample(&xs, &values, budget);
+                        let (x, y) = downsample(&xs, &values, run_budget);
                         let name =
                             format::plotly_text(&format::truncate(&table.names[row], NAME_CHARS));
                         runs.add(Look::new(colour(index, 0.3), 0, 1.0, true), &name, x, y);
