@@ -185,18 +185,135 @@ async fn filter_group_in_page(browser: &Browser) -> Value {
         group.value = option.value;
         group.dispatchEvent(new Event('change', {{ bubbles: true }}));
         const groupSync = performance.now() - t0;
+        // The layout the new table needs (forced here; plotly would force it otherwise).
+        const tl = performance.now();
+        void document.body.offsetHeight;
+        const groupLayout = performance.now() - tl;
         const groupChart = (await done) - t0;
+        const mark = (n, t) => Math.round(performance.getEntriesByName(n).at(-1).startTime - t);
+        const groupData = mark('rl-chart-data', t0), groupFigure = mark('rl-figure-built', t0);
         const input = document.getElementById('rl-filter');
         const t1 = performance.now();
         done = drawn();
         input.value = {FILTER:?};
         input.dispatchEvent(new KeyboardEvent('keydown', {{ key: 'Enter', bubbles: true }}));
         const filterSync = performance.now() - t1;
+        const tl2 = performance.now();
+        void document.body.offsetHeight;
+        const filterLayout = performance.now() - tl2;
         const filterChart = (await done) - t1;
-        return {{ groupSync, groupChart, filterSync, filterChart }};
+        const filterData = mark('rl-chart-data', t1), filterFigure = mark('rl-figure-built', t1);
+        return {{ groupSync, groupLayout, groupChart, groupData, groupFigure, filterSync, filterLayout, filterChart, filterData, filterFigure }};
         "#
     );
     run_async(browser, &body).await
+}
+
+/// Every kind of interaction of the page, one after the other on a freshly opened report:
+/// for each, ms until its handler returned (`sync`), until what it started is done (the
+/// chart redrawn, a run's details or a plot drawn) and until the frame after that
+/// (`painted`).
+async fn interactions(browser: &Browser, url: &str) -> Value {
+    first_chart(browser, url).await;
+    let body = format!(
+        r#"
+        const chart = document.getElementById('rl-chart');
+        const byId = (id) => document.getElementById(id);
+        const macrotask = () => new Promise((r) => setTimeout(r, 0));
+        const busy = () => [...document.querySelectorAll('[aria-busy="true"]')].map((e) => e.id || e.className);
+        let late = [];
+        const until = async (done) => {{
+          const give_up = performance.now() + 3000;
+          while (!done()) {{
+            if (performance.now() > give_up) {{ late.push(String(done)); return; }}
+            await new Promise((r) => setTimeout(r, 1));
+          }}
+        }};
+        const afterplot = (el) => new Promise((r) => el.once('plotly_afterplot', r));
+        const results = window.rlSteps = [];
+        // `act` runs the interaction; the step is done once nothing is busy (the chart,
+        // a run's details, value-at-step columns) and `extra` (a promise) has settled.
+        const step = async (name, act, extra) => {{
+          await new Promise((r) => requestAnimationFrame(() => setTimeout(r, 0)));
+          const t0 = performance.now();
+          const more = extra ? extra() : null;
+          act();
+          const sync = performance.now() - t0;
+          await macrotask();
+          if (more) await more;
+          await until(() => busy().length === 0);
+          const done = performance.now() - t0;
+          await new Promise((r) => requestAnimationFrame(() => setTimeout(r, 0)));
+          results.push({{ name, sync, done, painted: performance.now() - t0, late: late.length ? late.join('; ') + ' still ' + busy().join(',') : null }});
+          late = [];
+        }};
+        const select = (id, value) => {{ const s = byId(id); s.value = value; s.dispatchEvent(new Event('change', {{ bubbles: true }})); }};
+        const check = (id, on) => {{ const c = byId(id); c.checked = on; c.dispatchEvent(new Event('change', {{ bubbles: true }})); }};
+        const enter = (id, text) => {{ const i = byId(id); i.value = text; i.dispatchEvent(new KeyboardEvent('keydown', {{ key: 'Enter', bubbles: true }})); }};
+        const click = (selector) => document.querySelector(selector).click();
+        const sortButton = '#rl-runs thead th[data-sort="param:lr"] button';
+        await step('sort by a param', () => click(sortButton));
+        await step('sort the other way', () => click(sortButton));
+        await step('filter (Enter)', () => enter('rl-filter', {FILTER:?}));
+        await step('clear the filter', () => enter('rl-filter', ''));
+        await step('search (Enter)', () => enter('rl-search', 'run-00'));
+        await step('clear the search', () => enter('rl-search', ''));
+        await step('group', () => select('rl-group', {GROUP:?}));
+        await step('median lines', () => select('rl-centre', 'median'));
+        await step('min-max bands', () => select('rl-band', 'minmax'));
+        await step("show the groups' runs", () => check('rl-show-runs', true));
+        await step('hide them', () => check('rl-show-runs', false));
+        await step('ungroup', () => select('rl-group', ''));
+        await step('smoothing', () => select('rl-smoothing', byId('rl-smoothing').options[1].value));
+        await step('smoothing off', () => select('rl-smoothing', byId('rl-smoothing').options[0].value));
+        await step('relative time axis', () => select('rl-x', 'relative'));
+        await step('step axis', () => select('rl-x', 'step'));
+        await step('log y', () => check('rl-log-y', true));
+        await step('outlier-proof y', () => check('rl-outliers', true));
+        const metrics = [...byId('rl-metric').options].map((o) => o.value);
+        const other = metrics.find((m) => m !== byId('rl-metric').value);
+        await step('another metric (fetches its chunks)', () => select('rl-metric', other));
+        await step('back to the first metric', () => select('rl-metric', metrics.find((m) => m !== other)));
+        await step('tick a run', () => click('#rl-runs tbody input.rl-tick'));
+        await step('tick another', () => document.querySelectorAll('#rl-runs tbody input.rl-tick')[1].click());
+        await step('compare', () => byId('rl-compare-open').click());
+        await step('clear the ticks', () => byId('rl-select-clear').click());
+        await step('open a run page', () => click('#rl-runs tbody button.rl-run-open'));
+        await step('close it (Escape)', () => window.dispatchEvent(new KeyboardEvent('keydown', {{ key: 'Escape', bubbles: true }})));
+        await step('column menu', () => byId('rl-columns-open').click());
+        await step('show a column', () => click('#rl-columns-list input[data-column]:not(:checked)'));
+        await step('close the menu', () => byId('rl-columns-close').click());
+        await step('differences only', () => check('rl-diff-only', true));
+        await step('all columns', () => check('rl-diff-only', false));
+        const scatter = byId('rl-hp-scatter');
+        await step('hyperparameter panel', () => click('#rl-hparams > summary'),
+          () => until(() => scatter.hasAttribute('data-drawn') && document.querySelector('#rl-hp-parcoords svg')));
+        const xs = [...byId('rl-hp-x').options].map((o) => o.value);
+        await step('scatter x', () => select('rl-hp-x', xs.find((x) => x !== byId('rl-hp-x').value)),
+          () => afterplot(scatter));
+        "#
+    );
+    // Run in the background and polled: one step that never finishes must not hide the
+    // others' figures behind a script timeout.
+    browser
+        .js(&format!(
+            "window.rlStepsDone = false;
+             (async () => {{ {body} }})().then(() => {{ window.rlStepsDone = true; }},
+               (e) => {{ window.rlStepsDone = 'error: ' + e; }});
+             return 0;"
+        ))
+        .await;
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(300);
+    loop {
+        let done = browser.js("return window.rlStepsDone;").await;
+        if done != Value::Bool(false) || std::time::Instant::now() > deadline {
+            if done != Value::Bool(true) {
+                println!("  the interactions did not all finish: {done}");
+            }
+            return browser.js("return window.rlSteps;").await;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(200)).await;
+    }
 }
 
 /// Chooses smoothing option `index` and returns ms until the chart is drawn and until
@@ -226,6 +343,82 @@ async fn smoothing_redraw(browser: &Browser, index: usize) -> Value {
     run_async(browser, &body).await
 }
 
+/// The renderer's counters (`Performance.getMetrics`: layouts, style recalculations and
+/// their durations in seconds, script time).
+async fn render_metrics(browser: &Browser) -> std::collections::HashMap<String, f64> {
+    let out = browser
+        .cdp("Performance.getMetrics", serde_json::json!({}))
+        .await;
+    out["metrics"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter_map(|m| Some((m["name"].as_str()?.to_string(), m["value"].as_f64()?)))
+        .collect()
+}
+
+/// Starts a CPU profile of the page when `RUNLENS_BENCH_PROFILE` names a directory; true
+/// when one was started.
+async fn profile_start(browser: &Browser) -> bool {
+    if std::env::var_os("RUNLENS_BENCH_PROFILE").is_none() {
+        return false;
+    }
+    browser.cdp("Profiler.enable", serde_json::json!({})).await;
+    browser
+        .cdp(
+            "Profiler.setSamplingInterval",
+            serde_json::json!({ "interval": 100 }),
+        )
+        .await;
+    browser.cdp("Profiler.start", serde_json::json!({})).await;
+    true
+}
+
+/// Stops the profile [`profile_start`] started, writes it to
+/// `$RUNLENS_BENCH_PROFILE/NAME.cpuprofile` (DevTools opens it; build with
+/// `RUNLENS_WASM_NAMES=1` to see the module's function names) and prints the functions
+/// with the most self time.
+async fn profile_stop(browser: &Browser, name: &str) {
+    let out = browser.cdp("Profiler.stop", serde_json::json!({})).await;
+    let profile = &out["profile"];
+    let dir = std::path::PathBuf::from(std::env::var_os("RUNLENS_BENCH_PROFILE").unwrap());
+    std::fs::create_dir_all(&dir).unwrap();
+    let path = dir.join(format!("{name}.cpuprofile"));
+    std::fs::write(&path, profile.to_string()).unwrap();
+    let mut names = std::collections::HashMap::new();
+    for node in profile["nodes"].as_array().into_iter().flatten() {
+        let frame = &node["callFrame"];
+        let url = frame["url"].as_str().unwrap_or_default();
+        let file = url.rsplit('/').next().unwrap_or_default();
+        let label = format!(
+            "{} ({file})",
+            frame["functionName"].as_str().unwrap_or_default()
+        );
+        names.insert(node["id"].as_u64().unwrap_or_default(), label);
+    }
+    let mut self_us: std::collections::HashMap<&str, f64> = std::collections::HashMap::new();
+    let samples = profile["samples"].as_array().cloned().unwrap_or_default();
+    let deltas = profile["timeDeltas"]
+        .as_array()
+        .cloned()
+        .unwrap_or_default();
+    for (sample, delta) in samples
+        .iter()
+        .zip(deltas.iter().skip(1).chain([&Value::from(0)]))
+    {
+        let label = names
+            .get(&sample.as_u64().unwrap_or_default())
+            .map_or("?", String::as_str);
+        *self_us.entry(label).or_default() += delta.as_f64().unwrap_or_default();
+    }
+    let mut top: Vec<_> = self_us.into_iter().collect();
+    top.sort_by(|a, b| b.1.total_cmp(&a.1));
+    println!("  profile {} — self time (ms):", path.display());
+    for (label, us) in top.iter().take(30) {
+        println!("    {:8.1}  {label}", us / 1000.0);
+    }
+}
+
 fn machine() -> String {
     let cpu = std::fs::read_to_string("/proc/cpuinfo")
         .ok()
@@ -251,7 +444,14 @@ async fn browser_timings() {
     println!("browser benchmark on {}", machine());
     let dir = tempfile::tempdir().unwrap();
     let browser = Browser::start(Scripts::Enabled).await;
+    // RUNLENS_BENCH_RUNS=10000 measures one of the sizes only.
+    let only: Option<usize> = std::env::var("RUNLENS_BENCH_RUNS")
+        .ok()
+        .and_then(|v| v.parse().ok());
     for (runs, steps) in [(1_000usize, 100i64), (10_000, 50), (100_000, 10)] {
+        if only.is_some_and(|only| only != runs) {
+            continue;
+        }
         let archive = archive(runs, steps);
         let site = dir.path().join(format!("runs-{runs}"));
         let bytes = write_site(&archive, &site);
@@ -296,15 +496,61 @@ async fn browser_timings() {
             fga["phases"][2].as_f64().unwrap(),
             fga["phases"][3].as_f64().unwrap()
         );
+        let profiling = profile_start(&browser).await;
+        browser
+            .cdp("Performance.enable", serde_json::json!({}))
+            .await;
+        let before = render_metrics(&browser).await;
         let page = filter_group_in_page(&browser).await;
+        let after = render_metrics(&browser).await;
+        if profiling {
+            profile_stop(&browser, &format!("group-filter-{runs}")).await;
+        }
         println!(
-            "  in the page: group select {:.1} ms to the table, {:.1} ms to the chart; \
-             filter (Enter) {:.1} ms to the table, {:.1} ms to the chart",
+            "  in the page: group select {:.1} ms to the table (then {:.1} ms of layout), {:.1} ms to the chart \
+             (series loaded at {} ms, figure built at {} ms); filter (Enter) {:.1} ms to the \
+             table (then {:.1} ms of layout), {:.1} ms to the chart (series loaded at {} ms, figure built at {} ms)",
             page["groupSync"].as_f64().unwrap(),
+            page["groupLayout"].as_f64().unwrap(),
             page["groupChart"].as_f64().unwrap(),
+            page["groupData"],
+            page["groupFigure"],
             page["filterSync"].as_f64().unwrap(),
-            page["filterChart"].as_f64().unwrap()
+            page["filterLayout"].as_f64().unwrap(),
+            page["filterChart"].as_f64().unwrap(),
+            page["filterData"],
+            page["filterFigure"]
         );
+        let spent = |name: &str| after[name] - before[name];
+        println!(
+            "  the two in the page: {:.0} layouts, {:.1} ms; {:.0} style recalculations, \
+             {:.1} ms; script {:.1} ms",
+            spent("LayoutCount"),
+            spent("LayoutDuration") * 1000.0,
+            spent("RecalcStyleCount"),
+            spent("RecalcStyleDuration") * 1000.0,
+            spent("ScriptDuration") * 1000.0
+        );
+        let profiling = profile_start(&browser).await;
+        let steps = interactions(&browser, &url).await;
+        if profiling {
+            profile_stop(&browser, &format!("interactions-{runs}")).await;
+        }
+        println!("  every interaction on a fresh load, ms (handler returned / done / painted):");
+        for step in steps.as_array().into_iter().flatten() {
+            let ms = |key: &str| step[key].as_f64().unwrap_or(f64::NAN);
+            println!(
+                "    {:<38} {:>7.1} {:>7.1} {:>7.1}{}",
+                step["name"].as_str().unwrap_or_default(),
+                ms("sync"),
+                ms("done"),
+                ms("painted"),
+                step["late"]
+                    .as_str()
+                    .map(|what| format!(" (gave up waiting after 3 s: {what})"))
+                    .unwrap_or_default()
+            );
+        }
     }
 
     let archive = archive(100, 10_000);

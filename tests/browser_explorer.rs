@@ -141,6 +141,29 @@ async fn ten_thousand_runs_scroll_tick_compare_and_download() {
         json!((RUNS + 1).to_string())
     );
 
+    // 200 run lines, too many for a legend, share one trace per look (colour and dash);
+    // hovering a point still names its run, and the run lines keep their points.
+    browser
+        .wait_for("Number(document.getElementById('rl-chart').dataset.renderedTraces) > 0")
+        .await;
+    let chart = browser
+        .js("const gd = document.getElementById('rl-chart');
+             Plotly.Fx.hover(gd, [{ curveNumber: 0, pointNumber: 0 }]);
+             const label = [...gd.querySelectorAll('.hoverlayer .hovertext')].map(e => e.textContent).join('|');
+             const points = gd.data.map(t => t.y.filter(v => v !== null).length).reduce((a, b) => a + b, 0);
+             return { traces: gd.data.length, label, points };")
+        .await;
+    assert_eq!(chart["traces"], json!(30), "{chart}");
+    assert!(
+        chart["label"].as_str().unwrap().contains("run-00000"),
+        "the hover label names the run: {chart}"
+    );
+    assert_eq!(
+        chart["points"],
+        json!(200 * 2),
+        "two points per run line: {chart}"
+    );
+
     // Scrolling to the end brings the last runs; the scroll height is the whole table's.
     let timing = browser
         .js("const wrap = document.querySelector('.rl-table-wrap');

@@ -34,6 +34,7 @@ fn main() {
         );
     }
     println!("cargo::rerun-if-env-changed=RUNLENS_WASM_OPT");
+    println!("cargo::rerun-if-env-changed=RUNLENS_WASM_NAMES");
 
     ensure_wasm_target();
     let wasm = build_web_crate(&workspace);
@@ -143,7 +144,10 @@ fn bindgen(wasm: &Path, out_dir: &Path) {
 const DROPPED_CUSTOM_SECTIONS: [&str; 3] = ["name", "producers", "target_features"];
 
 /// Rewrites the module without [`DROPPED_CUSTOM_SECTIONS`], copying every other section as is.
+/// `RUNLENS_WASM_NAMES=1` keeps the function names, for profiles of the page
+/// (`docs/benchmarks.md`).
 fn strip_custom_sections(wasm: &Path) {
+    let keep_names = env::var("RUNLENS_WASM_NAMES").as_deref() == Ok("1");
     let bytes = std::fs::read(wasm).unwrap_or_else(|e| panic!("read {}: {e}", wasm.display()));
     let mut module = wasm_encoder::Module::new();
     for payload in wasmparser::Parser::new(0).parse_all(&bytes) {
@@ -151,6 +155,7 @@ fn strip_custom_sections(wasm: &Path) {
             payload.unwrap_or_else(|e| panic!("wasm-bindgen wrote an invalid module: {e}"));
         if let wasmparser::Payload::CustomSection(custom) = &payload
             && DROPPED_CUSTOM_SECTIONS.contains(&custom.name())
+            && !(keep_names && custom.name() == "name")
         {
             continue;
         }

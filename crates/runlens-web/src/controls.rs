@@ -13,7 +13,7 @@ use web_sys::{Element, Event, EventTarget, HtmlInputElement, KeyboardEvent, Mous
 
 use crate::state::{
     Change, Shared, Ui, close_run, follow_fragment, handle, open_run, scrolled, table_focused,
-    table_key,
+    table_key, window_resized,
 };
 use crate::{Error, compare_panel, dom, export, parcoords_view, table};
 
@@ -439,11 +439,13 @@ pub fn wire(app: &Shared, ui: &UiHandles) -> Result<(), Error> {
         listen(&window, "hashchange", move |_| follow_fragment(&app))?;
     }
     {
+        let app = app.clone();
         let window = web_sys::window().ok_or_else(|| Error::new("no window"))?;
         listen(&window, "resize", move |_| {
             if let Ok(document) = dom::document() {
                 crate::page::fit_scroll_padding(&document);
             }
+            window_resized(&app);
         })?;
     }
     {

@@ -61,10 +61,21 @@ pub fn scatter(
     theme: Theme,
 ) -> Plot {
     let points = hparams::pairs(table, rows, x.kind, y.kind);
-    let group_of = |row: usize| groups.and_then(|gs| gs.iter().position(|g| g.rows.contains(&row)));
+    // Each row's group, looked up once (searching the groups per point was quadratic).
+    let mut group_of: Vec<Option<usize>> = Vec::new();
+    if let Some(groups) = groups {
+        group_of = vec![None; table.len()];
+        for (index, group) in groups.iter().enumerate() {
+            for &row in &group.rows {
+                if let Some(slot) = group_of.get_mut(row) {
+                    slot.get_or_insert(index);
+                }
+            }
+        }
+    }
     let colours: Vec<String> = points
         .iter()
-        .map(|&(row, _, _)| colour(group_of(row).unwrap_or(row), 0.85))
+        .map(|&(row, _, _)| colour(group_of.get(row).copied().flatten().unwrap_or(row), 0.85))
         .collect();
     let names: Vec<String> = points
         .iter()
@@ -254,6 +265,30 @@ mod tests {
         assert_eq!(value["data"][0]["text"][0], "&lt;b&gt;a&lt;/b&gt;");
         assert_eq!(value["layout"]["xaxis"]["type"], "log");
         assert_eq!(value["data"][0]["marker"]["color"][1], colour(1, 0.85));
+        // Grouped, a marker takes its group's colour.
+        let split = vec![
+            Group {
+                label: "b".into(),
+                rows: vec![1],
+            },
+            Group {
+                label: "a, c".into(),
+                rows: vec![0, 2],
+            },
+        ];
+        let plot = scatter(
+            (&table).into(),
+            &[0, 1, 2],
+            Some(&split),
+            (x, y),
+            (false, false),
+            theme,
+        );
+        let value: serde_json::Value = serde_json::from_str(&plot.to_json()).unwrap();
+        assert_eq!(
+            value["data"][0]["marker"]["color"],
+            serde_json::json!([colour(1, 0.85), colour(0, 0.85)])
+        );
         let groups = vec![Group {
             label: "all".into(),
             rows: vec![0, 1, 2],

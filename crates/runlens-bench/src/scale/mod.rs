@@ -41,11 +41,40 @@ pub struct Settings {
     /// Seed of the generator.
     #[arg(long, default_value_t = 42)]
     seed: u64,
-    /// Only write the archives (kept in `--dir`), in these formats (`jsonl`, `tensorboard`,
-    /// `mlflow`), and measure nothing: for measuring other commands (`runlens build`) on
-    /// them without writing the 3-6 GB MLflow store when it is not wanted.
-    #[arg(long, value_delimiter = ',')]
-    write_only: Vec<String>,
+    /// Formats written and read (`jsonl`, `tensorboard`, `mlflow`). The bundle size is
+    /// measured on the JSONL archive, so it needs `jsonl`; leaving out `mlflow` spares the
+    /// slowest writing and the most disk (~270 B per point).
+    #[arg(
+        long,
+        value_delimiter = ',',
+        default_value = "jsonl,tensorboard,mlflow"
+    )]
+    formats: Vec<Format>,
+}
+
+/// One of the archive's formats.
+#[derive(
+    Debug,
+    Clone,
+    Copy,
+    PartialEq,
+    Eq,
+    PartialOrd,
+    Ord,
+    clap::ValueEnum,
+    serde::Serialize,
+    serde::Deserialize,
+)]
+#[serde(rename_all = "lowercase")]
+enum Format {
+    Jsonl,
+    Tensorboard,
+    Mlflow,
+}
+
+/// The formats of archives written before `--formats` existed: all three.
+fn all_formats() -> Vec<Format> {
+    vec![Format::Jsonl, Format::Tensorboard, Format::Mlflow]
 }
 
 /// A peer's label and what it printed.
@@ -68,6 +97,9 @@ struct Written {
     /// Points of each of the first `peer_runs` runs (the peers' subset).
     first_runs: Vec<u64>,
     seconds: f64,
+    /// The formats written.
+    #[serde(default = "all_formats")]
+    formats: Vec<Format>,
 }
 
 /// Runs the suite.
@@ -97,10 +129,6 @@ pub fn run(settings: Settings) -> anyhow::Result<()> {
     for runs in sizes {
         let shape = Shape::for_runs(runs);
         let dir = root.join(runs.to_string());
-        if !settings.write_only.is_empty() {
-            write_only(&settings, &script, &shape, &dir)?;
-            continue;
-        }
         let written = ensure_archive(&settings, &script, &shape, &dir)?;
         measure(&settings, &script, &dir, &written)?;
         if !settings.keep {
@@ -151,6 +179,7 @@ fn ensure_archive(
             written.seed,
         ) == (shape.runs, shape.min_steps, shape.max_steps, settings.seed)
         && written.first_runs.len() >= settings.peer_runs.min(shape.runs)
+        && settings.formats.iter().all(|f| written.formats.contains(f))
     {
         println!("\nreusing the archive in {}", dir.display());
         return Ok(written);
@@ -158,20 +187,44 @@ fn ensure_archive(
     if dir.exists() {
         std::fs::remove_dir_all(dir)?;
     }
-    let (db, init) = mlflow_init(settings, script, dir)?;
+    std::fs::create_dir_all(dir)?;
+    let wants = |format| settings.formats.contains(&format);
+    let db = dir.join("mlflow/mlflow.db");
+    let mut store_by = String::new();
+    if wants(Format::Mlflow) {
+        std::fs::create_dir_all(dir.join("mlflow"))?;
+        let init = ingest::peer_json(
+            Command::new(&settings.python)
+                .arg(script)
+                .args(["mlflow-init", "--db"])
+                .arg(&db)
+                .current_dir(dir),
+            "scale_peers.py mlflow-init",
+        )?;
+        store_by = format!(
+            " (store schema by mlflow {})",
+            init["mlflow"].as_str().unwrap_or("?")
+        );
+    }
     println!(
-        "\nwriting {} runs (steps {}-{}, ~{:.1}M points expected) into {} (store schema by mlflow {}) ...",
+        "\nwriting {} runs (steps {}-{}, ~{:.1}M points expected) as {:?} into {}{store_by} ...",
         shape.runs,
         shape.min_steps,
         shape.max_steps,
         shape.expected_points() / 1e6,
+        settings.formats,
         dir.display(),
-        init["mlflow"].as_str().unwrap_or("?")
     );
     let start = Instant::now();
-    let mut jsonl = writers::JsonlWriter::new(&dir.join("jsonl"))?;
-    let mut tensorboard = writers::TensorboardWriter::new(&dir.join("tensorboard"))?;
-    let mut mlflow = writers::MlflowWriter::new(&db)?;
+    let mut jsonl = wants(Format::Jsonl)
+        .then(|| writers::JsonlWriter::new(&dir.join("jsonl")))
+        .transpose()?;
+    let mut tensorboard = wants(Format::Tensorboard)
+        .then(|| writers::TensorboardWriter::new(&dir.join("tensorboard")))
+        .transpose()?;
+    let mut mlflow = wants(Format::Mlflow)
+        .then(|| writers::MlflowWriter::new(&db))
+        .transpose()?;
     let mut written = Written {
         runs: shape.runs,
         min_steps: shape.min_steps,
@@ -184,12 +237,19 @@ fn ensure_archive(
         steps_seen: (i64::MAX, 0),
         first_runs: vec![],
         seconds: 0.0,
+        formats: settings.formats.clone(),
     };
     for index in 0..shape.runs {
         let run = generate::run(shape, settings.seed, index);
-        jsonl.write(&run)?;
-        tensorboard.write(&run)?;
-        mlflow.write(&run)?;
+        if let Some(jsonl) = &mut jsonl {
+            jsonl.write(&run)?;
+        }
+        if let Some(tensorboard) = &mut tensorboard {
+            tensorboard.write(&run)?;
+        }
+        if let Some(mlflow) = &mut mlflow {
+            mlflow.write(&run)?;
+        }
         written.points += run.points.len() as u64;
         written.steps_seen.0 = written.steps_seen.0.min(run.steps);
         written.steps_seen.1 = written.steps_seen.1.max(run.steps);
@@ -202,85 +262,15 @@ fn ensure_archive(
             written.first_runs.push(run.points.len() as u64);
         }
     }
-    jsonl.finish()?;
-    mlflow.finish()?;
+    if let Some(mut jsonl) = jsonl {
+        jsonl.finish()?;
+    }
+    if let Some(mlflow) = mlflow {
+        mlflow.finish()?;
+    }
     written.seconds = start.elapsed().as_secs_f64();
     std::fs::write(&marker, serde_json::to_string(&written)?)?;
     Ok(written)
-}
-
-/// Has the real mlflow create an empty store in `dir/mlflow/mlflow.db` (schema, indexes,
-/// experiment); returns its path and what the script printed.
-fn mlflow_init(
-    settings: &Settings,
-    script: &Path,
-    dir: &Path,
-) -> anyhow::Result<(PathBuf, serde_json::Value)> {
-    std::fs::create_dir_all(dir.join("mlflow"))?;
-    let db = dir.join("mlflow/mlflow.db");
-    let init = ingest::peer_json(
-        Command::new(&settings.python)
-            .arg(script)
-            .args(["mlflow-init", "--db"])
-            .arg(&db)
-            .current_dir(dir),
-        "scale_peers.py mlflow-init",
-    )?;
-    Ok((db, init))
-}
-
-/// Writes the archive of `shape` into `dir` in the formats of `--write-only` alone.
-fn write_only(settings: &Settings, script: &Path, shape: &Shape, dir: &Path) -> anyhow::Result<()> {
-    let wants = |format: &str| settings.write_only.iter().any(|f| f == format);
-    if let Some(unknown) = settings
-        .write_only
-        .iter()
-        .find(|f| !["jsonl", "tensorboard", "mlflow"].contains(&f.as_str()))
-    {
-        bail!("--write-only: unknown format {unknown:?} (jsonl, tensorboard, mlflow)");
-    }
-    if dir.exists() {
-        std::fs::remove_dir_all(dir)?;
-    }
-    std::fs::create_dir_all(dir)?;
-    let mut jsonl = wants("jsonl")
-        .then(|| writers::JsonlWriter::new(&dir.join("jsonl")))
-        .transpose()?;
-    let mut tensorboard = wants("tensorboard")
-        .then(|| writers::TensorboardWriter::new(&dir.join("tensorboard")))
-        .transpose()?;
-    let mut mlflow = None;
-    if wants("mlflow") {
-        let (db, _) = mlflow_init(settings, script, dir)?;
-        mlflow = Some(writers::MlflowWriter::new(&db)?);
-    }
-    let mut points = 0u64;
-    for index in 0..shape.runs {
-        let run = generate::run(shape, settings.seed, index);
-        points += run.points.len() as u64;
-        if let Some(w) = &mut jsonl {
-            w.write(&run)?;
-        }
-        if let Some(w) = &mut tensorboard {
-            w.write(&run)?;
-        }
-        if let Some(w) = &mut mlflow {
-            w.write(&run)?;
-        }
-    }
-    if let Some(w) = &mut jsonl {
-        w.finish()?;
-    }
-    if let Some(w) = mlflow {
-        w.finish()?;
-    }
-    println!(
-        "wrote {} runs, {points} points into {} ({})",
-        shape.runs,
-        dir.display(),
-        settings.write_only.join(", ")
-    );
-    Ok(())
 }
 
 /// Measures one archive and prints its block.
@@ -308,12 +298,21 @@ fn measure(
         group(written.neg_inf),
         written.seconds
     );
-    println!(
-        "   on disk: JSONL {}, TensorBoard {}, MLflow SQLite {}",
-        mb(dir_bytes(&jsonl)?),
-        mb(dir_bytes(&tb)?),
-        mb(std::fs::metadata(&db)?.len())
-    );
+    let wants = |format| settings.formats.contains(&format);
+    let mut on_disk = vec![];
+    if wants(Format::Jsonl) {
+        on_disk.push(format!("JSONL {}", mb(dir_bytes(&jsonl)?)));
+    }
+    if wants(Format::Tensorboard) {
+        on_disk.push(format!("TensorBoard {}", mb(dir_bytes(&tb)?)));
+    }
+    if wants(Format::Mlflow) {
+        on_disk.push(format!(
+            "MLflow SQLite {}",
+            mb(std::fs::metadata(&db)?.len())
+        ));
+    }
+    println!("   on disk: {}", on_disk.join(", "));
     let archive_estimate = points * 24;
     println!(
         "   {:<14} {:>12} {:>12} {:>9} {:>10}   {:<44} {:>12} {:>12} {:>10} {:>8} {:>9}",
@@ -339,16 +338,19 @@ fn measure(
         )
     };
     let subset = settings.peer_runs.min(written.runs).to_string();
-    let rows: [(&str, &Path, Vec<Peer>); 3] = [
-        (
+    let mut rows: Vec<(&str, &Path, Vec<Peer>)> = vec![];
+    if wants(Format::Jsonl) {
+        rows.push((
             "JSONL",
             &jsonl,
             vec![(
                 "Python json.loads per line (all)".into(),
                 python(&["jsonl"], &jsonl, "scale_peers.py jsonl")?,
             )],
-        ),
-        (
+        ));
+    }
+    if wants(Format::Mlflow) {
+        rows.push((
             "MLflow SQLite",
             &db,
             vec![
@@ -365,8 +367,10 @@ fn measure(
                     )?,
                 ),
             ],
-        ),
-        (
+        ));
+    }
+    if wants(Format::Tensorboard) {
+        rows.push((
             "TensorBoard",
             &tb,
             vec![(
@@ -377,8 +381,8 @@ fn measure(
                     "scale_peers.py tensorboard",
                 )?,
             )],
-        ),
-    ];
+        ));
+    }
     let subset_points: u64 = written.first_runs.iter().sum();
     for (format, path, peers) in &rows {
         let ours = child::spawn("read", path, None)?;
@@ -437,6 +441,12 @@ fn measure(
         group(subset_points)
     );
 
+    if !wants(Format::Jsonl) {
+        println!(
+            "   bundle: not measured (it is measured on the JSONL archive; --formats has no jsonl)"
+        );
+        return Ok(());
+    }
     let report = (written.runs == 1_000).then(|| dir.join("report.html"));
     let size = child::spawn("size", &jsonl, report.as_deref())?;
     let bundle = size["bundle_bytes"].as_u64().context("bundle_bytes")?;

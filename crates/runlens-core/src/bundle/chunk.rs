@@ -1,12 +1,13 @@
-//! Metric chunks (format v2): the series of one metric for a set of runs. Steps, wall times
-//! and values become integer residuals (`codec`) gathered per chunk into seven blocks, each
-//! split into byte planes that are compressed as separate streams; a series table says how
-//! each column is coded. Spec: `docs/bundle-format.md` §4.
+//! Metric chunks (format v2; differences of order 3–7 since v4): the series of one metric
+//! for a set of runs. Steps, wall times and values become integer residuals (`codec`)
+//! gathered per chunk into seven blocks, each split into byte planes that are compressed as
+//! separate streams; a series table says how each column is coded. Spec:
+//! `docs/bundle-format.md` §4.
 
 use super::BundleError;
-use super::codec::floats::{self, EarlierColumns, IntForm, MAX_EXPONENT};
+use super::codec::floats::{self, Column, IntForm, MAX_EXPONENT};
 use super::codec::ints::{self, Transform};
-use super::codec::{Reader, put_varint, streams, varint_len};
+use super::codec::{Reader, put_varint, streams};
 use super::container::{self, FileKind, MAX_PAYLOAD_BYTES};
 use crate::model::MetricSeries;
 
@@ -42,41 +43,26 @@ impl Parts {
     }
 
     fn put_steps(&mut self, steps: &[i64]) {
-        let mut best: Option<(f64, Transform, Vec<u64>)> = None;
-        for transform in Transform::ALL {
-            let mut residuals = Vec::new();
-            ints::residuals(steps, transform, &mut residuals);
-            let anchors = transform.anchors(residuals.len());
-            let cost = ints::estimated_bytes(&residuals[anchors..])
-                + residuals[..anchors]
-                    .iter()
-                    .map(|&r| varint_len(r) as f64)
-                    .sum::<f64>();
-            if best.as_ref().is_none_or(|(c, _, _)| cost < *c) {
-                best = Some((cost, transform, residuals));
-            }
-        }
-        let (_, transform, residuals) = best.expect("three transforms");
-        self.table.push(transform as u8);
+        let (_, transform, residuals) = ints::cheapest(steps, 0);
+        self.table.push(transform.code());
         self.put_residuals(STEPS_BLOCK, transform, &residuals);
     }
 
-    fn put_floats<'a>(
-        &mut self,
-        first_block: usize,
-        index: usize,
-        column: &'a [f64],
-        earlier: &mut EarlierColumns<'a>,
-    ) {
-        if let Some(target) = earlier.find(column) {
-            self.table.push(TAG_REF);
-            put_varint(&mut self.table, target as u64);
-            return;
-        }
-        earlier.add(index, column);
-        let coded = floats::encode(column);
+    fn put_floats(&mut self, first_block: usize, column: &Column) {
+        let coded = match column {
+            Column::Absent => {
+                self.table.push(TAG_ABSENT);
+                return;
+            }
+            Column::Ref(target) => {
+                self.table.push(TAG_REF);
+                put_varint(&mut self.table, *target as u64);
+                return;
+            }
+            Column::Ints(coded) => coded,
+        };
         self.table
-            .push(coded.form.code() | (coded.transform as u8) << 4);
+            .push(coded.form.code() | coded.transform.code() << 4);
         if let IntForm::Decimal(e) = coded.form {
             self.table.push(e);
         }
@@ -105,17 +91,16 @@ pub fn encode(metric: &str, series: &[(u32, &MetricSeries)]) -> Vec<u8> {
 /// Encodes series in the chunk layout as a sealed file of `kind` (a chunk or a level).
 pub fn encode_as(kind: FileKind, metric: &str, series: &[(u32, &MetricSeries)]) -> Vec<u8> {
     let mut parts = Parts::default();
-    let mut earlier_times = EarlierColumns::default();
-    let mut earlier_values = EarlierColumns::default();
-    for (index, &(run, s)) in series.iter().enumerate() {
+    let times: Vec<Option<&[f64]>> = series.iter().map(|(_, s)| s.times.as_deref()).collect();
+    let values: Vec<Option<&[f64]>> = series.iter().map(|(_, s)| Some(&s.values[..])).collect();
+    let times = floats::encode_columns(&times);
+    let values = floats::encode_columns(&values);
+    for ((&(run, s), times), values) in series.iter().zip(&times).zip(&values) {
         put_varint(&mut parts.table, u64::from(run));
         put_varint(&mut parts.table, s.len() as u64);
         parts.put_steps(&s.steps);
-        match &s.times {
-            None => parts.table.push(TAG_ABSENT),
-            Some(times) => parts.put_floats(TIMES_BLOCKS, index, times, &mut earlier_times),
-        }
-        parts.put_floats(VALUES_BLOCKS, index, &s.values, &mut earlier_values);
+        parts.put_floats(TIMES_BLOCKS, times);
+        parts.put_floats(VALUES_BLOCKS, values);
     }
     let widths: Vec<usize> = parts
         .blocks
@@ -383,6 +368,55 @@ pub fn decode_as(
         ));
     }
     Ok(out)
+}
+
+/// Stored bytes of each part of a file in the chunk layout (§4.1), for size studies: the
+/// series table, the exception streams, each block's planes, and the stream headers and
+/// metric key around them.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct ChunkParts {
+    /// Series in the table.
+    pub series: u64,
+    /// The series table as stored, and its length before DEFLATE.
+    pub table: u64,
+    /// The series table's raw length.
+    pub table_raw: u64,
+    /// Exception positions and values as stored.
+    pub exceptions: u64,
+    /// Each block's planes as stored: steps; times decimal, f32, f64; values likewise.
+    pub blocks: [u64; BLOCKS],
+    /// Envelope, metric key and the streams' codec and length fields.
+    pub framing: u64,
+}
+
+/// Where the bytes of a file in the chunk layout go (see [`ChunkParts`]); the planes are not
+/// inflated, only the series table (for the block widths).
+pub fn parts(kind: FileKind, bytes: &[u8]) -> Result<ChunkParts, BundleError> {
+    let payload = container::open(kind, bytes)?;
+    let mut reader = Reader::new(&payload, "chunk payload");
+    let mut parts = ChunkParts::default();
+    let key_len = reader.varint_at_most(payload.len() as u64, "metric key length")?;
+    reader.bytes(key_len as usize)?;
+    let stored = |reader: &mut Reader<'_>| -> Result<u64, BundleError> {
+        let before = reader.remaining();
+        let _ = streams::read(reader, MAX_PAYLOAD_BYTES)?;
+        Ok((before - reader.remaining()) as u64)
+    };
+    let table = streams::read(&mut reader.clone(), MAX_PAYLOAD_BYTES)?;
+    parts.table = stored(&mut reader)?;
+    parts.table_raw = table.len() as u64;
+    parts.exceptions = stored(&mut reader)? + stored(&mut reader)?;
+    let mut table_reader = Reader::new(&table, "chunk series table");
+    parts.series = table_reader.varint()?;
+    for block in &mut parts.blocks {
+        for _ in 0..table_reader.u8()? {
+            *block += stored(&mut reader)?;
+        }
+    }
+    reader.finish()?;
+    let counted: u64 = parts.table + parts.exceptions + parts.blocks.iter().sum::<u64>();
+    parts.framing = bytes.len() as u64 - counted;
+    Ok(parts)
 }
 
 #[cfg(test)]

@@ -1,4 +1,4 @@
-//! Data bundle v3: the compact, versioned, columnar form of an [`Archive`] that the page
+//! Data bundle v4: the compact, versioned, columnar form of an [`Archive`] that the page
 //! loads. An index file (run table + chunk directory) is decoded at start-up; metric series
 //! live in chunk files decoded on demand, and long series also in overview levels
 //! (`level`) that a zoomed-out chart decodes instead. Spec: `docs/bundle-format.md`.
@@ -15,6 +15,7 @@ use std::collections::BTreeMap;
 
 use thiserror::Error;
 
+pub use chunk::{ChunkParts, parts as chunk_parts};
 pub use container::{FORMAT_VERSION, FileKind, HEADER_LEN, MAGIC};
 pub use encode::{SeriesSource, encode_with};
 pub use level::LevelRef;

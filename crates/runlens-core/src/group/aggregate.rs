@@ -99,7 +99,16 @@ pub fn band(series: &[&MetricSeries]) -> Band {
     let orders: Vec<Option<Vec<usize>>> = series.iter().map(|s| step_order(s)).collect();
     let total = series.iter().map(|s| s.steps.len()).sum();
     let mut steps: Vec<i64> = Vec::with_capacity(total);
+    // Runs of a sweep usually log the same steps: a sorted series whose steps equal the
+    // last such series' adds nothing to the union, and skipping it keeps the sort small.
+    let mut previous: Option<&[i64]> = None;
     for (s, order) in series.iter().zip(&orders) {
+        if order.is_none() && s.steps.len() <= s.values.len() {
+            if previous == Some(s.steps.as_slice()) {
+                continue;
+            }
+            previous = Some(&s.steps);
+        }
         for_each_point(s, order.as_deref(), |step, _| steps.push(step));
     }
     steps.sort_unstable();
@@ -260,6 +269,19 @@ mod tests {
         assert_eq!(result.max, [3.0, 3.0, 7.0, 1.0]);
         assert!((result.std[0] - 2.0f64.sqrt()).abs() < 1e-12);
         assert_eq!(result.std[1], 0.0);
+    }
+
+    #[test]
+    fn band_counts_runs_that_share_their_steps() {
+        let a = series(&[(0, 1.0), (10, 2.0)]);
+        let b = series(&[(5, 4.0), (10, 6.0)]);
+        let c = series(&[(0, 3.0), (10, 4.0)]);
+        let d = series(&[(0, 5.0), (10, 0.0)]);
+        let result = band(&[&a, &c, &b, &d, &c]);
+        assert_eq!(result.steps, [0, 5, 10]);
+        assert_eq!(result.count, [4, 1, 5]);
+        assert_eq!(result.mean, [3.0, 4.0, 3.2]);
+        assert_eq!((result.min[2], result.max[2]), (0.0, 6.0));
     }
 
     #[test]

@@ -71,12 +71,14 @@ struct Tag {
 
 /// The tags of a run: in first-seen order, found by name through a map, or — for the next
 /// value of an event file, which writers emit in the same tag order at every step — by
-/// guessing the tag after the last one without hashing.
+/// guessing the tag that followed the last one the previous time, without hashing.
 #[derive(Debug, Default)]
 struct Tags {
     names: Vec<String>,
     tags: Vec<Tag>,
     index: HashMap<String, usize>,
+    /// For each tag, the tag seen after it last time (initially the next one created).
+    follows: Vec<usize>,
     last: usize,
 }
 
@@ -87,18 +89,14 @@ impl Tags {
             Some(&at) => at,
             None => self.insert(name),
         };
-        self.last = at;
+        self.seen(at);
         &mut self.tags[at]
     }
 
     /// The position of the tag whose name has these bytes, created when new; `None` when the
     /// bytes are not UTF-8 (prost rejects such an event).
     fn position(&mut self, name: &[u8]) -> Option<usize> {
-        let guess = if self.last + 1 < self.names.len() {
-            self.last + 1
-        } else {
-            0
-        };
+        let guess = self.follows.get(self.last).copied().unwrap_or(0);
         let at = match self.names.get(guess) {
             Some(known) if known.as_bytes() == name => guess,
             _ => {
@@ -109,8 +107,16 @@ impl Tags {
                 }
             }
         };
-        self.last = at;
+        self.seen(at);
         Some(at)
+    }
+
+    /// Records that tag `at` came after the last one.
+    fn seen(&mut self, at: usize) {
+        if let Some(next) = self.follows.get_mut(self.last) {
+            *next = at;
+        }
+        self.last = at;
     }
 
     fn insert(&mut self, name: &str) -> usize {
@@ -120,6 +126,7 @@ impl Tags {
             kind_known: false,
             series: MetricSeries::default(),
         });
+        self.follows.push(self.names.len());
         self.index.insert(name.to_string(), self.names.len() - 1);
         self.names.len() - 1
     }

@@ -1,12 +1,14 @@
 //! A fast path for the events that make up almost every event file: a wall time, a step and
 //! a summary of `simple_value` scalars (tensorboardX, PyTorch). Such an event is scanned in
-//! place with prost's wire-format primitives, borrowing the tags, instead of being decoded
+//! place, its one-byte keys matched directly (prost's varint decoding only for varints of
+//! more than one byte), borrowing the tags, instead of being decoded
 //! into owned messages (a `String` per tag, a `Vec` per summary). Anything else — metadata,
-//! tensors, images, another field, more than [`MAX_VALUES`] values — returns `None` and
+//! tensors, images, another field, a key written in more than one byte, more than
+//! [`MAX_VALUES`] values — returns `None` and
 //! takes the full prost decoding, so the fast path only ever sees what it fully
 //! understands. Tags are checked to be UTF-8 by the caller, only when a tag is new.
 
-use prost::encoding::{WireType, decode_key, decode_varint};
+use prost::encoding::decode_varint;
 
 /// Most values one scanned event may hold; an event with more takes the full decoding.
 pub const MAX_VALUES: usize = 16;
@@ -59,21 +61,29 @@ pub fn scan_into(data: &[u8], event: &mut ScalarEvent) -> bool {
     u32::try_from(data.len()).is_ok() && scan_fields(data, event).is_some()
 }
 
+/// Field keys of the scanned layout, each one byte: `(field << 3) | wire type`.
+const EVENT_WALL_TIME: u8 = 1 << 3 | 1; // fixed64
+const EVENT_STEP: u8 = 2 << 3; // varint
+const EVENT_SUMMARY: u8 = 5 << 3 | 2; // length-delimited
+const SUMMARY_VALUE: u8 = 1 << 3 | 2; // length-delimited
+const VALUE_TAG: u8 = 1 << 3 | 2; // length-delimited
+const VALUE_SIMPLE: u8 = 2 << 3 | 5; // fixed32
+
 fn scan_fields(data: &[u8], event: &mut ScalarEvent) -> Option<()> {
     let mut buf = data;
     event.wall_time = 0.0;
     event.step = 0;
     event.len = 0;
     let mut has_summary = false;
-    while !buf.is_empty() {
-        let (tag, wire) = decode_key(&mut buf).ok()?;
-        match (tag, wire) {
-            (1, WireType::SixtyFourBit) => {
-                event.wall_time = f64::from_le_bytes(take(&mut buf, 8)?.try_into().ok()?);
-            }
-            (2, WireType::Varint) => event.step = decode_varint(&mut buf).ok()? as i64,
+    // Keys are matched as single bytes: a key written in a longer (non-minimal) varint, like
+    // any other field, takes the full decoding.
+    while let Some((&key, rest)) = buf.split_first() {
+        buf = rest;
+        match key {
+            EVENT_WALL_TIME => event.wall_time = f64::from_le_bytes(fixed(&mut buf)?),
+            EVENT_STEP => event.step = varint(&mut buf)? as i64,
             // A second summary would be merged into the first by prost: leave that to it.
-            (5, WireType::LengthDelimited) if !has_summary => {
+            EVENT_SUMMARY if !has_summary => {
                 let summary = length_delimited(&mut buf)?;
                 scan_summary(data, summary, event)?;
                 has_summary = true;
@@ -87,10 +97,11 @@ fn scan_fields(data: &[u8], event: &mut ScalarEvent) -> Option<()> {
 /// Collects the values of a summary whose every field is a value (field 1) holding only a
 /// tag and a `simple_value`.
 fn scan_summary(data: &[u8], mut buf: &[u8], event: &mut ScalarEvent) -> Option<()> {
-    while !buf.is_empty() {
-        let (1, WireType::LengthDelimited) = decode_key(&mut buf).ok()? else {
+    while let Some((&key, rest)) = buf.split_first() {
+        buf = rest;
+        if key != SUMMARY_VALUE {
             return None;
-        };
+        }
         let (tag, value) = scalar_value(length_delimited(&mut buf)?)?;
         // `tag` is a subslice of `data`: its position is kept instead of the borrow.
         let start = tag.as_ptr() as usize - data.as_ptr() as usize;
@@ -104,16 +115,36 @@ fn scan_summary(data: &[u8], mut buf: &[u8], event: &mut ScalarEvent) -> Option<
 fn scalar_value(mut buf: &[u8]) -> Option<(&[u8], f32)> {
     let mut tag = None;
     let mut value = None;
-    while !buf.is_empty() {
-        match decode_key(&mut buf).ok()? {
-            (1, WireType::LengthDelimited) => tag = Some(length_delimited(&mut buf)?),
-            (2, WireType::ThirtyTwoBit) => {
-                value = Some(f32::from_le_bytes(take(&mut buf, 4)?.try_into().ok()?));
-            }
+    while let Some((&key, rest)) = buf.split_first() {
+        buf = rest;
+        match key {
+            VALUE_TAG => tag = Some(length_delimited(&mut buf)?),
+            VALUE_SIMPLE => value = Some(f32::from_le_bytes(fixed(&mut buf)?)),
             _ => return None,
         }
     }
     Some((tag?, value?))
+}
+
+/// A varint as prost reads it; one-byte varints (every length and most steps here) without
+/// a call.
+#[inline(always)]
+fn varint(buf: &mut &[u8]) -> Option<u64> {
+    match buf.split_first() {
+        Some((&byte, rest)) if byte < 0x80 => {
+            *buf = rest;
+            Some(u64::from(byte))
+        }
+        _ => decode_varint(buf).ok(),
+    }
+}
+
+/// The next `N` bytes (a fixed32 or fixed64 field).
+#[inline]
+fn fixed<const N: usize>(buf: &mut &[u8]) -> Option<[u8; N]> {
+    let (head, rest) = buf.split_first_chunk::<N>()?;
+    *buf = rest;
+    Some(*head)
 }
 
 /// Under `cfg(fuzzing)`: panics unless prost decodes `data` to the event the scan found, so
@@ -138,11 +169,13 @@ pub fn assert_agrees_with_prost(data: &[u8], event: &ScalarEvent) {
     assert_eq!(scanned, full);
 }
 
+#[inline(always)]
 fn length_delimited<'a>(buf: &mut &'a [u8]) -> Option<&'a [u8]> {
-    let len = usize::try_from(decode_varint(buf).ok()?).ok()?;
+    let len = usize::try_from(varint(buf)?).ok()?;
     take(buf, len)
 }
 
+#[inline]
 fn take<'a>(buf: &mut &'a [u8], len: usize) -> Option<&'a [u8]> {
     if buf.len() < len {
         return None;

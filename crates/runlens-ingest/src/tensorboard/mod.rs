@@ -14,6 +14,7 @@ use std::collections::BTreeMap;
 use std::ffi::OsStr;
 use std::fs;
 use std::path::{Component, Path, PathBuf};
+use std::sync::atomic::{AtomicUsize, Ordering};
 
 use runlens_core::Run;
 use walkdir::WalkDir;
@@ -67,23 +68,73 @@ impl Reader for TensorBoardReader {
         let root = out
             .root()
             .map_or_else(|| path.to_path_buf(), Path::to_path_buf);
-        for (dir, files) in run_directories(path, out) {
-            let mut builder = RunBuilder::new(run_identity(&root, &dir));
-            for file in files {
-                if let Err(error) = builder.read_file(&file, out) {
-                    out.warn_in(
-                        &file,
-                        format!("{}; the rest of the file is skipped", error.reason()),
-                    );
-                }
-            }
-            {
-                let run = builder.finish(out);
-                out.add_run(run);
-            }
+        let runs: Vec<(PathBuf, Vec<PathBuf>)> = run_directories(path, out).into_iter().collect();
+        for (builder, scratch) in read_runs(&root, &runs, out) {
+            // The reads left the budget alone; `absorb` would set it back to its copy.
+            let budget = *out.budget();
+            out.absorb(scratch);
+            *out.budget() = budget;
+            let run = builder.finish(out);
+            out.add_run(run);
         }
         Ok(())
     }
+}
+
+/// Reads each run directory's event files into a builder and an output of its own (for its
+/// warnings), in the order of `runs`; the directories are spread over the available cores,
+/// each read by one thread, so the result does not depend on the number of threads.
+fn read_runs(
+    root: &Path,
+    runs: &[(PathBuf, Vec<PathBuf>)],
+    out: &ReadOutput,
+) -> Vec<(RunBuilder, ReadOutput)> {
+    let read_one = |(dir, files): &(PathBuf, Vec<PathBuf>)| {
+        let mut scratch = out.scratch();
+        let mut builder = RunBuilder::new(run_identity(root, dir));
+        for file in files {
+            if let Err(error) = builder.read_file(file, &mut scratch) {
+                scratch.warn_in(
+                    file,
+                    format!("{}; the rest of the file is skipped", error.reason()),
+                );
+            }
+        }
+        (builder, scratch)
+    };
+    let threads = std::thread::available_parallelism()
+        .map_or(1, usize::from)
+        .min(runs.len());
+    if threads <= 1 {
+        return runs.iter().map(read_one).collect();
+    }
+    let next = AtomicUsize::new(0);
+    let mut done: Vec<(usize, (RunBuilder, ReadOutput))> = std::thread::scope(|scope| {
+        let workers: Vec<_> = (0..threads)
+            .map(|_| {
+                scope.spawn(|| {
+                    let mut mine = Vec::new();
+                    loop {
+                        let at = next.fetch_add(1, Ordering::Relaxed);
+                        let Some(run) = runs.get(at) else {
+                            return mine;
+                        };
+                        mine.push((at, read_one(run)));
+                    }
+                })
+            })
+            .collect();
+        workers
+            .into_iter()
+            .flat_map(|worker| {
+                worker
+                    .join()
+                    .unwrap_or_else(|e| std::panic::resume_unwind(e))
+            })
+            .collect()
+    });
+    done.sort_unstable_by_key(|(at, _)| *at);
+    done.into_iter().map(|(_, read)| read).collect()
 }
 
 /// The builder of the run made of one event file named on the command line.

@@ -86,6 +86,10 @@ pub struct Records<R> {
     offset: u64,
     /// File size when reading began: no length field may make us read or allocate past it.
     size: u64,
+    /// The last header (length and its checksum) whose checksum verified: an equal header
+    /// (the usual case: an event file's records have a few lengths) verifies without
+    /// computing the checksum again.
+    verified_header: Option<[u8; HEADER]>,
 }
 
 impl<R: Read> Records<R> {
@@ -99,6 +103,7 @@ impl<R: Read> Records<R> {
             end: 0,
             offset: 0,
             size,
+            verified_header: None,
         }
     }
 
@@ -139,12 +144,17 @@ impl<R: Read> Records<R> {
 
     /// The length of the record at `start` if its header verifies and it fits in the
     /// file, else why not. Needs [`HEADER`] bytes available.
-    fn check_header(&self) -> Result<usize, Damage> {
-        let header = &self.buf[self.start..self.start + HEADER];
+    fn check_header(&mut self) -> Result<usize, Damage> {
+        let header: [u8; HEADER] = self.buf[self.start..self.start + HEADER]
+            .try_into()
+            .expect("HEADER bytes");
         let (length_bytes, crc_bytes) = header.split_at(8);
-        let crc = u32::from_le_bytes([crc_bytes[0], crc_bytes[1], crc_bytes[2], crc_bytes[3]]);
-        if masked_crc(length_bytes) != crc {
-            return Err(Damage::LengthChecksum);
+        if self.verified_header != Some(header) {
+            let crc = u32::from_le_bytes([crc_bytes[0], crc_bytes[1], crc_bytes[2], crc_bytes[3]]);
+            if masked_crc(length_bytes) != crc {
+                return Err(Damage::LengthChecksum);
+            }
+            self.verified_header = Some(header);
         }
         let mut length = [0u8; 8];
         length.copy_from_slice(length_bytes);

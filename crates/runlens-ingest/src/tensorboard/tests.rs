@@ -318,3 +318,63 @@ fn hparams_warnings_count_against_the_per_file_cap() {
     assert_eq!(warnings.len(), 21, "{warnings:#?}");
     assert!(warnings.contains(&"25 problems in all; only the first 20 are listed".to_string()));
 }
+
+#[test]
+fn runs_read_on_several_threads_come_out_in_directory_order_with_their_warnings() {
+    let intact = basic_fixture();
+    let offsets = record_offsets(&intact);
+    let dir = tempfile::tempdir().expect("temp dir");
+    let mut damaged_at = Vec::new();
+    for i in 0..7 {
+        let mut bytes = intact.clone();
+        // Run 2: a data byte flipped; run 5: a length byte flipped (its header no longer
+        // equals the headers verified before it, so its checksum is computed and fails).
+        let victim = offsets[offsets.len() / 2 + i];
+        match i {
+            2 => bytes[victim + 14] ^= 0x01,
+            5 => bytes[victim] ^= 0x01,
+            _ => {}
+        }
+        if matches!(i, 2 | 5) {
+            damaged_at.push((i, victim));
+        }
+        let run = dir.path().join(format!("run-{i}"));
+        fs::create_dir(&run).expect("run dir");
+        fs::write(run.join("events.out.tfevents.1700000000.test"), &bytes).expect("write");
+    }
+    let archive = read_sources(&[dir.path().to_path_buf()], &ReadOptions::default())
+        .expect("logdir exists")
+        .archive;
+    let names: Vec<&str> = archive.runs.iter().map(|r| r.name.as_str()).collect();
+    assert_eq!(
+        names,
+        (0..7).map(|i| format!("run-{i}")).collect::<Vec<_>>()
+    );
+    let warned: Vec<(String, String)> = archive
+        .warnings
+        .iter()
+        .map(|w| (w.path.clone(), w.message.clone()))
+        .collect();
+    assert_eq!(warned.len(), 2, "{warned:?}");
+    for ((path, message), (run, victim)) in warned.iter().zip(&damaged_at) {
+        assert!(path.contains(&format!("run-{run}")), "{path}");
+        let damage = if *run == 2 {
+            "the checksum of the record data does not match"
+        } else {
+            "the checksum of the record length does not match"
+        };
+        assert!(
+            message.starts_with(&format!("damaged record at byte {victim}: {damage}")),
+            "{message}"
+        );
+    }
+    for run in &archive.runs {
+        let points: usize = run.metrics.values().map(|s| s.len()).sum();
+        let expected = if matches!(run.name.as_str(), "run-2" | "run-5") {
+            629
+        } else {
+            630
+        };
+        assert_eq!(points, expected, "{}", run.name);
+    }
+}

@@ -10,9 +10,11 @@ use runlens_core::group::{self, Group};
 use runlens_core::model::MetricSeries;
 
 use super::downsample::{clip, downsample};
+use super::merged::{Look, MergedLines};
 use super::options::{BandKind, Centre, ChartOptions, XAxis};
 use super::{
     LEGEND_CAP, NAME_CHARS, POINT_BUDGET, Plan, SeriesByRow, TRACE_POINTS, Theme, colour, dash,
+    dash_index,
 };
 use crate::format;
 
@@ -153,7 +155,8 @@ pub fn figure(
         }
         _ => options.x,
     };
-    let unit = unit_for(
+    // Only the relative time axis needs the unit (and scanning every run's times for it).
+    let longest = if axis == XAxis::Relative {
         plan.rows()
             .iter()
             .filter_map(|row| {
@@ -161,12 +164,17 @@ pub fn figure(
                     .get(row)
                     .map(|s| relative_span(s, table.start_times[*row]))
             })
-            .fold(0.0, f64::max),
-    );
+            .fold(0.0, f64::max)
+    } else {
+        0.0
+    };
+    let unit = unit_for(longest);
     let legend = match plan {
         Plan::Runs { rows, .. } => {
             let budget = points_per_trace(rows.len() * if smoothed { 2 } else { 1 });
             let mut untimed = 0;
+            // Too many runs for a legend: lines that look alike share a trace.
+            let mut merged = (rows.len() > LEGEND_CAP.0).then(MergedLines::default);
             for &row in rows {
                 let Some(s) = series.get(&row) else { continue };
                 let x_series = x_series.get(&row).copied();
@@ -183,6 +191,21 @@ pub fn figure(
                     name,
                     width: 1.5,
                 };
+                if let Some(merged) = merged.as_mut() {
+                    let (faint, (x, y)) =
+                        run_line_points(&line, options, budget, &mut drawn_values);
+                    if let Some((x, y)) = faint {
+                        merged.add(
+                            Look::new(line.faint.clone(), 0, 1.0, false),
+                            &line.name,
+                            x,
+                            y,
+                        );
+                    }
+                    let look = Look::new(line.colour.clone(), dash_index(row), line.width, true);
+                    merged.add(look, &line.name, x, y);
+                    continue;
+                }
                 add_run_line(
                     &mut plot,
                     &line,
@@ -198,6 +221,9 @@ pub fn figure(
                         )
                     },
                 );
+            }
+            for trace in merged.map(MergedLines::into_traces).into_iter().flatten() {
+                plot.add_trace(trace);
             }
             if untimed > 0 {
                 let lacking = match axis {
@@ -219,8 +245,12 @@ pub fn figure(
         }
         Plan::Groups { groups, .. } => {
             let members_total: usize = groups.iter().map(|g| g.rows.len()).sum();
-            let traces = groups.len() * 3 + if options.show_runs { members_total } else { 0 };
-            let budget = points_per_trace(traces);
+            // Points are shared out per line (a group's runs share one trace).
+            let lines = groups.len() * 3 + if options.show_runs { members_total } else { 0 };
+            let budget = points_per_trace(lines);
+            // The runs behind the bands share the point budget without a floor: 10,000
+            // faint runs get 20 points each (min/max kept), not 400.
+            let run_budget = (POINT_BUDGET / members_total.max(1)).clamp(4, TRACE_POINTS.1);
             for (index, group) in groups.iter().enumerate() {
                 let members: Vec<(usize, &MetricSeries)> = group
                     .rows
@@ -231,21 +261,19 @@ pub fn figure(
                     continue;
                 }
                 if options.show_runs {
+                    // The group's runs look alike: one trace for all of them.
+                    let mut runs = MergedLines::default();
                     for &(row, s) in &members {
                         let xs: Vec<f64> = s.steps.iter().map(|&v| v as f64).collect();
                         let values = options.smoothing.apply(&s.values);
                         let (xs, values) = clip(&xs, &values, options.x_range);
-                        let (x, y) = downsample(&xs, &values, budget);
+                        let (x, y) = downsample(&xs, &values, run_budget);
                         let name =
                             format::plotly_text(&format::truncate(&table.names[row], NAME_CHARS));
-                        plot.add_trace(
-                            Scatter::new(x, y)
-                                .name(name)
-                                .mode(Mode::Lines)
-                                .legend_group(format!("g{index}"))
-                                .show_legend(false)
-                                .line(Line::new().color(colour(index, 0.3)).width(1.0)),
-                        );
+                        runs.add(Look::new(colour(index, 0.3), 0, 1.0, true), &name, x, y);
+                    }
+                    for trace in runs.into_traces() {
+                        plot.add_trace(trace.legend_group(format!("g{index}")));
                     }
                 }
                 let series: Vec<&MetricSeries> = members.iter().map(|(_, s)| *s).collect();
@@ -339,9 +367,8 @@ fn add_run_line(
     drawn_values: &mut Vec<f64>,
     style: impl FnOnce(Box<Scatter<f64, Option<f64>>>) -> Box<Scatter<f64, Option<f64>>>,
 ) {
-    if options.smoothing.is_on() {
-        let (xs, raw) = clip(line.xs, line.values, options.x_range);
-        let (x, y) = downsample(&xs, &raw, budget);
+    let (faint, (x, y)) = run_line_points(line, options, budget, drawn_values);
+    if let Some((x, y)) = faint {
         plot.add_trace(
             Scatter::new(x, y)
                 .mode(Mode::Lines)
@@ -350,10 +377,6 @@ fn add_run_line(
                 .hover_info(HoverInfo::Skip),
         );
     }
-    let values = options.smoothing.apply(line.values);
-    let (xs, values) = clip(line.xs, &values, options.x_range);
-    sample_into(drawn_values, &values);
-    let (x, y) = downsample(&xs, &values, budget);
     let mode = if x.len() <= 1 {
         Mode::LinesMarkers
     } else {
@@ -364,6 +387,29 @@ fn add_run_line(
         .mode(mode)
         .line(Line::new().color(line.colour.clone()).width(line.width));
     plot.add_trace(style(trace));
+}
+
+/// A run line's points as drawn: the raw curve (when smoothing is on, drawn faint) and the
+/// (smoothed) line, each clipped to the zoomed range and downsampled to `budget` points;
+/// the line's values are sampled into `drawn_values` for the y range.
+#[allow(clippy::type_complexity, reason = "two (x, y) point lists")]
+fn run_line_points(
+    line: &RunLine<'_>,
+    options: &ChartOptions,
+    budget: usize,
+    drawn_values: &mut Vec<f64>,
+) -> (
+    Option<(Vec<f64>, Vec<Option<f64>>)>,
+    (Vec<f64>, Vec<Option<f64>>),
+) {
+    let faint = options.smoothing.is_on().then(|| {
+        let (xs, raw) = clip(line.xs, line.values, options.x_range);
+        downsample(&xs, &raw, budget)
+    });
+    let values = options.smoothing.apply(line.values);
+    let (xs, values) = clip(line.xs, &values, options.x_range);
+    sample_into(drawn_values, &values);
+    (faint, downsample(&xs, &values, budget))
 }
 
 /// Adds every `len / RANGE_SAMPLE`-th finite value of `values` to `out`.

@@ -25,9 +25,11 @@ const TRACE_POINTS: (usize, usize) = (400, 4000);
 /// Longest legend name, in characters.
 const NAME_CHARS: usize = 60;
 
-/// Line colours (Tableau 10); a run keeps its colour (by table row) whatever is filtered.
+/// Line colours (Tableau 10, its blue lightened from `#4e79a7`: that had a contrast of
+/// 3.6:1 on the dark theme's background, now 4.9:1, and 3.4:1 on white, like the red and
+/// purple); a run keeps its colour (by table row) whatever is filtered.
 pub const PALETTE: [(u8, u8, u8); 10] = [
-    (0x4e, 0x79, 0xa7),
+    (0x5a, 0x8f, 0xc8),
     (0xf2, 0x8e, 0x2b),
     (0xe1, 0x57, 0x59),
     (0x76, 0xb7, 0xb2),
@@ -52,11 +54,16 @@ pub fn colour(index: usize, alpha: f64) -> String {
 /// The dash of run `row`'s line: solid for the first ten colours, then dashed, then
 /// dotted, so that runs sharing a colour stay apart.
 fn dash(row: usize) -> DashType {
-    match (row / PALETTE.len()) % 3 {
+    match dash_index(row) {
         0 => DashType::Solid,
         1 => DashType::Dash,
         _ => DashType::Dot,
     }
+}
+
+/// [`dash`] as a number: 0 solid, 1 dashed, 2 dotted.
+fn dash_index(row: usize) -> u8 {
+    ((row / PALETTE.len()) % 3) as u8
 }
 
 /// What the chart shows.
@@ -247,6 +254,7 @@ pub type SeriesByRow<'a> = HashMap<usize, &'a MetricSeries>;
 
 mod downsample;
 mod figure;
+mod merged;
 pub mod options;
 mod smooth;
 

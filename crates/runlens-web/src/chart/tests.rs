@@ -98,6 +98,68 @@ fn runs_plan_caps_lines() {
 }
 
 #[test]
+fn more_runs_than_a_legend_holds_share_a_trace_per_look() {
+    // 40 runs: 10 colours × solid, dashed, dotted, then solid again: 30 looks.
+    let runs: Vec<Run> = (0..40)
+        .map(|i| run(&format!("<b>r{i}</b>"), "g", &[i as f64, f64::NAN, 1.0]))
+        .collect();
+    let table = RunTable::from_runs("t", &runs, &[]);
+    let rows: Vec<usize> = (0..runs.len()).collect();
+    let plan = Plan::new(&table, 0, &rows, None);
+    let series: SeriesByRow<'_> = runs
+        .iter()
+        .enumerate()
+        .map(|(row, r)| (row, &r.metrics["loss"]))
+        .collect();
+    let value = json(&draw(&table, &plan, &series, &ChartOptions::default()).plot);
+    let data = value["data"].as_array().unwrap();
+    assert_eq!(data.len(), 30);
+    // Runs 0 and 30 look alike (first colour, solid): one trace, a gap between them.
+    let first = &data[0];
+    assert_eq!(first["line"]["color"], colour(0, 1.0));
+    assert_eq!(first["line"]["dash"], "solid");
+    assert_eq!(
+        first["y"],
+        serde_json::json!([0.0, null, 1.0, null, 30.0, null, 1.0])
+    );
+    assert_eq!(
+        first["x"],
+        serde_json::json!([0.0, 10.0, 20.0, 20.0, 0.0, 10.0, 20.0])
+    );
+    let texts = first["text"].as_array().unwrap();
+    assert_eq!(texts[0], "&lt;b&gt;r0&lt;/b&gt;");
+    assert_eq!(texts[4], "&lt;b&gt;r30&lt;/b&gt;");
+    // Every run is drawn once, with all its finite points.
+    let values: usize = data
+        .iter()
+        .map(|t| {
+            t["y"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .filter(|v| !v.is_null())
+                .count()
+        })
+        .sum();
+    assert_eq!(values, 40 * 2);
+    // Smoothed: the faint raw curves are drawn first, behind and without hover.
+    let smoothed = draw(
+        &table,
+        &plan,
+        &series,
+        &ChartOptions {
+            smoothing: Smoothing::Ema(0.5),
+            ..ChartOptions::default()
+        },
+    );
+    let value = json(&smoothed.plot);
+    let data = value["data"].as_array().unwrap();
+    assert_eq!(data.len(), 10 + 30);
+    assert!(data[..10].iter().all(|t| t["hoverinfo"] == "skip"));
+    assert!(data[10..].iter().all(|t| t["hovertemplate"].is_string()));
+}
+
+#[test]
 fn run_figure_escapes_names_and_maps_non_finite_to_null() {
     let (table, runs) = archive();
     let plan = Plan::new(&table, 0, &[0, 1], None);
@@ -360,13 +422,24 @@ fn bands_can_be_standard_errors_or_min_to_max_and_show_their_runs() {
     let (value, _) = draw(BandKind::MinMax, false);
     assert_eq!(value["data"][0]["y"][0], 2.0);
     assert_eq!(value["data"][1]["y"][0], 1.0);
-    // With its runs: one faint line per run, then the band.
+    // With its runs: one faint trace for the group's runs (a gap between them, each
+    // point named after its run), then the band.
     let (value, _) = draw(BandKind::Std, true);
     let data = value["data"].as_array().unwrap();
-    assert_eq!(data.len(), 5);
-    assert_eq!(data[0]["name"], "&lt;img src=x onerror=alert(1)&gt;");
+    assert_eq!(data.len(), 4);
+    let hostile = "&lt;img src=x onerror=alert(1)&gt;";
+    let texts = data[0]["text"].as_array().unwrap();
+    assert_eq!(texts[0], hostile);
+    assert_eq!(data[0]["y"].as_array().unwrap().len(), texts.len());
+    assert!(
+        data[0]["y"]
+            .as_array()
+            .unwrap()
+            .contains(&serde_json::Value::Null)
+    );
     assert_eq!(data[0]["showlegend"], false);
-    assert_eq!(data[4]["name"], "a&amp;b (2 runs)");
+    assert_eq!(data[0]["legendgroup"], "g0");
+    assert_eq!(data[3]["name"], "a&amp;b (2 runs)");
 }
 
 #[test]

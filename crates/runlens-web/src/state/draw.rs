@@ -52,9 +52,10 @@ mod fit {
     /// Width (CSS pixels, rounded) a chart box had when its chart was last fitted.
     const WIDTH: &str = "data-fitted-width";
 
-    /// Watches `root`'s size (again watching a box is a no-op).
+    /// Watches `root`'s size (again watching a box is a no-op). Its width is not read
+    /// here: after plotly drew, reading it would lay the page out again at once; the
+    /// observer's first report of a box records it instead.
     pub(super) fn observe(root: &Element) {
-        let _ = root.set_attribute(WIDTH, &width(root.client_width().into()));
         OBSERVER.with(|cell| {
             let mut observer = cell.borrow_mut();
             if observer.is_none() {
@@ -81,7 +82,12 @@ mod fit {
             };
             let root = entry.target();
             let now = entry.content_rect().width();
-            if now <= 0.0 || root.get_attribute(WIDTH).as_deref() == Some(&width(now)) {
+            let Some(fitted) = root.get_attribute(WIDTH) else {
+                // The first report, right after the box was first watched (and drawn).
+                let _ = root.set_attribute(WIDTH, &width(now));
+                continue;
+            };
+            if now <= 0.0 || fitted == width(now) {
                 continue;
             }
             let _ = root.set_attribute(WIDTH, &width(now));

@@ -131,13 +131,14 @@ impl App {
 }
 
 impl App {
-    /// Draws the parallel coordinates: the numeric params that vary over the runs the
-    /// query and search keep, then the y column; lines of runs outside the brushes faint.
+    /// Draws the parallel coordinates: the numeric params whose values differ over the
+    /// runs the query and search keep (a param some runs lack but all others share is
+    /// left out), then the y column; lines of runs outside the brushes faint.
     fn render_parcoords(&self, columns: &[view::Column], y: &view::Column) -> Result<(), Error> {
         let table = self.cells();
         let mut chosen: Vec<view::Column> = columns
             .iter()
-            .filter(|c| is_param(c) && view::varies_over(table, &self.searched, c.kind))
+            .filter(|c| is_param(c) && model_parcoords::spans_values(table, &self.searched, c))
             .take(model_parcoords::MAX_AXES - 1)
             .cloned()
             .collect();

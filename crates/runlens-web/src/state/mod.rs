@@ -34,7 +34,7 @@ mod ui;
 pub use change::Change;
 pub use hparams::{HparamsUi, HparamsView, draw_hparams};
 pub use keys::{table_focused, table_key};
-pub use rows::scrolled;
+pub use rows::{scrolled, window_resized};
 pub use steps::load_steps;
 pub use ui::{ChartControls, Ui};
 
@@ -108,6 +108,8 @@ pub struct App {
     rendered: Range<usize>,
     /// Measured height of one table row, in CSS pixels.
     row_height: f64,
+    /// Measured height of the table's header row, in CSS pixels (`None` until measured).
+    head_height: Option<f64>,
     /// The ticked runs.
     selection: Selection,
     /// The comparison panel is open.
@@ -283,6 +285,7 @@ impl App {
             shown_columns: Vec::new(),
             rendered: 0..0,
             row_height: window::DEFAULT_ROW_HEIGHT,
+            head_height: None,
             selection: Selection::default(),
             compare_open: false,
             compare_diff_only: false,

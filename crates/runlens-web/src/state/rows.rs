@@ -6,6 +6,8 @@ use super::*;
 impl App {
     /// Lays the table out again (columns shown, every row) and renders the rows in view.
     pub(super) fn render_table(&mut self) -> Result<(), Error> {
+        // Read before the header is rebuilt: reading after would lay the page out twice.
+        let scroll = self.scroll();
         let data = self.data.clone();
         let table = view::Cells::new(&data.table, &self.steps);
         let keep: Vec<bool> = self
@@ -58,7 +60,7 @@ impl App {
             "aria-rowcount",
             &(self.table_view.items.len() + 1).to_string(),
         )?;
-        self.render_rows(true)?;
+        self.render_rows_at(scroll, true)?;
         let table = &data.table;
         self.ui.count.set_text_content(Some(&format!(
             "{} of {}",
@@ -77,9 +79,12 @@ impl App {
         Ok(())
     }
 
-    /// Where the table is scrolled to.
+    /// Where the table is scrolled to. Reading it lays the page out when the DOM changed
+    /// since the last layout, so it is read before changes, not after.
     pub(super) fn scroll(&self) -> Scroll {
-        let head = self.ui.head_row.get_bounding_client_rect().height();
+        let head = self
+            .head_height
+            .unwrap_or_else(|| self.ui.head_row.get_bounding_client_rect().height());
         let wrap = &self.ui.table_wrap;
         Scroll {
             offset: f64::from(wrap.scroll_top()) - head,
@@ -89,32 +94,52 @@ impl App {
     }
 
     /// Renders the rows in view (and a margin) when `force` or when scrolling left the
-    /// rendered rows; measures the row height once rows exist and renders again if the
-    /// assumed one was off.
+    /// rendered rows. See [`App::render_rows_at`].
     pub(super) fn render_rows(&mut self, force: bool) -> Result<(), Error> {
-        let items = self.table_view.items.len();
         let scroll = self.scroll();
+        self.render_rows_at(scroll, force)
+    }
+
+    /// [`App::render_rows`] with the table scrolled to `scroll`. The header's and a row's
+    /// heights are measured after the first render (and after the window was resized;
+    /// cells never wrap, so nothing else changes them) and the rows are rendered again if
+    /// the assumed ones were off: the other renders force no layout of the page.
+    pub(super) fn render_rows_at(&mut self, scroll: Scroll, force: bool) -> Result<(), Error> {
+        let items = self.table_view.items.len();
         if !force && !window::needs_render(&self.rendered, &scroll, items) {
             return Ok(());
         }
         let range = scroll.window(items);
         self.render_window(range.clone())?;
         self.rendered = range;
+        if self.head_height.is_some() {
+            return Ok(());
+        }
         let measured = self
             .ui
             .body
             .query_selector("tr[data-run-id]")?
             .map(|tr| tr.get_bounding_client_rect().height())
             .filter(|h| *h > 0.0);
-        if let Some(height) = measured
-            && (height - self.row_height).abs() > 0.5
-        {
+        let Some(height) = measured else {
+            // Nothing laid out yet (no rows, or the table is hidden): measure next time.
+            return Ok(());
+        };
+        let head = self.ui.head_row.get_bounding_client_rect().height();
+        self.head_height = Some(head);
+        if (height - self.row_height).abs() > 0.5 {
             self.row_height = height;
             let range = self.scroll().window(items);
             self.render_window(range.clone())?;
             self.rendered = range;
         }
         Ok(())
+    }
+
+    /// Forgets the measured header and row heights (the window was resized: a media query
+    /// may have changed them); the next render measures them again.
+    pub(super) fn forget_row_heights(&mut self) {
+        self.head_height = None;
     }
 
     pub(super) fn render_window(&mut self, range: Range<usize>) -> Result<(), Error> {
@@ -178,6 +203,18 @@ impl App {
             .query_selector_all("th.rl-pinned")?
             .length();
         let mut css = String::new();
+        if pinned == 0 {
+            // Nothing to measure: measuring would lay the page out for nothing.
+            if self
+                .ui
+                .pin_style
+                .text_content()
+                .is_some_and(|t| !t.is_empty())
+            {
+                self.ui.pin_style.set_text_content(Some(""));
+            }
+            return Ok(());
+        }
         let mut left = 0.0;
         for position in 0..(2 + pinned) {
             let Some(cell) = cells.item(position) else {
@@ -261,6 +298,18 @@ pub fn scrolled(app: &Shared) {
         return;
     };
     if let Err(error) = state.render_rows(false) {
+        dom::show_error(&error.to_string());
+    }
+}
+
+/// The window was resized: measures the table's header and rows again and renders the rows
+/// in view.
+pub fn window_resized(app: &Shared) {
+    let Ok(mut state) = app.try_borrow_mut() else {
+        return;
+    };
+    state.forget_row_heights();
+    if let Err(error) = state.render_rows(true) {
         dom::show_error(&error.to_string());
     }
 }

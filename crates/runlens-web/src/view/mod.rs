@@ -154,7 +154,7 @@ pub fn grouped(
         | ColumnKind::Duration => {
             let means: Vec<f64> = groups
                 .iter()
-                .map(|g| finite_stats(table, &g.rows, column.kind).1)
+                .map(|g| column_stats(table, &g.rows, column.kind).mean)
                 .collect();
             let mut order: Vec<usize> = (0..groups.len()).collect();
             order.sort_by(|&a, &b| {
@@ -179,28 +179,19 @@ pub fn grouped(
     groups
 }
 
-/// Count and mean of the finite numeric values of a column over `rows`, and the stats.
-fn finite_stats(table: Cells<'_>, rows: &[usize], kind: ColumnKind) -> (usize, f64, f64) {
-    let values = rows
-        .iter()
-        .filter_map(|&row| numeric_value(table, row, kind))
-        .filter(|x| x.is_finite());
-    let stats = group::stats(values);
-    (stats.count, stats.mean, stats.std)
+/// Count, mean, std, min and max of the finite numeric values of a column over `rows`.
+fn column_stats(table: Cells<'_>, rows: &[usize], kind: ColumnKind) -> group::Stats {
+    group::stats(
+        rows.iter()
+            .filter_map(|&row| numeric_value(table, row, kind))
+            .filter(|x| x.is_finite()),
+    )
 }
 
-/// The full aggregate of a numeric column over a group's runs, for the cell's tooltip:
-/// `4 runs · mean 0.52 · std 0.1 · min 0.4 · max 0.61`; `None` for text columns or
-/// without values.
-pub fn group_cell_title(table: Cells<'_>, rows: &[usize], column: &Column) -> Option<String> {
-    if !column.numeric {
-        return None;
-    }
-    let values = rows
-        .iter()
-        .filter_map(|&row| numeric_value(table, row, column.kind))
-        .filter(|x| x.is_finite());
-    let stats = group::stats(values);
+/// The tooltip of a numeric column's group cell, from the column's statistics over the
+/// group's runs: `4 runs · mean 0.52 · std 0.1 · min 0.4 · max 0.61`; `None` without
+/// values.
+fn title_of(stats: &group::Stats) -> Option<String> {
     (stats.count > 0).then(|| {
         format!(
             "{} · mean {} · std {} · min {} · max {}",
@@ -217,9 +208,38 @@ pub fn group_cell_title(table: Cells<'_>, rows: &[usize], column: &Column) -> Op
     })
 }
 
+/// The aggregate cell of a group row for `column` (see [`group_cell`]) and its tooltip
+/// (numeric columns: count, mean, std, min and max; `None` for text columns or without
+/// values), a numeric column's statistics computed once for both.
+pub fn group_cell_and_title(
+    table: Cells<'_>,
+    rows: &[usize],
+    column: &Column,
+) -> (String, Option<String>) {
+    let stats = column
+        .numeric
+        .then(|| column_stats(table, rows, column.kind));
+    (
+        group_cell(table, rows, column, stats.as_ref()),
+        stats.as_ref().and_then(title_of),
+    )
+}
+
 /// The aggregate cell of a group row for `column`: the shared value when every run agrees,
-/// `mean ± std` of numbers, the number of distinct texts otherwise.
-pub fn group_cell(table: Cells<'_>, rows: &[usize], column: &Column) -> String {
+/// `mean ± std` of numbers, the number of distinct texts otherwise; `known`: the column's
+/// statistics over `rows` when already computed.
+fn group_cell(
+    table: Cells<'_>,
+    rows: &[usize],
+    column: &Column,
+    known: Option<&group::Stats>,
+) -> String {
+    let finite_stats = |table: Cells<'_>, rows: &[usize], kind: ColumnKind| {
+        let stats = known
+            .copied()
+            .unwrap_or_else(|| column_stats(table, rows, kind));
+        (stats.count, stats.mean, stats.std)
+    };
     match column.kind {
         ColumnKind::Name => String::new(),
         ColumnKind::Status => format::count_of(rows.len(), "run"),
@@ -267,11 +287,10 @@ pub fn group_cell(table: Cells<'_>, rows: &[usize], column: &Column) -> String {
 
 /// The one text all `rows` share in a column, or `N values`.
 fn shared_text(table: Cells<'_>, rows: &[usize], kind: ColumnKind) -> String {
-    let mut texts: Vec<String> = rows.iter().map(|&r| cell_text(table, r, kind)).collect();
-    texts.sort();
-    texts.dedup();
+    let texts: std::collections::HashSet<String> =
+        rows.iter().map(|&r| cell_text(table, r, kind)).collect();
     match texts.len() {
-        1 => texts.pop().unwrap_or_default(),
+        1 => texts.into_iter().next().unwrap_or_default(),
         n => format!("{} values", format::count(n)),
     }
 }
@@ -330,18 +349,16 @@ pub fn layout(
             let sizes: Vec<usize> = groups.iter().map(|g| g.rows.len()).collect();
             let takes = fair_shares(&sizes, limit);
             for (index, (group, take)) in groups.iter().zip(takes).enumerate() {
+                let (cells, titles) = columns
+                    .iter()
+                    .map(|c| group_cell_and_title(table, &group.rows, c))
+                    .unzip();
                 items.push(Item::Group {
                     index,
                     label: group.label.clone(),
                     count: group.rows.len(),
-                    cells: columns
-                        .iter()
-                        .map(|c| group_cell(table, &group.rows, c))
-                        .collect(),
-                    titles: columns
-                        .iter()
-                        .map(|c| group_cell_title(table, &group.rows, c))
-                        .collect(),
+                    cells,
+                    titles,
                 });
                 items.extend(group.rows[..take].iter().map(|&row| Item::Run(row)));
                 shown_runs += take;

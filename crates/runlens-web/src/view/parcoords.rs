@@ -81,6 +81,20 @@ pub fn axes(table: Cells<'_>, columns: &[Column], rows: &[usize]) -> Vec<Axis> {
         .collect()
 }
 
+/// Whether `column`'s finite values over `rows` differ: an axis worth drawing. A column
+/// whose runs all have one value, or none, does not span values, even when some runs
+/// lack it (such an axis would be flat: every line at its middle).
+pub fn spans_values(table: Cells<'_>, rows: &[usize], column: &Column) -> bool {
+    let mut values = rows
+        .iter()
+        .filter_map(|&row| numeric_value(table, row, column.kind))
+        .filter(|v| v.is_finite());
+    let Some(first) = values.next() else {
+        return false;
+    };
+    values.any(|v| v != first)
+}
+
 /// Run `row`'s height on each axis (`None` where it lacks a value).
 pub fn line(table: Cells<'_>, axes: &[Axis], row: usize) -> Vec<Option<f64>> {
     axes.iter()
@@ -167,6 +181,20 @@ mod tests {
             max: 2.0,
         };
         assert_eq!(flat.position(2.0), 0.5);
+    }
+
+    #[test]
+    fn an_axis_spans_values_only_when_the_runs_values_differ() {
+        let t = table();
+        let all = all_columns(&t);
+        let lr = find_column(&all, "param:lr").unwrap();
+        let bs = find_column(&all, "param:bs").unwrap();
+        assert!(spans_values((&t).into(), &[0, 1, 2, 3], lr));
+        // Run 2 lacks lr and run 3 has 0.2: present or not, there is one value.
+        assert!(!spans_values((&t).into(), &[2, 3], lr));
+        assert!(!spans_values((&t).into(), &[2], lr));
+        assert!(!spans_values((&t).into(), &[1, 3], bs), "both 2");
+        assert!(spans_values((&t).into(), &[0, 3], bs));
     }
 
     #[test]

@@ -92,7 +92,7 @@ fn runs_from_several_readers_get_a_source_column_that_sorts_and_groups() {
     let groups = grouped((&t).into(), &[0, 1, 2], &[GroupKey::Source], &cols, None);
     let labels: Vec<&str> = groups.iter().map(|g| g.label.as_str()).collect();
     assert_eq!(labels.len(), 3);
-    assert_eq!(group_cell((&t).into(), &[1], source), "mlflow");
+    assert_eq!(group_cell_and_title((&t).into(), &[1], source).0, "mlflow");
     // One reader: no column.
     assert!(find_column(&columns(&table()), "source").is_none());
 }

@@ -23,6 +23,7 @@ pub(crate) fn varint_len(value: u64) -> usize {
 }
 
 /// A cursor over a byte slice whose reads fail with [`BundleError::Corrupt`] at the end.
+#[derive(Clone)]
 pub(crate) struct Reader<'a> {
     bytes: &'a [u8],
     pos: usize,
@@ -92,6 +93,11 @@ impl<'a> Reader<'a> {
         let slice = &self.bytes[self.pos..end];
         self.pos = end;
         Ok(slice)
+    }
+
+    /// Bytes not read yet.
+    pub(crate) fn remaining(&self) -> usize {
+        self.bytes.len() - self.pos
     }
 
     /// True when every byte was read.
