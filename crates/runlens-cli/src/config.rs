@@ -7,7 +7,6 @@ use std::path::{Path, PathBuf};
 
 use anyhow::Context;
 use bytesize::ByteSize;
-use runlens_core::Archive;
 use runlens_core::bundle::RunTable;
 use runlens_core::group::GroupKey;
 use runlens_core::view::InitialView;
@@ -114,7 +113,7 @@ impl Config {
 
     /// Problems of the initial view with these runs, as warnings to print: the page would
     /// fall back to its defaults for each.
-    pub fn view_problems(&self, archive: &Archive, table: &RunTable) -> Vec<String> {
+    pub fn view_problems(&self, table: &RunTable) -> Vec<String> {
         let file = self
             .path
             .as_deref()
@@ -127,7 +126,7 @@ impl Config {
             problems.push(format!("{file}: [view] filter {text:?}: {error}"));
         }
         if let Some(key) = &self.view.metric
-            && !archive.metric_keys().contains(key)
+            && table.metric_index(key).is_none()
         {
             problems.push(format!(
                 "{file}: [view] metric {key:?} is not logged by any run; the page opens on its default metric"
@@ -149,7 +148,7 @@ impl Config {
                 runlens_core::view::AVERAGE_CHOICES.map(|w| w.to_string()).join(", ")
             ));
         }
-        let keys = archive.metric_keys();
+        let keys: Vec<String> = table.metrics.iter().map(|c| c.key.clone()).collect();
         let offered: [(&str, &Option<String>, &[&str]); 3] = [
             (
                 "x_axis",

@@ -58,6 +58,8 @@ pub struct ReadCache {
     notes: Vec<String>,
     hits: usize,
     misses: usize,
+    /// Inputs larger than this on disk are read every time, not cached.
+    max_input_bytes: u64,
 }
 
 impl ReadCache {
@@ -78,7 +80,17 @@ impl ReadCache {
             notes: Vec::new(),
             hits: 0,
             misses: 0,
+            max_input_bytes: u64::MAX,
         }
+    }
+
+    /// Leaves inputs larger than `bytes` on disk (a file, or all files under a directory)
+    /// out of the cache: a cached read is handed over whole, so a streamed build (one that
+    /// spills the points, [`ReadOptions::spill_dir`]) would hold all of such an input in
+    /// memory to cache it.
+    pub fn with_max_input_bytes(mut self, bytes: u64) -> Self {
+        self.max_input_bytes = bytes;
+        self
     }
 
     /// Problems met with the cache itself (damaged entries, a directory that cannot be
@@ -105,16 +117,19 @@ impl ReadCache {
             root.map(|r| r.display().to_string()).unwrap_or_default()
         );
         let meta = fs::metadata(path).ok()?;
+        let mut bytes = 0u64;
         if meta.is_dir() {
             for entry in WalkDir::new(path).follow_links(true).sort_by_file_name() {
                 let entry = entry.ok()?;
                 let meta = entry.metadata().ok()?;
                 stamp(&mut key, entry.path(), &meta)?;
+                bytes = bytes.saturating_add(if meta.is_file() { meta.len() } else { 0 });
             }
         } else {
             stamp(&mut key, path, &meta)?;
+            bytes = meta.len();
         }
-        Some(key)
+        (bytes <= self.max_input_bytes).then_some(key)
     }
 
     fn file(&self, key: &str) -> PathBuf {
@@ -314,5 +329,25 @@ mod tests {
         assert!(decode(&bytes).unwrap_err().contains("checksum"));
         assert!(decode(&bytes[..10]).is_err());
         assert!(decode(b"garbage").is_err());
+    }
+
+    #[test]
+    fn inputs_above_the_size_limit_are_not_cached() {
+        let dir = tempfile::tempdir().unwrap();
+        let logs = dir.path().join("logs");
+        fs::create_dir(&logs).unwrap();
+        fs::write(logs.join("a.jsonl"), [b'x'; 600]).unwrap();
+        fs::write(logs.join("b.jsonl"), [b'x'; 500]).unwrap();
+        let options = ReadOptions::default();
+        let cache = ReadCache::new(&dir.path().join("cache"), &options);
+        assert!(cache.key("jsonl", &logs.join("a.jsonl"), None).is_some());
+        let cache = cache.with_max_input_bytes(1000);
+        assert!(cache.key("jsonl", &logs.join("a.jsonl"), None).is_some());
+        assert!(
+            cache.key("tensorboard", &logs, None).is_none(),
+            "1,100 bytes in all"
+        );
+        let cache = cache.with_max_input_bytes(1100);
+        assert!(cache.key("tensorboard", &logs, None).is_some());
     }
 }

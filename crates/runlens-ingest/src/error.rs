@@ -16,6 +16,15 @@ pub enum IngestError {
         #[source]
         source: io::Error,
     },
+    /// A series spilled to the temporary file could not be read back.
+    #[error("cannot read back the temporary spill file in {}; retry, or check the disk holding it", dir.display())]
+    Spill {
+        /// The directory the spill file is in.
+        dir: PathBuf,
+        /// The operating system's reason.
+        #[source]
+        source: io::Error,
+    },
 }
 
 /// Why one file (or directory) could not be read at all; the caller turns it into a

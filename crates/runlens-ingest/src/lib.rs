@@ -13,6 +13,7 @@ mod limits;
 mod mlflow;
 mod reader;
 mod sources;
+mod spill;
 mod sqlite_open;
 mod tensorboard;
 #[cfg(test)]
@@ -34,6 +35,7 @@ pub use sources::{
     ReadOptions, ReadReport, read_sources, read_sources_cached, read_sources_with,
     read_sources_with_progress,
 };
+pub use spill::{ArchiveSeries, SpillReadError, SpilledSeries};
 pub use tensorboard::{
     HPARAMS_METRIC_TAG_PREFIX, IMAGE_FOLDER as TENSORBOARD_IMAGE_FOLDER, TensorBoardReader,
 };

@@ -7,10 +7,11 @@ use std::fs::File;
 use std::io::Read;
 use std::path::Path;
 
-use runlens_core::{ArtifactBudget, RegisteredModel, Run, Warning};
+use runlens_core::{ArtifactBudget, MetricSeries, RegisteredModel, Run, Warning};
 
 use crate::error::ReadError;
 use crate::sources::ReadOptions;
+use crate::spill::{SharedSpill, SpilledRun};
 
 /// How many bytes of a file [`Entry::head`] holds for sniffing.
 pub const HEAD_BYTES: usize = 64 * 1024;
@@ -148,6 +149,10 @@ pub struct ReadOutput {
     options: ReadOptions,
     models: Vec<RegisteredModel>,
     budget: ArtifactBudget,
+    /// Where the series of added runs go, in a streamed build whose read is not cached.
+    spill: Option<SharedSpill>,
+    /// Per added run, the segments its series went to (aligned with `runs`).
+    spilled: Vec<Option<SpilledRun>>,
 }
 
 impl ReadOutput {
@@ -164,6 +169,36 @@ impl ReadOutput {
             options: ReadOptions::default(),
             models: Vec::new(),
             budget: ArtifactBudget::default(),
+            spill: None,
+            spilled: Vec::new(),
+        }
+    }
+
+    /// Sends the series of the runs added from now on to `spill`.
+    pub(crate) fn with_spill(mut self, spill: SharedSpill) -> Self {
+        self.spill = Some(spill);
+        self
+    }
+
+    /// Whether the series of added runs leave memory (and [`ReadOutput::spill_series`]
+    /// moves any).
+    pub(crate) fn spills(&self) -> bool {
+        self.spill.is_some()
+    }
+
+    /// Moves the points of `metrics` (of a run still being read) out of memory, when this
+    /// read spills; their segments are appended to `into`, to be handed over with the run
+    /// by [`ReadOutput::add_run_spilled`].
+    pub(crate) fn spill_series(
+        &mut self,
+        metrics: &mut std::collections::BTreeMap<String, MetricSeries>,
+        into: &mut SpilledRun,
+    ) {
+        if let Some(spill) = &self.spill {
+            spill
+                .lock()
+                .unwrap_or_else(|e| e.into_inner())
+                .take_series(metrics, into);
         }
     }
 
@@ -223,7 +258,15 @@ impl ReadOutput {
     /// once, from one file or several: params and tags are united, metric points appended,
     /// and missing attributes filled in from the later part.
     pub fn add_run(&mut self, run: Run) {
+        self.add_run_spilled(run, SpilledRun::new());
+    }
+
+    /// [`ReadOutput::add_run`] for a run whose earlier points went to the spill as `parts`
+    /// (by [`ReadOutput::spill_series`]); the rest follow them there when this read spills.
+    pub(crate) fn add_run_spilled(&mut self, mut run: Run, mut parts: SpilledRun) {
+        self.spill_series(&mut run.metrics, &mut parts);
         self.runs.push(run);
+        self.spilled.push((!parts.is_empty()).then_some(parts));
     }
 
     /// The runs added so far.
@@ -284,12 +327,15 @@ impl ReadOutput {
             options: self.options.clone(),
             models: Vec::new(),
             budget: self.budget,
+            spill: self.spill.clone(),
+            spilled: Vec::new(),
         }
     }
 
     /// Takes everything `scratch` (made by [`ReadOutput::scratch`]) holds, and its budget.
     pub(crate) fn absorb(&mut self, scratch: ReadOutput) {
         self.runs.extend(scratch.runs);
+        self.spilled.extend(scratch.spilled);
         self.file_warnings.extend(scratch.file_warnings);
         self.models.extend(scratch.models);
         self.budget = scratch.budget;
@@ -310,6 +356,13 @@ impl ReadOutput {
     /// The runs and warnings, the line warnings sorted by line and followed, when some were
     /// left out, by one warning saying how many.
     pub fn into_parts(self) -> (Vec<Run>, Vec<Warning>) {
+        let (runs, _, warnings) = self.into_spilled_parts();
+        (runs, warnings)
+    }
+
+    /// [`ReadOutput::into_parts`] with, per run, the segments its series went to when
+    /// this read spilled.
+    pub(crate) fn into_spilled_parts(self) -> (Vec<Run>, Vec<Option<SpilledRun>>, Vec<Warning>) {
         let mut warnings = self.file_warnings;
         let shown = self.line_warnings.into_sorted_vec();
         let listed = shown.len();
@@ -324,7 +377,7 @@ impl ReadOutput {
                 ),
             ));
         }
-        (self.runs, warnings)
+        (self.runs, self.spilled, warnings)
     }
 }
 
@@ -357,19 +410,24 @@ pub(crate) fn merge_run(run: &mut Run, part: Run) {
         run.histograms.entry(tag).or_default().extend(steps);
     }
     for (key, series) in part.metrics {
-        let target = run.metrics.entry(key).or_default();
-        if target.is_empty() {
-            *target = series;
-            continue;
-        }
-        let times = series.times;
-        for (i, (step, value)) in series.steps.into_iter().zip(series.values).enumerate() {
-            let time = times
-                .as_ref()
-                .and_then(|t| t.get(i).copied())
-                .filter(|t| !t.is_nan());
-            target.push(step, value, time);
-        }
+        merge_series(run.metrics.entry(key).or_default(), series);
+    }
+}
+
+/// Appends the points of `part` to `target` (the same metric of a run split over files):
+/// an empty `target` becomes `part`; otherwise each point is pushed, a NaN time as none.
+pub(crate) fn merge_series(target: &mut MetricSeries, part: MetricSeries) {
+    if target.is_empty() {
+        *target = part;
+        return;
+    }
+    let times = part.times;
+    for (i, (step, value)) in part.steps.into_iter().zip(part.values).enumerate() {
+        let time = times
+            .as_ref()
+            .and_then(|t| t.get(i).copied())
+            .filter(|t| !t.is_nan());
+        target.push(step, value, time);
     }
 }
 

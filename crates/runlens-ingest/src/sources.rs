@@ -1,7 +1,7 @@
 //! Reading the sources the user named: files go to the reader that claims them, directories
 //! are walked, and the runs of every file are merged into one [`Archive`].
 
-use std::collections::{BTreeMap, HashSet};
+use std::collections::{BTreeMap, HashMap, HashSet};
 use std::ffi::OsStr;
 use std::fs;
 use std::path::{Path, PathBuf};
@@ -12,7 +12,8 @@ use walkdir::WalkDir;
 use crate::cache::ReadCache;
 use crate::error::IngestError;
 use crate::limits::{self, TextLimits};
-use crate::reader::{Entry, EntryKind, ReadOutput, Reader, merge_run};
+use crate::reader::{Entry, EntryKind, ReadOutput, Reader, merge_run, merge_series};
+use crate::spill::{ArchiveSeries, SharedSpill, Spill, SpilledRun, SpilledSeries};
 
 /// Settings for [`read_sources`].
 #[derive(Debug, Clone)]
@@ -33,6 +34,15 @@ pub struct ReadOptions {
     /// Longest text kept whole in each field; longer text is cut with a marker and a
     /// warning (see [`TextLimits`]).
     pub text_limits: TextLimits,
+    /// When set, the metric points of each input are moved, once it is read, into an
+    /// unnamed temporary file in this directory, and the report's runs are left without the
+    /// series that went there: they are read back one at a time through
+    /// [`ReadReport::series`] (what `runlens build` does, so that its memory does not grow
+    /// with the points). Leave unset to have every series in the runs.
+    pub spill_dir: Option<PathBuf>,
+    /// With [`ReadOptions::spill_dir`]: how many points a reader that builds many runs at
+    /// once (a JSONL file of many runs) holds before it moves them to the spill.
+    pub spill_points: usize,
 }
 
 impl Default for ReadOptions {
@@ -43,6 +53,8 @@ impl Default for ReadOptions {
             experiments: Vec::new(),
             max_artifact_bytes: ArtifactBudget::DEFAULT_BYTES,
             text_limits: TextLimits::default(),
+            spill_dir: None,
+            spill_points: 1 << 20,
         }
     }
 }
@@ -68,15 +80,34 @@ fn is_url(source: &Path) -> bool {
 }
 
 /// The result of [`read_sources`].
-#[derive(Debug, Clone, Default)]
+#[derive(Debug, Default)]
 #[non_exhaustive]
 pub struct ReadReport {
-    /// Every run read (merged across files, finished) and every warning.
+    /// Every run read (merged across files, finished) and every warning. With
+    /// [`ReadOptions::spill_dir`], runs whose series were spilled hold none: see
+    /// [`ReadReport::series`].
     pub archive: Archive,
+    /// The series moved out of the runs (none unless [`ReadOptions::spill_dir`] is set).
+    pub spilled: SpilledSeries,
     /// Files found in directories that no reader claimed, in walk order (for `--verbose`).
     pub unrecognized: Vec<PathBuf>,
     /// Number of files (and directories, for directory formats) handed to a reader.
     pub files_read: usize,
+}
+
+impl ReadReport {
+    /// Every run's series, held or spilled, for [`runlens_core::bundle::encode_with`].
+    pub fn series(&self) -> ArchiveSeries<'_> {
+        ArchiveSeries {
+            archive: &self.archive,
+            spilled: &self.spilled,
+        }
+    }
+
+    /// Total number of metric points, held or spilled.
+    pub fn point_count(&self) -> u64 {
+        self.archive.point_count() + self.spilled.point_count()
+    }
 }
 
 /// Reads `sources` with the built-in [`crate::readers`]. See [`read_sources_with`].
@@ -148,7 +179,16 @@ pub fn read_sources_cached(
         models: Vec::new(),
         budget: ArtifactBudget::new(options.max_artifact_bytes),
         cache,
+        spill: None,
+        spilled: HashMap::new(),
+        spill_note: None,
     };
+    if let Some(dir) = &options.spill_dir {
+        match Spill::create_in(dir) {
+            Ok(spill) => session.spill = Some(SharedSpill::new(spill.into())),
+            Err(e) => session.spill_note = Some(spill_note(dir, &e)),
+        }
+    }
     for (source, meta) in sources.iter().zip(kinds) {
         let Some(meta) = meta else {
             let entry = Entry::new(source, EntryKind::Url).explicit(true);
@@ -200,18 +240,97 @@ pub fn read_sources_cached(
             ),
         ));
     }
+    // Every read's output is gone, so the session holds the only handle.
+    let mut spill: Option<Spill> = session.spill.take().map(|shared| {
+        std::sync::Arc::into_inner(shared)
+            .expect("no read outlives the session")
+            .into_inner()
+            .unwrap_or_else(|e| e.into_inner())
+    });
+    if let Some(spill) = &mut spill {
+        spill.flush();
+        if let Some(e) = spill.failure() {
+            let dir = options.spill_dir.clone().unwrap_or_default();
+            session.spill_note = Some(spill_note(&dir, e));
+        }
+    }
+    let mut runs = Vec::with_capacity(session.runs.len());
+    let mut rows = Vec::with_capacity(session.runs.len());
+    for (key, mut run) in std::mem::take(&mut session.runs) {
+        let mut spilled = session.spilled.remove(&key);
+        if let Some(parts) =
+            spilled.take_if(|parts| must_unspill(&run, parts, options.text_limits.name_bytes))
+        {
+            let spill = spill.as_ref().expect("segments imply a spill");
+            for (metric, segments) in parts {
+                let held = run.metrics.remove(&metric).unwrap_or_default();
+                let mut series = spill
+                    .read_merged(&segments)
+                    .map_err(|e| IngestError::Spill {
+                        dir: options.spill_dir.clone().unwrap_or_default(),
+                        source: e,
+                    })?;
+                merge_series(&mut series, held);
+                run.metrics.insert(metric, series);
+            }
+        }
+        runs.push(run);
+        rows.push(spilled);
+    }
     let mut archive = Archive {
-        runs: session.runs.into_values().collect(),
+        runs,
         warnings: session.warnings,
         models: session.models,
     };
     limits::apply(&mut archive, options.text_limits);
+    let rows = sort_runs_with(&mut archive, rows);
     archive.finish();
+    let spilled = SpilledSeries {
+        spill: spill.filter(|_| rows.iter().any(Option::is_some)),
+        rows,
+        note: session.spill_note,
+    };
     Ok(ReadReport {
         archive,
+        spilled,
         unrecognized: session.unrecognized,
         files_read: session.files_read,
     })
+}
+
+/// Puts the runs of `archive` in the order [`Archive::finish`] gives them (a stable sort by
+/// source, experiment and id), and `rows` (one per run) with them; `finish` then finds them
+/// in order.
+fn sort_runs_with(
+    archive: &mut Archive,
+    mut rows: Vec<Option<SpilledRun>>,
+) -> Vec<Option<SpilledRun>> {
+    let mut order: Vec<usize> = (0..archive.runs.len()).collect();
+    order.sort_by(|&a, &b| {
+        let (a, b) = (&archive.runs[a], &archive.runs[b]);
+        (&a.source, &a.experiment, &a.id).cmp(&(&b.source, &b.experiment, &b.id))
+    });
+    let mut runs: Vec<Option<Run>> = std::mem::take(&mut archive.runs)
+        .into_iter()
+        .map(Some)
+        .collect();
+    archive.runs = order
+        .iter()
+        .map(|&i| runs[i].take().expect("order is a permutation"))
+        .collect();
+    order.iter().map(|&i| rows[i].take()).collect()
+}
+
+/// Whether the spilled series of `run` must come back into memory before the text limits
+/// are applied: when it also holds points (spilling stopped part-way), or when a metric key
+/// is over the limit (cutting keys looks at all of a run's keys at once).
+fn must_unspill(run: &Run, parts: &SpilledRun, name_bytes: usize) -> bool {
+    run.metrics.values().any(|s| !s.is_empty())
+        || run
+            .metrics
+            .keys()
+            .chain(parts.keys())
+            .any(|k| k.len() > name_bytes)
 }
 
 /// Merge key of a run.
@@ -237,6 +356,12 @@ struct Session<'a> {
     budget: ArtifactBudget,
     /// Where reads are kept for the next build, when caching.
     cache: Option<&'a mut ReadCache>,
+    /// Where the series of the runs read go, when spilling.
+    spill: Option<SharedSpill>,
+    /// The segments of the spilled series, by run.
+    spilled: HashMap<RunKey, SpilledRun>,
+    /// Why spilling stopped, if it did.
+    spill_note: Option<String>,
 }
 
 impl<'a> Session<'a> {
@@ -319,7 +444,8 @@ impl<'a> Session<'a> {
             (self.on_read)(path);
             self.models.extend(entry.models);
             self.warnings.extend(entry.warnings);
-            self.add_runs(reader, entry.runs);
+            let count = entry.runs.len();
+            self.add_runs(reader, entry.runs, vec![None; count]);
             return;
         }
         let mut out = ReadOutput::new(path, self.options.max_line_warnings_per_file)
@@ -327,6 +453,11 @@ impl<'a> Session<'a> {
             .with_budget(self.budget);
         if let Some(root) = root {
             out = out.with_root(root);
+        }
+        // A read kept in the cache must hand over its whole runs; the others spill as
+        // they go.
+        if let (None, Some(spill)) = (&key, &self.spill) {
+            out = out.with_spill(spill.clone());
         }
         let result = reader.read(path, &mut out);
         (self.on_read)(path);
@@ -349,7 +480,7 @@ impl<'a> Session<'a> {
         for model in &mut models {
             model.source = reader.name().to_string();
         }
-        let (runs, mut warnings) = out.into_parts();
+        let (runs, spilled, mut warnings) = out.into_spilled_parts();
         warnings.extend(error);
         if let (Some(key), Some(cache)) = (key, self.cache.as_mut())
             && budget_untouched
@@ -358,12 +489,12 @@ impl<'a> Session<'a> {
         }
         self.models.extend(models);
         self.warnings.extend(warnings);
-        self.add_runs(reader, runs);
+        self.add_runs(reader, runs, spilled);
     }
 
     /// Merges the runs one read produced.
-    fn add_runs(&mut self, reader: &dyn Reader, runs: Vec<Run>) {
-        for mut run in runs {
+    fn add_runs(&mut self, reader: &dyn Reader, runs: Vec<Run>, spilled: Vec<Option<SpilledRun>>) {
+        for (mut run, spilled) in runs.into_iter().zip(spilled) {
             if !self.options.wants_experiment(run.experiment.as_deref()) {
                 continue;
             }
@@ -375,6 +506,7 @@ impl<'a> Session<'a> {
                 run.name = run.id.clone();
             }
             let key = (run.source.clone(), run.experiment.clone(), run.id.clone());
+            self.spill_series(&key, &mut run, spilled);
             match self.runs.get_mut(&key) {
                 Some(existing) => merge_run(existing, run),
                 None => {
@@ -383,6 +515,37 @@ impl<'a> Session<'a> {
             }
         }
     }
+}
+
+impl Session<'_> {
+    /// Moves the points of `run` (a part of the run `key`) to the spill, when spilling,
+    /// after `parts`, where the read already put its earlier points. Empty series stay
+    /// (they carry their key, which the text limits look at).
+    fn spill_series(&mut self, key: &RunKey, run: &mut Run, parts: Option<SpilledRun>) {
+        let mut parts = parts.unwrap_or_default();
+        if let Some(spill) = &self.spill {
+            spill
+                .lock()
+                .unwrap_or_else(|e| e.into_inner())
+                .take_series(&mut run.metrics, &mut parts);
+        }
+        if parts.is_empty() {
+            return;
+        }
+        let spilled = self.spilled.entry(key.clone()).or_default();
+        for (metric, segments) in parts {
+            spilled.entry(metric).or_default().extend(segments);
+        }
+    }
+}
+
+/// What a build is told when the spill file could not be made or written: the points are
+/// then kept in memory, so the report is the same, only the memory use grows.
+fn spill_note(dir: &Path, error: &std::io::Error) -> String {
+    format!(
+        "could not write the temporary spill file in {}: {error}; the metric points are kept in memory instead",
+        dir.display()
+    )
 }
 
 /// The path and warning of an error met while walking under `root`; `None` for a dangling

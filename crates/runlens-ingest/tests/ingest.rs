@@ -193,7 +193,9 @@ fn a_missing_source_is_an_error_naming_it() {
     let missing = PathBuf::from("/definitely/not/here");
     let error = read_sources(&[examples(), missing.clone()], &ReadOptions::default())
         .expect_err("missing source");
-    let IngestError::Source { path, .. } = &error;
+    let IngestError::Source { path, .. } = &error else {
+        panic!("not a source error: {error}");
+    };
     assert_eq!(path, &missing);
     assert_eq!(error.to_string(), "cannot open source /definitely/not/here");
 }

@@ -1,10 +1,12 @@
 //! `runlens build`: reads the sources, encodes the bundle and writes the report(s).
 
 use std::io::Write;
+use std::path::{Path, PathBuf};
 
 use anyhow::Context;
 use runlens_core::Archive;
 use runlens_core::bundle::{self, EncodedBundle, RunTable};
+use runlens_ingest::ReadReport;
 use runlens_site::{ReportInfo, SiteSummary};
 
 use crate::args::BuildArgs;
@@ -16,25 +18,32 @@ pub fn run(args: &BuildArgs, stdout: &mut dyn Write, stderr: &mut dyn Write) -> 
     config.theme = args.theme.or(config.theme);
     super::load_pages(&mut config, &args.pages)?;
     let cache_dir = (!args.no_cache).then(|| cache_dir(args)).flatten();
-    let report = super::read_cached(&args.source, &config, cache_dir.as_deref(), stderr)?;
+    let output = args.out.as_ref().or(args.single_file.as_ref());
+    let spill_dir = spill_dir(output.map(PathBuf::as_path));
+    let report = super::read_cached(
+        &args.source,
+        &config,
+        cache_dir.as_deref(),
+        Some(&spill_dir),
+        stderr,
+    )?;
     super::check_strict(&args.source, &report)?;
-    let archive = &report.archive;
-    warn_if_empty(archive, stderr)?;
-    let encoded = encode(archive, &title(args.title.as_deref(), &config))?;
-    warn_about_view(&config, archive, &encoded, stderr)?;
+    warn_if_empty(&report.archive, stderr)?;
+    let encoded = encode(&report, &title(args.title.as_deref(), &config))?;
+    warn_about_view(&config, &encoded, stderr)?;
     let info = encoded.info(&config);
     if let Some(dir) = &args.out {
         let summary = runlens_site::write_site(&info, &encoded.bundle, dir)
             .with_context(|| format!("could not write the site to {}", dir.display()))?;
         if !args.source.quiet {
-            print_summary(stdout, &dir.display().to_string(), archive, &summary)?;
+            print_summary(stdout, &dir.display().to_string(), &encoded, &summary)?;
         }
     }
     if let Some(file) = &args.single_file {
         let summary = runlens_site::write_single_file(&info, &encoded.bundle, file)
             .with_context(|| format!("could not write the report to {}", file.display()))?;
         if !args.source.quiet {
-            print_summary(stdout, &file.display().to_string(), archive, &summary)?;
+            print_summary(stdout, &file.display().to_string(), &encoded, &summary)?;
         }
         let limit = args
             .max_size
@@ -63,6 +72,23 @@ fn cache_dir(args: &BuildArgs) -> Option<std::path::PathBuf> {
     Some(parent.join(".runlens-cache").join(name))
 }
 
+/// Where a build spills the metric points while it reads: beside its output (the directory
+/// that will hold the site or the single file, so the same disk), else the system's
+/// temporary directory.
+pub fn spill_dir(output: Option<&Path>) -> PathBuf {
+    output
+        .and_then(Path::parent)
+        .map(|dir| {
+            if dir.as_os_str().is_empty() {
+                Path::new(".")
+            } else {
+                dir
+            }
+        })
+        .filter(|dir| dir.is_dir())
+        .map_or_else(std::env::temp_dir, Path::to_path_buf)
+}
+
 /// Size above which a single file gets a warning, unless configured.
 const DEFAULT_MAX_SIZE: bytesize::ByteSize = bytesize::ByteSize::mb(20);
 /// Title of a report nobody named.
@@ -79,12 +105,11 @@ pub fn title(command_line: Option<&str>, config: &Config) -> String {
 /// Warns about parts of the configured initial view that do not fit these runs.
 pub fn warn_about_view(
     config: &Config,
-    archive: &Archive,
     encoded: &Encoded,
     stderr: &mut dyn Write,
 ) -> std::io::Result<()> {
     let problems = config
-        .view_problems(archive, &encoded.table)
+        .view_problems(&encoded.table)
         .into_iter()
         .chain(crate::pages::problems(&config.loaded_pages, &encoded.table));
     for problem in problems {
@@ -111,6 +136,8 @@ pub struct Encoded {
     table: RunTable,
     title: String,
     point_count: u64,
+    run_count: usize,
+    warning_count: usize,
 }
 
 impl Encoded {
@@ -129,32 +156,42 @@ impl Encoded {
     }
 }
 
-/// Encodes `archive` into a bundle titled `title`.
-pub fn encode(archive: &Archive, title: &str) -> anyhow::Result<Encoded> {
-    let bundle = bundle::encode(archive, title, bundle::DEFAULT_CHUNK_POINTS);
+/// Encodes what `report` read into a bundle titled `title`, taking spilled series back one
+/// at a time.
+pub fn encode(report: &ReadReport, title: &str) -> anyhow::Result<Encoded> {
+    let archive = &report.archive;
+    let bundle = bundle::encode_with(
+        archive,
+        &report.series(),
+        title,
+        bundle::DEFAULT_CHUNK_POINTS,
+    )
+    .context("could not encode the bundle")?;
     let table = bundle::decode_index(&bundle.index)
         .context("the bundle just written does not decode (a bug in runlens)")?;
     Ok(Encoded {
         bundle,
         table,
         title: title.to_string(),
-        point_count: archive.point_count(),
+        point_count: report.point_count(),
+        run_count: archive.runs.len(),
+        warning_count: archive.warnings.len(),
     })
 }
 
 pub fn print_summary(
     stdout: &mut dyn Write,
     target: &str,
-    archive: &Archive,
+    encoded: &Encoded,
     summary: &SiteSummary,
 ) -> std::io::Result<()> {
     writeln!(
         stdout,
         "wrote {}: {} runs, {} metric points, {} warnings; {} (data {}, wasm {}, JS {})",
         terminal_safe(target),
-        archive.runs.len(),
-        archive.point_count(),
-        archive.warnings.len(),
+        encoded.run_count,
+        encoded.point_count,
+        encoded.warning_count,
         human_bytes(summary.total_bytes),
         human_bytes(summary.data_bytes),
         human_bytes(summary.wasm_bytes),

@@ -16,6 +16,10 @@ use crate::config::Config;
 use crate::output::terminal_safe;
 use crate::progress::ReadProgress;
 
+/// Largest input (bytes on disk) a streamed build keeps in the read cache: a cached read is
+/// held whole in memory, so larger inputs are read every time and spilled as they are read.
+const STREAMED_CACHE_MAX_INPUT_BYTES: u64 = 64 << 20;
+
 /// Runs the parsed command; returns the exit code.
 pub fn dispatch(cli: Cli, stdout: &mut dyn Write, stderr: &mut dyn Write) -> anyhow::Result<u8> {
     match cli.command {
@@ -47,14 +51,17 @@ fn config(args: &SourceArgs) -> anyhow::Result<Config> {
 /// Reads the sources (from the command line, else from the config), prints warnings (and
 /// with `--verbose` the unrecognised files) to `stderr`, and returns the report.
 fn read(args: &SourceArgs, config: &Config, stderr: &mut dyn Write) -> anyhow::Result<ReadReport> {
-    read_cached(args, config, None, stderr)
+    read_cached(args, config, None, None, stderr)
 }
 
-/// [`read`] through the read cache in `cache_dir`, when given (incremental builds).
+/// [`read`] through the read cache in `cache_dir`, when given (incremental builds), with
+/// the metric points spilled to a temporary file in `spill_dir`, when given (the report's
+/// series are then taken through [`ReadReport::series`]).
 fn read_cached(
     args: &SourceArgs,
     config: &Config,
     cache_dir: Option<&std::path::Path>,
+    spill_dir: Option<&std::path::Path>,
     stderr: &mut dyn Write,
 ) -> anyhow::Result<ReadReport> {
     let sources = config
@@ -74,7 +81,15 @@ fn read_cached(
     if let Some(size) = args.max_name_bytes.or(config.max_name_bytes) {
         options.text_limits.name_bytes = text_bytes(size);
     }
-    let mut cache = cache_dir.map(|dir| runlens_ingest::ReadCache::new(dir, &options));
+    options.spill_dir = spill_dir.map(std::path::Path::to_path_buf);
+    let mut cache = cache_dir.map(|dir| {
+        let cache = runlens_ingest::ReadCache::new(dir, &options);
+        match spill_dir {
+            // Cached reads are handed over whole: a streamed build caches small inputs only.
+            Some(_) => cache.with_max_input_bytes(STREAMED_CACHE_MAX_INPUT_BYTES),
+            None => cache,
+        }
+    });
     let mut progress = ReadProgress::start(&sources, args.quiet);
     let report = runlens_ingest::read_sources_cached(
         &sources,
@@ -105,6 +120,9 @@ fn read_cached(
                 terminal_safe(&path.display().to_string())
             )?;
         }
+    }
+    if let Some(note) = report.spilled.note() {
+        writeln!(stderr, "warning: {}", terminal_safe(note))?;
     }
     for warning in &report.archive.warnings {
         writeln!(stderr, "warning: {}", terminal_safe(&warning.to_string()))?;

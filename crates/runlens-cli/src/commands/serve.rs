@@ -107,16 +107,16 @@ fn rebuild(
     stdout: &mut dyn Write,
     stderr: &mut dyn Write,
 ) -> anyhow::Result<()> {
-    let report = super::read(&args.source, config, stderr)?;
+    let spill_dir = super::build::spill_dir(Some(site));
+    let report = super::read_cached(&args.source, config, None, Some(&spill_dir), stderr)?;
     super::check_strict(&args.source, &report)?;
-    let archive = &report.archive;
-    super::build::warn_if_empty(archive, stderr)?;
+    super::build::warn_if_empty(&report.archive, stderr)?;
     let encoded =
-        super::build::encode(archive, &super::build::title(args.title.as_deref(), config))?;
-    super::build::warn_about_view(config, archive, &encoded, stderr)?;
+        super::build::encode(&report, &super::build::title(args.title.as_deref(), config))?;
+    super::build::warn_about_view(config, &encoded, stderr)?;
     let summary = runlens_site::write_site(&encoded.info(config), &encoded.bundle, site)
         .with_context(|| format!("could not write the site to {}", site.display()))?;
-    super::build::print_summary(stdout, &site.display().to_string(), archive, &summary)?;
+    super::build::print_summary(stdout, &site.display().to_string(), &encoded, &summary)?;
     stdout.flush()?;
     Ok(())
 }

@@ -7,6 +7,7 @@ mod chunk;
 mod codec;
 mod container;
 pub mod details;
+mod encode;
 pub mod level;
 mod table;
 
@@ -16,6 +17,7 @@ use thiserror::Error;
 
 pub use chunk::{ChunkParts, parts as chunk_parts};
 pub use container::{FORMAT_VERSION, FileKind, HEADER_LEN, MAGIC};
+pub use encode::{SeriesSource, encode_with};
 pub use level::LevelRef;
 pub use table::{ChunkRef, DictColumn, MetricColumn, ParamCell, ParamColumn, RunTable, TagColumn};
 
@@ -100,94 +102,7 @@ impl EncodedBundle {
 
 /// Encodes `archive` (which should have been [`Archive::finish`]ed for deterministic output).
 pub fn encode(archive: &Archive, title: &str, chunk_points: u64) -> EncodedBundle {
-    let mut table = RunTable::from_runs(title, &archive.runs, &archive.warnings);
-    let details = details::encode(&archive.runs, &archive.models);
-    table.parents = details.parents;
-    table.details = details.detail_refs;
-    table.files = details.file_refs;
-    table.models = details.models;
-    let mut chunks = Vec::new();
-    let mut levels: Vec<(LevelRef, Vec<u8>)> = Vec::new();
-    for (metric_index, column) in table.metrics.iter_mut().enumerate() {
-        let mut pending: Vec<(u32, &MetricSeries)> = Vec::new();
-        let mut pending_points = 0u64;
-        let flush = |pending: &mut Vec<(u32, &MetricSeries)>,
-                     pending_points: &mut u64,
-                     chunks: &mut Vec<(ChunkRef, Vec<u8>)>,
-                     levels: &mut Vec<(LevelRef, Vec<u8>)>,
-                     column: &mut MetricColumn| {
-            if pending.is_empty() {
-                return;
-            }
-            let bytes = chunk::encode(&column.key, pending);
-            let id = chunks.len() as u32;
-            if let Some(overview) = level::chunk_level(pending, level::LEVEL_BUCKETS) {
-                let refs: Vec<(u32, &MetricSeries)> =
-                    overview.iter().map(|(run, s)| (*run, s)).collect();
-                let level_bytes = chunk::encode_as(FileKind::Level, &column.key, &refs);
-                levels.push((
-                    LevelRef {
-                        id: levels.len() as u32,
-                        chunk: id,
-                        buckets: level::LEVEL_BUCKETS as u32,
-                        points: overview.iter().map(|(_, s)| s.len() as u64).sum(),
-                        bytes: level_bytes.len() as u64,
-                    },
-                    level_bytes,
-                ));
-            }
-            column.chunks.push(id);
-            chunks.push((
-                ChunkRef {
-                    id,
-                    metric: metric_index as u32,
-                    runs: pending.iter().map(|&(run, _)| run).collect(),
-                    points: *pending_points,
-                    bytes: bytes.len() as u64,
-                },
-                bytes,
-            ));
-            pending.clear();
-            *pending_points = 0;
-        };
-        for (row, run) in archive.runs.iter().enumerate() {
-            if let Some(series) = run.metrics.get(&column.key).filter(|s| !s.is_empty()) {
-                pending.push((row as u32, series));
-                pending_points += series.len() as u64;
-                if pending_points >= chunk_points {
-                    flush(
-                        &mut pending,
-                        &mut pending_points,
-                        &mut chunks,
-                        &mut levels,
-                        column,
-                    );
-                }
-            }
-        }
-        flush(
-            &mut pending,
-            &mut pending_points,
-            &mut chunks,
-            &mut levels,
-            column,
-        );
-    }
-    let (refs, files): (Vec<ChunkRef>, Vec<Vec<u8>>) = chunks.into_iter().unzip();
-    table.chunks = refs;
-    let (level_refs, level_files): (Vec<LevelRef>, Vec<Vec<u8>>) = levels.into_iter().unzip();
-    table.levels = level_refs;
-    let index = container::seal(
-        FileKind::Index,
-        &postcard::to_allocvec(&table).expect("in-memory serialization cannot fail"),
-    );
-    EncodedBundle {
-        index,
-        chunks: files,
-        levels: level_files,
-        details: details.detail_files,
-        files: details.files,
-    }
+    encode::encode_in_memory(archive, title, chunk_points)
 }
 
 /// Decodes and validates an index file.

@@ -150,7 +150,15 @@ impl MetricColumn {
         })
     }
 
-    fn push(&mut self, summary: Option<MetricSummary>) {
+    /// An empty column for `key`.
+    pub(crate) fn new(key: &str) -> Self {
+        MetricColumn {
+            key: key.to_string(),
+            ..MetricColumn::default()
+        }
+    }
+
+    pub(crate) fn push(&mut self, summary: Option<MetricSummary>) {
         let s = summary.unwrap_or(MetricSummary {
             count: 0,
             first_step: 0,
@@ -268,16 +276,32 @@ impl RunTable {
 
     /// Builds the table of `runs` (metric chunks are added by the encoder).
     pub fn from_runs(title: &str, runs: &[Run], warnings: &[Warning]) -> RunTable {
+        let mut metric_keys: Vec<&String> = runs.iter().flat_map(|r| r.metrics.keys()).collect();
+        metric_keys.sort();
+        metric_keys.dedup();
+        let mut table = RunTable::without_metrics(title, runs, warnings);
+        table.metrics = metric_keys
+            .into_iter()
+            .map(|key| {
+                let mut column = MetricColumn::new(key);
+                for run in runs {
+                    column.push(run.metrics.get(key).and_then(|s| s.summary()));
+                }
+                column
+            })
+            .collect();
+        table
+    }
+
+    /// The table of `runs` without metric columns (the streaming encoder adds them, one
+    /// metric at a time, from series it takes on demand).
+    pub(crate) fn without_metrics(title: &str, runs: &[Run], warnings: &[Warning]) -> RunTable {
         let mut param_keys: Vec<&String> = runs.iter().flat_map(|r| r.params.keys()).collect();
         param_keys.sort();
         param_keys.dedup();
         let mut tag_keys: Vec<&String> = runs.iter().flat_map(|r| r.tags.keys()).collect();
         tag_keys.sort();
         tag_keys.dedup();
-        let mut metric_keys: Vec<&String> = runs.iter().flat_map(|r| r.metrics.keys()).collect();
-        metric_keys.sort();
-        metric_keys.dedup();
-
         RunTable {
             title: title.to_string(),
             ids: runs.iter().map(|r| r.id.clone()).collect(),
@@ -318,19 +342,7 @@ impl RunTable {
                     ),
                 })
                 .collect(),
-            metrics: metric_keys
-                .into_iter()
-                .map(|key| {
-                    let mut column = MetricColumn {
-                        key: key.clone(),
-                        ..MetricColumn::default()
-                    };
-                    for run in runs {
-                        column.push(run.metrics.get(key).and_then(|s| s.summary()));
-                    }
-                    column
-                })
-                .collect(),
+            metrics: Vec::new(),
             chunks: Vec::new(),
             warnings: warnings.to_vec(),
             parents: vec![0; runs.len()],

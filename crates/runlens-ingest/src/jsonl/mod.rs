@@ -15,6 +15,7 @@ use serde_json::{Map, Value};
 
 use crate::error::ReadError;
 use crate::reader::{Entry, ReadOutput, Reader};
+use crate::spill::SpilledRun;
 use crate::time::parse_time;
 
 use lenient::{
@@ -89,7 +90,7 @@ pub(crate) fn read_lines(
         out.warn_file("no records: the file is empty or holds only blank lines");
     }
     for run in state.runs.into_values() {
-        out.add_run(run.run);
+        out.add_run_spilled(run.run, run.spilled);
     }
     result
 }
@@ -134,12 +135,16 @@ struct RunState {
     run: Run,
     /// The step of the latest point of each key, for metrics lines without a step.
     last_step: HashMap<String, i64>,
+    /// Where its earlier points went, in a streamed build.
+    spilled: SpilledRun,
 }
 
 /// Everything read from the file so far, runs by id.
 #[derive(Debug, Default)]
 struct FileState {
     runs: BTreeMap<String, RunState>,
+    /// Points read since the runs' series were last spilled.
+    held_points: usize,
 }
 
 impl FileState {
@@ -224,6 +229,7 @@ impl FileState {
                 ..Run::default()
             },
             last_step: HashMap::new(),
+            spilled: SpilledRun::new(),
         });
         match payload {
             Payload::Map(params) if kind == "params" => {
@@ -238,7 +244,15 @@ impl FileState {
             }
             Payload::Points { values, step } => {
                 let time = metrics_time(&record, number, out);
-                points(values, step, time, state, number, out);
+                self.held_points += points(values, step, time, state, number, out);
+                // A file may hold many runs: in a streamed build their points leave memory
+                // every `spill_points`.
+                if self.held_points >= out.options().spill_points && out.spills() {
+                    for state in self.runs.values_mut() {
+                        out.spill_series(&mut state.run.metrics, &mut state.spilled);
+                    }
+                    self.held_points = 0;
+                }
             }
             Payload::Run => run_fields(&record, &mut state.run, number, out),
         }
@@ -334,7 +348,8 @@ fn metrics_time(record: &Map<String, Value>, number: u64, out: &mut ReadOutput) 
 }
 
 /// Adds a `metrics` record's points; a value that is not a number is warned about and
-/// skipped. Without a step, each key continues from its own latest step.
+/// skipped. Without a step, each key continues from its own latest step. Returns the
+/// number of points added.
 fn points(
     values: &Map<String, Value>,
     step: Option<i64>,
@@ -342,7 +357,8 @@ fn points(
     state: &mut RunState,
     number: u64,
     out: &mut ReadOutput,
-) {
+) -> usize {
+    let mut added = 0;
     for (key, value) in values {
         let value = match metric_value(value) {
             Ok(value) => value,
@@ -367,7 +383,9 @@ fn points(
             .entry(key.clone())
             .or_default()
             .push(step, value, time);
+        added += 1;
     }
+    added
 }
 
 /// A step: an integer, a float with no fraction, or a string holding one.

@@ -1,0 +1,158 @@
+//! `runlens build` streams: it spills the metric points of each input to a temporary file
+//! beside the output and encodes the bundle from there. The data it writes must be byte for
+//! byte the bundle of the same sources read and encoded in memory: over several formats,
+//! several MLflow runs and a run split over two JSONL files.
+
+mod support;
+
+use std::fs;
+use std::path::{Path, PathBuf};
+
+use runlens_core::bundle::{self, EncodedBundle};
+use runlens_ingest::{ReadOptions, read_sources};
+use support::runlens;
+
+fn fixtures() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("fixtures")
+}
+
+/// Run `split` over two files (points out of order, NaN and infinities); run `solo` in one.
+fn write_jsonl(dir: &Path) {
+    let mut first = String::new();
+    let mut second = String::new();
+    for step in (0..300).rev() {
+        let value = match step % 50 {
+            7 => "NaN".to_string(),
+            8 => "Infinity".to_string(),
+            9 => "-Infinity".to_string(),
+            _ => format!("{}", 1.0 / (1.0 + f64::from(step))),
+        };
+        let line = format!(
+            "{{\"type\":\"metrics\",\"run\":\"split\",\"step\":{step},\"time\":{},\"values\":{{\"loss\":{value},\"acc\":{}}}}}\n",
+            1_700_000_000 + step,
+            f64::from(step) / 300.0
+        );
+        if step % 3 == 0 {
+            second.push_str(&line);
+        } else {
+            first.push_str(&line);
+        }
+    }
+    first.push_str("{\"type\":\"run\",\"run\":\"split\",\"status\":\"finished\"}\n");
+    second.push_str("{\"type\":\"params\",\"run\":\"split\",\"params\":{\"lr\":0.01}}\n");
+    for step in 0..40 {
+        second.push_str(&format!(
+            "{{\"type\":\"metrics\",\"run\":\"solo\",\"step\":{step},\"values\":{{\"loss\":{}}}}}\n",
+            f64::from(step).sqrt()
+        ));
+    }
+    fs::write(dir.join("part-1.jsonl"), first).unwrap();
+    fs::write(dir.join("part-2.jsonl"), second).unwrap();
+}
+
+/// The bundle files of a site: `data/` by relative path.
+fn data_files(site: &Path) -> Vec<(String, Vec<u8>)> {
+    let data = site.join("data");
+    let mut out = vec![(
+        "index.rlb".to_string(),
+        fs::read(data.join("index.rlb")).unwrap(),
+    )];
+    for dir in ["chunks", "levels", "details", "files"] {
+        let Ok(entries) = fs::read_dir(data.join(dir)) else {
+            continue;
+        };
+        let mut names: Vec<String> = entries
+            .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+            .collect();
+        names.sort();
+        for name in names {
+            let bytes = fs::read(data.join(dir).join(&name)).unwrap();
+            out.push((format!("{dir}/{name}"), bytes));
+        }
+    }
+    out
+}
+
+/// The same files for an encoded bundle, named as the site writer names them.
+fn bundle_files(bundle: &EncodedBundle) -> Vec<(String, Vec<u8>)> {
+    let mut out = vec![("index.rlb".to_string(), bundle.index.clone())];
+    let mut named = |dir: &str, files: &[Vec<u8>], ext: &str| {
+        let mut list: Vec<(String, Vec<u8>)> = files
+            .iter()
+            .enumerate()
+            .map(|(i, bytes)| (format!("{dir}/{i}{ext}"), bytes.clone()))
+            .collect();
+        list.sort();
+        out.extend(list);
+    };
+    named("chunks", &bundle.chunks, ".rlb");
+    named("levels", &bundle.levels, ".rlb");
+    named("details", &bundle.details, ".rlb");
+    named("files", &bundle.files, "");
+    out
+}
+
+#[test]
+fn a_streamed_build_writes_the_bundle_an_in_memory_read_encodes() {
+    let dir = tempfile::tempdir().unwrap();
+    let logs = dir.path().join("logs");
+    fs::create_dir(&logs).unwrap();
+    write_jsonl(&logs);
+    let sources = [
+        logs.clone(),
+        fixtures().join("mlflow"),
+        fixtures().join("tensorboard/logdir"),
+    ];
+    let site = dir.path().join("site");
+    let mut args: Vec<String> = vec!["build".into()];
+    args.extend(sources.iter().map(|p| p.display().to_string()));
+    args.extend(
+        [
+            "--out",
+            site.to_str().unwrap(),
+            "--title",
+            "t",
+            "--no-cache",
+        ]
+        .map(String::from),
+    );
+    let outcome = runlens(&args);
+    assert_eq!(outcome.code, 0, "{}", outcome.stderr);
+    assert!(!outcome.stderr.contains("spill"), "{}", outcome.stderr);
+    // Nothing is left beside the output: the spill file had no name.
+    let mut beside: Vec<String> = fs::read_dir(dir.path())
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .filter(|name| !name.starts_with(".runlens-lock-"))
+        .collect();
+    beside.sort();
+    assert_eq!(beside, ["logs", "site"]);
+
+    let held = read_sources(&sources, &ReadOptions::default()).unwrap();
+    let mlflow_runs = held
+        .archive
+        .runs
+        .iter()
+        .filter(|r| r.source == "mlflow")
+        .count();
+    assert!(mlflow_runs >= 3, "{mlflow_runs} MLflow runs");
+    let split = held.archive.runs.iter().find(|r| r.id == "split").unwrap();
+    assert_eq!(split.metrics["loss"].len(), 300);
+    let expected = bundle::encode(&held.archive, "t", bundle::DEFAULT_CHUNK_POINTS);
+    let written = data_files(&site);
+    let wanted = bundle_files(&expected);
+    assert_eq!(
+        written.iter().map(|(name, _)| name).collect::<Vec<_>>(),
+        wanted.iter().map(|(name, _)| name).collect::<Vec<_>>()
+    );
+    for ((name, got), (_, want)) in written.iter().zip(&wanted) {
+        assert!(got == want, "{name} differs from the in-memory bundle's");
+    }
+    assert!(
+        outcome
+            .stdout
+            .contains(&format!("{} metric points", held.archive.point_count())),
+        "{}",
+        outcome.stdout
+    );
+}
