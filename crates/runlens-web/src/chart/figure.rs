@@ -12,7 +12,8 @@ use runlens_core::model::MetricSeries;
 use super::downsample::{clip, downsample};
 use super::options::{BandKind, Centre, ChartOptions, XAxis};
 use super::{
-    LEGEND_CAP, NAME_CHARS, POINT_BUDGET, Plan, SeriesByRow, TRACE_POINTS, Theme, colour, dash,
+    LEGEND_CAP, NAME_CHARS, PALETTE, POINT_BUDGET, Plan, SeriesByRow, TRACE_POINTS, Theme, colour,
+    dash,
 };
 use crate::format;
 
@@ -167,6 +168,8 @@ pub fn figure(
         Plan::Runs { rows, .. } => {
             let budget = points_per_trace(rows.len() * if smoothed { 2 } else { 1 });
             let mut untimed = 0;
+            let mut faint = FaintLines::default();
+            let mut lines = Vec::with_capacity(rows.len());
             for &row in rows {
                 let Some(s) = series.get(&row) else { continue };
                 let x_series = x_series.get(&row).copied();
@@ -179,25 +182,29 @@ pub fn figure(
                     xs: &xs,
                     values: &s.values,
                     colour: colour(row, 1.0),
-                    faint: colour(row, 0.25),
                     name,
                     width: 1.5,
                 };
-                add_run_line(
-                    &mut plot,
+                let trace = run_line(
                     &line,
                     options,
                     budget,
                     &mut drawn_values,
-                    |trace| {
-                        trace.line(
-                            Line::new()
-                                .color(colour(row, 1.0))
-                                .width(1.5)
-                                .dash(dash(row)),
-                        )
-                    },
+                    (smoothed).then_some((&mut faint, row % PALETTE.len())),
                 );
+                lines.push(
+                    trace.line(
+                        Line::new()
+                            .color(colour(row, 1.0))
+                            .width(1.5)
+                            .dash(dash(row)),
+                    ),
+                );
+            }
+            // The faint raw curves first, so the smoothed lines are drawn over them.
+            faint.add_to(&mut plot);
+            for line in lines {
+                plot.add_trace(line);
             }
             if untimed > 0 {
                 let lacking = match axis {
@@ -324,31 +331,60 @@ struct RunLine<'a> {
     xs: &'a [f64],
     values: &'a [f64],
     colour: String,
-    faint: String,
     name: String,
     width: f64,
 }
 
-/// Adds a run's line (smoothed, with its raw curve faint behind it when smoothing is on),
-/// clipped to the zoomed range and downsampled; `style` sets the line's look.
-fn add_run_line(
-    plot: &mut Plot,
+/// The raw curves drawn faint behind smoothed lines, one trace per palette colour: the
+/// curves of runs sharing a colour are joined with a gap between them, so a hundred
+/// smoothed runs cost plotly ten faint traces instead of a hundred (each trace is an SVG
+/// path and a pass of plotly's per-trace work), and look the same.
+#[derive(Default)]
+struct FaintLines {
+    /// Per palette slot: x and y with gaps (`None`) between runs.
+    slots: std::collections::BTreeMap<usize, (Vec<f64>, Vec<Option<f64>>)>,
+}
+
+impl FaintLines {
+    /// Appends a downsampled raw curve to palette slot `slot`.
+    fn push(&mut self, slot: usize, x: Vec<f64>, y: Vec<Option<f64>>) {
+        let (xs, ys) = self.slots.entry(slot).or_default();
+        if let Some(&last) = xs.last() {
+            // A gap: plotly breaks the line at a missing y.
+            xs.push(last);
+            ys.push(None);
+        }
+        xs.extend(x);
+        ys.extend(y);
+    }
+
+    /// Adds one faint trace per palette slot used, without legend or hover.
+    fn add_to(self, plot: &mut Plot) {
+        for (slot, (x, y)) in self.slots {
+            plot.add_trace(
+                Scatter::new(x, y)
+                    .mode(Mode::Lines)
+                    .line(Line::new().color(colour(slot, 0.25)).width(1.0))
+                    .show_legend(false)
+                    .hover_info(HoverInfo::Skip),
+            );
+        }
+    }
+}
+
+/// A run's line (smoothed, its raw curve added to `faint` (with its palette slot) when
+/// smoothing is on), clipped to the zoomed range and downsampled; the caller sets its look.
+fn run_line(
     line: &RunLine<'_>,
     options: &ChartOptions,
     budget: usize,
     drawn_values: &mut Vec<f64>,
-    style: impl FnOnce(Box<Scatter<f64, Option<f64>>>) -> Box<Scatter<f64, Option<f64>>>,
-) {
-    if options.smoothing.is_on() {
+    faint: Option<(&mut FaintLines, usize)>,
+) -> Box<Scatter<f64, Option<f64>>> {
+    if let Some((faint, slot)) = faint {
         let (xs, raw) = clip(line.xs, line.values, options.x_range);
         let (x, y) = downsample(&xs, &raw, budget);
-        plot.add_trace(
-            Scatter::new(x, y)
-                .mode(Mode::Lines)
-                .line(Line::new().color(line.faint.clone()).width(1.0))
-                .show_legend(false)
-                .hover_info(HoverInfo::Skip),
-        );
+        faint.push(slot, x, y);
     }
     let values = options.smoothing.apply(line.values);
     let (xs, values) = clip(line.xs, &values, options.x_range);
@@ -359,11 +395,10 @@ fn add_run_line(
     } else {
         Mode::Lines
     };
-    let trace = Scatter::new(x, y)
+    Scatter::new(x, y)
         .name(line.name.clone())
         .mode(mode)
-        .line(Line::new().color(line.colour.clone()).width(line.width));
-    plot.add_trace(style(trace));
+        .line(Line::new().color(line.colour.clone()).width(line.width))
 }
 
 /// Adds every `len / RANGE_SAMPLE`-th finite value of `values` to `out`.
@@ -568,6 +603,28 @@ mod tests {
         let (low, high) = robust_range(&mut logs, true).unwrap();
         assert!(low < 0.0 && high > 2.0, "log10 units: {low} {high}");
         assert!(robust_range(&mut Vec::new(), false).is_none());
+    }
+
+    #[test]
+    fn faint_curves_of_one_colour_share_a_trace_with_a_gap_between_runs() {
+        let mut faint = FaintLines::default();
+        faint.push(3, vec![0.0, 1.0], vec![Some(1.0), Some(9.0)]);
+        faint.push(0, vec![0.0], vec![Some(5.0)]);
+        faint.push(3, vec![0.0, 1.0], vec![Some(2.0), None]);
+        let mut plot = Plot::new();
+        faint.add_to(&mut plot);
+        let value: serde_json::Value = serde_json::from_str(&plot.to_json()).unwrap();
+        let data = value["data"].as_array().unwrap();
+        assert_eq!(data.len(), 2, "one trace per palette slot");
+        assert_eq!(data[0]["line"]["color"], colour(0, 0.25));
+        assert_eq!(data[1]["line"]["color"], colour(3, 0.25));
+        assert_eq!(data[1]["x"], serde_json::json!([0.0, 1.0, 1.0, 0.0, 1.0]));
+        assert_eq!(
+            data[1]["y"],
+            serde_json::json!([1.0, 9.0, null, 2.0, null]),
+            "both curves, the spike kept, a gap between them"
+        );
+        assert_eq!(data[1]["hoverinfo"], "skip");
     }
 
     #[test]
