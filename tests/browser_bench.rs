@@ -89,6 +89,31 @@ async fn breakdown(browser: &Browser) -> String {
     out.as_str().unwrap_or_default().to_string()
 }
 
+/// Installed before every page's own scripts: keeps the page's long animation frames
+/// (Chromium's Long Animation Frames API) so the breakdown can say which scripts and how
+/// much style and layout filled the main thread before the first chart.
+const LONG_FRAMES: &str = "window.__rlFrames = [];
+  try {
+    new PerformanceObserver((list) => window.__rlFrames.push(...list.getEntries()))
+      .observe({ type: 'long-animation-frame', buffered: true });
+  } catch (e) {}";
+
+/// The main thread's long frames (over 50 ms) up to the first chart: per frame its start
+/// and length, the scripts that ran in it (file, entry point, ms) and its style + layout.
+async fn long_frames(browser: &Browser) -> String {
+    let out = browser
+        .js("const end = performance.getEntriesByName('rl-chart-drawn')[0]?.startTime ?? Infinity;
+             const base = (u) => (u || '').split('/').pop().split('?')[0] || 'page';
+             return (window.__rlFrames || []).filter((f) => f.startTime <= end).map((f) => {
+               const scripts = f.scripts.filter((s) => s.duration >= 5)
+                 .map((s) => `${base(s.sourceURL)}:${s.invoker.slice(0, 40)} ${Math.round(s.duration)}`);
+               const layout = f.renderStart ? Math.round(f.startTime + f.duration - f.styleAndLayoutStart) : 0;
+               return `@${Math.round(f.startTime)} ${Math.round(f.duration)} ms [${scripts.join(', ')}] style+layout ${layout}`;
+             }).join('\\n    ');")
+        .await;
+    out.as_str().unwrap_or_default().to_string()
+}
+
 /// Opens the site and returns the first `rl-chart-drawn` mark (ms since navigation start).
 async fn first_chart(browser: &Browser, url: &str) -> f64 {
     browser.client.goto(url).await.unwrap();
@@ -444,12 +469,12 @@ async fn browser_timings() {
     println!("browser benchmark on {}", machine());
     let dir = tempfile::tempdir().unwrap();
     let browser = Browser::start(Scripts::Enabled).await;
-    // RUNLENS_BENCH_RUNS=10000 measures one of the sizes only.
-    let only: Option<usize> = std::env::var("RUNLENS_BENCH_RUNS")
-        .ok()
-        .and_then(|v| v.parse().ok());
+    browser.on_new_document(LONG_FRAMES).await;
+    // `RUNLENS_BROWSER_BENCH=10000,long` runs only the named parts (run counts, `long`).
+    let only = std::env::var("RUNLENS_BROWSER_BENCH").unwrap_or_default();
+    let wanted = |part: &str| only.is_empty() || only.split(',').any(|p| p.trim() == part);
     for (runs, steps) in [(1_000usize, 100i64), (10_000, 50), (100_000, 10)] {
-        if only.is_some_and(|only| only != runs) {
+        if !wanted(&runs.to_string()) {
             continue;
         }
         let archive = archive(runs, steps);
@@ -461,8 +486,16 @@ async fn browser_timings() {
         let server = StaticServer::start(&site, "/");
         let url = format!("{}/", server.origin);
         let mut times = Vec::new();
+        let mut cold_frames = String::new();
         for _ in 0..3 {
             times.push(first_chart(&browser, &url).await);
+            if cold_frames.is_empty() {
+                cold_frames = format!(
+                    "{} — {}",
+                    breakdown(&browser).await,
+                    long_frames(&browser).await
+                );
+            }
         }
         let best = times.iter().copied().fold(f64::INFINITY, f64::min);
         println!(
@@ -478,6 +511,8 @@ async fn browser_timings() {
                 .collect::<std::collections::BTreeSet<_>>()
         );
         println!("  last load (ms): {}", breakdown(&browser).await);
+        println!("  long frames:\n    {}", long_frames(&browser).await);
+        println!("  cold load: {cold_frames}");
         let fga = filter_group(&browser).await;
         println!(
             "  filter + group + aggregate ({FILTER:?}, {GROUP}, {METRIC} last): wasm {:.3} ms, \
@@ -553,6 +588,10 @@ async fn browser_timings() {
         }
     }
 
+    if !wanted("long") {
+        browser.close().await;
+        return;
+    }
     let archive = archive(100, 10_000);
     let site = dir.path().join("long");
     write_site(&archive, &site);

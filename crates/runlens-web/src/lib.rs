@@ -1,8 +1,8 @@
 //! runlens-web: the report page's WebAssembly app. It decodes the data bundle in the
 //! browser and lets the reader filter, group, sort and chart the runs, with no server.
 //!
-//! The page calls [`run`] once, after loading plotly.js (global `Plotly`) and initializing
-//! this module. It reads `#rl-config` and the bundle (`#rl-index` / `#rl-chunk-N` text, or
+//! The page calls [`run`] once, after initializing this module, with a promise of
+//! plotly.js (global `Plotly`) when that is still loading. It reads `#rl-config` and the bundle (`#rl-index` / `#rl-chunk-N` text, or
 //! `index.rlb` / `chunks/N.rlb` fetched next to the page), builds the app in `main#rl-app`
 //! (`#rl-filter`, `#rl-group`, `#rl-metric`, `#rl-smoothing`, `#rl-diff-only`, `#rl-count`,
 //! `#rl-chart`, `table#rl-runs` with its tick boxes and `#rl-selection` bar, the comparison
@@ -66,13 +66,21 @@ use crate::state::App;
 /// Starts the report: reads the configuration, decodes the run table, builds the controls,
 /// table and chart inside `main#rl-app`, hides the static fallback table and sets
 /// `data-rl-ready="1"` on the root element. On failure the reason is written into
-/// `#rl-error` (and returned as a JS `Error`).
+/// `#rl-error`, the fallback table is shown whole again (`data-rl-failed` on the root
+/// element) and the reason is returned as a JS `Error`.
+///
+/// `plotly`, when given, settles once plotly.js has loaded: the page may load plotly.js
+/// while the module starts, and charts wait for it (a rejection fails the charts only).
 #[wasm_bindgen]
-pub async fn run() -> Result<(), JsValue> {
+pub async fn run(plotly: Option<js_sys::Promise>) -> Result<(), JsValue> {
+    state::plotly_loading(plotly);
     match start().await {
         Ok(()) => Ok(()),
         Err(error) => {
             dom::show_error(&format!("The report could not start: {error}"));
+            if let Ok(document) = dom::document() {
+                page::start_failed(&document);
+            }
             Err(error.into_js())
         }
     }
@@ -98,6 +106,8 @@ async fn start() -> Result<(), Error> {
         view::default_metric(table),
     )?;
     pages::install(&document, &mount, &ui.explorer, config.pages.clone())?;
+    // Before the app's first layout: the fallback table would be laid out with it.
+    page::hide_fallback(&document);
     let handles = controls::UiHandles::of(&ui)?;
     let app = Rc::new(RefCell::new(App::new(
         document.clone(),
@@ -116,7 +126,6 @@ async fn start() -> Result<(), Error> {
     if opening.page.is_some() {
         pages::follow(&app, opening.page.as_deref());
     }
-    page::hide_fallback(&document);
     bench::mark("rl-table-rendered");
     state::redraw(&app).await;
     state::draw_hparams(&app).await;

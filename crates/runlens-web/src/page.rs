@@ -566,6 +566,17 @@ pub fn hide_fallback(document: &Document) {
     }
 }
 
+/// The app could not start: the fallback table shows again, every row of it (while the
+/// app starts, the stylesheet shows only its first rows unless `data-rl-failed` is set).
+pub fn start_failed(document: &Document) {
+    if let Some(root) = document.document_element() {
+        let _ = root.set_attribute("data-rl-failed", "1");
+    }
+    if let Some(fallback) = document.get_element_by_id("rl-static") {
+        dom::set_hidden(&fallback, false);
+    }
+}
+
 /// Keeps what focus, a link or a script scrolls to (a run's page, a focused row) clear of
 /// the controls bar while it is sticky (wide windows): the page's scroll padding is the
 /// bar's height then, none otherwise. Called at start-up and when the window is resized.

@@ -173,8 +173,12 @@ pub fn figure(
         Plan::Runs { rows, .. } => {
             let budget = points_per_trace(rows.len() * if smoothed { 2 } else { 1 });
             let mut untimed = 0;
-            // Too many runs for a legend: lines that look alike share a trace.
-            let mut merged = (rows.len() > LEGEND_CAP.0).then(MergedLines::default);
+            // Faint raw curves (smoothing on) have neither legend nor hover: those of one
+            // colour always share a trace. With too many runs for a legend, the lines that
+            // look alike share one too; else each run is its own trace (its legend entry).
+            let merge_lines = rows.len() > LEGEND_CAP.0;
+            let mut merged = MergedLines::default();
+            let mut lines = Vec::with_capacity(if merge_lines { 0 } else { rows.len() });
             for &row in rows {
                 let Some(s) = series.get(&row) else { continue };
                 let x_series = x_series.get(&row).copied();
@@ -187,43 +191,35 @@ pub fn figure(
                     xs: &xs,
                     values: &s.values,
                     colour: colour(row, 1.0),
-                    faint: colour(row, 0.25),
                     name,
                     width: 1.5,
                 };
-                if let Some(merged) = merged.as_mut() {
-                    let (faint, (x, y)) =
-                        run_line_points(&line, options, budget, &mut drawn_values);
-                    if let Some((x, y)) = faint {
-                        merged.add(
-                            Look::new(line.faint.clone(), 0, 1.0, false),
-                            &line.name,
-                            x,
-                            y,
-                        );
-                    }
+                let (faint, (x, y)) = run_line_points(&line, options, budget, &mut drawn_values);
+                if let Some((x, y)) = faint {
+                    let look = Look::new(colour(row, 0.25), 0, 1.0, false);
+                    merged.add(look, &line.name, x, y);
+                }
+                if merge_lines {
                     let look = Look::new(line.colour.clone(), dash_index(row), line.width, true);
                     merged.add(look, &line.name, x, y);
-                    continue;
-                }
-                add_run_line(
-                    &mut plot,
-                    &line,
-                    options,
-                    budget,
-                    &mut drawn_values,
-                    |trace| {
-                        trace.line(
+                } else {
+                    lines.push(
+                        run_trace(&line, x, y).line(
                             Line::new()
-                                .color(colour(row, 1.0))
-                                .width(1.5)
+                                .color(line.colour.clone())
+                                .width(line.width)
                                 .dash(dash(row)),
-                        )
-                    },
-                );
+                        ),
+                    );
+                }
             }
-            for trace in merged.map(MergedLines::into_traces).into_iter().flatten() {
+            // The faint raw curves first (they come first among the merged traces), so the
+            // lines are drawn over them.
+            for trace in merged.into_traces() {
                 plot.add_trace(trace);
+            }
+            for line in lines {
+                plot.add_trace(line);
             }
             if untimed > 0 {
                 let lacking = match axis {
@@ -352,41 +348,24 @@ struct RunLine<'a> {
     xs: &'a [f64],
     values: &'a [f64],
     colour: String,
-    faint: String,
     name: String,
     width: f64,
 }
 
-/// Adds a run's line (smoothed, with its raw curve faint behind it when smoothing is on),
-/// clipped to the zoomed range and downsampled; `style` sets the line's look.
-fn add_run_line(
-    plot: &mut Plot,
+/// The trace of a run's line of points `x`, `y` (already clipped and downsampled), named
+/// for its legend entry and hover; the caller sets its line (colour, width, dash). A line
+/// of one point is drawn as a marker.
+fn run_trace(
     line: &RunLine<'_>,
-    options: &ChartOptions,
-    budget: usize,
-    drawn_values: &mut Vec<f64>,
-    style: impl FnOnce(Box<Scatter<f64, Option<f64>>>) -> Box<Scatter<f64, Option<f64>>>,
-) {
-    let (faint, (x, y)) = run_line_points(line, options, budget, drawn_values);
-    if let Some((x, y)) = faint {
-        plot.add_trace(
-            Scatter::new(x, y)
-                .mode(Mode::Lines)
-                .line(Line::new().color(line.faint.clone()).width(1.0))
-                .show_legend(false)
-                .hover_info(HoverInfo::Skip),
-        );
-    }
+    x: Vec<f64>,
+    y: Vec<Option<f64>>,
+) -> Box<Scatter<f64, Option<f64>>> {
     let mode = if x.len() <= 1 {
         Mode::LinesMarkers
     } else {
         Mode::Lines
     };
-    let trace = Scatter::new(x, y)
-        .name(line.name.clone())
-        .mode(mode)
-        .line(Line::new().color(line.colour.clone()).width(line.width));
-    plot.add_trace(style(trace));
+    Scatter::new(x, y).name(line.name.clone()).mode(mode)
 }
 
 /// A run line's points as drawn: the raw curve (when smoothing is on, drawn faint) and the

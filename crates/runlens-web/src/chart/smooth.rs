@@ -81,7 +81,8 @@ pub fn smooth(values: &[f64], weight: f64) -> Vec<f64> {
         return values.to_vec();
     }
     let mut last = 0.0;
-    let mut count = 0i32;
+    // weight^count, kept as a running product (a `powi` per point was a third of the time).
+    let mut decay = 1.0;
     values
         .iter()
         .map(|&v| {
@@ -89,8 +90,8 @@ pub fn smooth(values: &[f64], weight: f64) -> Vec<f64> {
                 return v;
             }
             last = last * weight + (1.0 - weight) * v;
-            count += 1;
-            last / (1.0 - weight.powi(count))
+            decay *= weight;
+            last / (1.0 - decay)
         })
         .collect()
 }

@@ -211,7 +211,15 @@ fn run_figure_escapes_names_and_maps_non_finite_to_null() {
         "the raw curve"
     );
     assert_eq!(data[0]["line"]["color"], colour(0, 0.25));
-    assert_eq!(data[1]["name"], "&lt;img src=x onerror=alert(1)&gt;");
+    assert_eq!(
+        data[1]["line"]["color"],
+        colour(1, 0.25),
+        "one faint trace per colour"
+    );
+    assert_eq!(
+        data[2]["name"], "&lt;img src=x onerror=alert(1)&gt;",
+        "the smoothed lines come after (over) the faint ones"
+    );
 }
 
 #[test]

@@ -27,11 +27,34 @@ extern "C" {
     fn plotly_purge(root: &Element) -> Result<JsValue, JsValue>;
 }
 
-/// `Plotly.react(root, figure)`, then keeps the chart as wide as its box: plotly follows
-/// the window's size, but not a box that changes alone (a panel shown again, a narrative
-/// page or a run page closed, a scroll bar appearing), which would leave the chart drawn
-/// at the width it had, wider than its box on a phone.
+thread_local! {
+    /// Settles once plotly.js has loaded, while it is still loading (see [`plotly_loading`]).
+    static PLOTLY: std::cell::RefCell<Option<js_sys::Promise>> =
+        const { std::cell::RefCell::new(None) };
+}
+
+/// Records that plotly.js is still loading: every chart waits for `loaded` before it is
+/// drawn. `None`: plotly.js has already run.
+pub(crate) fn plotly_loading(loaded: Option<js_sys::Promise>) {
+    PLOTLY.with(|slot| *slot.borrow_mut() = loaded);
+}
+
+/// Waits until plotly.js has loaded (at once when it had); its loading error otherwise.
+async fn plotly_loaded() -> Result<(), JsValue> {
+    let Some(loading) = PLOTLY.with(|slot| slot.borrow().clone()) else {
+        return Ok(());
+    };
+    wasm_bindgen_futures::JsFuture::from(loading).await?;
+    PLOTLY.with(|slot| *slot.borrow_mut() = None);
+    Ok(())
+}
+
+/// `Plotly.react(root, figure)` (once plotly.js has loaded), then keeps the chart as wide
+/// as its box: plotly follows the window's size, but not a box that changes alone (a panel
+/// shown again, a narrative page or a run page closed, a scroll bar appearing), which would
+/// leave the chart drawn at the width it had, wider than its box on a phone.
 pub(crate) async fn plotly_react(root: &Element, figure: &JsValue) -> Result<JsValue, JsValue> {
+    plotly_loaded().await?;
     let drawn = plotly_react_raw(root, figure).await?;
     fit::observe(root);
     Ok(drawn)

@@ -10,6 +10,17 @@ impl App {
     /// typed one would; a group, metric or sort the data does not offer is left unchanged
     /// (the CLI warned about the author's when the report was built).
     pub fn open_with(&mut self, view: &InitialView) -> Result<(), Error> {
+        // Each part goes through `change`; only the last `update_view` renders.
+        self.quiet = true;
+        let set = self.set_view(view);
+        self.quiet = false;
+        set?;
+        self.update_view()?;
+        Ok(())
+    }
+
+    /// Sets every part of `view` (see [`App::open_with`]) without rendering.
+    fn set_view(&mut self, view: &InitialView) -> Result<(), Error> {
         let filter = view.filter.clone().unwrap_or_default();
         self.ui.filter.set_value(&filter);
         self.change(Change::Filter(filter))?;
@@ -113,7 +124,6 @@ impl App {
             .sort
             .take()
             .filter(|sort| view::find_column(&self.all_columns, &sort.column).is_some());
-        self.update_view()?;
         Ok(())
     }
 

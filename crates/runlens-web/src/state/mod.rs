@@ -38,8 +38,8 @@ pub use rows::{scrolled, window_resized};
 pub use steps::load_steps;
 pub use ui::{ChartControls, Ui};
 
-pub(crate) use draw::plotly_react;
 pub use draw::redraw;
+pub(crate) use draw::{plotly_loading, plotly_react};
 
 /// Everything the page shows, derived from the data and the controls.
 pub struct App {
@@ -130,6 +130,11 @@ pub struct App {
     steps: view::StepValues,
     /// Values at steps asked for and not yet being loaded (see [`load_steps`]).
     step_loads: Vec<(usize, i64)>,
+    /// A whole view is being set (start-up, a followed fragment): [`App::update_view`]
+    /// derives the view without rendering it, and the last call renders once. Each render
+    /// lays the page out (it measures rows and header cells), several of them at start-up
+    /// cost hundreds of milliseconds with many runs.
+    quiet: bool,
     /// The table row (an index into `table_view.items`) the keyboard is on.
     cursor: Option<usize>,
 }
@@ -230,7 +235,7 @@ pub fn show_run_of(app: &Shared, view: &InitialView) {
 
 impl App {
     /// The initial state: every run visible, no sort, no grouping, the default metric;
-    /// renders the table.
+    /// renders nothing yet ([`App::open_with`] shows the first view).
     pub fn new(
         document: Document,
         data: Rc<Data>,
@@ -297,8 +302,10 @@ impl App {
             steps: view::StepValues::new(),
             step_loads: Vec::new(),
             cursor: None,
+            quiet: true,
         };
         app.update_view()?;
+        app.quiet = false;
         Ok(app)
     }
 
@@ -402,6 +409,9 @@ impl App {
         self.plan = plan;
         self.grid = grid;
         self.grid_matches = matching.len();
+        if self.quiet {
+            return Ok(changed);
+        }
         self.render_table()?;
         self.render_selection()?;
         Ok(changed)
