@@ -767,12 +767,19 @@ async fn chart_axes_smoothing_bands_and_zoom() {
         .await;
     let bands = drawn(&browser).await["traces"].as_u64().unwrap();
     browser.click_id("rl-show-runs").await;
+    // Three traces per group (edges and centre line), and one for each group's runs,
+    // whose points name every run.
     browser
         .wait_for(&format!(
             "document.getElementById('rl-chart').data.length === {}",
-            bands + lines
+            bands + bands / 3
         ))
         .await;
+    let named = browser
+        .js("return new Set(document.getElementById('rl-chart').data
+                 .flatMap(t => Array.isArray(t.text) ? t.text.filter(x => x) : [])).size;")
+        .await;
+    assert_eq!(named, json!(lines), "every run of the groups is drawn");
 
     // More charts: one small chart per metric whose key matches, beside the charted one.
     let wanted = browser
