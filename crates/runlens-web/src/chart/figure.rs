@@ -13,8 +13,8 @@ use super::downsample::{clip, downsample};
 use super::merged::{Look, MergedLines};
 use super::options::{BandKind, Centre, ChartOptions, XAxis};
 use super::{
-    LEGEND_CAP, NAME_CHARS, POINT_BUDGET, Plan, SeriesByRow, TRACE_POINTS, Theme, colour, dash,
-    dash_index,
+    LEGEND_CAP, NAME_CHARS, POINT_BUDGET, Plan, RUN_CAP, SeriesByRow, TRACE_POINTS, Theme, colour,
+    dash, dash_index,
 };
 use crate::format;
 
@@ -241,12 +241,21 @@ pub fn figure(
         }
         Plan::Groups { groups, .. } => {
             let members_total: usize = groups.iter().map(|g| g.rows.len()).sum();
+            // Behind the bands, at most about RUN_CAP runs in all, shared out by group size:
+            // ten thousand faint lines are one blot and cost the browser seconds.
+            let runs_shown = |len: usize| {
+                if members_total <= RUN_CAP {
+                    len
+                } else {
+                    (len * RUN_CAP).div_ceil(members_total).clamp(1, len)
+                }
+            };
+            let shown_total: usize = groups.iter().map(|g| runs_shown(g.rows.len())).sum();
             // Points are shared out per line (a group's runs share one trace).
-            let lines = groups.len() * 3 + if options.show_runs { members_total } else { 0 };
+            let lines = groups.len() * 3 + if options.show_runs { shown_total } else { 0 };
             let budget = points_per_trace(lines);
-            // The runs behind the bands share the point budget without a floor: 10,000
-            // faint runs get 20 points each (min/max kept), not 400.
-            let run_budget = (POINT_BUDGET / members_total.max(1)).clamp(4, TRACE_POINTS.1);
+            let run_budget = points_per_trace(shown_total);
+            let (mut runs_drawn, mut runs_with_series) = (0, 0);
             for (index, group) in groups.iter().enumerate() {
                 let members: Vec<(usize, &MetricSeries)> = group
                     .rows
@@ -259,7 +268,10 @@ pub fn figure(
                 if options.show_runs {
                     // The group's runs look alike: one trace for all of them.
                     let mut runs = MergedLines::default();
-                    for &(row, s) in &members {
+                    let shown = &members[..runs_shown(group.rows.len()).min(members.len())];
+                    runs_drawn += shown.len();
+                    runs_with_series += members.len();
+                    for &(row, s) in shown {
                         let xs: Vec<f64> = s.steps.iter().map(|&v| v as f64).collect();
                         let values = options.smoothing.apply(&s.values);
                         let (xs, values) = clip(&xs, &values, options.x_range);
@@ -288,6 +300,13 @@ pub fn figure(
                 options.centre.name(),
                 options.band.label()
             ));
+            if runs_drawn < runs_with_series {
+                notes.push(format!(
+                    "Behind the bands, the first {} of {} are drawn (each group's first in table order).",
+                    format::count(runs_drawn),
+                    format::count_of(runs_with_series, "run")
+                ));
+            }
             true
         }
     };

@@ -160,6 +160,59 @@ fn more_runs_than_a_legend_holds_share_a_trace_per_look() {
 }
 
 #[test]
+fn a_groups_runs_behind_the_bands_are_capped_and_the_note_says_so() {
+    // 300 runs in groups of 240 and 60: 160 and 40 of them drawn behind the bands.
+    let runs: Vec<Run> = (0..300)
+        .map(|i| {
+            let group = if i < 240 { "big" } else { "small" };
+            run(&format!("r{i:03}"), group, &[i as f64, 1.0])
+        })
+        .collect();
+    let table = RunTable::from_runs("t", &runs, &[]);
+    let rows: Vec<usize> = (0..runs.len()).collect();
+    let groups = group::group_rows(&table, &rows, &GroupKey::Group);
+    let plan = Plan::new(&table, 0, &rows, Some(&groups));
+    let series: SeriesByRow<'_> = runs
+        .iter()
+        .enumerate()
+        .map(|(row, r)| (row, &r.metrics["loss"]))
+        .collect();
+    let options = ChartOptions {
+        show_runs: true,
+        ..ChartOptions::default()
+    };
+    let figure = draw(&table, &plan, &series, &options);
+    let value = json(&figure.plot);
+    let named: Vec<usize> = value["data"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter_map(|t| t["text"].as_array())
+        .map(|texts| {
+            let mut names: Vec<&str> = texts.iter().filter_map(|t| t.as_str()).collect();
+            names.retain(|n| !n.is_empty());
+            names.dedup();
+            names.len()
+        })
+        .collect();
+    assert_eq!(named, [160, 40]);
+    assert!(
+        figure
+            .notes
+            .iter()
+            .any(|n| n == "Behind the bands, the first 200 of 300 runs are drawn (each group's first in table order)."),
+        "{:?}",
+        figure.notes
+    );
+    // Under the cap, every run is drawn and nothing is said.
+    let few: Vec<usize> = (230..260).collect();
+    let groups = group::group_rows(&table, &few, &GroupKey::Group);
+    let plan = Plan::new(&table, 0, &few, Some(&groups));
+    let figure = draw(&table, &plan, &series, &options);
+    assert!(!figure.notes.iter().any(|n| n.starts_with("Behind")));
+}
+
+#[test]
 fn run_figure_escapes_names_and_maps_non_finite_to_null() {
     let (table, runs) = archive();
     let plan = Plan::new(&table, 0, &[0, 1], None);
