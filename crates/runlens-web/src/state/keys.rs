@@ -10,9 +10,7 @@ use crate::view::window::Move;
 impl App {
     /// Where the table is scrolled, with the sticky header taken out of the view.
     fn body_scroll(&self) -> Scroll {
-        let head = self
-            .head_height
-            .unwrap_or_else(|| self.ui.head_row.get_bounding_client_rect().height());
+        let head = self.head_row_height();
         let wrap = &self.ui.table_wrap;
         Scroll {
             offset: f64::from(wrap.scroll_top()),

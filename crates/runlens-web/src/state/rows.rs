@@ -82,9 +82,7 @@ impl App {
     /// Where the table is scrolled to. Reading it lays the page out when the DOM changed
     /// since the last layout, so it is read before changes, not after.
     pub(super) fn scroll(&self) -> Scroll {
-        let head = self
-            .head_height
-            .unwrap_or_else(|| self.ui.head_row.get_bounding_client_rect().height());
+        let head = self.head_row_height();
         let wrap = &self.ui.table_wrap;
         Scroll {
             offset: f64::from(wrap.scroll_top()) - head,
@@ -134,6 +132,12 @@ impl App {
             self.rendered = range;
         }
         Ok(())
+    }
+
+    /// The header row's height: as measured once, else measured now.
+    pub(super) fn head_row_height(&self) -> f64 {
+        self.head_height
+            .unwrap_or_else(|| self.ui.head_row.get_bounding_client_rect().height())
     }
 
     /// Forgets the measured header and row heights (the window was resized: a media query
@@ -203,20 +207,10 @@ impl App {
             .query_selector_all("th.rl-pinned")?
             .length();
         let mut css = String::new();
-        if pinned == 0 {
-            // Nothing to measure: measuring would lay the page out for nothing.
-            if self
-                .ui
-                .pin_style
-                .text_content()
-                .is_some_and(|t| !t.is_empty())
-            {
-                self.ui.pin_style.set_text_content(Some(""));
-            }
-            return Ok(());
-        }
+        // With nothing pinned nothing is measured: measuring lays the page out.
+        let measured = if pinned == 0 { 0 } else { 2 + pinned };
         let mut left = 0.0;
-        for position in 0..(2 + pinned) {
+        for position in 0..measured {
             let Some(cell) = cells.item(position) else {
                 break;
             };
