@@ -6,7 +6,7 @@
 use plotly::common::{ErrorData, ErrorType, HoverInfo, Marker, Mode};
 use plotly::layout::{Axis, AxisType, HoverMode, Margin};
 use plotly::{Bar, Configuration, Layout, Plot, Scatter};
-use runlens_core::group::Group;
+use runlens_core::group::{self, Group};
 use web_sys::{Document, Element};
 
 use crate::chart::{Theme, colour};
@@ -62,17 +62,7 @@ pub fn scatter(
 ) -> Plot {
     let points = hparams::pairs(table, rows, x.kind, y.kind);
     // Each row's group, looked up once (searching the groups per point was quadratic).
-    let mut group_of: Vec<Option<usize>> = Vec::new();
-    if let Some(groups) = groups {
-        group_of = vec![None; table.len()];
-        for (index, group) in groups.iter().enumerate() {
-            for &row in &group.rows {
-                if let Some(slot) = group_of.get_mut(row) {
-                    slot.get_or_insert(index);
-                }
-            }
-        }
-    }
+    let group_of = groups.map_or_else(Vec::new, |g| group::group_of_rows(g, table.len()));
     let colours: Vec<String> = points
         .iter()
         .map(|&(row, _, _)| colour(group_of.get(row).copied().flatten().unwrap_or(row), 0.85))

@@ -349,6 +349,20 @@ pub fn group_rows_by(table: &RunTable, rows: &[usize], keys: &[GroupKey]) -> Vec
         .collect()
 }
 
+/// Each of `rows` rows' group: the position in `groups` of the first group holding it,
+/// `None` for rows no group holds (and the rows' colours follow their group's).
+pub fn group_of_rows(groups: &[Group], rows: usize) -> Vec<Option<usize>> {
+    let mut group_of = vec![None; rows];
+    for (index, group) in groups.iter().enumerate() {
+        for &row in &group.rows {
+            if let Some(slot) = group_of.get_mut(row) {
+                slot.get_or_insert(index);
+            }
+        }
+    }
+    group_of
+}
+
 /// Keeps the `keep` largest groups (ties in their order) in their order and merges the
 /// others into one last group `others (N groups)`, rows in the order they came; groups
 /// are returned as they are when there are at most `keep + 1`.
@@ -457,6 +471,26 @@ mod tests {
 
     fn tag(key: &str) -> GroupKey {
         GroupKey::Tag(key.into())
+    }
+
+    #[test]
+    fn each_row_knows_its_group() {
+        let groups = vec![
+            Group {
+                label: "a".into(),
+                rows: vec![3, 0],
+            },
+            Group {
+                label: "b".into(),
+                rows: vec![1, 9],
+            },
+        ];
+        assert_eq!(
+            group_of_rows(&groups, 5),
+            [Some(0), Some(1), None, Some(0), None],
+            "row 9 is beyond the table and ignored"
+        );
+        assert!(group_of_rows(&[], 2).iter().all(Option::is_none));
     }
 
     #[test]

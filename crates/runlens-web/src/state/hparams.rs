@@ -157,13 +157,10 @@ impl App {
         for &row in &self.visible {
             inside[row] = true;
         }
-        let group_of: std::collections::HashMap<usize, usize> = self
+        let group_of = self
             .groups
-            .iter()
-            .flatten()
-            .enumerate()
-            .flat_map(|(i, g)| g.rows.iter().map(move |&r| (r, i)))
-            .collect();
+            .as_deref()
+            .map_or_else(Vec::new, |g| group::group_of_rows(g, table.len()));
         crate::parcoords_view::render(
             &self.document,
             &self.ui.hparams.parcoords,
@@ -172,7 +169,9 @@ impl App {
             &self.searched,
             &self.brushes,
             |row| {
-                inside[row].then(|| chart::colour(group_of.get(&row).copied().unwrap_or(row), 0.6))
+                inside[row].then(|| {
+                    chart::colour(group_of.get(row).copied().flatten().unwrap_or(row), 0.6)
+                })
             },
         )?;
         dom::set_hidden(&self.ui.hparams.clear_brushes, self.brushes.is_empty());
