@@ -121,6 +121,113 @@ async fn traces(browser: &Browser) -> Value {
         .await
 }
 
+/// Counts the parallel coordinates' canvas pixels: painted at all, and in a colour (not the
+/// grey of lines outside the brushes); with the SVG's line count.
+const PARCOORDS_PIXELS: &str = "const canvas = document.querySelector('#rl-hp-parcoords canvas');
+    const d = canvas.getContext('2d').getImageData(0, 0, canvas.width, canvas.height).data;
+    let painted = 0, coloured = 0;
+    for (let i = 0; i < d.length; i += 4) {
+        if (d[i + 3] === 0) continue;
+        painted++;
+        if (Math.max(d[i], d[i + 1], d[i + 2]) - Math.min(d[i], d[i + 1], d[i + 2]) > 40) coloured++;
+    }
+    return { painted, coloured, lines: Number(document.querySelector('#rl-hp-parcoords svg').dataset.lines) };";
+
+/// Counts the scatter's marker canvas pixels painted, with its marker count.
+const SCATTER_PIXELS: &str =
+    "const canvas = document.querySelector('#rl-hp-scatter canvas.rl-marker-canvas');
+    const d = canvas.getContext('2d').getImageData(0, 0, canvas.width, canvas.height).data;
+    let painted = 0;
+    for (let i = 3; i < d.length; i += 4) if (d[i] > 0) painted++;
+    return { painted, markers: Number(canvas.dataset.markers), width: canvas.width };";
+
+#[tokio::test]
+async fn ten_thousand_runs_hyperparameter_views_paint_on_canvases() {
+    let dir = tempfile::tempdir().unwrap();
+    let browser = open(&write_sweep(dir.path()), &dir).await;
+    browser
+        .js("document.querySelector('#rl-hparams > summary').click(); return 0;")
+        .await;
+    browser.choose("rl-hp-x", "param:lr").await;
+    browser.choose("rl-hp-y", "metric:loss:last").await;
+    browser
+        .wait_for(
+            "(() => { const gd = document.getElementById('rl-hp-scatter');
+                 return gd.data && gd.layout.xaxis.title.text === 'lr'
+                     && gd.querySelector('canvas.rl-marker-canvas')
+                     && document.querySelector('#rl-hp-parcoords canvas'); })()",
+        )
+        .await;
+    // 10,000 markers are painted on the canvas; plotly keeps the points for hover, which
+    // still names the run.
+    let scatter = browser
+        .js("const gd = document.getElementById('rl-hp-scatter');
+             Plotly.Fx.hover(gd, [{ curveNumber: 0, pointNumber: 9999 }]);
+             return { mode: gd._fullData[0].mode, points: gd.data[0].x.length,
+                      svg_markers: gd.querySelectorAll('.scatterlayer .point').length,
+                      label: [...gd.querySelectorAll('.hoverlayer .hovertext')].map(e => e.textContent).join('|') };")
+        .await;
+    assert_eq!(scatter["mode"], json!("none"), "{scatter}");
+    assert_eq!(scatter["points"], json!(RUNS), "{scatter}");
+    assert_eq!(scatter["svg_markers"], json!(0), "{scatter}");
+    assert!(
+        scatter["label"].as_str().unwrap().contains("run-09999"),
+        "{scatter}"
+    );
+    browser
+        .js("document.getElementById('rl-hparams').scrollIntoView(); return 0;")
+        .await;
+    browser.screenshot_if_asked("hparams-10k").await;
+    let before = browser.js(SCATTER_PIXELS).await;
+    assert_eq!(before["markers"], json!(RUNS), "{before}");
+    assert!(before["painted"].as_u64().unwrap() > 1000, "{before}");
+    // Zoomed into a corner, the markers are painted again for the new axes: fewer show.
+    browser
+        .js("const gd = document.getElementById('rl-hp-scatter');
+             Plotly.relayout(gd, { 'xaxis.range': [gd._fullLayout.xaxis.range[0], gd._fullLayout.xaxis.range[0] + 0.01],
+                                   'yaxis.range': [gd._fullLayout.yaxis.range[0], gd._fullLayout.yaxis.range[0] + 0.0001] });
+             return 0;")
+        .await;
+    browser
+        .wait_for(&format!(
+            "(() => {{ {SCATTER_PIXELS} }})().painted < {}",
+            before["painted"]
+        ))
+        .await;
+    // The chart's PNG download lays the markers into the figure as an image.
+    let download = browser
+        .client
+        .execute_async(
+            "const done = arguments[arguments.length - 1];
+             const gd = document.getElementById('rl-hp-scatter');
+             Plotly.downloadImage = (root, options) => {
+                 done({ images: (root.layout.images || []).length, format: options.format,
+                        source: root.layout.images[0].source.slice(0, 22) });
+                 return Promise.resolve('');
+             };
+             gd.querySelector('.modebar-btn[data-title=\"Download plot as a PNG\"]').click();",
+            vec![],
+        )
+        .await
+        .unwrap();
+    assert_eq!(
+        download,
+        json!({"images": 1, "format": "png", "source": "data:image/png;base64,"})
+    );
+    // The parallel coordinates draw an even sample of 2,000 lines, in colour, on the canvas.
+    browser
+        .js("document.getElementById('rl-hp-parcoords').scrollIntoView(); return 0;")
+        .await;
+    browser.screenshot_if_asked("parcoords-10k").await;
+    let pixels = browser.js(PARCOORDS_PIXELS).await;
+    assert_eq!(pixels["lines"], json!(2000), "{pixels}");
+    assert!(
+        pixels["coloured"].as_u64().unwrap() > 10_000,
+        "the lines are painted in the runs' colours: {pixels}"
+    );
+    browser.finish().await;
+}
+
 #[tokio::test]
 async fn ten_thousand_runs_scroll_tick_compare_and_download() {
     let dir = tempfile::tempdir().unwrap();
@@ -1009,6 +1116,8 @@ async fn brushing_parallel_coordinates_filters_every_view() {
         .js("return document.querySelectorAll('#rl-runs tbody tr[data-run-id]').length;")
         .await;
     assert_eq!(lines, rows, "a line per visible run");
+    let before = browser.js(PARCOORDS_PIXELS).await;
+    assert!(before["coloured"].as_u64().unwrap() > 0, "{before}");
 
     // Drag along the lr axis from its top to its middle: the upper half of the lr values.
     let range = browser
@@ -1054,6 +1163,14 @@ async fn brushing_parallel_coordinates_filters_every_view() {
         .js("return Number(document.querySelector('#rl-hp-parcoords svg').dataset.kept);")
         .await;
     assert_eq!(kept, json!(lrs.len()));
+    // The runs outside the brush turn grey on the canvas: fewer coloured pixels, as many
+    // lines.
+    let after = browser.js(PARCOORDS_PIXELS).await;
+    assert_eq!(after["lines"], before["lines"]);
+    assert!(
+        after["coloured"].as_u64().unwrap() < before["coloured"].as_u64().unwrap(),
+        "before {before}, after {after}"
+    );
     assert!(
         browser
             .js("return Number(document.getElementById('rl-chart').dataset.renderedTraces);")

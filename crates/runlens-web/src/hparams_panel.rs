@@ -16,6 +16,41 @@ use crate::{Error, dom, format};
 
 /// Longest axis title, in characters.
 const TITLE_CHARS: usize = 60;
+/// Above this many markers the scatter's markers are painted on a canvas (see
+/// `marker_canvas`): as SVG each marker is a styled DOM node, half a second of drawing at
+/// 10,000 runs.
+pub const CANVAS_ABOVE: usize = 1000;
+/// Padding around the markers' extent when the axes' ranges are set (canvas markers), as
+/// a share of the extent.
+const RANGE_PADDING: f64 = 0.05;
+
+/// The scatter: plotly's figure, and the markers to paint on a canvas when there are too
+/// many for SVG (then the figure's trace carries them for hover only).
+pub struct ScatterFigure {
+    /// The figure for plotly.
+    pub plot: Plot,
+    /// Markers for the canvas (`marker_canvas`), above [`CANVAS_ABOVE`] of them.
+    pub markers: Option<crate::marker_canvas::Markers>,
+}
+
+/// The range (in plotly's units: log10 on a log axis) showing every value with some
+/// padding; `None` when no value can be shown.
+fn padded_range(values: impl Iterator<Item = f64>, log: bool) -> Option<(f64, f64)> {
+    let (low, high) = values
+        .filter(|v| v.is_finite() && (!log || *v > 0.0))
+        .map(|v| if log { v.log10() } else { v })
+        .fold(None, |range: Option<(f64, f64)>, v| {
+            Some(range.map_or((v, v), |(lo, hi)| (lo.min(v), hi.max(v))))
+        })?;
+    let pad = if high > low {
+        (high - low) * RANGE_PADDING
+    } else if log {
+        0.5
+    } else {
+        low.abs().max(1.0) * RANGE_PADDING
+    };
+    Some((low - pad, high + pad))
+}
 
 /// A column's name as axis title: `label (detail)`, made safe for plotly.
 fn title(column: &Column) -> String {
@@ -51,7 +86,8 @@ fn base_layout(theme: Theme) -> Layout {
 }
 
 /// The scatter of `y` against `x` over `rows`: one marker per run with both values, in the
-/// run's chart colour, or its group's when `groups` are given; hover names the run.
+/// run's chart colour, or its group's when `groups` are given; hover names the run. Drawn
+/// on a canvas above [`CANVAS_ABOVE`] markers.
 pub fn scatter(
     table: Cells<'_>,
     rows: &[usize],
@@ -59,7 +95,7 @@ pub fn scatter(
     (x, y): (&Column, &Column),
     (log_x, log_y): (bool, bool),
     theme: Theme,
-) -> Plot {
+) -> ScatterFigure {
     let points = hparams::pairs(table, rows, x.kind, y.kind);
     // Each row's group, looked up once (searching the groups per point was quadratic).
     let group_of = groups.map_or_else(Vec::new, |g| group::group_of_rows(g, table.len()));
@@ -71,24 +107,43 @@ pub fn scatter(
         .iter()
         .map(|&(row, _, _)| format::plotly_text(&format::truncate(&table.names[row], 60)))
         .collect();
-    let mut plot = Plot::new();
-    plot.add_trace(
-        Scatter::new(
-            points.iter().map(|p| p.1).collect(),
-            points.iter().map(|p| p.2).collect::<Vec<f64>>(),
-        )
-        .mode(Mode::Markers)
+    let on_canvas = points.len() > CANVAS_ABOVE;
+    let xs: Vec<f64> = points.iter().map(|p| p.1).collect();
+    let ys: Vec<f64> = points.iter().map(|p| p.2).collect();
+    let trace = Scatter::new(xs.clone(), ys.clone())
         .text_array(names)
-        .hover_template("%{text}<br>%{x}, %{y}<extra></extra>")
-        .marker(Marker::new().size(8).color_array(colours)),
-    );
+        .hover_template("%{text}<br>%{x}, %{y}<extra></extra>");
+    let (trace, markers, ranges) = if on_canvas {
+        let markers = crate::marker_canvas::Markers::new(
+            xs.iter()
+                .zip(&ys)
+                .zip(colours)
+                .map(|((&x, &y), colour)| (x, y, colour)),
+        );
+        let ranges = (
+            padded_range(xs.iter().copied(), log_x),
+            padded_range(ys.iter().copied(), log_y),
+        );
+        (trace.mode(Mode::None), Some(markers), ranges)
+    } else {
+        let trace = trace
+            .mode(Mode::Markers)
+            .marker(Marker::new().size(8).color_array(colours));
+        (trace, None, (None, None))
+    };
+    let with_range = |axis: Axis, range: Option<(f64, f64)>| match range {
+        Some((low, high)) => axis.range(vec![low, high]),
+        None => axis,
+    };
+    let mut plot = Plot::new();
+    plot.add_trace(trace);
     plot.set_layout(
         base_layout(theme)
-            .x_axis(axis(x, log_x, theme))
-            .y_axis(axis(y, log_y, theme)),
+            .x_axis(with_range(axis(x, log_x, theme), ranges.0))
+            .y_axis(with_range(axis(y, log_y, theme), ranges.1)),
     );
     plot.set_configuration(Configuration::new().responsive(true).display_logo(false));
-    plot
+    ScatterFigure { plot, markers }
 }
 
 /// The mean of `y` per group as bars, with ±1 std error bars, in the groups' colours.
@@ -250,7 +305,9 @@ mod tests {
             (true, false),
             theme,
         );
-        let value: serde_json::Value = serde_json::from_str(&plot.to_json()).unwrap();
+        assert!(plot.markers.is_none(), "few markers stay SVG");
+        let value: serde_json::Value = serde_json::from_str(&plot.plot.to_json()).unwrap();
+        assert_eq!(value["data"][0]["mode"], "markers");
         assert_eq!(value["data"][0]["x"], serde_json::json!([0.1, 0.01]));
         assert_eq!(value["data"][0]["text"][0], "&lt;b&gt;a&lt;/b&gt;");
         assert_eq!(value["layout"]["xaxis"]["type"], "log");
@@ -274,7 +331,7 @@ mod tests {
             (false, false),
             theme,
         );
-        let value: serde_json::Value = serde_json::from_str(&plot.to_json()).unwrap();
+        let value: serde_json::Value = serde_json::from_str(&plot.plot.to_json()).unwrap();
         assert_eq!(
             value["data"][0]["marker"]["color"],
             serde_json::json!([colour(1, 0.85), colour(0, 0.85)])
@@ -287,5 +344,83 @@ mod tests {
         let value: serde_json::Value = serde_json::from_str(&bars.to_json()).unwrap();
         assert_eq!(value["data"][0]["type"], "bar");
         assert_eq!(value["data"][0]["y"], serde_json::json!([1.0]));
+    }
+
+    #[test]
+    fn many_markers_are_painted_on_a_canvas_with_hover_kept_in_the_figure() {
+        let runs: Vec<Run> = (0..=CANVAS_ABOVE)
+            .map(|i| {
+                let mut run = Run {
+                    id: format!("r{i}"),
+                    name: format!("r{i}"),
+                    ..Run::default()
+                };
+                run.params
+                    .insert("lr".into(), ParamValue::Float(10f64.powi(-(i as i32 % 4))));
+                let mut s = MetricSeries::default();
+                s.push(0, i as f64, None);
+                run.metrics.insert("loss".into(), s);
+                run
+            })
+            .collect();
+        let table = RunTable::from_runs("t", &runs, &[]);
+        let all = all_columns(&table);
+        let (x, y) = (
+            find_column(&all, "param:lr").unwrap(),
+            find_column(&all, "metric:loss:last").unwrap(),
+        );
+        let rows: Vec<usize> = (0..runs.len()).collect();
+        let theme = Theme {
+            dark: true,
+            narrow: false,
+        };
+        let figure = scatter((&table).into(), &rows, None, (x, y), (true, false), theme);
+        let markers = figure.markers.expect("markers for the canvas");
+        assert_eq!(markers.len(), CANVAS_ABOVE + 1);
+        assert_eq!(markers.by_colour.len(), crate::chart::PALETTE.len());
+        assert_eq!(markers.by_colour[1].0, colour(1, 0.85));
+        assert_eq!(markers.by_colour[1].1[0], (0.1, 1.0));
+        let value: serde_json::Value = serde_json::from_str(&figure.plot.to_json()).unwrap();
+        // plotly draws no marker but keeps every point for hover.
+        assert_eq!(value["data"][0]["mode"], "none");
+        assert_eq!(
+            value["data"][0]["x"].as_array().unwrap().len(),
+            CANVAS_ABOVE + 1
+        );
+        assert_eq!(
+            value["data"][0]["text"][CANVAS_ABOVE],
+            format!("r{CANVAS_ABOVE}")
+        );
+        // The ranges are set, padded: log x from 10^-3 to 10^0, in log10 units.
+        let x_range: Vec<f64> =
+            serde_json::from_value(value["layout"]["xaxis"]["range"].clone()).unwrap();
+        assert!(
+            (x_range[0] - (-3.15)).abs() < 1e-9 && (x_range[1] - 0.15).abs() < 1e-9,
+            "{x_range:?}"
+        );
+        let y_range: Vec<f64> =
+            serde_json::from_value(value["layout"]["yaxis"]["range"].clone()).unwrap();
+        assert!(
+            (y_range[0] + 50.0).abs() < 1e-9 && (y_range[1] - 1050.0).abs() < 1e-9,
+            "{y_range:?}"
+        );
+    }
+
+    #[test]
+    fn padded_ranges_cover_the_values_and_skip_what_a_log_axis_cannot_show() {
+        assert_eq!(
+            padded_range([0.0, 10.0].into_iter(), false),
+            Some((-0.5, 10.5))
+        );
+        assert_eq!(
+            padded_range([2.0, 2.0].into_iter(), false),
+            Some((1.9, 2.1))
+        );
+        assert_eq!(
+            padded_range([-1.0, 0.0, 100.0].into_iter(), true),
+            Some((1.5, 2.5))
+        );
+        assert_eq!(padded_range([f64::NAN].into_iter(), false), None);
+        assert_eq!(padded_range([0.0].into_iter(), true), None);
     }
 }

@@ -44,6 +44,7 @@ mod format;
 mod histogram_chart;
 mod hparams_panel;
 mod markdown;
+mod marker_canvas;
 mod page;
 mod pages;
 mod parcoords_view;

@@ -1,15 +1,29 @@
-//! Parallel coordinates in SVG (`#rl-hp-parcoords`): an axis per column, a line per run
-//! in its chart colour, runs outside the brushes faint and grey, and a transparent hit
-//! strip on each axis where dragging sets a brush (see `controls`). Every text (labels,
-//! ticks) is a text node; every attribute a number or one of our constants.
+//! Parallel coordinates (`#rl-hp-parcoords`): an SVG with an axis per column and a
+//! transparent hit strip on each axis where dragging sets a brush (see `controls`), over
+//! a canvas exactly under it (both fill one box whose shape is the SVG's viewBox) with a
+//! line per run in its chart colour, runs outside the brushes faint and grey. Thousands of lines
+//! as SVG paths cost a DOM node, a formatted path string and a style each; on the canvas
+//! they are a few microseconds of drawing. Every text (labels, ticks) is a text node;
+//! every attribute a number or one of our constants.
 
-use web_sys::{Document, Element};
+use wasm_bindgen::JsCast;
+use web_sys::{CanvasRenderingContext2d, Document, Element, HtmlCanvasElement};
 
 use crate::view::Cells;
 use crate::view::parcoords::{Axis, Brush, line};
 use crate::{Error, dom, format};
 
 const SVG: &str = "http://www.w3.org/2000/svg";
+/// Tallest the chart is drawn, in CSS pixels (its box is narrowed to keep it so).
+const MAX_HEIGHT: f64 = 420.0;
+/// Canvas pixels per chart unit (sharp when the chart is drawn up to twice its viewBox).
+const PIXELS_PER_UNIT: f64 = 2.0;
+/// Width of a run's line, in chart units.
+const LINE_WIDTH: f64 = 1.2;
+/// Opacity of a kept run's line (over its colour's own alpha).
+const KEPT_OPACITY: f64 = 0.7;
+/// Opacity of a line outside the brushes.
+const OUT_OPACITY: f64 = 0.6;
 /// Horizontal distance between axes.
 const SPACING: f64 = 150.0;
 /// Left and right margin.
@@ -50,9 +64,31 @@ fn y_of(p: f64) -> f64 {
     TOP + (1.0 - p) * LENGTH
 }
 
+/// Strokes one run's line through its `heights` on the axes (0 to 1; a gap where the
+/// run has no value).
+fn stroke_line(context: &CanvasRenderingContext2d, heights: &[Option<f64>]) {
+    context.begin_path();
+    let mut pen_down = false;
+    for (i, height) in heights.iter().enumerate() {
+        match height {
+            Some(p) if pen_down => context.line_to(axis_x(i), y_of(*p)),
+            Some(p) => {
+                context.move_to(axis_x(i), y_of(*p));
+                pen_down = true;
+            }
+            None => pen_down = false,
+        }
+    }
+    context.stroke();
+}
+
 /// Draws the chart into `root`: `rows` are the runs drawn (at most [`MAX_LINES`]);
 /// `colour(row)` is the line colour of a run that passes every brush, `None` for one
-/// outside them (drawn faint).
+/// outside them (drawn faint in `out_colour`).
+#[allow(
+    clippy::too_many_arguments,
+    reason = "the chart's inputs, each used once"
+)]
 pub fn render(
     document: &Document,
     root: &Element,
@@ -61,6 +97,7 @@ pub fn render(
     rows: &[usize],
     brushes: &[Brush],
     colour: impl Fn(usize) -> Option<String>,
+    out_colour: &str,
 ) -> Result<(), Error> {
     dom::clear(root);
     if axes.len() < 2 {
@@ -89,48 +126,49 @@ pub fn render(
         ),
     )?;
     chart.set_attribute("data-lines", &drawn.len().to_string())?;
-    let lines = svg(document, "g", "rl-pc-lines")?;
     // Runs outside the brushes first, so the kept ones are drawn over them.
     let (kept, out): (Vec<usize>, Vec<usize>) =
         drawn.iter().partition(|&&row| colour(row).is_some());
     chart.set_attribute("data-kept", &kept.len().to_string())?;
-    for (group, is_kept) in [(&out, false), (&kept, true)] {
-        for &row in group.iter() {
-            let heights = line(table, axes, row);
-            let mut d = String::new();
-            let mut pen_down = false;
-            for (i, h) in heights.iter().enumerate() {
-                match h {
-                    Some(p) => {
-                        d.push_str(if pen_down { " L" } else { " M" });
-                        d.push_str(&format!("{:.1} {:.1}", axis_x(i), y_of(*p)));
-                        pen_down = true;
-                    }
-                    None => pen_down = false,
-                }
-            }
-            if d.is_empty() {
-                continue;
-            }
-            let path = svg(
-                document,
-                "path",
-                if is_kept {
-                    "rl-pc-line"
-                } else {
-                    "rl-pc-line rl-pc-out"
-                },
-            )?;
-            path.set_attribute("d", d.trim_start())?;
-            // An attribute value, never markup.
-            path.set_attribute("data-run-id", &table.ids[row])?;
+    // The box takes the viewBox's shape (the SVG's height follows its width), so the
+    // canvas filling the box lies exactly under the SVG's chart units.
+    let frame = dom::element(document, "div", "rl-pc-box")?;
+    frame
+        .dyn_ref::<web_sys::HtmlElement>()
+        .ok_or_else(|| Error::new("the chart box is not an HTML element"))?
+        .style()
+        .set_property(
+            "max-width",
+            &format!("{:.0}px", MAX_HEIGHT * width / height),
+        )?;
+    let canvas: HtmlCanvasElement = document
+        .create_element("canvas")?
+        .dyn_into()
+        .map_err(|_| Error::new("a canvas element could not be made"))?;
+    canvas.set_class_name("rl-pc-canvas");
+    canvas.set_width((width * PIXELS_PER_UNIT).round() as u32);
+    canvas.set_height((height * PIXELS_PER_UNIT).round() as u32);
+    frame.append_child(&canvas)?;
+    if let Some(context) = canvas
+        .get_context("2d")?
+        .and_then(|c| c.dyn_into::<CanvasRenderingContext2d>().ok())
+    {
+        context.scale(PIXELS_PER_UNIT, PIXELS_PER_UNIT)?;
+        context.set_line_width(LINE_WIDTH);
+        context.set_line_join("round");
+        context.set_global_alpha(OUT_OPACITY);
+        context.set_stroke_style_str(out_colour);
+        for &row in &out {
+            stroke_line(&context, &line(table, axes, row));
+        }
+        context.set_global_alpha(KEPT_OPACITY);
+        for &row in &kept {
             if let Some(stroke) = colour(row) {
-                path.set_attribute("stroke", &stroke)?;
+                context.set_stroke_style_str(&stroke);
+                stroke_line(&context, &line(table, axes, row));
             }
-            lines.append_child(&path)?;
         }
     }
-    chart.append_child(&lines)?;
     for (i, axis) in axes.iter().enumerate() {
         let x = axis_x(i);
         let g = svg(document, "g", "rl-pc-axis")?;
@@ -182,7 +220,8 @@ pub fn render(
         g.append_child(&hit)?;
         chart.append_child(&g)?;
     }
-    root.append_child(&chart)?;
+    frame.append_child(&chart)?;
+    root.append_child(&frame)?;
     Ok(())
 }
 

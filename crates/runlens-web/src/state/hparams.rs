@@ -5,6 +5,7 @@ use super::*;
 use crate::hparams_panel::{self, is_param, pick};
 use crate::view::hparams as model;
 use crate::view::parcoords as model_parcoords;
+use wasm_bindgen::JsValue;
 
 /// What the hyperparameter panel shows.
 #[derive(Debug, Clone, Default, PartialEq)]
@@ -64,6 +65,8 @@ impl HparamsUi {
 /// What to hand plotly after the synchronous part of a redraw.
 pub struct HparamsJob {
     scatter: (Element, String),
+    /// The scatter's markers when they are painted on a canvas.
+    markers: Option<crate::marker_canvas::Markers>,
     bars: Option<(Element, String)>,
 }
 
@@ -124,7 +127,8 @@ impl App {
         hparams_panel::render_correlations(&self.document, &ui.correlations, y, &found)?;
         self.render_parcoords(&columns, y)?;
         Ok(Some(HparamsJob {
-            scatter: (ui.scatter.clone(), scatter.to_json()),
+            scatter: (ui.scatter.clone(), scatter.plot.to_json()),
+            markers: scatter.markers,
             bars: bars.map(|plot| (ui.bars.clone(), plot.to_json())),
         }))
     }
@@ -173,6 +177,12 @@ impl App {
                     chart::colour(group_of.get(row).copied().flatten().unwrap_or(row), 0.6)
                 })
             },
+            // The page's --border colour, as the SVG lines had.
+            if dom::chart_theme().dark {
+                "#343a44"
+            } else {
+                "#dde1e7"
+            },
         )?;
         dom::set_hidden(&self.ui.hparams.clear_brushes, self.brushes.is_empty());
         Ok(())
@@ -192,9 +202,16 @@ pub async fn draw_hparams(app: &Shared) {
         }
     };
     let mut result = Ok(());
+    let scatter_root = job.scatter.0.clone();
+    let mut markers = job.markers;
     for (root, json) in std::iter::once(job.scatter).chain(job.bars) {
+        let on_canvas = if root == scatter_root {
+            markers.take()
+        } else {
+            None
+        };
         let drawn = match js_sys::JSON::parse(&json) {
-            Ok(figure) => plotly_react(&root, &figure).await.map_err(Error::from),
+            Ok(figure) => draw_figure(&root, &figure, on_canvas).await,
             Err(error) => Err(Error::from(error)),
         };
         if let Err(error) = drawn {
@@ -207,5 +224,26 @@ pub async fn draw_hparams(app: &Shared) {
         dom::show_error(&format!(
             "The hyperparameter views could not be drawn: {error}"
         ));
+    }
+}
+
+/// Draws `figure` in `root`, with `markers` painted on a canvas over it when given (the
+/// scatter's canvas is taken away when not).
+async fn draw_figure(
+    root: &Element,
+    figure: &JsValue,
+    markers: Option<crate::marker_canvas::Markers>,
+) -> Result<(), Error> {
+    match markers {
+        Some(markers) => {
+            crate::marker_canvas::prepare_figure(figure, root)?;
+            plotly_react(root, figure).await?;
+            crate::marker_canvas::attach(root, markers)
+        }
+        None => {
+            crate::marker_canvas::clear(root);
+            plotly_react(root, figure).await?;
+            Ok(())
+        }
     }
 }
