@@ -225,6 +225,26 @@ async fn ten_thousand_runs_hyperparameter_views_paint_on_canvases() {
         pixels["coloured"].as_u64().unwrap() > 10_000,
         "the lines are painted in the runs' colours: {pixels}"
     );
+    // Another x redraws the scatter alone: the parallel coordinates (which do not depend
+    // on it) stay the same element.
+    browser
+        .js("document.querySelector('#rl-hp-parcoords svg').rlMarked = true; return 0;")
+        .await;
+    browser.choose("rl-hp-x", "param:seed").await;
+    browser
+        .wait_for("document.getElementById('rl-hp-scatter').layout.xaxis.title.text === 'seed'")
+        .await;
+    assert_eq!(
+        browser
+            .js("return document.querySelector('#rl-hp-parcoords svg').rlMarked === true;")
+            .await,
+        json!(true)
+    );
+    // Another y redraws everything.
+    browser.choose("rl-hp-y", "metric:loss:min").await;
+    browser
+        .wait_for("document.querySelector('#rl-hp-parcoords svg').rlMarked === undefined")
+        .await;
     browser.finish().await;
 }
 

@@ -9,7 +9,7 @@ use plotly::{Bar, Configuration, Layout, Plot, Scatter};
 use runlens_core::group::{self, Group};
 use web_sys::{Document, Element};
 
-use crate::chart::{Theme, colour};
+use crate::chart::{PALETTE, Theme, colour};
 use crate::view::hparams::{self, Correlation};
 use crate::view::{Cells, Column, ColumnKind};
 use crate::{Error, dom, format};
@@ -20,6 +20,8 @@ const TITLE_CHARS: usize = 60;
 /// `marker_canvas`): as SVG each marker is a styled DOM node, half a second of drawing at
 /// 10,000 runs.
 pub const CANVAS_ABOVE: usize = 1000;
+/// Opacity of a scatter marker.
+const MARKER_ALPHA: f64 = 0.85;
 /// Padding around the markers' extent when the axes' ranges are set (canvas markers), as
 /// a share of the extent.
 const RANGE_PADDING: f64 = 0.05;
@@ -99,9 +101,10 @@ pub fn scatter(
     let points = hparams::pairs(table, rows, x.kind, y.kind);
     // Each row's group, looked up once (searching the groups per point was quadratic).
     let group_of = groups.map_or_else(Vec::new, |g| group::group_of_rows(g, table.len()));
-    let colours: Vec<String> = points
+    // A marker's palette slot: its group's, else its run's (`colour` wraps).
+    let slots: Vec<usize> = points
         .iter()
-        .map(|&(row, _, _)| colour(group_of.get(row).copied().flatten().unwrap_or(row), 0.85))
+        .map(|&(row, _, _)| group_of.get(row).copied().flatten().unwrap_or(row) % PALETTE.len())
         .collect();
     let names: Vec<String> = points
         .iter()
@@ -117,8 +120,9 @@ pub fn scatter(
         let markers = crate::marker_canvas::Markers::new(
             xs.iter()
                 .zip(&ys)
-                .zip(colours)
-                .map(|((&x, &y), colour)| (x, y, colour)),
+                .zip(&slots)
+                .map(|((&x, &y), &slot)| (x, y, slot)),
+            |slot| colour(slot, MARKER_ALPHA),
         );
         let ranges = (
             padded_range(xs.iter().copied(), log_x),
@@ -126,9 +130,14 @@ pub fn scatter(
         );
         (trace.mode(Mode::None), Some(markers), ranges)
     } else {
-        let trace = trace
-            .mode(Mode::Markers)
-            .marker(Marker::new().size(8).color_array(colours));
+        let trace = trace.mode(Mode::Markers).marker(
+            Marker::new().size(8).color_array(
+                slots
+                    .iter()
+                    .map(|&slot| colour(slot, MARKER_ALPHA))
+                    .collect(),
+            ),
+        );
         (trace, None, (None, None))
     };
     let with_range = |axis: Axis, range: Option<(f64, f64)>| match range {

@@ -129,7 +129,7 @@ async fn start() -> Result<(), Error> {
     }
     bench::mark("rl-table-rendered");
     state::redraw(&app).await;
-    state::draw_hparams(&app).await;
+    state::draw_hparams(&app, state::HparamsParts::All).await;
     page::fit_scroll_padding(&document);
     page::mark_ready(&document)
 }

@@ -44,16 +44,26 @@ pub struct Markers {
 }
 
 impl Markers {
-    /// Groups `points` (x, y, colour) by colour, keeping the first-seen order of colours.
-    pub fn new(points: impl IntoIterator<Item = (f64, f64, String)>) -> Markers {
-        let mut by_colour: Vec<(String, Vec<(f64, f64)>)> = Vec::new();
-        for (x, y, colour) in points {
-            match by_colour.iter_mut().find(|(c, _)| *c == colour) {
-                Some((_, list)) => list.push((x, y)),
-                None => by_colour.push((colour, vec![(x, y)])),
+    /// Groups `points` (x, y, colour slot) by slot, in the order slots first appear;
+    /// `colour` names a slot's CSS colour.
+    pub fn new(
+        points: impl IntoIterator<Item = (f64, f64, usize)>,
+        colour: impl Fn(usize) -> String,
+    ) -> Markers {
+        let mut slots: Vec<usize> = Vec::new();
+        let mut lists: Vec<Vec<(f64, f64)>> = Vec::new();
+        for (x, y, slot) in points {
+            match slots.iter().position(|&s| s == slot) {
+                Some(at) => lists[at].push((x, y)),
+                None => {
+                    slots.push(slot);
+                    lists.push(vec![(x, y)]);
+                }
             }
         }
-        Markers { by_colour }
+        Markers {
+            by_colour: slots.into_iter().map(&colour).zip(lists).collect(),
+        }
     }
 
     /// How many markers there are.
@@ -340,11 +350,9 @@ mod tests {
 
     #[test]
     fn markers_are_grouped_by_colour_in_first_seen_order() {
-        let markers = Markers::new([
-            (1.0, 2.0, "red".to_string()),
-            (3.0, 4.0, "blue".to_string()),
-            (5.0, 6.0, "red".to_string()),
-        ]);
+        let markers = Markers::new([(1.0, 2.0, 7), (3.0, 4.0, 2), (5.0, 6.0, 7)], |slot| {
+            ["red", "blue"][usize::from(slot == 2)].to_string()
+        });
         assert_eq!(
             markers.by_colour,
             vec![

@@ -111,6 +111,17 @@ pub enum Change {
     HparamsLogY(bool),
 }
 
+impl Change {
+    /// True for a change of the hyperparameter scatter's own axes: the correlations and
+    /// parallel coordinates (which follow the y column and the runs) stay as they are.
+    pub fn only_scatter_axes(&self) -> bool {
+        matches!(
+            self,
+            Change::HparamsX(_) | Change::HparamsLogX(_) | Change::HparamsLogY(_)
+        )
+    }
+}
+
 impl App {
     /// Applies `change`; true when the chart must be redrawn.
     pub(super) fn change(&mut self, change: Change) -> Result<bool, Error> {

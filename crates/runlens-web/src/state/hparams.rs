@@ -62,6 +62,15 @@ impl HparamsUi {
     }
 }
 
+/// Which parts of the hyperparameter panel a redraw renders.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum HparamsParts {
+    /// Everything: scatter, bars, correlations, parallel coordinates.
+    All,
+    /// Only the scatter (its axes changed; nothing else depends on them).
+    Scatter,
+}
+
 /// What to hand plotly after the synchronous part of a redraw.
 pub struct HparamsJob {
     scatter: (Element, String),
@@ -72,7 +81,7 @@ pub struct HparamsJob {
 
 impl App {
     /// Renders the correlation table and builds the figures, when the panel is open.
-    pub(super) fn hparams_job(&self) -> Result<Option<HparamsJob>, Error> {
+    pub(super) fn hparams_job(&self, parts: HparamsParts) -> Result<Option<HparamsJob>, Error> {
         if !self.hparams.open {
             return Ok(None);
         }
@@ -123,9 +132,11 @@ impl App {
             .as_deref()
             .map(|groups| hparams_panel::group_bars(table, groups, y, theme));
         dom::set_hidden(&ui.bars, bars.is_none());
-        let found = model::correlations(table, &columns, &rows, y.kind);
-        hparams_panel::render_correlations(&self.document, &ui.correlations, y, &found)?;
-        self.render_parcoords(&columns, y)?;
+        if parts == HparamsParts::All {
+            let found = model::correlations(table, &columns, &rows, y.kind);
+            hparams_panel::render_correlations(&self.document, &ui.correlations, y, &found)?;
+            self.render_parcoords(&columns, y)?;
+        }
         Ok(Some(HparamsJob {
             scatter: (ui.scatter.clone(), scatter.plot.to_json()),
             markers: scatter.markers,
@@ -189,9 +200,10 @@ impl App {
     }
 }
 
-/// Redraws the hyperparameter panel when it is open; failures go to `#rl-error`.
-pub async fn draw_hparams(app: &Shared) {
-    let job = match app.try_borrow().map(|state| state.hparams_job()) {
+/// Redraws the hyperparameter panel (`parts` of it) when it is open; failures go to
+/// `#rl-error`.
+pub async fn draw_hparams(app: &Shared, parts: HparamsParts) {
+    let job = match app.try_borrow().map(|state| state.hparams_job(parts)) {
         Ok(Ok(Some(job))) => job,
         Ok(Ok(None)) | Err(_) => return,
         Ok(Err(error)) => {

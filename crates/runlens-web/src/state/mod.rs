@@ -32,7 +32,7 @@ mod steps;
 mod ui;
 
 pub use change::Change;
-pub use hparams::{HparamsUi, HparamsView, draw_hparams};
+pub use hparams::{HparamsParts, HparamsUi, HparamsView, draw_hparams};
 pub use keys::{table_focused, table_key};
 pub use rows::{scrolled, window_resized};
 pub use steps::load_steps;
@@ -420,6 +420,11 @@ impl App {
 
 /// Applies a user action and redraws what depends on it; errors are shown in the page.
 pub fn handle(app: &Shared, change: Change) {
+    let parts = if change.only_scatter_axes() {
+        HparamsParts::Scatter
+    } else {
+        HparamsParts::All
+    };
     let needs_chart = {
         let Ok(mut state) = app.try_borrow_mut() else {
             return;
@@ -442,7 +447,7 @@ pub fn handle(app: &Shared, change: Change) {
         wasm_bindgen_futures::spawn_local(async move { redraw(&app).await });
     }
     let app = app.clone();
-    wasm_bindgen_futures::spawn_local(async move { draw_hparams(&app).await });
+    wasm_bindgen_futures::spawn_local(async move { draw_hparams(&app, parts).await });
 }
 
 /// Shows the view the address's fragment now describes (after the user edited it or
@@ -470,7 +475,7 @@ pub fn follow_fragment(app: &Shared) {
         let app = app.clone();
         wasm_bindgen_futures::spawn_local(async move {
             redraw(&app).await;
-            draw_hparams(&app).await;
+            draw_hparams(&app, HparamsParts::All).await;
         });
     }
 }
