@@ -92,6 +92,9 @@ pub fn correlations(
     rows: &[usize],
     target: ColumnKind,
 ) -> Vec<Correlation> {
+    // The target's ranks over the last set of runs: params most runs share give the
+    // same set, and the ranks are then sorted once.
+    let mut target_ranks: Option<(Vec<usize>, Vec<f64>)> = None;
     let mut out: Vec<Correlation> = columns
         .iter()
         .filter(|c| matches!(c.kind, ColumnKind::Param(_)) && c.kind != target)
@@ -103,7 +106,12 @@ pub fn correlations(
             let xs: Vec<f64> = points.iter().map(|p| p.1).collect();
             let ys: Vec<f64> = points.iter().map(|p| p.2).collect();
             let pearson = pearson(&xs, &ys)?;
-            let spearman = pearson_of_ranks(&xs, &ys)?;
+            let runs: Vec<usize> = points.iter().map(|p| p.0).collect();
+            if target_ranks.as_ref().is_none_or(|(seen, _)| *seen != runs) {
+                target_ranks = Some((runs, ranks(&ys)));
+            }
+            let y_ranks = &target_ranks.as_ref()?.1;
+            let spearman = self::pearson(&ranks(&xs), y_ranks)?;
             Some(Correlation {
                 column: column.clone(),
                 count: points.len(),
@@ -136,27 +144,24 @@ pub fn pearson(xs: &[f64], ys: &[f64]) -> Option<f64> {
 
 /// Ranks from 1, ties sharing the mean of their ranks.
 pub fn ranks(values: &[f64]) -> Vec<f64> {
-    let mut order: Vec<usize> = (0..values.len()).collect();
-    order.sort_by(|&a, &b| values[a].total_cmp(&values[b]));
+    // Values sorted with their positions (ties in any order: they share a rank).
+    let mut order: Vec<(f64, usize)> = values.iter().copied().zip(0..).collect();
+    order.sort_unstable_by(|a, b| a.0.total_cmp(&b.0));
     let mut out = vec![0.0; values.len()];
     let mut start = 0;
     while start < order.len() {
         let mut end = start + 1;
-        while end < order.len() && values[order[end]] == values[order[start]] {
+        while end < order.len() && order[end].0 == order[start].0 {
             end += 1;
         }
         // Positions start..end hold ranks start+1 ..= end; their mean:
         let rank = (start + 1 + end) as f64 / 2.0;
-        for &i in &order[start..end] {
+        for &(_, i) in &order[start..end] {
             out[i] = rank;
         }
         start = end;
     }
     out
-}
-
-fn pearson_of_ranks(xs: &[f64], ys: &[f64]) -> Option<f64> {
-    pearson(&ranks(xs), &ranks(ys))
 }
 
 #[cfg(test)]
@@ -237,6 +242,51 @@ mod tests {
         // seed 3,1,2,1 has ranks 4, 1.5, 3, 1.5 against loss ranks 4, 3, 2, 1.
         let seed = found.iter().find(|c| c.column.id == "param:seed").unwrap();
         assert!(seed.spearman.abs() < 0.8);
+    }
+
+    #[test]
+    fn each_param_ranks_the_target_over_its_own_runs() {
+        // `a` on every run, `b` on the last four only: the target's ranks reused for `a`
+        // must not leak into `b`.
+        let rows: [(f64, Option<f64>, f64); 5] = [
+            (1.0, None, 5.0),
+            (2.0, Some(1.0), 1.0),
+            (3.0, Some(2.0), 4.0),
+            (4.0, Some(3.0), 2.0),
+            (5.0, Some(4.0), 3.0),
+        ];
+        let runs: Vec<Run> = rows
+            .iter()
+            .enumerate()
+            .map(|(i, &(a, b, y))| {
+                let mut run = Run {
+                    id: format!("r{i}"),
+                    name: format!("r{i}"),
+                    ..Run::default()
+                };
+                run.params.insert("a".into(), ParamValue::Float(a));
+                if let Some(b) = b {
+                    run.params.insert("b".into(), ParamValue::Float(b));
+                }
+                let mut series = MetricSeries::default();
+                series.push(0, y, None);
+                run.metrics.insert("y".into(), series);
+                run
+            })
+            .collect();
+        let t = RunTable::from_runs("t", &runs, &[]);
+        let all = all_columns(&t);
+        let y = find_column(&all, "metric:y:last").unwrap().kind;
+        let found = correlations((&t).into(), &all, &[0, 1, 2, 3, 4], y);
+        let rho = |id: &str| found.iter().find(|c| c.column.id == id).unwrap().spearman;
+        let expect = |xs: &[f64], ys: &[f64]| pearson(&ranks(xs), &ranks(ys)).unwrap();
+        assert!(
+            (rho("param:a") - expect(&[1.0, 2.0, 3.0, 4.0, 5.0], &[5.0, 1.0, 4.0, 2.0, 3.0])).abs()
+                < 1e-12
+        );
+        assert!(
+            (rho("param:b") - expect(&[1.0, 2.0, 3.0, 4.0], &[1.0, 4.0, 2.0, 3.0])).abs() < 1e-12
+        );
     }
 
     #[test]
