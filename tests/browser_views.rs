@@ -513,6 +513,54 @@ async fn overflow(browser: &Browser) -> Value {
         .await
 }
 
+/// The luminance (0 dark … 1 light) of the main chart's and the scatter's text.
+const CHART_TEXT_LIGHTNESS: &str = "const ctx = document.createElement('canvas').getContext('2d');
+    const light = c => {
+        ctx.fillStyle = '#000'; ctx.fillStyle = c; ctx.fillRect(0, 0, 1, 1);
+        const [r, g, b] = ctx.getImageData(0, 0, 1, 1).data;
+        return (0.2126 * r + 0.7152 * g + 0.0722 * b) / 255;
+    };
+    return { chart: light(document.getElementById('rl-chart')._fullLayout.font.color),
+             scatter: light(document.getElementById('rl-hp-scatter')._fullLayout.font.color) };";
+
+#[tokio::test]
+async fn an_open_page_follows_the_system_switching_theme() {
+    let dir = tempfile::tempdir().unwrap();
+    let report = build(&support::examples(), dir.path(), &[]);
+    let browser = Browser::start(Scripts::Enabled).await;
+    browser.emulate(1280, 900, false).await;
+    browser
+        .client
+        .goto(&format!("{}#hp=1", file_url(&report)))
+        .await
+        .unwrap();
+    browser.wait_ready().await.expect("the report starts");
+    browser
+        .wait_for("document.querySelector('#rl-hp-scatter[data-drawn]') && document.getElementById('rl-chart')._fullLayout")
+        .await;
+    let light = browser.js(CHART_TEXT_LIGHTNESS).await;
+    assert!(
+        light["chart"].as_f64().unwrap() < 0.4 && light["scatter"].as_f64().unwrap() < 0.4,
+        "dark text on the light page: {light}"
+    );
+    // The system turns dark with the page open: the charts are drawn again with light text.
+    browser.emulate(1280, 900, true).await;
+    browser
+        .wait_for(&format!(
+            "(() => {{ const t = (() => {{ {CHART_TEXT_LIGHTNESS} }})(); return t.chart > 0.6 && t.scatter > 0.6; }})()"
+        ))
+        .await;
+    // And back.
+    browser.emulate(1280, 900, false).await;
+    browser
+        .wait_for(&format!(
+            "(() => {{ const t = (() => {{ {CHART_TEXT_LIGHTNESS} }})(); return t.chart < 0.4 && t.scatter < 0.4; }})()"
+        ))
+        .await;
+    assert_eq!(browser.console_errors().await, Vec::<String>::new());
+    browser.finish().await;
+}
+
 #[tokio::test]
 async fn charts_fit_their_panels_on_a_phone_and_a_desktop() {
     let dir = tempfile::tempdir().unwrap();

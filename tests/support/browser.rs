@@ -205,8 +205,8 @@ impl Browser {
 
     /// Lays the page out `width` CSS pixels wide (and `height` high), as a phone or a
     /// desktop window would, and with the system's dark theme when `dark`
-    /// (`prefers-color-scheme`). Reload or open the page after changing the theme: the
-    /// charts read it when they draw.
+    /// (`prefers-color-scheme`). An open page follows a change of theme (its charts are
+    /// drawn again).
     pub async fn emulate(&self, width: u32, height: u32, dark: bool) {
         self.cdp(
             "Emulation.setDeviceMetricsOverride",

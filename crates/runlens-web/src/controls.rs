@@ -13,7 +13,7 @@ use web_sys::{Element, Event, EventTarget, HtmlInputElement, KeyboardEvent, Mous
 
 use crate::state::{
     Change, Shared, Ui, close_run, follow_fragment, handle, open_run, scrolled, table_focused,
-    table_key, window_resized,
+    table_key, theme_changed, window_resized,
 };
 use crate::{Error, compare_panel, dom, export, parcoords_view, table};
 
@@ -447,6 +447,11 @@ pub fn wire(app: &Shared, ui: &UiHandles) -> Result<(), Error> {
             }
             window_resized(&app);
         })?;
+    }
+    if let Ok(Some(scheme)) = window.match_media("(prefers-color-scheme: dark)") {
+        // The system switched between light and dark (a page with no fixed theme).
+        let app = app.clone();
+        listen(&scheme, "change", move |_| theme_changed(&app))?;
     }
     {
         // Escape anywhere closes the column menu, else the run page (the menu's and the

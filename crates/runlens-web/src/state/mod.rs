@@ -450,6 +450,16 @@ pub fn handle(app: &Shared, change: Change) {
     wasm_bindgen_futures::spawn_local(async move { draw_hparams(&app, parts).await });
 }
 
+/// Draws the charts again in the theme the system now asks for (the page's colours follow
+/// by CSS alone; plotly's figures and the canvases carry theirs).
+pub fn theme_changed(app: &Shared) {
+    let app = app.clone();
+    wasm_bindgen_futures::spawn_local(async move {
+        redraw(&app).await;
+        draw_hparams(&app, HparamsParts::All).await;
+    });
+}
+
 /// Shows the view the address's fragment now describes (after the user edited it or
 /// followed a link to another view of the same report).
 pub fn follow_fragment(app: &Shared) {
