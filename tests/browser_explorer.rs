@@ -181,39 +181,65 @@ async fn ten_thousand_runs_hyperparameter_views_paint_on_canvases() {
     let before = browser.js(SCATTER_PIXELS).await;
     assert_eq!(before["markers"], json!(RUNS), "{before}");
     assert!(before["painted"].as_u64().unwrap() > 1000, "{before}");
-    // Zoomed into a corner, the markers are painted again for the new axes: fewer show.
-    browser
-        .js("const gd = document.getElementById('rl-hp-scatter');
-             Plotly.relayout(gd, { 'xaxis.range': [gd._fullLayout.xaxis.range[0], gd._fullLayout.xaxis.range[0] + 0.01],
-                                   'yaxis.range': [gd._fullLayout.yaxis.range[0], gd._fullLayout.yaxis.range[0] + 0.0001] });
-             return 0;")
-        .await;
-    browser
-        .wait_for(&format!(
-            "(() => {{ {SCATTER_PIXELS} }})().painted < {}",
-            before["painted"]
-        ))
-        .await;
-    // The chart's PNG download lays the markers into the figure as an image.
+    // The chart's PNG download lays the markers into the figure as an image: the image
+    // plotly makes has coloured marker pixels (axes and text are grey).
     let download = browser
         .client
         .execute_async(
             "const done = arguments[arguments.length - 1];
              const gd = document.getElementById('rl-hp-scatter');
+             const coloured = url => new Promise(resolve => {
+                 const img = new Image();
+                 img.onload = () => {
+                     const c = document.createElement('canvas');
+                     c.width = img.width; c.height = img.height;
+                     const ctx = c.getContext('2d');
+                     ctx.drawImage(img, 0, 0);
+                     const d = ctx.getImageData(0, 0, c.width, c.height).data;
+                     let n = 0;
+                     for (let i = 0; i < d.length; i += 4) {
+                         if (Math.max(d[i], d[i + 1], d[i + 2]) - Math.min(d[i], d[i + 1], d[i + 2]) > 40) n++;
+                     }
+                     resolve(n);
+                 };
+                 img.src = url;
+             });
              Plotly.downloadImage = (root, options) => {
-                 done({ images: (root.layout.images || []).length, format: options.format,
-                        source: root.layout.images[0].source.slice(0, 22) });
-                 return Promise.resolve('');
+                 const images = (root.layout.images || []).length;
+                 return Plotly.toImage(root, { format: 'png' }).then(coloured).then(pixels => {
+                     done({ images, format: options.format, pixels });
+                     return '';
+                 });
              };
              gd.querySelector('.modebar-btn[data-title=\"Download plot as a PNG\"]').click();",
             vec![],
         )
         .await
         .unwrap();
-    assert_eq!(
-        download,
-        json!({"images": 1, "format": "png", "source": "data:image/png;base64,"})
+    assert_eq!(download["images"], json!(1), "{download}");
+    assert_eq!(download["format"], json!("png"), "{download}");
+    assert!(
+        download["pixels"].as_u64().unwrap() > 100,
+        "the markers are in the image: {download}"
     );
+    // The image is taken out of the figure again.
+    browser
+        .wait_for("(document.getElementById('rl-hp-scatter').layout.images || []).length === 0")
+        .await;
+    // Zoomed into the lower left quarter, the markers are painted again for the new axes:
+    // fewer show, but some do.
+    browser
+        .js("const gd = document.getElementById('rl-hp-scatter');
+             const [x0, x1] = gd._fullLayout.xaxis.range, [y0, y1] = gd._fullLayout.yaxis.range;
+             Plotly.relayout(gd, { 'xaxis.range': [x0, (x0 + x1) / 2], 'yaxis.range': [y0, (y0 + y1) / 2] });
+             return 0;")
+        .await;
+    browser
+        .wait_for(&format!(
+            "(() => {{ const p = (() => {{ {SCATTER_PIXELS} }})().painted; return p > 0 && p < {}; }})()",
+            before["painted"]
+        ))
+        .await;
     // The parallel coordinates draw an even sample of 2,000 lines, in colour, on the canvas.
     browser
         .js("document.getElementById('rl-hp-parcoords').scrollIntoView(); return 0;")
