@@ -602,8 +602,12 @@ async fn browser_timings() {
         "100 runs × 10,000 steps: first chart (overview levels) drawn {drawn:.0} ms\n  ({})",
         breakdown(&browser).await
     );
-    for index in [1, 2, 1, 0] {
+    for (step, index) in [1, 2, 1, 0].into_iter().enumerate() {
+        let profiling = profile_start(&browser).await;
         let out = smoothing_redraw(&browser, index).await;
+        if profiling {
+            profile_stop(&browser, &format!("smoothing-{step}")).await;
+        }
         println!(
             "  smoothing → {}: series loaded {} ms, figure built {} ms, chart drawn {:.0} ms, \
              painted {:.0} ms ({} traces)",
@@ -614,6 +618,15 @@ async fn browser_timings() {
             out["painted"].as_f64().unwrap(),
             out["traces"]
         );
+    }
+    // For looking at the smoothed chart (RUNLENS_SCREENSHOTS), after the measurements.
+    if std::env::var_os("RUNLENS_SCREENSHOTS").is_some() {
+        smoothing_redraw(&browser, 1).await;
+        browser
+            .js("document.getElementById('rl-chart').scrollIntoView(); return 0;")
+            .await;
+        tokio::time::sleep(std::time::Duration::from_millis(500)).await;
+        browser.screenshot_if_asked("bench-smoothed-100x10k").await;
     }
     drop(server);
     browser.close().await;

@@ -2,6 +2,8 @@
 //! spike; a zoomed chart first keeps only the points in its x range, so zooming in shows
 //! full resolution.
 
+use std::borrow::Cow;
+
 use runlens_core::bundle::level::{Extremes, bucket_extremes};
 
 /// Reduces a curve to about `budget` points keeping its shape: each of `budget / 2`
@@ -37,11 +39,16 @@ pub fn downsample(xs: &[f64], values: &[f64], budget: usize) -> (Vec<f64>, Vec<O
 
 /// The points of a curve inside the x range `range` (inclusive), plus the point just
 /// before it and just after it so the line reaches the edges (also when no point falls
-/// inside: the segment crossing the range is kept); the whole curve without a range.
-pub fn clip(xs: &[f64], values: &[f64], range: Option<(f64, f64)>) -> (Vec<f64>, Vec<f64>) {
+/// inside: the segment crossing the range is kept); the whole curve (not copied) without
+/// a range.
+pub fn clip<'a>(
+    xs: &'a [f64],
+    values: &'a [f64],
+    range: Option<(f64, f64)>,
+) -> (Cow<'a, [f64]>, Cow<'a, [f64]>) {
     let n = xs.len().min(values.len());
     let Some((low, high)) = range else {
-        return (xs[..n].to_vec(), values[..n].to_vec());
+        return (Cow::Borrowed(&xs[..n]), Cow::Borrowed(&values[..n]));
     };
     let inside = |i: usize| xs[i] >= low && xs[i] <= high;
     let enters = |i: usize| i + 1 < n && xs[i] < low && xs[i + 1] >= low;
@@ -81,11 +88,11 @@ mod tests {
         let xs: Vec<f64> = (0..10).map(f64::from).collect();
         let values: Vec<f64> = xs.iter().map(|x| x * 10.0).collect();
         let (x, y) = clip(&xs, &values, Some((3.5, 6.0)));
-        assert_eq!(x, [3.0, 4.0, 5.0, 6.0, 7.0]);
-        assert_eq!(y, [30.0, 40.0, 50.0, 60.0, 70.0]);
+        assert_eq!(x[..], [3.0, 4.0, 5.0, 6.0, 7.0]);
+        assert_eq!(y[..], [30.0, 40.0, 50.0, 60.0, 70.0]);
         assert_eq!(clip(&xs, &values, None).0.len(), 10);
         assert!(clip(&xs, &values, Some((20.0, 30.0))).0.is_empty());
         // No point inside: the segment crossing the range is kept.
-        assert_eq!(clip(&xs, &values, Some((3.2, 3.8))).0, [3.0, 4.0]);
+        assert_eq!(clip(&xs, &values, Some((3.2, 3.8))).0[..], [3.0, 4.0]);
     }
 }
