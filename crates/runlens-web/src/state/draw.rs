@@ -341,9 +341,19 @@ fn box_width(root: &Element) -> Option<u32> {
 
 /// `figure` as plotly.js takes it: the figure's JSON parsed, each trace's points attached
 /// as `Float64Array`s (gaps as NaN, which plotly draws as breaks) and its hover text as an
-/// array filled run by run; no point passes through JSON.
+/// array filled run by run; no point passes through JSON. Its axes let tick labels
+/// overflow (`ticklabeloverflow: "allow"`): plotly's default hides those that would,
+/// measuring every label again after placing each one, which lays out the page as often;
+/// the axes' automatic margins already make room for the labels.
 pub(crate) fn figure_js(figure: &chart::Figure) -> Result<JsValue, JsValue> {
     let js = js_sys::JSON::parse(&figure.plot.to_json())?;
+    let layout = js_sys::Reflect::get(&js, &"layout".into())?;
+    for axis in ["xaxis", "yaxis"] {
+        let axis = js_sys::Reflect::get(&layout, &axis.into())?;
+        if axis.is_object() {
+            js_sys::Reflect::set(&axis, &"ticklabeloverflow".into(), &"allow".into())?;
+        }
+    }
     let data = js_sys::Reflect::get(&js, &"data".into())?;
     let (x, y, text) = (
         JsValue::from("x"),
