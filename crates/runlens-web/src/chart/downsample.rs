@@ -22,14 +22,14 @@ pub fn downsample(xs: &[f64], values: &[f64], budget: usize) -> (Vec<f64>, Vec<O
     for b in 0..buckets {
         let (start, end) = (b * n / buckets, (b + 1) * n / buckets);
         let Extremes { low, high, gap } = bucket_extremes(start..end, finite);
-        let mut picks: Vec<(usize, bool)> = Vec::with_capacity(3);
-        picks.extend(low.map(|i| (i, true)));
-        if high != low {
-            picks.extend(high.map(|i| (i, true)));
-        }
-        picks.extend(gap.map(|i| (i, false)));
-        picks.sort_unstable();
-        for (i, keep) in picks {
+        // At most three picks, in order (no allocation per bucket).
+        let mut picks = [
+            low.map(|i| (i, true)),
+            high.filter(|_| high != low).map(|i| (i, true)),
+            gap.map(|i| (i, false)),
+        ];
+        picks.sort_unstable_by_key(|pick| pick.map_or(usize::MAX, |(i, _)| i));
+        for (i, keep) in picks.into_iter().flatten() {
             out_x.push(xs[i]);
             out_y.push(if keep { Some(values[i]) } else { None });
         }
