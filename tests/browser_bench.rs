@@ -362,7 +362,8 @@ async fn smoothing_redraw(browser: &Browser, index: usize) -> Value {
         const last = (n) => Math.round(performance.getEntriesByName(n).at(-1).startTime - t0);
         return {{ option: select.options[{index}].text, drawn: t1 - t0, painted: t2 - t0,
                   data: last('rl-chart-data'), figure: last('rl-figure-built'),
-                  traces: Number(chart.dataset.renderedTraces) }};
+                  traces: Number(chart.dataset.renderedTraces),
+                  paths: chart.querySelectorAll('path.js-line').length }};
         "#
     );
     run_async(browser, &body).await
@@ -610,13 +611,14 @@ async fn browser_timings() {
         }
         println!(
             "  smoothing → {}: series loaded {} ms, figure built {} ms, chart drawn {:.0} ms, \
-             painted {:.0} ms ({} traces)",
+             painted {:.0} ms ({} traces, {} SVG line paths)",
             out["option"].as_str().unwrap_or_default(),
             out["data"],
             out["figure"],
             out["drawn"].as_f64().unwrap(),
             out["painted"].as_f64().unwrap(),
-            out["traces"]
+            out["traces"],
+            out["paths"]
         );
     }
     // For looking at the smoothed chart (RUNLENS_SCREENSHOTS), after the measurements.
