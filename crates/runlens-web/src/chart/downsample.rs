@@ -1,10 +1,14 @@
 //! Min/max-aware downsampling: a long curve is reduced to a point budget without hiding a
 //! spike; a zoomed chart first keeps only the points in its x range, so zooming in shows
-//! full resolution.
+//! full resolution. How many points a line gets follows the plot's width.
 
 use std::borrow::Cow;
 
 use runlens_core::bundle::level::{Extremes, bucket_extremes};
+
+use super::{
+    DEFAULT_PLOT_WIDTH, LINE_POINTS_MIN, LINE_POINTS_PER_PIXEL, PLOT_MARGIN, POINTS_PER_PIXEL,
+};
 
 /// Reduces a curve to about `budget` points keeping its shape: each of `budget / 2`
 /// buckets contributes its smallest and largest value in order, so spikes survive.
@@ -60,6 +64,18 @@ pub fn clip<'a>(
         keep.iter().map(|&i| xs[i]).collect(),
         keep.iter().map(|&i| values[i]).collect(),
     )
+}
+
+/// Points each of `lines` lines may draw in a chart whose box is `width` CSS pixels wide
+/// (when known): an even share of [`POINTS_PER_PIXEL`] per pixel of the plot, at least
+/// [`LINE_POINTS_MIN`] and at most [`LINE_POINTS_PER_PIXEL`] per pixel. Downsampling
+/// keeps each bucket's extremes, so a spike survives any budget.
+pub fn points_per_line(lines: usize, width: Option<u32>) -> usize {
+    let plot = width
+        .map_or(DEFAULT_PLOT_WIDTH, |w| w.saturating_sub(PLOT_MARGIN))
+        .max(100) as usize;
+    let most = LINE_POINTS_PER_PIXEL * plot;
+    (POINTS_PER_PIXEL * plot / lines.max(1)).clamp(LINE_POINTS_MIN.min(most), most)
 }
 
 #[cfg(test)]

@@ -9,14 +9,11 @@ use runlens_core::bundle::RunTable;
 use runlens_core::group::{self, Group};
 use runlens_core::model::MetricSeries;
 
-use super::columns::{Columns, empty_scatter};
-use super::downsample::{clip, downsample};
+use super::columns::{Columns, Figure, empty_scatter};
+use super::downsample::{clip, downsample, points_per_line};
 use super::merged::{Look, MergedLines};
 use super::options::{BandKind, Centre, ChartOptions, XAxis};
-use super::{
-    DEFAULT_PLOT_WIDTH, LEGEND_CAP, LINE_POINTS_MIN, LINE_POINTS_PER_PIXEL, NAME_CHARS,
-    PLOT_MARGIN, POINTS_PER_PIXEL, Plan, RUN_CAP, SeriesByRow, Theme, colour, dash, dash_index,
-};
+use super::{LEGEND_CAP, NAME_CHARS, Plan, RUN_CAP, SeriesByRow, Theme, colour, dash, dash_index};
 use crate::format;
 
 /// Height of a grid chart, in CSS pixels.
@@ -24,38 +21,6 @@ const COMPACT_HEIGHT: usize = 300;
 
 /// Values sampled per trace for the outlier-proof y range.
 const RANGE_SAMPLE: usize = 2000;
-
-/// A figure and what it could not draw (sentences for the chart's note).
-pub struct Figure {
-    /// The plotly figure; its traces' points are in `columns`.
-    pub plot: Plot,
-    /// The points of each trace of `plot`, in its order.
-    pub columns: Vec<Columns>,
-    /// Sentences about the drawing (untrusted: may name the metric).
-    pub notes: Vec<String>,
-}
-
-impl Figure {
-    /// Adds `trace` (made by [`empty_scatter`]) with its points.
-    fn add(&mut self, trace: Box<Scatter<f64, f64>>, columns: Columns) {
-        self.plot.add_trace(trace);
-        self.columns.push(columns);
-    }
-
-    /// The whole figure as plotly reads it, points included. For tests: the page attaches
-    /// the points as typed arrays instead (see [`Columns`]).
-    #[cfg(test)]
-    pub fn json(&self) -> serde_json::Value {
-        let mut json: serde_json::Value =
-            serde_json::from_str(&self.plot.to_json()).unwrap_or_default();
-        if let Some(traces) = json["data"].as_array_mut() {
-            for (trace, columns) in traces.iter_mut().zip(&self.columns) {
-                columns.write_json(trace);
-            }
-        }
-        json
-    }
-}
 
 /// A time unit for the relative time axis: seconds, minutes or hours.
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -629,18 +594,6 @@ pub(crate) fn mode_bar(theme: Theme) -> plotly::layout::ModeBar {
 /// The layout of a chart over steps (the histogram and narrative charts use it).
 pub(crate) fn layout(metric_key: &str, show_legend: bool, theme: Theme) -> Layout {
     layout_for(metric_key, "step", show_legend, theme)
-}
-
-/// Points each of `lines` lines may draw in a chart whose box is `width` CSS pixels wide
-/// (when known): an even share of [`POINTS_PER_PIXEL`] per pixel of the plot, at least
-/// [`LINE_POINTS_MIN`] and at most [`LINE_POINTS_PER_PIXEL`] per pixel. Downsampling
-/// keeps each bucket's extremes, so a spike survives any budget.
-fn points_per_line(lines: usize, width: Option<u32>) -> usize {
-    let plot = width
-        .map_or(DEFAULT_PLOT_WIDTH, |w| w.saturating_sub(PLOT_MARGIN))
-        .max(100) as usize;
-    let most = LINE_POINTS_PER_PIXEL * plot;
-    (POINTS_PER_PIXEL * plot / lines.max(1)).clamp(LINE_POINTS_MIN.min(most), most)
 }
 
 #[cfg(test)]

@@ -268,7 +268,8 @@ mod merged;
 pub mod options;
 mod smooth;
 
-pub use figure::{Figure, figure};
+pub use columns::Figure;
+pub use figure::figure;
 pub(crate) use figure::{layout, mode_bar};
 pub use options::{BandKind, Centre, ChartOptions, XAxis};
 pub use smooth::Smoothing;
