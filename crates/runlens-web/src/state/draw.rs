@@ -329,14 +329,13 @@ async fn draw_grid(
 /// Width of chart box `root` in CSS pixels: as last fitted (see [`fit`]; reading it
 /// from the layout could force one), else the window's, for a chart not drawn yet.
 fn box_width(root: &Element) -> Option<u32> {
+    let usable = |w: &f64| w.is_finite() && *w > 0.0;
     let fitted = root
         .get_attribute(fit::WIDTH)
-        .and_then(|w| w.parse::<f64>().ok());
+        .and_then(|w| w.parse::<f64>().ok())
+        .filter(usable);
     let window = || web_sys::window()?.inner_width().ok()?.as_f64();
-    fitted
-        .or_else(window)
-        .filter(|w| w.is_finite() && *w > 0.0)
-        .map(|w| w as u32)
+    fitted.or_else(window).filter(usable).map(|w| w as u32)
 }
 
 /// `figure` as plotly.js takes it: the figure's JSON parsed, each trace's points attached
