@@ -362,7 +362,8 @@ async fn smoothing_redraw(browser: &Browser, index: usize) -> Value {
         const last = (n) => Math.round(performance.getEntriesByName(n).at(-1).startTime - t0);
         return {{ option: select.options[{index}].text, drawn: t1 - t0, painted: t2 - t0,
                   data: last('rl-chart-data'), figure: last('rl-figure-built'),
-                  traces: Number(chart.dataset.renderedTraces) }};
+                  traces: Number(chart.dataset.renderedTraces),
+                  paths: chart.querySelectorAll('path.js-line').length }};
         "#
     );
     run_async(browser, &body).await
@@ -602,18 +603,32 @@ async fn browser_timings() {
         "100 runs × 10,000 steps: first chart (overview levels) drawn {drawn:.0} ms\n  ({})",
         breakdown(&browser).await
     );
-    for index in [1, 2, 1, 0] {
+    for (step, index) in [1, 2, 1, 0].into_iter().enumerate() {
+        let profiling = profile_start(&browser).await;
         let out = smoothing_redraw(&browser, index).await;
+        if profiling {
+            profile_stop(&browser, &format!("smoothing-{step}")).await;
+        }
         println!(
             "  smoothing → {}: series loaded {} ms, figure built {} ms, chart drawn {:.0} ms, \
-             painted {:.0} ms ({} traces)",
+             painted {:.0} ms ({} traces, {} SVG line paths)",
             out["option"].as_str().unwrap_or_default(),
             out["data"],
             out["figure"],
             out["drawn"].as_f64().unwrap(),
             out["painted"].as_f64().unwrap(),
-            out["traces"]
+            out["traces"],
+            out["paths"]
         );
+    }
+    // For looking at the smoothed chart (RUNLENS_SCREENSHOTS), after the measurements.
+    if std::env::var_os("RUNLENS_SCREENSHOTS").is_some() {
+        smoothing_redraw(&browser, 1).await;
+        browser
+            .js("document.getElementById('rl-chart').scrollIntoView(); return 0;")
+            .await;
+        tokio::time::sleep(std::time::Duration::from_millis(500)).await;
+        browser.screenshot_if_asked("bench-smoothed-100x10k").await;
     }
     drop(server);
     browser.close().await;

@@ -303,7 +303,7 @@ async fn ten_thousand_runs_scroll_tick_compare_and_download() {
         .js("const gd = document.getElementById('rl-chart');
              Plotly.Fx.hover(gd, [{ curveNumber: 0, pointNumber: 0 }]);
              const label = [...gd.querySelectorAll('.hoverlayer .hovertext')].map(e => e.textContent).join('|');
-             const points = gd.data.map(t => t.y.filter(v => v !== null).length).reduce((a, b) => a + b, 0);
+             const points = gd.data.map(t => Array.from(t.y).filter(v => v !== null && !Number.isNaN(v)).length).reduce((a, b) => a + b, 0);
              return { traces: gd.data.length, label, points };")
         .await;
     assert_eq!(chart["traces"], json!(30), "{chart}");

@@ -263,7 +263,7 @@ async fn fill(
             .iter()
             .flat_map(|chunk| chunk.iter().map(|(row, s)| (*row as usize, s)))
             .collect();
-        let chart::Figure { plot, .. } = chart::figure(
+        let figure = chart::figure(
             table,
             metric,
             &plan,
@@ -272,8 +272,8 @@ async fn fill(
             dom::chart_theme(),
             &chart::ChartOptions::default(),
         );
-        let traces = plot.data().len();
-        let figure = js_sys::JSON::parse(&plot.to_json())?;
+        let traces = figure.plot.data().len();
+        let figure = crate::state::figure_js(&figure)?;
         plotly_react(&chart_box, &figure).await?;
         chart_box.set_attribute("data-rendered-traces", &traces.to_string())?;
     }

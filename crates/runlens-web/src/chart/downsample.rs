@@ -1,8 +1,14 @@
 //! Min/max-aware downsampling: a long curve is reduced to a point budget without hiding a
 //! spike; a zoomed chart first keeps only the points in its x range, so zooming in shows
-//! full resolution.
+//! full resolution. How many points a line gets follows the plot's width.
+
+use std::borrow::Cow;
 
 use runlens_core::bundle::level::{Extremes, bucket_extremes};
+
+use super::{
+    DEFAULT_PLOT_WIDTH, LINE_POINTS_MIN, LINE_POINTS_PER_PIXEL, PLOT_MARGIN, POINTS_PER_PIXEL,
+};
 
 /// Reduces a curve to about `budget` points keeping its shape: each of `budget / 2`
 /// buckets contributes its smallest and largest value in order, so spikes survive.
@@ -20,14 +26,14 @@ pub fn downsample(xs: &[f64], values: &[f64], budget: usize) -> (Vec<f64>, Vec<O
     for b in 0..buckets {
         let (start, end) = (b * n / buckets, (b + 1) * n / buckets);
         let Extremes { low, high, gap } = bucket_extremes(start..end, finite);
-        let mut picks: Vec<(usize, bool)> = Vec::with_capacity(3);
-        picks.extend(low.map(|i| (i, true)));
-        if high != low {
-            picks.extend(high.map(|i| (i, true)));
-        }
-        picks.extend(gap.map(|i| (i, false)));
-        picks.sort_unstable();
-        for (i, keep) in picks {
+        // At most three picks, in order (no allocation per bucket).
+        let mut picks = [
+            low.map(|i| (i, true)),
+            high.filter(|_| high != low).map(|i| (i, true)),
+            gap.map(|i| (i, false)),
+        ];
+        picks.sort_unstable_by_key(|pick| pick.map_or(usize::MAX, |(i, _)| i));
+        for (i, keep) in picks.into_iter().flatten() {
             out_x.push(xs[i]);
             out_y.push(if keep { Some(values[i]) } else { None });
         }
@@ -37,11 +43,16 @@ pub fn downsample(xs: &[f64], values: &[f64], budget: usize) -> (Vec<f64>, Vec<O
 
 /// The points of a curve inside the x range `range` (inclusive), plus the point just
 /// before it and just after it so the line reaches the edges (also when no point falls
-/// inside: the segment crossing the range is kept); the whole curve without a range.
-pub fn clip(xs: &[f64], values: &[f64], range: Option<(f64, f64)>) -> (Vec<f64>, Vec<f64>) {
+/// inside: the segment crossing the range is kept); the whole curve (not copied) without
+/// a range.
+pub fn clip<'a>(
+    xs: &'a [f64],
+    values: &'a [f64],
+    range: Option<(f64, f64)>,
+) -> (Cow<'a, [f64]>, Cow<'a, [f64]>) {
     let n = xs.len().min(values.len());
     let Some((low, high)) = range else {
-        return (xs[..n].to_vec(), values[..n].to_vec());
+        return (Cow::Borrowed(&xs[..n]), Cow::Borrowed(&values[..n]));
     };
     let inside = |i: usize| xs[i] >= low && xs[i] <= high;
     let enters = |i: usize| i + 1 < n && xs[i] < low && xs[i + 1] >= low;
@@ -53,6 +64,18 @@ pub fn clip(xs: &[f64], values: &[f64], range: Option<(f64, f64)>) -> (Vec<f64>,
         keep.iter().map(|&i| xs[i]).collect(),
         keep.iter().map(|&i| values[i]).collect(),
     )
+}
+
+/// Points each of `lines` lines may draw in a chart whose box is `width` CSS pixels wide
+/// (when known): an even share of [`POINTS_PER_PIXEL`] per pixel of the plot, at least
+/// [`LINE_POINTS_MIN`] and at most [`LINE_POINTS_PER_PIXEL`] per pixel. Downsampling
+/// keeps each bucket's extremes, so a spike survives any budget.
+pub fn points_per_line(lines: usize, width: Option<u32>) -> usize {
+    let plot = width
+        .map_or(DEFAULT_PLOT_WIDTH, |w| w.saturating_sub(PLOT_MARGIN))
+        .max(100) as usize;
+    let most = LINE_POINTS_PER_PIXEL * plot;
+    (POINTS_PER_PIXEL * plot / lines.max(1)).clamp(LINE_POINTS_MIN.min(most), most)
 }
 
 #[cfg(test)]
@@ -81,11 +104,11 @@ mod tests {
         let xs: Vec<f64> = (0..10).map(f64::from).collect();
         let values: Vec<f64> = xs.iter().map(|x| x * 10.0).collect();
         let (x, y) = clip(&xs, &values, Some((3.5, 6.0)));
-        assert_eq!(x, [3.0, 4.0, 5.0, 6.0, 7.0]);
-        assert_eq!(y, [30.0, 40.0, 50.0, 60.0, 70.0]);
+        assert_eq!(x[..], [3.0, 4.0, 5.0, 6.0, 7.0]);
+        assert_eq!(y[..], [30.0, 40.0, 50.0, 60.0, 70.0]);
         assert_eq!(clip(&xs, &values, None).0.len(), 10);
         assert!(clip(&xs, &values, Some((20.0, 30.0))).0.is_empty());
         // No point inside: the segment crossing the range is kept.
-        assert_eq!(clip(&xs, &values, Some((3.2, 3.8))).0, [3.0, 4.0]);
+        assert_eq!(clip(&xs, &values, Some((3.2, 3.8))).0[..], [3.0, 4.0]);
     }
 }

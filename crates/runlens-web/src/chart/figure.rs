@@ -9,13 +9,11 @@ use runlens_core::bundle::RunTable;
 use runlens_core::group::{self, Group};
 use runlens_core::model::MetricSeries;
 
-use super::downsample::{clip, downsample};
+use super::columns::{Columns, Figure, empty_scatter};
+use super::downsample::{clip, downsample, points_per_line};
 use super::merged::{Look, MergedLines};
 use super::options::{BandKind, Centre, ChartOptions, XAxis};
-use super::{
-    LEGEND_CAP, NAME_CHARS, POINT_BUDGET, Plan, RUN_CAP, SeriesByRow, TRACE_POINTS, Theme, colour,
-    dash, dash_index,
-};
+use super::{LEGEND_CAP, NAME_CHARS, Plan, RUN_CAP, SeriesByRow, Theme, colour, dash, dash_index};
 use crate::format;
 
 /// Height of a grid chart, in CSS pixels.
@@ -23,14 +21,6 @@ const COMPACT_HEIGHT: usize = 300;
 
 /// Values sampled per trace for the outlier-proof y range.
 const RANGE_SAMPLE: usize = 2000;
-
-/// A figure and what it could not draw (sentences for the chart's note).
-pub struct Figure {
-    /// The plotly figure.
-    pub plot: Plot,
-    /// Sentences about the drawing (untrusted: may name the metric).
-    pub notes: Vec<String>,
-}
 
 /// A time unit for the relative time axis: seconds, minutes or hours.
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -140,14 +130,17 @@ pub fn figure(
     theme: Theme,
     options: &ChartOptions,
 ) -> Figure {
-    let mut plot = Plot::new();
-    let mut notes = Vec::new();
+    let mut out = Figure {
+        plot: Plot::new(),
+        columns: Vec::new(),
+        notes: Vec::new(),
+    };
     let mut drawn_values: Vec<f64> = Vec::new();
     let smoothed = options.smoothing.is_on();
     // Bands line up runs by step; a time axis applies to lines of runs only.
     let axis = match plan {
         Plan::Groups { .. } if options.x != XAxis::Step => {
-            notes.push(format!(
+            out.notes.push(format!(
                 "Group bands are drawn over steps, not {}.",
                 options.x.label(table)
             ));
@@ -171,7 +164,13 @@ pub fn figure(
     let unit = unit_for(longest);
     let legend = match plan {
         Plan::Runs { rows, .. } => {
-            let budget = points_per_trace(rows.len() * if smoothed { 2 } else { 1 });
+            // A faint raw curve (smoothing on) gets half the points of its line.
+            let lines = if smoothed {
+                rows.len() * 3 / 2
+            } else {
+                rows.len()
+            };
+            let budget = points_per_line(lines, options.width);
             let mut untimed = 0;
             // Faint raw curves (smoothing on) have neither legend nor hover: those of one
             // colour always share a trace. With too many runs for a legend, the lines that
@@ -203,30 +202,29 @@ pub fn figure(
                     let look = Look::new(line.colour.clone(), dash_index(row), line.width, true);
                     merged.add(look, &line.name, x, y);
                 } else {
-                    lines.push(
-                        run_trace(&line, x, y).line(
+                    let (trace, columns) = run_trace(&line, x, y);
+                    lines.push((
+                        trace.line(
                             Line::new()
                                 .color(line.colour.clone())
                                 .width(line.width)
                                 .dash(dash(row)),
                         ),
-                    );
+                        columns,
+                    ));
                 }
             }
             // The faint raw curves first (they come first among the merged traces), so the
             // lines are drawn over them.
-            for trace in merged.into_traces() {
-                plot.add_trace(trace);
-            }
-            for line in lines {
-                plot.add_trace(line);
+            for (trace, columns) in merged.into_traces().into_iter().chain(lines) {
+                out.add(trace, columns);
             }
             if untimed > 0 {
                 let lacking = match axis {
                     XAxis::Metric(_) => format!("no {}", options.x.label(table)),
                     _ => "no times".to_string(),
                 };
-                notes.push(format!(
+                out.notes.push(format!(
                     "{} logged {lacking} and {} not drawn on this x axis.",
                     format::count_of(untimed, "run"),
                     if untimed == 1 { "is" } else { "are" }
@@ -253,8 +251,8 @@ pub fn figure(
             let shown_total: usize = groups.iter().map(|g| runs_shown(g.rows.len())).sum();
             // Points are shared out per line (a group's runs share one trace).
             let lines = groups.len() * 3 + if options.show_runs { shown_total } else { 0 };
-            let budget = points_per_trace(lines);
-            let run_budget = points_per_trace(shown_total);
+            let budget = points_per_line(lines, options.width);
+            let run_budget = points_per_line(shown_total, options.width);
             let (mut runs_drawn, mut runs_with_series) = (0, 0);
             for (index, group) in groups.iter().enumerate() {
                 let members: Vec<(usize, &MetricSeries)> = group
@@ -280,13 +278,13 @@ pub fn figure(
                             format::plotly_text(&format::truncate(&table.names[row], NAME_CHARS));
                         runs.add(Look::new(colour(index, 0.3), 0, 1.0, true), &name, x, y);
                     }
-                    for trace in runs.into_traces() {
-                        plot.add_trace(trace.legend_group(format!("g{index}")));
+                    for (trace, columns) in runs.into_traces() {
+                        out.add(trace.legend_group(format!("g{index}")), columns);
                     }
                 }
                 let series: Vec<&MetricSeries> = members.iter().map(|(_, s)| *s).collect();
                 add_band(
-                    &mut plot,
+                    &mut out,
                     index,
                     group,
                     &series,
@@ -295,13 +293,13 @@ pub fn figure(
                     &mut drawn_values,
                 );
             }
-            notes.push(format!(
+            out.notes.push(format!(
                 "Lines are group {}s; bands: {}.",
                 options.centre.name(),
                 options.band.label()
             ));
             if runs_drawn < runs_with_series {
-                notes.push(format!(
+                out.notes.push(format!(
                     "Behind the bands, the first {} of {} are drawn (each group's first in table order).",
                     format::count(runs_drawn),
                     format::count_of(runs_with_series, "run")
@@ -352,14 +350,14 @@ pub fn figure(
         y_axis = y_axis.range(vec![low, high]);
     }
     layout = layout.y_axis(y_axis);
-    plot.set_layout(layout);
-    plot.set_configuration(
+    out.plot.set_layout(layout);
+    out.plot.set_configuration(
         Configuration::new()
             .responsive(true)
             .display_logo(false)
             .typeset_math(false),
     );
-    Figure { plot, notes }
+    out
 }
 
 /// One run's line as drawn.
@@ -378,17 +376,21 @@ fn run_trace(
     line: &RunLine<'_>,
     x: Vec<f64>,
     y: Vec<Option<f64>>,
-) -> Box<Scatter<f64, Option<f64>>> {
+) -> (Box<Scatter<f64, f64>>, Columns) {
     let mode = if x.len() <= 1 {
         Mode::LinesMarkers
     } else {
         Mode::Lines
     };
-    Scatter::new(x, y).name(line.name.clone()).mode(mode)
+    (
+        empty_scatter().name(line.name.clone()).mode(mode),
+        Columns::new(x, y),
+    )
 }
 
-/// A run line's points as drawn: the raw curve (when smoothing is on, drawn faint) and the
-/// (smoothed) line, each clipped to the zoomed range and downsampled to `budget` points;
+/// A run line's points as drawn: the raw curve (when smoothing is on, drawn faint, with
+/// half the points) and the (smoothed) line, each clipped to the zoomed range and
+/// downsampled to `budget` points;
 /// the line's values are sampled into `drawn_values` for the y range.
 #[allow(clippy::type_complexity, reason = "two (x, y) point lists")]
 fn run_line_points(
@@ -402,7 +404,7 @@ fn run_line_points(
 ) {
     let faint = options.smoothing.is_on().then(|| {
         let (xs, raw) = clip(line.xs, line.values, options.x_range);
-        downsample(&xs, &raw, budget)
+        downsample(&xs, &raw, budget / 2)
     });
     let values = options.smoothing.apply(line.values);
     let (xs, values) = clip(line.xs, &values, options.x_range);
@@ -446,7 +448,7 @@ fn robust_range(values: &mut Vec<f64>, log: bool) -> Option<(f64, f64)> {
 /// Adds the three traces of a group: upper edge, lower edge filled up to it, and the
 /// centre line (mean or median). A ± band is drawn around the centre line.
 fn add_band(
-    plot: &mut Plot,
+    out: &mut Figure,
     index: usize,
     group: &Group,
     members: &[&MetricSeries],
@@ -497,8 +499,8 @@ fn add_band(
     for (values, fill) in [(upper, Fill::None), (lower, Fill::ToNextY)] {
         let (xs, values) = clip(&steps, &values, options.x_range);
         let (x, y) = downsample(&xs, &values, budget);
-        plot.add_trace(
-            Scatter::new(x, y)
+        out.add(
+            empty_scatter()
                 .mode(Mode::Lines)
                 .line(Line::new().width(0.0).color(colour(index, 0.0)))
                 .fill(fill)
@@ -506,6 +508,7 @@ fn add_band(
                 .show_legend(false)
                 .legend_group(legend_group.clone())
                 .hover_info(HoverInfo::Skip),
+            Columns::new(x, y),
         );
     }
     let (xs, centre) = clip(&steps, &centre, options.x_range);
@@ -516,12 +519,13 @@ fn add_band(
     } else {
         Mode::Lines
     };
-    plot.add_trace(
-        Scatter::new(x, y)
+    out.add(
+        empty_scatter()
             .name(name)
             .mode(mode)
             .legend_group(legend_group)
             .line(Line::new().color(colour(index, 1.0)).width(2.0)),
+        Columns::new(x, y),
     );
 }
 
@@ -590,11 +594,6 @@ pub(crate) fn mode_bar(theme: Theme) -> plotly::layout::ModeBar {
 /// The layout of a chart over steps (the histogram and narrative charts use it).
 pub(crate) fn layout(metric_key: &str, show_legend: bool, theme: Theme) -> Layout {
     layout_for(metric_key, "step", show_legend, theme)
-}
-
-/// Points each of `traces` traces may draw.
-fn points_per_trace(traces: usize) -> usize {
-    (POINT_BUDGET / traces.max(1)).clamp(TRACE_POINTS.0, TRACE_POINTS.1)
 }
 
 #[cfg(test)]

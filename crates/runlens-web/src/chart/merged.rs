@@ -2,13 +2,15 @@
 //! group, styles, hover and legend bookkeeping): 200 run lines cost it about 0.75 ms each
 //! in the browser bench, far more than their points. Lines that look alike (colour, dash,
 //! width) are therefore joined into one trace, each line's points followed by a gap
-//! (a `null` value, which plotly never bridges), and each point carries its run's name
-//! as hover text. Only for charts without a legend: a legend needs a trace per run.
+//! (a point without a value, which plotly never bridges), and each point carries its run's
+//! name as hover text. Only for charts without a legend: a legend needs a trace per run.
 
 use std::collections::HashMap;
 
 use plotly::Scatter;
 use plotly::common::{DashType, HoverInfo, Line, Mode};
+
+use super::columns::{Columns, empty_scatter};
 
 /// How a line looks; lines that look alike share a trace.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
@@ -43,19 +45,11 @@ impl Look {
     }
 }
 
-/// The points of every line of one look, with gaps between lines.
-#[derive(Debug, Default)]
-struct Joined {
-    x: Vec<f64>,
-    y: Vec<Option<f64>>,
-    text: Vec<String>,
-}
-
 /// Lines gathered by look, to be drawn as one trace per look.
 #[derive(Debug, Default)]
 pub struct MergedLines {
     /// Looks in the order their first line came.
-    looks: Vec<(Look, Joined)>,
+    looks: Vec<(Look, Columns)>,
     index: HashMap<Look, usize>,
 }
 
@@ -67,34 +61,30 @@ impl MergedLines {
         }
         let hover = look.hover;
         let at = *self.index.entry(look.clone()).or_insert_with(|| {
-            self.looks.push((look, Joined::default()));
+            self.looks.push((look, Columns::default()));
             self.looks.len() - 1
         });
         let joined = &mut self.looks[at].1;
         if let Some(&last) = joined.x.last() {
             // The gap: a point without a value between two lines.
             joined.x.push(last);
-            joined.y.push(None);
+            joined.y.push(f64::NAN);
             if hover {
-                joined.text.push(String::new());
+                joined.text.push((String::new(), 1));
             }
         }
         if hover {
-            joined
-                .text
-                .extend(std::iter::repeat_n(name.to_string(), x.len()));
+            joined.text.push((name.to_string(), x.len()));
         }
         joined.x.extend(x);
-        joined.y.extend(y);
+        joined
+            .y
+            .extend(y.into_iter().map(|v| v.unwrap_or(f64::NAN)));
     }
 
-    /// One trace per look, in the order of their first lines; looks without hover (faint
-    /// raw curves) first, so that they stay behind the lines one hovers.
-    #[allow(
-        clippy::vec_box,
-        reason = "plotly's builders return boxes, and Plot::add_trace takes them"
-    )]
-    pub fn into_traces(self) -> Vec<Box<Scatter<f64, Option<f64>>>> {
+    /// One trace per look (and its points), in the order of their first lines; looks
+    /// without hover (faint raw curves) first, so that they stay behind the lines one hovers.
+    pub fn into_traces(self) -> Vec<(Box<Scatter<f64, f64>>, Columns)> {
         let (behind, front): (Vec<_>, Vec<_>) =
             self.looks.into_iter().partition(|(look, _)| !look.hover);
         behind
@@ -105,18 +95,17 @@ impl MergedLines {
                     .color(look.colour.clone())
                     .width(f64::from(look.width_centi) / 100.0)
                     .dash(look.dash_type());
-                let trace = Scatter::new(joined.x, joined.y)
+                let trace = empty_scatter()
                     .mode(Mode::Lines)
                     .line(line)
                     .show_legend(false)
                     .connect_gaps(false);
-                if look.hover {
-                    trace
-                        .text_array(joined.text)
-                        .hover_template("%{text}<br>(%{x}, %{y})<extra></extra>")
+                let trace = if look.hover {
+                    trace.hover_template("%{text}<br>(%{x}, %{y})<extra></extra>")
                 } else {
                     trace.hover_info(HoverInfo::Skip)
-                }
+                };
+                (trace, joined)
             })
             .collect()
     }
@@ -148,7 +137,11 @@ mod tests {
         assert_eq!(traces.len(), 2, "one trace per look");
         let json: Vec<serde_json::Value> = traces
             .iter()
-            .map(|t| serde_json::to_value(t).unwrap())
+            .map(|(t, columns)| {
+                let mut json = serde_json::to_value(t).unwrap();
+                columns.write_json(&mut json);
+                json
+            })
             .collect();
         // The faint look is drawn first (behind), without hover.
         assert_eq!(json[0]["hoverinfo"], "skip", "{}", json[0]);

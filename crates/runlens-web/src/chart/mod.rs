@@ -18,10 +18,19 @@ pub const GROUP_CAP: usize = 20;
 /// Most legend entries before the legend is hidden (hover still names each line), in a
 /// wide and in a narrow window.
 const LEGEND_CAP: (usize, usize) = (30, 8);
-/// Points drawn over all traces, split evenly between them.
-const POINT_BUDGET: usize = 200_000;
-/// Bounds of the points drawn per trace.
-const TRACE_POINTS: (usize, usize) = (400, 4000);
+/// Points drawn over all the lines of a chart, per CSS pixel of its plot's width, split
+/// evenly between the lines. plotly.js spends about 1.3 µs per point making a line's SVG
+/// path, then the browser paints it: 200,000 points took 0.3 s (docs/benchmarks.md).
+const POINTS_PER_PIXEL: usize = 40;
+/// The most points a line is drawn with, per CSS pixel of the plot's width: a smallest
+/// and a largest value per pixel column, so more would not change the picture.
+const LINE_POINTS_PER_PIXEL: usize = 2;
+/// The fewest points a line is drawn with (fewer when the plot is narrower).
+const LINE_POINTS_MIN: usize = 200;
+/// Width of the plot assumed before the chart's box was measured, in CSS pixels.
+const DEFAULT_PLOT_WIDTH: u32 = 1000;
+/// CSS pixels of a chart's box beside its plot (axis labels and margins).
+const PLOT_MARGIN: u32 = 80;
 /// Longest legend name, in characters.
 const NAME_CHARS: usize = 60;
 
@@ -252,16 +261,20 @@ pub struct Theme {
 /// Series looked up by run row.
 pub type SeriesByRow<'a> = HashMap<usize, &'a MetricSeries>;
 
+mod columns;
 mod downsample;
 mod figure;
 mod merged;
 pub mod options;
 mod smooth;
 
-pub use figure::{Figure, figure};
+pub use columns::Figure;
+pub use figure::figure;
 pub(crate) use figure::{layout, mode_bar};
 pub use options::{BandKind, Centre, ChartOptions, XAxis};
 pub use smooth::Smoothing;
 
 #[cfg(test)]
 mod tests;
+#[cfg(test)]
+mod tests_points;

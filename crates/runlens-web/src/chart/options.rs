@@ -162,6 +162,9 @@ pub struct ChartOptions {
     pub x_range: Option<(f64, f64)>,
     /// A small chart of the grid: shorter, without a legend.
     pub compact: bool,
+    /// Width of the chart's box in CSS pixels, when known: lines are downsampled to about
+    /// the plot's width (not part of the view; the page sets it before each drawing).
+    pub width: Option<u32>,
 }
 
 #[cfg(test)]

@@ -83,6 +83,8 @@ pub fn smooth(values: &[f64], weight: f64) -> Vec<f64> {
     let mut last = 0.0;
     // weight^count, kept as a running product (a `powi` per point was a third of the time).
     let mut decay = 1.0;
+    // Once 1 - decay rounds to 1, debiasing divides by 1: the division is skipped then.
+    let mut debiasing = true;
     values
         .iter()
         .map(|&v| {
@@ -90,8 +92,13 @@ pub fn smooth(values: &[f64], weight: f64) -> Vec<f64> {
                 return v;
             }
             last = last * weight + (1.0 - weight) * v;
+            if !debiasing {
+                return last;
+            }
             decay *= weight;
-            last / (1.0 - decay)
+            let unbias = 1.0 - decay;
+            debiasing = unbias != 1.0;
+            last / unbias
         })
         .collect()
 }
@@ -142,6 +149,15 @@ mod tests {
         assert!(s[1].is_nan());
         // last = 0.5*0.5 + 0.5*3 = 1.75, debias 1 - 0.25 = 0.75.
         assert!((s[2] - 1.75 / 0.75).abs() < 1e-12);
+        // Past debiasing (weight^count rounds away), the plain average; the same values
+        // as dividing by 1 - weight^count all along.
+        let long: Vec<f64> = (0..200).map(|i| f64::from(i % 7)).collect();
+        let (mut plain, mut decay) = (0.0, 1.0);
+        for (i, &v) in long.iter().enumerate() {
+            plain = plain * 0.6 + 0.4 * v;
+            decay *= 0.6;
+            assert_eq!(smooth(&long, 0.6)[i], plain / (1.0 - decay), "at {i}");
+        }
         let flat = smooth(&[2.0; 50], 0.99);
         assert!(
             flat.iter().all(|v| (v - 2.0).abs() < 1e-9),

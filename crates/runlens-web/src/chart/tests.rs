@@ -1,7 +1,6 @@
 //! Tests of chart plans, figures and chunk needs.
 
 use super::*;
-use plotly::Plot;
 use runlens_core::group::{self, GroupKey};
 use runlens_core::model::{Run, RunStatus};
 
@@ -49,8 +48,8 @@ fn draw_in(
     figure(table, 0, plan, series, &SeriesByRow::new(), theme, options)
 }
 
-fn json(plot: &Plot) -> serde_json::Value {
-    serde_json::from_str(&plot.to_json()).unwrap()
+fn json(figure: &Figure) -> serde_json::Value {
+    figure.json()
 }
 
 #[test]
@@ -111,7 +110,7 @@ fn more_runs_than_a_legend_holds_share_a_trace_per_look() {
         .enumerate()
         .map(|(row, r)| (row, &r.metrics["loss"]))
         .collect();
-    let value = json(&draw(&table, &plan, &series, &ChartOptions::default()).plot);
+    let value = json(&draw(&table, &plan, &series, &ChartOptions::default()));
     let data = value["data"].as_array().unwrap();
     assert_eq!(data.len(), 30);
     // Runs 0 and 30 look alike (first colour, solid): one trace, a gap between them.
@@ -152,7 +151,7 @@ fn more_runs_than_a_legend_holds_share_a_trace_per_look() {
             ..ChartOptions::default()
         },
     );
-    let value = json(&smoothed.plot);
+    let value = json(&smoothed);
     let data = value["data"].as_array().unwrap();
     assert_eq!(data.len(), 10 + 30);
     assert!(data[..10].iter().all(|t| t["hoverinfo"] == "skip"));
@@ -182,7 +181,7 @@ fn a_groups_runs_behind_the_bands_are_capped_and_the_note_says_so() {
         ..ChartOptions::default()
     };
     let figure = draw(&table, &plan, &series, &options);
-    let value = json(&figure.plot);
+    let value = json(&figure);
     let named: Vec<usize> = value["data"]
         .as_array()
         .unwrap()
@@ -228,8 +227,7 @@ fn run_figure_escapes_names_and_maps_non_finite_to_null() {
             narrow: false,
         },
         &ChartOptions::default(),
-    )
-    .plot;
+    );
     let value = json(&plot);
     let data = value["data"].as_array().unwrap();
     assert_eq!(data.len(), 2);
@@ -238,7 +236,7 @@ fn run_figure_escapes_names_and_maps_non_finite_to_null() {
     assert_eq!(data[1]["y"], serde_json::json!([2.0, 1.0, null]));
     assert_eq!(data[0]["x"], serde_json::json!([0.0, 10.0, 20.0]));
     assert_eq!(data[0]["line"]["color"], colour(0, 1.0));
-    assert!(!plot.to_json().contains("<img"));
+    assert!(!value.to_string().contains("<img"));
 
     // Smoothed: a faint raw curve behind each smoothed line.
     let smoothed = draw_in(
@@ -253,8 +251,7 @@ fn run_figure_escapes_names_and_maps_non_finite_to_null() {
             smoothing: Smoothing::Ema(0.9),
             ..ChartOptions::default()
         },
-    )
-    .plot;
+    );
     let value = json(&smoothed);
     let data = value["data"].as_array().unwrap();
     assert_eq!(data.len(), 4);
@@ -292,8 +289,7 @@ fn group_figure_has_band_and_mean_per_group() {
             narrow: true,
         },
         &ChartOptions::default(),
-    )
-    .plot;
+    );
     let value = json(&plot);
     let data = value["data"].as_array().unwrap();
     assert_eq!(data.len(), 3, "the group without series draws nothing");
@@ -371,7 +367,7 @@ fn time_axes_use_logged_times_and_say_which_runs_lack_them() {
             ..ChartOptions::default()
         },
     );
-    let value = json(&relative.plot);
+    let value = json(&relative);
     let data = value["data"].as_array().unwrap();
     assert_eq!(data.len(), 1, "the run without times is not drawn");
     // Seconds since the run's start (90 s).
@@ -393,7 +389,7 @@ fn time_axes_use_logged_times_and_say_which_runs_lack_them() {
             ..ChartOptions::default()
         },
     );
-    let value = json(&wall.plot);
+    let value = json(&wall);
     assert_eq!(
         value["data"][0]["x"],
         serde_json::json!([100_000.0, 110_000.0, 120_000.0])
@@ -425,7 +421,7 @@ fn log_axes_zoom_and_outliers_shape_the_layout() {
         ..ChartOptions::default()
     };
     let fig = draw(&table, &plan, &series, &options);
-    let value = json(&fig.plot);
+    let value = json(&fig);
     let layout = &value["layout"];
     assert_eq!(layout["xaxis"]["type"], "log");
     assert_eq!(layout["yaxis"]["type"], "log");
@@ -447,7 +443,7 @@ fn log_axes_zoom_and_outliers_shape_the_layout() {
         ignore_outliers: true,
         ..ChartOptions::default()
     };
-    let value = json(&draw(&table, &plan, &series, &options).plot);
+    let value = json(&draw(&table, &plan, &series, &options));
     let ys = value["data"][0]["y"].as_array().unwrap();
     assert!(ys.contains(&serde_json::json!(1e9)), "the spike is drawn");
     let y = value["layout"]["yaxis"]["range"].as_array().unwrap();
@@ -473,7 +469,7 @@ fn bands_can_be_standard_errors_or_min_to_max_and_show_their_runs() {
                 ..ChartOptions::default()
             },
         );
-        (json(&fig.plot), fig.notes)
+        (json(&fig), fig.notes)
     };
     // Values at step 0 are 1 and 2: mean 1.5, std √0.5, standard error √0.5/√2 = 0.5.
     let (value, notes) = draw(BandKind::StdErr, false);
@@ -526,7 +522,7 @@ fn another_metric_can_be_the_x_axis_matched_step_by_step() {
         ..ChartOptions::default()
     };
     let fig = figure(&table, loss, &plan, &series, &x_series, light(), &options);
-    let value = json(&fig.plot);
+    let value = json(&fig);
     let data = value["data"].as_array().unwrap();
     assert_eq!(data.len(), 1, "run b has no lr");
     assert_eq!(data[0]["x"][0], 0.1);
@@ -568,7 +564,7 @@ fn a_median_centre_line_is_not_moved_by_one_wild_run() {
             ..ChartOptions::default()
         };
         let fig = draw(&table, &plan, &series, &options);
-        let value = json(&fig.plot);
+        let value = json(&fig);
         // Upper edge, lower edge, then the centre line.
         let ys: Vec<f64> = value["data"][2]["y"]
             .as_array()

@@ -73,7 +73,7 @@ mod fit {
     }
 
     /// Width (CSS pixels, rounded) a chart box had when its chart was last fitted.
-    const WIDTH: &str = "data-fitted-width";
+    pub(super) const WIDTH: &str = "data-fitted-width";
 
     /// Watches `root`'s size (again watching a box is a no-op). Its width is not read
     /// here: after plotly drew, reading it would lay the page out again at once; the
@@ -179,16 +179,17 @@ pub async fn draw_chart(app: &Shared) -> Result<(), Error> {
     };
     dom::set_hidden(&root, false);
     root.set_attribute("aria-busy", "true")?;
-    let options = app
+    let mut options = app
         .try_borrow()
         .map(|state| state.chart.clone())
         .unwrap_or_default();
+    options.width = box_width(&root);
     let Some((chunks, x_chunks)) = load(&data, metric, &plan, &options, &current).await? else {
         return Ok(());
     };
     crate::bench::mark("rl-chart-data");
     let (series, x_series) = (by_row(&chunks), by_row(&x_chunks));
-    let chart::Figure { plot, notes } = chart::figure(
+    let mut figure = chart::figure(
         table,
         metric,
         &plan,
@@ -197,8 +198,9 @@ pub async fn draw_chart(app: &Shared) -> Result<(), Error> {
         dom::chart_theme(),
         &options,
     );
-    let traces = plot.data().len();
-    let figure = js_sys::JSON::parse(&plot.to_json())?;
+    let traces = figure.plot.data().len();
+    let notes = std::mem::take(&mut figure.notes);
+    let figure = figure_js(&figure)?;
     crate::bench::mark("rl-figure-built");
     let drawn = plotly_react(&root, &figure).await;
     if !current() {
@@ -300,6 +302,10 @@ async fn draw_grid(
             return Ok(());
         };
         let (series, x_series) = (by_row(&chunks), by_row(&x_chunks));
+        let options = ChartOptions {
+            width: box_width(&chart),
+            ..options.clone()
+        };
         let figure = chart::figure(
             table,
             *metric,
@@ -307,10 +313,10 @@ async fn draw_grid(
             &series,
             &x_series,
             dom::chart_theme(),
-            options,
+            &options,
         );
         let traces = figure.plot.data().len();
-        let json = js_sys::JSON::parse(&figure.plot.to_json())?;
+        let json = figure_js(&figure)?;
         plotly_react(&chart, &json).await?;
         if !current() {
             return Ok(());
@@ -318,6 +324,57 @@ async fn draw_grid(
         chart.set_attribute("data-rendered-traces", &traces.to_string())?;
     }
     Ok(())
+}
+
+/// Width of chart box `root` in CSS pixels: as last fitted (see [`fit`]; reading it
+/// from the layout could force one), else the window's, for a chart not drawn yet.
+fn box_width(root: &Element) -> Option<u32> {
+    let usable = |w: &f64| w.is_finite() && *w > 0.0;
+    let fitted = root
+        .get_attribute(fit::WIDTH)
+        .and_then(|w| w.parse::<f64>().ok())
+        .filter(usable);
+    let window = || web_sys::window()?.inner_width().ok()?.as_f64();
+    fitted.or_else(window).filter(usable).map(|w| w as u32)
+}
+
+/// `figure` as plotly.js takes it: the figure's JSON parsed, each trace's points attached
+/// as `Float64Array`s (gaps as NaN, which plotly draws as breaks) and its hover text as an
+/// array filled run by run; no point passes through JSON. Its axes let tick labels
+/// overflow (`ticklabeloverflow: "allow"`): plotly's default hides those that would,
+/// measuring every label again after placing each one, which lays out the page as often;
+/// the axes' automatic margins already make room for the labels.
+pub(crate) fn figure_js(figure: &chart::Figure) -> Result<JsValue, JsValue> {
+    let js = js_sys::JSON::parse(&figure.plot.to_json())?;
+    let layout = js_sys::Reflect::get(&js, &"layout".into())?;
+    for axis in ["xaxis", "yaxis"] {
+        let axis = js_sys::Reflect::get(&layout, &axis.into())?;
+        if axis.is_object() {
+            js_sys::Reflect::set(&axis, &"ticklabeloverflow".into(), &"allow".into())?;
+        }
+    }
+    let data = js_sys::Reflect::get(&js, &"data".into())?;
+    let (x, y, text) = (
+        JsValue::from("x"),
+        JsValue::from("y"),
+        JsValue::from("text"),
+    );
+    for (index, columns) in figure.columns.iter().enumerate() {
+        let trace = js_sys::Reflect::get_u32(&data, index as u32)?;
+        js_sys::Reflect::set(&trace, &x, &js_sys::Float64Array::from(&columns.x[..]))?;
+        js_sys::Reflect::set(&trace, &y, &js_sys::Float64Array::from(&columns.y[..]))?;
+        if !columns.text.is_empty() {
+            let total: usize = columns.text.iter().map(|(_, n)| n).sum();
+            let texts = js_sys::Array::new_with_length(total as u32);
+            let mut at = 0;
+            for (label, n) in &columns.text {
+                texts.fill(&JsValue::from_str(label), at, at + *n as u32);
+                at += *n as u32;
+            }
+            js_sys::Reflect::set(&trace, &text, &texts)?;
+        }
+    }
+    Ok(js)
 }
 
 /// The chunks a chart of `metric` drawn per `plan` needs, and those of the metric on its

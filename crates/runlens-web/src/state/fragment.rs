@@ -88,6 +88,7 @@ impl App {
             show_runs: view.show_runs.unwrap_or(false),
             x_range: None,
             compact: false,
+            width: None,
         };
         self.ui.chart_controls.show(&self.chart, &self.data.table);
         let diff_only = view.diff_only.unwrap_or(false);
