@@ -750,8 +750,18 @@ async fn colours(browser: &Browser) -> Value {
                  const b = bars.data[0];
                  b.x.forEach((label, i) => { out.bars[label] = rgb(b.marker.color[i]); });
              }
-             for (const p of document.querySelectorAll('#rl-hp-parcoords path[data-run-id]')) {
-                 out.parcoords[p.dataset.runId] = rgb(p.getAttribute('stroke'));
+             // The parallel coordinates are drawn on a canvas: the colours its lines show
+             // (pixels covered enough that their colour is exact within rounding), by how
+             // many pixels, keyed by the table colour they match.
+             const canvas = document.querySelector('#rl-hp-parcoords canvas');
+             const d = canvas.getContext('2d').getImageData(0, 0, canvas.width, canvas.height).data;
+             const known = Object.values(out.table).map(c => c.split(',').map(Number));
+             for (let i = 0; i < d.length; i += 4) {
+                 if (d[i + 3] < 30) continue;
+                 const near = known.find(([r, g, b]) =>
+                     Math.abs(r - d[i]) + Math.abs(g - d[i + 1]) + Math.abs(b - d[i + 2]) <= 20);
+                 const key = near ? near.join(',') : 'other';
+                 out.parcoords[key] = (out.parcoords[key] || 0) + 1;
              }
              return out;")
         .await
@@ -786,7 +796,7 @@ async fn a_run_or_a_group_has_one_colour_in_every_chart() {
         .unwrap();
     browser.wait_ready().await.expect("the report starts");
     browser
-        .wait_for("document.querySelector('#rl-hp-scatter[data-drawn]') && document.querySelector('#rl-hp-parcoords path[data-run-id]')")
+        .wait_for("document.querySelector('#rl-hp-scatter[data-drawn]') && document.querySelector('#rl-hp-parcoords canvas')")
         .await;
     // Runs: each in its own colour, the same in the table, the lines, the scatter and the
     // parallel coordinates.
@@ -799,8 +809,15 @@ async fn a_run_or_a_group_has_one_colour_in_every_chart() {
         .map(Value::to_string)
         .collect();
     assert_eq!(distinct.len(), 6, "six runs, six colours: {seen}");
-    for place in ["lines", "scatter", "parcoords"] {
+    for place in ["lines", "scatter"] {
         same_as_table(&seen, place, str::to_string);
+    }
+    for colour in distinct.iter() {
+        let colour = colour.trim_matches('"');
+        assert!(
+            seen["parcoords"][colour].as_u64().unwrap_or(0) > 20,
+            "the parallel coordinates show {colour}: {seen}"
+        );
     }
 
     // Groups: each group's colour in its table row, its line and band, its bar, and its
@@ -818,7 +835,27 @@ async fn a_run_or_a_group_has_one_colour_in_every_chart() {
     same_as_table(&seen, "lines", str::to_string);
     same_as_table(&seen, "bars", str::to_string);
     same_as_table(&seen, "scatter", group_of_run);
-    same_as_table(&seen, "parcoords", group_of_run);
+    // The parallel coordinates show the two groups' colours and none of the runs' own.
+    let group_colours: Vec<&str> = seen["table"]
+        .as_object()
+        .unwrap()
+        .values()
+        .map(|c| c.as_str().unwrap())
+        .collect();
+    for (colour, pixels) in seen["parcoords"].as_object().unwrap() {
+        if colour != "other" {
+            assert!(
+                group_colours.contains(&colour.as_str()),
+                "{colour} ({pixels} pixels) is not a group's colour: {seen}"
+            );
+        }
+    }
+    for colour in &group_colours {
+        assert!(
+            seen["parcoords"][*colour].as_u64().unwrap_or(0) > 20,
+            "the parallel coordinates show the group colour {colour}: {seen}"
+        );
+    }
     browser.finish().await;
 }
 
