@@ -271,6 +271,24 @@ async fn ten_thousand_runs_hyperparameter_views_paint_on_canvases() {
     browser
         .wait_for("document.querySelector('#rl-hp-parcoords svg').rlMarked === undefined")
         .await;
+    // Grouped, the bars are drawn beside the scatter, whose markers still follow a zoom.
+    browser.choose("rl-group", "param:seed").await;
+    browser
+        .wait_for("document.getElementById('rl-hp-bars').dataset.drawn === '1' && !document.getElementById('rl-hp-bars').hidden")
+        .await;
+    let grouped = browser.js(SCATTER_PIXELS).await;
+    browser
+        .js("const gd = document.getElementById('rl-hp-scatter');
+             const [x0, x1] = gd._fullLayout.xaxis.range, [y0, y1] = gd._fullLayout.yaxis.range;
+             Plotly.relayout(gd, { 'xaxis.range': [x0, (x0 + x1) / 2], 'yaxis.range': [y0, (y0 + y1) / 2] });
+             return 0;")
+        .await;
+    browser
+        .wait_for(&format!(
+            "(() => {{ {SCATTER_PIXELS} }})().painted !== {}",
+            grouped["painted"]
+        ))
+        .await;
     browser.finish().await;
 }
 

@@ -5,7 +5,7 @@
 
 use plotly::common::{ErrorData, ErrorType, HoverInfo, Marker, Mode};
 use plotly::layout::{Axis, AxisType, HoverMode, Margin};
-use plotly::{Bar, Configuration, Layout, Plot, Scatter};
+use plotly::{Bar, Configuration, Layout, Plot};
 use runlens_core::group::{self, Group};
 use web_sys::{Document, Element};
 
@@ -26,11 +26,12 @@ const MARKER_ALPHA: f64 = 0.85;
 /// a share of the extent.
 const RANGE_PADDING: f64 = 0.05;
 
-/// The scatter: plotly's figure, and the markers to paint on a canvas when there are too
-/// many for SVG (then the figure's trace carries them for hover only).
+/// The scatter: plotly's figure (its points beside it, see `chart::Columns`), and the
+/// markers to paint on a canvas when there are too many for SVG (then the figure's trace
+/// carries the points for hover only).
 pub struct ScatterFigure {
     /// The figure for plotly.
-    pub plot: Plot,
+    pub figure: crate::chart::Figure,
     /// Markers for the canvas (`marker_canvas`), above [`CANVAS_ABOVE`] of them.
     pub markers: Option<crate::marker_canvas::Markers>,
 }
@@ -106,16 +107,18 @@ pub fn scatter(
         .iter()
         .map(|&(row, _, _)| group_of.get(row).copied().flatten().unwrap_or(row) % PALETTE.len())
         .collect();
-    let names: Vec<String> = points
+    let names: Vec<(String, usize)> = points
         .iter()
-        .map(|&(row, _, _)| format::plotly_text(&format::truncate(&table.names[row], 60)))
+        .map(|&(row, _, _)| {
+            let name = format::plotly_text(&format::truncate(&table.names[row], 60));
+            (name, 1)
+        })
         .collect();
     let on_canvas = points.len() > CANVAS_ABOVE;
     let xs: Vec<f64> = points.iter().map(|p| p.1).collect();
     let ys: Vec<f64> = points.iter().map(|p| p.2).collect();
-    let trace = Scatter::new(xs.clone(), ys.clone())
-        .text_array(names)
-        .hover_template("%{text}<br>%{x}, %{y}<extra></extra>");
+    let trace =
+        crate::chart::empty_scatter().hover_template("%{text}<br>%{x}, %{y}<extra></extra>");
     let (trace, markers, ranges) = if on_canvas {
         let markers = crate::marker_canvas::Markers::new(
             xs.iter()
@@ -144,15 +147,26 @@ pub fn scatter(
         Some((low, high)) => axis.range(vec![low, high]),
         None => axis,
     };
-    let mut plot = Plot::new();
-    plot.add_trace(trace);
-    plot.set_layout(
+    let mut figure = crate::chart::Figure {
+        plot: Plot::new(),
+        columns: Vec::new(),
+        notes: Vec::new(),
+    };
+    let columns = crate::chart::Columns {
+        x: xs,
+        y: ys,
+        text: names,
+    };
+    figure.add(trace, columns);
+    figure.plot.set_layout(
         base_layout(theme)
             .x_axis(with_range(axis(x, log_x, theme), ranges.0))
             .y_axis(with_range(axis(y, log_y, theme), ranges.1)),
     );
-    plot.set_configuration(Configuration::new().responsive(true).display_logo(false));
-    ScatterFigure { plot, markers }
+    figure
+        .plot
+        .set_configuration(Configuration::new().responsive(true).display_logo(false));
+    ScatterFigure { figure, markers }
 }
 
 /// The mean of `y` per group as bars, with ±1 std error bars, in the groups' colours.
@@ -315,7 +329,7 @@ mod tests {
             theme,
         );
         assert!(plot.markers.is_none(), "few markers stay SVG");
-        let value: serde_json::Value = serde_json::from_str(&plot.plot.to_json()).unwrap();
+        let value = plot.figure.json();
         assert_eq!(value["data"][0]["mode"], "markers");
         assert_eq!(value["data"][0]["x"], serde_json::json!([0.1, 0.01]));
         assert_eq!(value["data"][0]["text"][0], "&lt;b&gt;a&lt;/b&gt;");
@@ -340,7 +354,7 @@ mod tests {
             (false, false),
             theme,
         );
-        let value: serde_json::Value = serde_json::from_str(&plot.plot.to_json()).unwrap();
+        let value = plot.figure.json();
         assert_eq!(
             value["data"][0]["marker"]["color"],
             serde_json::json!([colour(1, 0.85), colour(0, 0.85)])
@@ -389,7 +403,7 @@ mod tests {
         assert_eq!(markers.by_colour.len(), crate::chart::PALETTE.len());
         assert_eq!(markers.by_colour[1].0, colour(1, 0.85));
         assert_eq!(markers.by_colour[1].1[0], (0.1, 1.0));
-        let value: serde_json::Value = serde_json::from_str(&figure.plot.to_json()).unwrap();
+        let value = figure.figure.json();
         // plotly draws no marker but keeps every point for hover.
         assert_eq!(value["data"][0]["mode"], "none");
         assert_eq!(

@@ -189,15 +189,17 @@ pub fn attach(root: &Element, markers: Markers) -> Result<(), Error> {
     Ok(())
 }
 
-/// Removes the markers' canvas and listeners from the chart (a small scatter drawn as SVG
-/// again).
+/// Removes the markers' canvas and listeners from the chart `root` (a small scatter drawn
+/// as SVG again); markers attached to another chart stay.
 pub fn clear(root: &Element) {
     ATTACHED.with(|slot| {
-        if let Some(old) = slot.borrow_mut().take() {
+        let mut slot = slot.borrow_mut();
+        if slot.as_ref().is_some_and(|attached| attached.root == *root)
+            && let Some(old) = slot.take()
+        {
             detach(&old);
         }
     });
-    PENDING_DOWNLOAD.with(|slot| slot.borrow_mut().take());
     if let Ok(Some(canvas)) = root.query_selector(&format!("canvas.{CANVAS_CLASS}")) {
         canvas.remove();
     }

@@ -72,7 +72,7 @@ pub struct Figure {
 
 impl Figure {
     /// Adds `trace` (made by [`empty_scatter`]) with its points.
-    pub(super) fn add(&mut self, trace: Box<Scatter<f64, f64>>, columns: Columns) {
+    pub(crate) fn add(&mut self, trace: Box<Scatter<f64, f64>>, columns: Columns) {
         self.plot.add_trace(trace);
         self.columns.push(columns);
     }

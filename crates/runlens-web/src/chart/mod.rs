@@ -268,7 +268,7 @@ mod merged;
 pub mod options;
 mod smooth;
 
-pub use columns::Figure;
+pub use columns::{Columns, Figure, empty_scatter};
 pub use figure::figure;
 pub(crate) use figure::{layout, mode_bar};
 pub use options::{BandKind, Centre, ChartOptions, XAxis};

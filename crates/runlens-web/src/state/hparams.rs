@@ -73,7 +73,7 @@ pub enum HparamsParts {
 
 /// What to hand plotly after the synchronous part of a redraw.
 pub struct HparamsJob {
-    scatter: (Element, String),
+    scatter: (Element, chart::Figure),
     /// The scatter's markers when they are painted on a canvas.
     markers: Option<crate::marker_canvas::Markers>,
     bars: Option<(Element, String)>,
@@ -138,7 +138,7 @@ impl App {
             self.render_parcoords(&columns, y)?;
         }
         Ok(Some(HparamsJob {
-            scatter: (ui.scatter.clone(), scatter.plot.to_json()),
+            scatter: (ui.scatter.clone(), scatter.figure),
             markers: scatter.markers,
             bars: bars.map(|plot| (ui.bars.clone(), plot.to_json())),
         }))
@@ -214,16 +214,14 @@ pub async fn draw_hparams(app: &Shared, parts: HparamsParts) {
         }
     };
     let mut result = Ok(());
-    let scatter_root = job.scatter.0.clone();
-    let mut markers = job.markers;
-    for (root, json) in std::iter::once(job.scatter).chain(job.bars) {
-        let on_canvas = if root == scatter_root {
-            markers.take()
-        } else {
-            None
-        };
-        let drawn = match js_sys::JSON::parse(&json) {
-            Ok(figure) => draw_figure(&root, &figure, on_canvas).await,
+    let (scatter_root, scatter) = job.scatter;
+    let figures = std::iter::once((scatter_root, figure_js(&scatter), job.markers)).chain(
+        job.bars
+            .map(|(root, json)| (root, js_sys::JSON::parse(&json), None)),
+    );
+    for (root, figure, markers) in figures {
+        let drawn = match figure {
+            Ok(figure) => draw_figure(&root, &figure, markers).await,
             Err(error) => Err(Error::from(error)),
         };
         if let Err(error) = drawn {
