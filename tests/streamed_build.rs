@@ -156,3 +156,68 @@ fn a_streamed_build_writes_the_bundle_an_in_memory_read_encodes() {
         outcome.stdout
     );
 }
+
+/// `runlens build` with `extra` outputs, from the JSONL logs and the MLflow fixture.
+fn build_to(logs: &Path, extra: &[&Path], flags: &[&str]) -> support::Outcome {
+    let mut args: Vec<String> = vec!["build".into()];
+    args.push(logs.display().to_string());
+    args.push(fixtures().join("mlflow").display().to_string());
+    for (flag, path) in flags.iter().zip(extra) {
+        args.push(flag.to_string());
+        args.push(path.display().to_string());
+    }
+    args.extend(["--title", "t", "--no-cache", "--quiet"].map(String::from));
+    runlens(&args)
+}
+
+#[test]
+fn reports_written_as_chunks_are_encoded_match_those_written_from_memory() {
+    let dir = tempfile::tempdir().unwrap();
+    let logs = dir.path().join("logs");
+    fs::create_dir(&logs).unwrap();
+    write_jsonl(&logs);
+    // One output: chunks go to the site's staging directory, or to the single file's
+    // spool. Both outputs: chunks are held in memory and each writer takes them from there.
+    let (site, single) = (dir.path().join("site"), dir.path().join("one.html"));
+    let (both_site, both_single) = (dir.path().join("both"), dir.path().join("both.html"));
+    for outcome in [
+        build_to(&logs, &[&site], &["--out"]),
+        build_to(&logs, &[&single], &["--single-file"]),
+        build_to(
+            &logs,
+            &[&both_site, &both_single],
+            &["--out", "--single-file"],
+        ),
+    ] {
+        assert_eq!(outcome.code, 0, "{}", outcome.stderr);
+    }
+    let streamed = fs::read(&single).unwrap();
+    assert!(streamed.len() > 500_000, "{} bytes", streamed.len());
+    assert!(
+        streamed == fs::read(&both_single).unwrap(),
+        "the single file written from the spool differs"
+    );
+    let page = String::from_utf8(streamed).unwrap();
+    assert!(page.contains("id=\"rl-chunk-0\""));
+    assert!(
+        fs::read(site.join("index.html")).unwrap()
+            == fs::read(both_site.join("index.html")).unwrap()
+    );
+    assert!(
+        data_files(&site) == data_files(&both_site),
+        "site data differs"
+    );
+    assert!(
+        data_files(&site)
+            .iter()
+            .any(|(name, _)| name.starts_with("chunks/"))
+    );
+    // Nothing is left beside the outputs (the spools had no name).
+    let mut beside: Vec<String> = fs::read_dir(dir.path())
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .filter(|name| !name.starts_with(".runlens-lock-") && !name.starts_with(".runlens-cache"))
+        .collect();
+    beside.sort();
+    assert_eq!(beside, ["both", "both.html", "logs", "one.html", "site"]);
+}
