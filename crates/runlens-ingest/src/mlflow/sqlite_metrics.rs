@@ -115,7 +115,9 @@ fn read_with(
             .for_each(|(run, points)| take(run, to_series(points)));
         return Ok(());
     }
-    let items = sqlite_plan::plan(extents(conn, index, high)?, settings.limits);
+    let mut items = sqlite_plan::plan(extents(conn, index, high)?, settings.limits);
+    let alone = counted(conn, index, &mut items)?;
+    items.extend(sqlite_plan::regroup(alone, settings.limits));
     let threads = if high.saturating_sub(low) < settings.parallel_min_rows {
         1
     } else {
@@ -247,6 +249,41 @@ fn extents(
     Ok(out)
 }
 
+/// Takes the runs `items` would read one by one out of it, with their point counts (from
+/// the `run_uuid` index alone).
+fn counted(
+    conn: &Connection,
+    index: &HashMap<&str, usize>,
+    items: &mut Vec<Item>,
+) -> rusqlite::Result<Vec<(Extent, i64)>> {
+    let alone: Vec<Extent> = items
+        .iter()
+        .filter_map(|item| match item {
+            Item::Run(extent) => Some(*extent),
+            Item::Scan { .. } => None,
+        })
+        .collect();
+    if alone.is_empty() {
+        return Ok(Vec::new());
+    }
+    items.retain(|item| matches!(item, Item::Scan { .. }));
+    let mut ids = vec![""; index.values().max().map_or(0, |&m| m + 1)];
+    for (&id, &run) in index {
+        ids[run] = id;
+    }
+    let mut count = conn
+        .prepare("SELECT count(*) FROM metrics WHERE run_uuid = ?1 AND rowid BETWEEN ?2 AND ?3")?;
+    alone
+        .into_iter()
+        .map(|e| {
+            let n = count.query_row(rusqlite::params![ids[e.run], e.first, e.last], |row| {
+                row.get::<_, i64>(0)
+            })?;
+            Ok((e, n))
+        })
+        .collect()
+}
+
 /// The reads of one plan.
 #[derive(Clone, Copy)]
 struct Reads<'a> {
@@ -291,8 +328,7 @@ impl Reads<'_> {
     ) -> rusqlite::Result<()> {
         let next = AtomicUsize::new(0);
         let stop = AtomicBool::new(false);
-        let (send, receive) =
-            mpsc::sync_channel::<rusqlite::Result<Vec<(usize, RunSeries)>>>(threads);
+        let (send, receive) = mpsc::sync_channel::<rusqlite::Result<Vec<(usize, RunSeries)>>>(1);
         thread::scope(|scope| {
             for _ in 0..threads {
                 let send = send.clone();

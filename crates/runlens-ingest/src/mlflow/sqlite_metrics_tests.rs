@@ -152,7 +152,13 @@ fn batched_reads_give_each_run_once_with_the_series_of_one_whole_scan() {
         limits: Limits {
             batch_rows,
             cluster_rows,
+            group_points: 150,
         },
+    };
+    let grouped = |group_points| {
+        let mut settings = small(2, 50, 100);
+        settings.limits.group_points = group_points;
+        settings
     };
     let cases = [
         ("default", Settings::default()),
@@ -160,6 +166,8 @@ fn batched_reads_give_each_run_once_with_the_series_of_one_whole_scan() {
         ("three threads, small batches", small(3, 50, 100)),
         ("two threads, every run alone", small(2, 1, 0)),
         ("two threads, one batch", small(2, i64::MAX, i64::MAX)),
+        ("interleaved runs in one group", grouped(i64::MAX)),
+        ("interleaved runs one per group", grouped(1)),
     ];
     for (what, settings) in cases {
         let (got, handed) = read_all(&conn, &path, &index, settings);
@@ -169,7 +177,7 @@ fn batched_reads_give_each_run_once_with_the_series_of_one_whole_scan() {
 
     // The plan of the small batches really mixes scans and reads by run.
     let extents = extents(&conn, &index, i64::MAX).unwrap();
-    let items = sqlite_plan::plan(extents, small(1, 50, 100).limits);
+    let mut items = sqlite_plan::plan(extents, small(1, 50, 100).limits);
     assert!(items.iter().any(|i| matches!(i, Item::Run(_))), "{items:?}");
     assert!(
         items
@@ -177,6 +185,16 @@ fn batched_reads_give_each_run_once_with_the_series_of_one_whole_scan() {
             .filter(|i| matches!(i, Item::Scan { .. }))
             .count()
             > 2
+    );
+    // The interleaved jobs: counted, then scanned together.
+    let alone = counted(&conn, &index, &mut items).unwrap();
+    assert!(alone.len() >= 3, "{alone:?}");
+    let par_a = alone.iter().find(|(e, _)| e.run == index["par-a"]).unwrap();
+    assert_eq!(par_a.1, 121);
+    let regrouped = sqlite_plan::regroup(alone, grouped(i64::MAX).limits);
+    assert!(
+        matches!(&regrouped[..], [Item::Scan { runs, .. }] if runs.len() >= 3),
+        "{regrouped:?}"
     );
 
     // Without MLflow's run_uuid indexes: the whole table, the same series.

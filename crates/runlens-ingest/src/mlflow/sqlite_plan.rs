@@ -10,7 +10,9 @@
 //! fastest way through SQLite). Runs written at the same time by parallel jobs interleave,
 //! so a scan would have to hold all of them until the last one ends: a group of
 //! overlapping runs spanning more than [`Limits::cluster_rows`] rowids, and a long run
-//! that overlaps others, are read one run at a time through the index instead.
+//! that overlaps others, are set apart; once their points are counted (through the index,
+//! without reading the rows), [`regroup`] reads them by a few scans of their rows, each
+//! keeping a bounded group of runs, or one run at a time through the index.
 
 /// Where a selected run's points lie in the table: rowids `first..=last`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -53,15 +55,75 @@ pub(super) struct Limits {
     pub batch_rows: i64,
     /// Overlapping runs spanning more rowids than this together are read one by one.
     pub cluster_rows: i64,
+    /// At most this many points of interleaved runs are collected by one scan of their rows
+    /// (see [`regroup`]).
+    pub group_points: i64,
 }
 
 impl Default for Limits {
     fn default() -> Self {
         Limits {
-            batch_rows: 1 << 18,
+            batch_rows: 1 << 16,
             cluster_rows: 1 << 20,
+            group_points: 1 << 20,
         }
     }
+}
+
+/// The runs [`plan`] left to be read one by one, with their point counts, grouped again:
+/// overlapping runs whose points fit in a few groups of [`Limits::group_points`] are read
+/// by that many scans of their common rows, each keeping one group's runs (SQLite reads a
+/// run through the index about three times slower than it scans the rows, so a scan that
+/// skips at most half of what it reads is still faster); the others stay one read each.
+pub(super) fn regroup(mut runs: Vec<(Extent, i64)>, limits: Limits) -> Vec<Item> {
+    runs.sort_by_key(|(e, _)| (e.first, e.last, e.run));
+    let mut items = Vec::new();
+    let mut cluster: Vec<(Extent, i64)> = Vec::new();
+    let mut high = i64::MIN;
+    for (extent, points) in runs {
+        if !cluster.is_empty() && extent.first > high {
+            group(std::mem::take(&mut cluster), limits, &mut items);
+        }
+        high = if cluster.is_empty() {
+            extent.last
+        } else {
+            high.max(extent.last)
+        };
+        cluster.push((extent, points));
+    }
+    if !cluster.is_empty() {
+        group(cluster, limits, &mut items);
+    }
+    items
+}
+
+/// One cluster of [`regroup`]: scans of groups of runs, or a read per run.
+fn group(cluster: Vec<(Extent, i64)>, limits: Limits, items: &mut Vec<Item>) {
+    let low = cluster[0].0.first;
+    let high = cluster.iter().map(|(e, _)| e.last).max().unwrap_or(low);
+    let span = high.saturating_sub(low).saturating_add(1);
+    let total: i64 = cluster.iter().map(|&(_, n)| n.max(1)).sum();
+    let per_group = limits.group_points.max(1);
+    let groups = (total / per_group + i64::from(total % per_group != 0)).max(1);
+    if groups.saturating_mul(span) > total.saturating_mul(2) {
+        items.extend(cluster.into_iter().map(|(e, _)| Item::Run(e)));
+        return;
+    }
+    let mut runs = Vec::new();
+    let mut points = 0;
+    for (extent, n) in cluster {
+        if !runs.is_empty() && points + n > limits.group_points {
+            items.push(Item::Scan {
+                low,
+                high,
+                runs: std::mem::take(&mut runs),
+            });
+            points = 0;
+        }
+        runs.push(extent.run);
+        points += n;
+    }
+    items.push(Item::Scan { low, high, runs });
 }
 
 /// The reads that take every point of `extents`: each run in exactly one item.
@@ -152,6 +214,7 @@ mod tests {
     const SMALL: Limits = Limits {
         batch_rows: 100,
         cluster_rows: 50,
+        group_points: 40,
     };
 
     /// Each run in exactly one item, every scan covering its runs' extents.
@@ -278,5 +341,45 @@ mod tests {
         let items = plan(extents.clone(), Limits::default());
         check_cover(&extents, &items);
         assert!(plan(Vec::new(), SMALL).is_empty());
+    }
+
+    #[test]
+    fn interleaved_runs_are_scanned_in_groups_unless_they_are_sparse() {
+        // Three jobs interleaved over 90 rows, 30 points each: two scans of the 90 rows
+        // with groups of 60 points; three would read too much, so the index it is.
+        let dense: Vec<(Extent, i64)> = (0..3)
+            .map(|i| (extent(i, i as i64 + 1, i as i64 + 88), 30))
+            .collect();
+        let sixty = Limits {
+            group_points: 60,
+            ..SMALL
+        };
+        assert_eq!(
+            regroup(dense.clone(), sixty),
+            [
+                Item::Scan {
+                    low: 1,
+                    high: 90,
+                    runs: vec![0, 1]
+                },
+                Item::Scan {
+                    low: 1,
+                    high: 90,
+                    runs: vec![2]
+                },
+            ]
+        );
+        assert!(
+            regroup(dense, SMALL)
+                .iter()
+                .all(|i| matches!(i, Item::Run(_)))
+        );
+        // A long run with 5 points over 1,000 rows: read through the index.
+        let sparse = vec![(extent(7, 1, 1000), 5)];
+        assert_eq!(regroup(sparse, SMALL), [Item::Run(extent(7, 1, 1000))]);
+        // Separate clusters are grouped apart.
+        let apart = vec![(extent(1, 1, 10), 10), (extent(2, 500, 509), 10)];
+        let items = regroup(apart, SMALL);
+        assert_eq!(items.len(), 2, "{items:?}");
     }
 }
