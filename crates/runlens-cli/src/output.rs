@@ -2,7 +2,7 @@
 
 use std::collections::BTreeMap;
 
-use runlens_core::model::{Archive, MetricSeries, ParamValue, Run, Warning};
+use runlens_core::model::{Archive, MetricSummary, ParamValue, Run, Warning};
 use serde::Serialize;
 use serde_json::{Value, json};
 
@@ -36,16 +36,21 @@ pub fn human_bytes(bytes: u64) -> String {
     }
 }
 
-/// The `inspect --json` document (schema: `docs/inspect-json.md`).
-pub fn inspect_json(archive: &Archive) -> Value {
+/// The summary of each metric of a run, by key (`None` for a key without points).
+pub type MetricSummaries = BTreeMap<String, Option<MetricSummary>>;
+
+/// The `inspect --json` document (schema: `docs/inspect-json.md`); `metrics[i]` summarizes
+/// the series of run `i`.
+pub fn inspect_json(archive: &Archive, metrics: &[MetricSummaries]) -> Value {
     json!({
-        "runs": archive.runs.iter().map(run_json).collect::<Vec<_>>(),
+        "runs": archive.runs.iter().zip(metrics).map(|(run, m)| run_json(run, m)).collect::<Vec<_>>(),
         "warnings": archive.warnings.iter().map(warning_json).collect::<Vec<_>>(),
     })
 }
 
-/// One run as `inspect --json` writes it (also a line of `export --table runs --format jsonl`).
-pub fn run_json(run: &Run) -> Value {
+/// One run as `inspect --json` writes it (also a line of `export --table runs --format
+/// jsonl`), with the summaries of its series.
+pub fn run_json(run: &Run, metrics: &MetricSummaries) -> Value {
     json!({
         "id": run.id,
         "name": run.name,
@@ -57,7 +62,7 @@ pub fn run_json(run: &Run) -> Value {
         "end_time": run.end_time.map(float_json),
         "params": run.params.iter().map(|(k, v)| (k.clone(), param_json(v))).collect::<BTreeMap<_, _>>(),
         "tags": run.tags,
-        "metrics": run.metrics.iter().map(|(k, s)| (k.clone(), metric_json(s))).collect::<BTreeMap<_, _>>(),
+        "metrics": metrics.iter().map(|(k, s)| (k.clone(), metric_json(*s))).collect::<BTreeMap<_, _>>(),
     })
 }
 
@@ -70,8 +75,8 @@ fn param_json(value: &ParamValue) -> Value {
     }
 }
 
-fn metric_json(series: &MetricSeries) -> Value {
-    match series.summary() {
+fn metric_json(summary: Option<MetricSummary>) -> Value {
+    match summary {
         Some(s) => json!({
             "count": s.count,
             "first_step": s.first_step,

@@ -6,10 +6,12 @@ mod assets;
 pub mod csp;
 mod lock;
 mod page;
+mod stream;
 mod write;
 
 use std::io::Write as _;
 use std::path::{Path, PathBuf};
+use std::sync::Mutex;
 
 use askama::Template;
 use base64::Engine;
@@ -21,7 +23,10 @@ use page::{InlineScripts, ReportPage, Scripts, StaticTable};
 
 pub use lock::OutputLock;
 pub use page::STATIC_ROW_LIMIT;
+pub use stream::{ChunkSpool, SiteStage};
 pub use write::AtomicFile;
+
+use stream::{Base64Part, Counting};
 
 /// Why a report could not be written.
 #[derive(Debug, Error)]
@@ -160,8 +165,24 @@ pub fn write_site(
     bundle: &EncodedBundle,
     out_dir: &Path,
 ) -> Result<SiteSummary, SiteError> {
+    finish_site(info, bundle, SiteStage::new(out_dir)?)
+}
+
+/// Completes the site `stage` (whose chunk and level files the encoder may already have
+/// written into it; those `bundle` holds are written too) and moves it into place.
+pub fn finish_site(
+    info: &ReportInfo<'_>,
+    bundle: &EncodedBundle,
+    mut stage: SiteStage,
+) -> Result<SiteSummary, SiteError> {
+    for (id, chunk) in bundle.chunks.iter().enumerate() {
+        stage.write_data(&format!("data/chunks/{id}.rlb"), chunk)?;
+    }
+    for (id, level) in bundle.levels.iter().enumerate() {
+        stage.write_data(&format!("data/levels/{id}.rlb"), level)?;
+    }
     let html = render(info, csp::multi_file(), Scripts::Files)?;
-    let staged = write::StagedDir::new(out_dir)?;
+    let staged = &stage.staged;
     staged.write("index.html", html.as_bytes())?;
     staged.write(
         &format!("assets/{}", assets::GLUE_FILE),
@@ -171,12 +192,6 @@ pub fn write_site(
     staged.write("assets/boot.js", assets::BOOT_JS.as_bytes())?;
     staged.write("assets/plotly.min.js", assets::PLOTLY_JS.as_bytes())?;
     staged.write("data/index.rlb", &bundle.index)?;
-    for (id, chunk) in bundle.chunks.iter().enumerate() {
-        staged.write(&format!("data/chunks/{id}.rlb"), chunk)?;
-    }
-    for (id, level) in bundle.levels.iter().enumerate() {
-        staged.write(&format!("data/levels/{id}.rlb"), level)?;
-    }
     for (id, detail) in bundle.details.iter().enumerate() {
         staged.write(&format!("data/details/{id}.rlb"), detail)?;
     }
@@ -185,9 +200,15 @@ pub fn write_site(
     }
     // Keeps GitHub Pages from running the site through Jekyll.
     staged.write(".nojekyll", b"")?;
-    staged.commit()?;
+    let data_bytes = stage.data_bytes
+        + [&bundle.index]
+            .into_iter()
+            .chain(&bundle.details)
+            .chain(&bundle.files)
+            .map(|f| f.len() as u64)
+            .sum::<u64>();
+    stage.staged.commit()?;
     let js_bytes = (assets::GLUE_JS.len() + assets::BOOT_JS.len() + assets::PLOTLY_JS.len()) as u64;
-    let data_bytes = bundle.byte_len();
     let wasm_bytes = assets::WASM.len() as u64;
     Ok(SiteSummary {
         data_bytes,
@@ -203,22 +224,60 @@ pub fn write_single_file(
     bundle: &EncodedBundle,
     out_file: &Path,
 ) -> Result<SiteSummary, SiteError> {
+    write_single(info, bundle, None, out_file)
+}
+
+/// [`write_single_file`] for a bundle whose chunk and level files the encoder put in
+/// `spool`: they are read back and written into the page piece by piece.
+pub fn write_single_file_spooled(
+    info: &ReportInfo<'_>,
+    bundle: &EncodedBundle,
+    spool: &ChunkSpool,
+    out_file: &Path,
+) -> Result<SiteSummary, SiteError> {
+    write_single(info, bundle, Some(spool), out_file)
+}
+
+fn write_single(
+    info: &ReportInfo<'_>,
+    bundle: &EncodedBundle,
+    spool: Option<&ChunkSpool>,
+    out_file: &Path,
+) -> Result<SiteSummary, SiteError> {
     let b64 = |bytes: &[u8]| base64::engine::general_purpose::STANDARD.encode(bytes);
     let plotly_js = csp::inline_script_text(assets::PLOTLY_JS);
     let module_js =
         csp::inline_script_text(&format!("{}\n{}", assets::GLUE_JS, assets::BOOT_INLINE_JS));
     let policy = csp::single_file(&[csp::script_hash(&plotly_js), csp::script_hash(&module_js)]);
+    let failure = Mutex::new(None);
+    fn held(files: &[Vec<u8>]) -> Vec<Base64Part<'_>> {
+        files.iter().map(|f| Base64Part::Held(f)).collect()
+    }
+    fn spooled<'a>(
+        spool: &'a ChunkSpool,
+        places: &[(u64, u64)],
+        failure: &'a Mutex<Option<SiteError>>,
+    ) -> Vec<Base64Part<'a>> {
+        places.iter().map(|&p| spool.part(p, failure)).collect()
+    }
+    let (chunks_base64, levels_base64) = match spool {
+        Some(spool) => (
+            spooled(spool, &spool.chunks, &failure),
+            spooled(spool, &spool.levels, &failure),
+        ),
+        None => (held(&bundle.chunks), held(&bundle.levels)),
+    };
     let inline = InlineScripts {
-        index_base64: b64(&bundle.index),
-        chunks_base64: bundle.chunks.iter().map(|c| b64(c)).collect(),
-        levels_base64: bundle.levels.iter().map(|c| b64(c)).collect(),
-        details_base64: bundle.details.iter().map(|c| b64(c)).collect(),
-        files_base64: bundle.files.iter().map(|c| b64(c)).collect(),
+        index_base64: Base64Part::Held(&bundle.index),
+        chunks_base64,
+        levels_base64,
+        details_base64: held(&bundle.details),
+        files_base64: held(&bundle.files),
         wasm_gzip_base64: b64(&gzip(assets::WASM)),
         plotly_js: &plotly_js,
         module_js: &module_js,
     };
-    let data_bytes = (inline.index_base64.len()
+    let data_bytes = inline.index_base64.text_len()
         + [
             &inline.chunks_base64,
             &inline.levels_base64,
@@ -227,22 +286,38 @@ pub fn write_single_file(
         ]
         .iter()
         .flat_map(|files| files.iter())
-        .map(String::len)
-        .sum::<usize>()) as u64;
+        .map(Base64Part::text_len)
+        .sum::<u64>();
     let wasm_bytes = inline.wasm_gzip_base64.len() as u64;
     let js_bytes = (plotly_js.len() + module_js.len()) as u64;
-    let html = render(info, policy, Scripts::Inline(inline))?;
-    write::write_file_atomically(out_file, html.as_bytes())?;
+    let page = page(info, policy, Scripts::Inline(inline));
+    let mut file = write::AtomicFile::new(out_file)?;
+    let mut out = Counting {
+        inner: std::io::BufWriter::with_capacity(1 << 20, &mut file),
+        bytes: 0,
+    };
+    let written = page.write_into(&mut out).and_then(|()| out.flush());
+    if let Some(e) = failure.lock().unwrap_or_else(|p| p.into_inner()).take() {
+        return Err(e);
+    }
+    written.map_err(|e| SiteError::io(out_file, e))?;
+    let total_bytes = out.bytes;
+    drop(out);
+    file.commit()?;
     Ok(SiteSummary {
         data_bytes,
         wasm_bytes,
         js_bytes,
-        total_bytes: html.len() as u64,
+        total_bytes,
     })
 }
 
 fn render(info: &ReportInfo<'_>, csp: String, scripts: Scripts<'_>) -> Result<String, SiteError> {
-    let page = ReportPage {
+    Ok(page(info, csp, scripts).render()?)
+}
+
+fn page<'a>(info: &'a ReportInfo<'_>, csp: String, scripts: Scripts<'a>) -> ReportPage<'a> {
+    ReportPage {
         title: info.title,
         description: info.description,
         theme: info.theme.attribute(),
@@ -260,8 +335,7 @@ fn render(info: &ReportInfo<'_>, csp: String, scripts: Scripts<'_>) -> Result<St
             .collect(),
         table: StaticTable::of(info.table),
         scripts,
-    };
-    Ok(page.render()?)
+    }
 }
 
 /// The page configuration (`#rl-config`): where the data is and the initial view, as JSON

@@ -6,6 +6,8 @@ use askama::Template;
 use runlens_core::bundle::RunTable;
 use runlens_core::model::format_float;
 
+use crate::stream::Base64Part;
+
 /// Most runs pre-rendered into the no-JavaScript table.
 pub const STATIC_ROW_LIMIT: usize = 1_000;
 /// Most param columns in the no-JavaScript table.
@@ -39,13 +41,14 @@ pub enum Scripts<'a> {
     Files,
 }
 
-/// The inlined parts of a single-file report.
+/// The inlined parts of a single-file report (the bundle's files written as base64 while
+/// the page is written).
 pub struct InlineScripts<'a> {
-    pub index_base64: String,
-    pub chunks_base64: Vec<String>,
-    pub levels_base64: Vec<String>,
-    pub details_base64: Vec<String>,
-    pub files_base64: Vec<String>,
+    pub index_base64: Base64Part<'a>,
+    pub chunks_base64: Vec<Base64Part<'a>>,
+    pub levels_base64: Vec<Base64Part<'a>>,
+    pub details_base64: Vec<Base64Part<'a>>,
+    pub files_base64: Vec<Base64Part<'a>>,
     pub wasm_gzip_base64: String,
     pub plotly_js: &'a str,
     pub module_js: &'a str,

@@ -12,6 +12,7 @@ use crate::SiteError;
 use crate::lock::{OutputLock, leftover_name};
 
 /// Writes `bytes` to `path` atomically (temporary file in the same directory, then rename).
+#[cfg(test)]
 pub fn write_file_atomically(path: &Path, bytes: &[u8]) -> Result<(), SiteError> {
     let mut file = AtomicFile::new(path)?;
     file.write_all(bytes).map_err(|e| SiteError::io(path, e))?;

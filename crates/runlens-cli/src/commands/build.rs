@@ -29,19 +29,50 @@ pub fn run(args: &BuildArgs, stdout: &mut dyn Write, stderr: &mut dyn Write) -> 
     )?;
     super::check_strict(&args.source, &report)?;
     warn_if_empty(&report.archive, stderr)?;
-    let encoded = encode(&report, &title(args.title.as_deref(), &config))?;
+    let title = title(args.title.as_deref(), &config);
+    // The chunk files go where the report is written as soon as they are encoded: into the
+    // site's staging directory, or a temporary file the single file is written from.
+    // With both outputs they are held in memory.
+    let mut stage = None;
+    let mut spool = None;
+    let encoded = match (&args.out, &args.single_file) {
+        (Some(dir), None) => {
+            let site = stage.insert(
+                runlens_site::SiteStage::new(dir)
+                    .with_context(|| format!("could not write the site to {}", dir.display()))?,
+            );
+            encode_to(&report, &title, site)?
+        }
+        (None, Some(_)) => {
+            let into = spool.insert(
+                runlens_site::ChunkSpool::new_in(&spill_dir)
+                    .context("could not start writing the report")?,
+            );
+            encode_to(&report, &title, into)?
+        }
+        _ => encode(&report, &title)?,
+    };
+    drop(report);
     warn_about_view(&config, &encoded, stderr)?;
     let info = encoded.info(&config);
     if let Some(dir) = &args.out {
-        let summary = runlens_site::write_site(&info, &encoded.bundle, dir)
-            .with_context(|| format!("could not write the site to {}", dir.display()))?;
+        let summary = match stage {
+            Some(stage) => runlens_site::finish_site(&info, &encoded.bundle, stage),
+            None => runlens_site::write_site(&info, &encoded.bundle, dir),
+        }
+        .with_context(|| format!("could not write the site to {}", dir.display()))?;
         if !args.source.quiet {
             print_summary(stdout, &dir.display().to_string(), &encoded, &summary)?;
         }
     }
     if let Some(file) = &args.single_file {
-        let summary = runlens_site::write_single_file(&info, &encoded.bundle, file)
-            .with_context(|| format!("could not write the report to {}", file.display()))?;
+        let summary = match &spool {
+            Some(spool) => {
+                runlens_site::write_single_file_spooled(&info, &encoded.bundle, spool, file)
+            }
+            None => runlens_site::write_single_file(&info, &encoded.bundle, file),
+        }
+        .with_context(|| format!("could not write the report to {}", file.display()))?;
         if !args.source.quiet {
             print_summary(stdout, &file.display().to_string(), &encoded, &summary)?;
         }
@@ -157,14 +188,29 @@ impl Encoded {
 }
 
 /// Encodes what `report` read into a bundle titled `title`, taking spilled series back one
-/// at a time.
+/// at a time; the chunk and level files are held in the bundle.
 pub fn encode(report: &ReadReport, title: &str) -> anyhow::Result<Encoded> {
+    let mut held = bundle::HeldChunks::default();
+    let mut encoded = encode_to(report, title, &mut held)?;
+    encoded.bundle.chunks = held.chunks;
+    encoded.bundle.levels = held.levels;
+    Ok(encoded)
+}
+
+/// [`encode`] giving the chunk and level files to `sink` as they are made (the bundle
+/// returned has none).
+pub fn encode_to<K>(report: &ReadReport, title: &str, sink: &mut K) -> anyhow::Result<Encoded>
+where
+    K: bundle::ChunkSink,
+    K::Error: std::error::Error + Send + Sync + 'static,
+{
     let archive = &report.archive;
-    let bundle = bundle::encode_with(
+    let bundle = bundle::encode_into(
         archive,
         &report.series(),
         title,
         bundle::DEFAULT_CHUNK_POINTS,
+        sink,
     )
     .context("could not encode the bundle")?;
     let table = bundle::decode_index(&bundle.index)

@@ -2,18 +2,20 @@
 //! spreadsheet — either the run table (one row per run) or the long-form metric series
 //! (one row per point) — in CSV or Parquet (written by polars) or JSON Lines.
 //!
-//! Metric series are written one run at a time, so memory is bounded by the largest run,
-//! not by the archive. The output file is replaced atomically.
+//! The metric points are spilled to a temporary file beside the output while the sources
+//! are read, and written one run at a time from there, so memory is bounded by the largest
+//! run, not by the archive. The output file is replaced atomically.
 
-use std::collections::BTreeSet;
+use std::collections::{BTreeMap, BTreeSet};
 use std::io::{BufWriter, Write};
 
 use polars::prelude::*;
-use runlens_core::model::{Archive, ParamValue, Run};
+use runlens_core::model::{Archive, MetricSeries, ParamValue, Run};
+use runlens_ingest::ReadReport;
 use serde_json::json;
 
 use crate::args::{ExportArgs, ExportFormat, ExportTable};
-use crate::output::{float_json, run_json, terminal_safe};
+use crate::output::{MetricSummaries, float_json, run_json, terminal_safe};
 
 pub fn run(
     args: &ExportArgs,
@@ -21,15 +23,21 @@ pub fn run(
     stderr: &mut dyn Write,
 ) -> anyhow::Result<u8> {
     let config = super::config(&args.source)?;
-    let report = super::read(&args.source, &config, stderr)?;
+    let spill_dir = super::build::spill_dir(Some(&args.output));
+    let report = super::read(&args.source, &config, &spill_dir, stderr)?;
     super::check_strict(&args.source, &report)?;
     let archive = &report.archive;
     let mut file = runlens_site::AtomicFile::new(&args.output)?;
     let rows = {
         let mut writer = BufWriter::new(&mut file);
         let rows = match args.table {
-            ExportTable::Runs => write_runs(archive, args.format, &mut writer)?,
-            ExportTable::Metrics => write_metrics(archive, args.format, &mut writer)?,
+            ExportTable::Runs => write_runs(
+                archive,
+                &super::summaries(&report)?,
+                args.format,
+                &mut writer,
+            )?,
+            ExportTable::Metrics => write_metrics(&report, args.format, &mut writer)?,
         };
         writer.flush()?;
         rows
@@ -52,31 +60,37 @@ pub fn run(
 }
 
 /// Writes one row per run; returns the row count.
-fn write_runs(archive: &Archive, format: ExportFormat, out: &mut dyn Write) -> anyhow::Result<u64> {
+fn write_runs(
+    archive: &Archive,
+    summaries: &[MetricSummaries],
+    format: ExportFormat,
+    out: &mut dyn Write,
+) -> anyhow::Result<u64> {
     if format == ExportFormat::Jsonl {
-        for run in &archive.runs {
+        for (run, metrics) in archive.runs.iter().zip(summaries) {
             // The same object as one run of `inspect --json` (docs/inspect-json.md).
-            serde_json::to_writer(&mut *out, &run_json(run))?;
+            serde_json::to_writer(&mut *out, &run_json(run, metrics))?;
             out.write_all(b"\n")?;
         }
         return Ok(archive.runs.len() as u64);
     }
-    let mut frame = runs_frame(&archive.runs)?;
+    let mut frame = runs_frame(&archive.runs, summaries)?;
     write_frame(&mut frame, format, out)?;
     Ok(archive.runs.len() as u64)
 }
 
 /// Writes one row per metric point, a run at a time; returns the row count.
 fn write_metrics(
-    archive: &Archive,
+    report: &ReadReport,
     format: ExportFormat,
     out: &mut dyn Write,
 ) -> anyhow::Result<u64> {
+    let runs = &report.archive.runs;
     let mut rows = 0;
     match format {
         ExportFormat::Jsonl => {
-            for run in &archive.runs {
-                for (key, series) in &run.metrics {
+            for (row, run) in runs.iter().enumerate() {
+                for (key, series) in &super::run_series(report, row)? {
                     for i in 0..series.len() {
                         let time = series.times.as_ref().map(|t| t[i]);
                         let line = json!({
@@ -95,8 +109,8 @@ fn write_metrics(
         }
         ExportFormat::Csv => {
             let mut writer = CsvWriter::new(out).batched(&metrics_schema())?;
-            for run in &archive.runs {
-                let frame = metrics_frame(run)?;
+            for (row, run) in runs.iter().enumerate() {
+                let frame = metrics_frame(run, &super::run_series(report, row)?)?;
                 rows += frame.height() as u64;
                 writer.write_batch(&frame)?;
             }
@@ -106,8 +120,8 @@ fn write_metrics(
             let mut writer = ParquetWriter::new(out)
                 .with_compression(ParquetCompression::Zstd(None))
                 .batched(&metrics_schema())?;
-            for run in &archive.runs {
-                let frame = metrics_frame(run)?;
+            for (row, run) in runs.iter().enumerate() {
+                let frame = metrics_frame(run, &super::run_series(report, row)?)?;
                 rows += frame.height() as u64;
                 writer.write_batch(&frame)?;
             }
@@ -144,16 +158,16 @@ fn metrics_schema() -> Schema {
     ])
 }
 
-/// The long-form points of one run.
-fn metrics_frame(run: &Run) -> PolarsResult<DataFrame> {
-    let points: usize = run.metrics.values().map(|s| s.len()).sum();
+/// The long-form points of one run, whose series are `metrics`.
+fn metrics_frame(run: &Run, metrics: &BTreeMap<String, MetricSeries>) -> PolarsResult<DataFrame> {
+    let points: usize = metrics.values().map(|s| s.len()).sum();
     let (mut keys, mut steps, mut times, mut values) = (
         Vec::with_capacity(points),
         Vec::with_capacity(points),
         Vec::with_capacity(points),
         Vec::with_capacity(points),
     );
-    for (key, series) in &run.metrics {
+    for (key, series) in metrics {
         keys.extend(std::iter::repeat_n(key.as_str(), series.len()));
         steps.extend_from_slice(&series.steps);
         values.extend_from_slice(&series.values);
@@ -173,7 +187,7 @@ fn metrics_frame(run: &Run) -> PolarsResult<DataFrame> {
 
 /// The run table: attributes, `params.*` (typed per column), `tags.*` and the last, min and
 /// max of every metric.
-fn runs_frame(runs: &[Run]) -> PolarsResult<DataFrame> {
+fn runs_frame(runs: &[Run], summaries: &[MetricSummaries]) -> PolarsResult<DataFrame> {
     let text = |f: &dyn Fn(&Run) -> Option<String>| runs.iter().map(f).collect::<Vec<_>>();
     let mut columns = vec![
         Column::new("id".into(), text(&|r| Some(r.id.clone()))),
@@ -205,10 +219,11 @@ fn runs_frame(runs: &[Run]) -> PolarsResult<DataFrame> {
             text(&|r| r.tags.get(&key).cloned()),
         ));
     }
-    for key in keys(&|r| r.metrics.keys().cloned().collect()) {
-        let summaries: Vec<_> = runs
+    let metric_keys: BTreeSet<&String> = summaries.iter().flat_map(BTreeMap::keys).collect();
+    for key in metric_keys {
+        let summaries: Vec<_> = summaries
             .iter()
-            .map(|r| r.metrics.get(&key).and_then(|s| s.summary()))
+            .map(|m| m.get(key).copied().flatten())
             .collect();
         for (stat, pick) in [
             (

@@ -1,4 +1,6 @@
-//! `runlens inspect`: prints the normalized archive as a table or as JSON.
+//! `runlens inspect`: prints the normalized archive as a table or as JSON. The metric
+//! points are spilled to a temporary file while the sources are read and summarized one
+//! series at a time, so memory does not grow with the points.
 
 use std::io::Write;
 
@@ -11,11 +13,14 @@ pub fn run(
     stderr: &mut dyn Write,
 ) -> anyhow::Result<u8> {
     let config = super::config(&args.source)?;
-    let report = super::read(&args.source, &config, stderr)?;
+    // The points go to a temporary file as they are read, and each series is read back once
+    // for its summary: memory holds the runs' other fields, not the points.
+    let report = super::read(&args.source, &config, &std::env::temp_dir(), stderr)?;
     super::check_strict(&args.source, &report)?;
     let archive = &report.archive;
+    let summaries = super::summaries(&report)?;
     if args.json {
-        serde_json::to_writer_pretty(&mut *stdout, &inspect_json(archive))?;
+        serde_json::to_writer_pretty(&mut *stdout, &inspect_json(archive, &summaries))?;
         writeln!(stdout)?;
         return Ok(crate::EXIT_OK);
     }
@@ -31,18 +36,20 @@ pub fn run(
     let rows: Vec<[String; 7]> = archive
         .runs
         .iter()
-        .map(|run| {
+        .zip(&summaries)
+        .map(|(run, metrics)| {
             [
                 terminal_safe(&run.name),
                 run.source.clone(),
                 terminal_safe(run.experiment.as_deref().unwrap_or("-")),
                 run.status.to_string(),
                 run.params.len().to_string(),
-                run.metrics.len().to_string(),
-                run.metrics
+                metrics.len().to_string(),
+                metrics
                     .values()
-                    .map(|s| s.len())
-                    .sum::<usize>()
+                    .flatten()
+                    .map(|s| s.count)
+                    .sum::<u64>()
                     .to_string(),
             ]
         })
@@ -78,7 +85,7 @@ pub fn run(
         stdout,
         "\n{} runs, {} metric points, {} warnings",
         archive.runs.len(),
-        archive.point_count(),
+        report.point_count(),
         archive.warnings.len()
     )?;
     Ok(crate::EXIT_OK)

@@ -6,6 +6,7 @@ mod inspect;
 mod manual;
 mod serve;
 
+use std::collections::BTreeMap;
 use std::io::Write;
 
 use anyhow::Context;
@@ -49,10 +50,51 @@ fn config(args: &SourceArgs) -> anyhow::Result<Config> {
 }
 
 /// Reads the sources (from the command line, else from the config), prints warnings (and
-/// with `--verbose` the unrecognised files) to `stderr`, and returns the report.
-fn read(args: &SourceArgs, config: &Config, stderr: &mut dyn Write) -> anyhow::Result<ReadReport> {
-    read_cached(args, config, None, None, stderr)
+/// with `--verbose` the unrecognised files) to `stderr`, and returns the report; the metric
+/// points are spilled to a temporary file in `spill_dir` (take them through
+/// [`run_series`] and [`summaries`]).
+fn read(
+    args: &SourceArgs,
+    config: &Config,
+    spill_dir: &std::path::Path,
+    stderr: &mut dyn Write,
+) -> anyhow::Result<ReadReport> {
+    read_cached(args, config, None, Some(spill_dir), stderr)
 }
+
+/// The metric series of run `row` of `report`, held or spilled, by key.
+fn run_series(
+    report: &ReadReport,
+    row: usize,
+) -> anyhow::Result<BTreeMap<String, runlens_core::MetricSeries>> {
+    use runlens_core::bundle::SeriesSource as _;
+    let source = report.series();
+    let mut out = BTreeMap::new();
+    for key in source.metric_keys(row) {
+        if out.contains_key(key) {
+            continue;
+        }
+        let series = source.series(row, key)?.unwrap_or_default().into_owned();
+        out.insert(key.to_string(), series);
+    }
+    Ok(out)
+}
+
+/// Per run of `report`, the summary of every metric (`None` for a key without points),
+/// each series read once.
+fn summaries(report: &ReadReport) -> anyhow::Result<Vec<RunSummaries>> {
+    (0..report.archive.runs.len())
+        .map(|row| {
+            Ok(run_series(report, row)?
+                .into_iter()
+                .map(|(key, series)| (key, series.summary()))
+                .collect())
+        })
+        .collect()
+}
+
+/// The summary of each metric of one run, by key.
+type RunSummaries = BTreeMap<String, Option<runlens_core::model::MetricSummary>>;
 
 /// [`read`] through the read cache in `cache_dir`, when given (incremental builds), with
 /// the metric points spilled to a temporary file in `spill_dir`, when given (the report's

@@ -1,6 +1,8 @@
 //! The bundle encoder: builds the run table and the metric chunks one metric at a time,
 //! taking each run's series on demand from a [`SeriesSource`], so that a host which keeps
-//! the points out of memory (runlens-ingest's spill) only ever holds one chunk's series.
+//! the points out of memory (runlens-ingest's spill) only ever holds one chunk's series;
+//! each chunk and overview level file goes to a [`ChunkSink`] as soon as it is made (a site
+//! writer puts it on disk), so that the encoded bundle is not held either.
 
 use std::borrow::Cow;
 use std::convert::Infallible;
@@ -39,6 +41,73 @@ impl SeriesSource for [Run] {
     }
 }
 
+/// Where the encoder puts each chunk and overview level file as soon as it is made, in id
+/// order (chunk `i` before chunk `i + 1`, each level after its chunk).
+pub trait ChunkSink {
+    /// Why a file could not be taken.
+    type Error;
+
+    /// Takes chunk file `id`.
+    fn chunk(&mut self, id: u32, bytes: Vec<u8>) -> Result<(), Self::Error>;
+
+    /// Takes overview level file `id`.
+    fn level(&mut self, id: u32, bytes: Vec<u8>) -> Result<(), Self::Error>;
+}
+
+/// The files held in memory, as [`EncodedBundle::chunks`] and [`EncodedBundle::levels`].
+#[derive(Debug, Default)]
+pub struct HeldChunks {
+    /// Chunk files by id.
+    pub chunks: Vec<Vec<u8>>,
+    /// Level files by id.
+    pub levels: Vec<Vec<u8>>,
+}
+
+impl ChunkSink for HeldChunks {
+    type Error = Infallible;
+
+    fn chunk(&mut self, _id: u32, bytes: Vec<u8>) -> Result<(), Infallible> {
+        self.chunks.push(bytes);
+        Ok(())
+    }
+
+    fn level(&mut self, _id: u32, bytes: Vec<u8>) -> Result<(), Infallible> {
+        self.levels.push(bytes);
+        Ok(())
+    }
+}
+
+/// Why [`encode_into`] stopped.
+#[derive(Debug)]
+pub enum EncodeError<S, K> {
+    /// A series could not be produced by the [`SeriesSource`].
+    Series(S),
+    /// A file could not be taken by the [`ChunkSink`].
+    Sink(K),
+}
+
+impl<S: std::fmt::Display, K: std::fmt::Display> std::fmt::Display for EncodeError<S, K> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            EncodeError::Series(e) => e.fmt(f),
+            EncodeError::Sink(e) => e.fmt(f),
+        }
+    }
+}
+
+impl<S, K> std::error::Error for EncodeError<S, K>
+where
+    S: std::error::Error + 'static,
+    K: std::error::Error + 'static,
+{
+    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+        match self {
+            EncodeError::Series(e) => Some(e),
+            EncodeError::Sink(e) => Some(e),
+        }
+    }
+}
+
 /// Encodes `archive` (which should have been [`Archive::finish`]ed for deterministic output)
 /// with its metric series taken from `source` instead of from the runs; the bytes are those
 /// [`super::encode`] writes for the archive whose runs hold those series.
@@ -48,6 +117,27 @@ pub fn encode_with<S: SeriesSource + ?Sized>(
     title: &str,
     chunk_points: u64,
 ) -> Result<EncodedBundle, S::Error> {
+    let mut held = HeldChunks::default();
+    match encode_into(archive, source, title, chunk_points, &mut held) {
+        Ok(mut bundle) => {
+            bundle.chunks = held.chunks;
+            bundle.levels = held.levels;
+            Ok(bundle)
+        }
+        Err(EncodeError::Series(e)) => Err(e),
+        Err(EncodeError::Sink(never)) => match never {},
+    }
+}
+
+/// [`encode_with`] giving every chunk and level file to `sink` as soon as it is made: the
+/// bundle returned has the index, details and files, and no chunk or level file.
+pub fn encode_into<S: SeriesSource + ?Sized, K: ChunkSink>(
+    archive: &Archive,
+    source: &S,
+    title: &str,
+    chunk_points: u64,
+    sink: &mut K,
+) -> Result<EncodedBundle, EncodeError<S::Error, K::Error>> {
     let mut table = RunTable::without_metrics(title, &archive.runs, &archive.warnings);
     let details = details::encode(&archive.runs, &archive.models);
     table.parents = details.parents;
@@ -59,37 +149,41 @@ pub fn encode_with<S: SeriesSource + ?Sized>(
         .collect();
     keys.sort_unstable();
     keys.dedup();
-    let mut out = Chunks::default();
+    let mut out = Chunks {
+        sink,
+        chunks: Vec::new(),
+        levels: Vec::new(),
+    };
     for (metric_index, key) in keys.into_iter().enumerate() {
         let mut column = MetricColumn::new(key);
         let mut pending: Vec<(u32, Cow<'_, MetricSeries>)> = Vec::new();
         let mut pending_points = 0u64;
         for row in 0..archive.runs.len() {
-            let series = source.series(row, key)?;
+            let series = source.series(row, key).map_err(EncodeError::Series)?;
             column.push(series.as_ref().and_then(|s| s.summary()));
             if let Some(series) = series.filter(|s| !s.is_empty()) {
                 pending_points += series.len() as u64;
                 pending.push((row as u32, series));
                 if pending_points >= chunk_points {
-                    out.flush(metric_index, &mut column, &mut pending, &mut pending_points);
+                    out.flush(metric_index, &mut column, &mut pending, &mut pending_points)
+                        .map_err(EncodeError::Sink)?;
                 }
             }
         }
-        out.flush(metric_index, &mut column, &mut pending, &mut pending_points);
+        out.flush(metric_index, &mut column, &mut pending, &mut pending_points)
+            .map_err(EncodeError::Sink)?;
         table.metrics.push(column);
     }
-    let (refs, files): (Vec<ChunkRef>, Vec<Vec<u8>>) = out.chunks.into_iter().unzip();
-    table.chunks = refs;
-    let (level_refs, level_files): (Vec<LevelRef>, Vec<Vec<u8>>) = out.levels.into_iter().unzip();
-    table.levels = level_refs;
+    table.chunks = out.chunks;
+    table.levels = out.levels;
     let index = container::seal(
         FileKind::Index,
         &postcard::to_allocvec(&table).expect("in-memory serialization cannot fail"),
     );
     Ok(EncodedBundle {
         index,
-        chunks: files,
-        levels: level_files,
+        chunks: Vec::new(),
+        levels: Vec::new(),
         details: details.detail_files,
         files: details.files,
     })
@@ -103,14 +197,14 @@ pub(super) fn encode_in_memory(archive: &Archive, title: &str, chunk_points: u64
     }
 }
 
-/// The chunk and level files written so far, in id order.
-#[derive(Default)]
-struct Chunks {
-    chunks: Vec<(ChunkRef, Vec<u8>)>,
-    levels: Vec<(LevelRef, Vec<u8>)>,
+/// The chunk and level files made so far: their references, the files gone to the sink.
+struct Chunks<'k, K> {
+    sink: &'k mut K,
+    chunks: Vec<ChunkRef>,
+    levels: Vec<LevelRef>,
 }
 
-impl Chunks {
+impl<K: ChunkSink> Chunks<'_, K> {
     /// Closes the pending series of metric `metric_index` as one chunk (and its overview
     /// level, when its series are long enough to have one).
     fn flush(
@@ -119,19 +213,20 @@ impl Chunks {
         column: &mut MetricColumn,
         pending: &mut Vec<(u32, Cow<'_, MetricSeries>)>,
         pending_points: &mut u64,
-    ) {
+    ) -> Result<(), K::Error> {
         if pending.is_empty() {
-            return;
+            return Ok(());
         }
         let series: Vec<(u32, &MetricSeries)> =
             pending.iter().map(|(run, s)| (*run, s.as_ref())).collect();
         let bytes = chunk::encode(&column.key, &series);
         let id = self.chunks.len() as u32;
+        let mut level = None;
         if let Some(overview) = level::chunk_level(&series, level::LEVEL_BUCKETS) {
             let refs: Vec<(u32, &MetricSeries)> =
                 overview.iter().map(|(run, s)| (*run, s)).collect();
             let level_bytes = chunk::encode_as(FileKind::Level, &column.key, &refs);
-            self.levels.push((
+            level = Some((
                 LevelRef {
                     id: self.levels.len() as u32,
                     chunk: id,
@@ -143,17 +238,20 @@ impl Chunks {
             ));
         }
         column.chunks.push(id);
-        self.chunks.push((
-            ChunkRef {
-                id,
-                metric: metric_index as u32,
-                runs: series.iter().map(|&(run, _)| run).collect(),
-                points: *pending_points,
-                bytes: bytes.len() as u64,
-            },
-            bytes,
-        ));
+        self.chunks.push(ChunkRef {
+            id,
+            metric: metric_index as u32,
+            runs: series.iter().map(|&(run, _)| run).collect(),
+            points: *pending_points,
+            bytes: bytes.len() as u64,
+        });
         pending.clear();
         *pending_points = 0;
+        self.sink.chunk(id, bytes)?;
+        if let Some((level_ref, level_bytes)) = level {
+            self.sink.level(level_ref.id, level_bytes)?;
+            self.levels.push(level_ref);
+        }
+        Ok(())
     }
 }

@@ -17,7 +17,7 @@ use thiserror::Error;
 
 pub use chunk::{ChunkParts, parts as chunk_parts};
 pub use container::{FORMAT_VERSION, FileKind, HEADER_LEN, MAGIC};
-pub use encode::{SeriesSource, encode_with};
+pub use encode::{ChunkSink, EncodeError, HeldChunks, SeriesSource, encode_into, encode_with};
 pub use level::LevelRef;
 pub use table::{ChunkRef, DictColumn, MetricColumn, ParamCell, ParamColumn, RunTable, TagColumn};
 

@@ -10,6 +10,7 @@ mod registry;
 mod rest;
 pub(crate) mod sqlite;
 mod sqlite_metrics;
+mod sqlite_plan;
 
 use std::path::Path;
 

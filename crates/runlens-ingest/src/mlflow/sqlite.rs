@@ -1,6 +1,6 @@
 //! MLflow's SQLite tracking store (`mlflow.db`, the default since MLflow 3), opened
-//! read-only: experiments, runs, params, tags, dataset inputs and the full metric history,
-//! read in one query.
+//! read-only: experiments, runs, params, tags, dataset inputs and the full metric history
+//! (`sqlite_metrics`: handed over, and in a streamed build spilled, run by run).
 
 use std::collections::{HashMap, HashSet};
 use std::path::Path;
@@ -13,6 +13,7 @@ use super::convert::{self, DatasetInput};
 use super::{artifacts, registry, sqlite_metrics};
 use crate::error::ReadError;
 use crate::reader::ReadOutput;
+use crate::spill::SpilledRun;
 pub(crate) use crate::sqlite_open::open;
 use crate::sqlite_open::{open_as, read_consistently};
 
@@ -195,14 +196,17 @@ fn read_store(conn: &Connection, path: &Path, out: &mut ReadOutput) -> Result<()
     let mut runs = Runs::default();
     read_runs(conn, &experiments, &run_columns, out, &mut runs)
         .map_err(|e| failed(path, "runs", &e))?;
-    let result = read_details(conn, &tables, &mut runs, path);
+    let mut spilled = vec![SpilledRun::new(); runs.list.len()];
+    let result = read_details(conn, &tables, &mut runs, path)
+        .and_then(|()| read_metrics(conn, &mut runs, path, out, &mut spilled));
     let mut locator = artifacts::Locator::new(path.parent().unwrap_or(Path::new(".")));
-    for (mut run, uri) in runs.list.into_iter().zip(runs.artifact_uris) {
+    let runs_and_parts = runs.list.into_iter().zip(spilled);
+    for ((mut run, parts), uri) in runs_and_parts.zip(runs.artifact_uris) {
         convert::finish_run(&mut run);
         if let Some(uri) = uri.filter(|u| !u.is_empty()) {
             run.artifacts = locator.run_artifacts(&uri, out);
         }
-        out.add_run(run);
+        out.add_run_spilled(run, parts);
     }
     locator.report(out);
     match registry::from_sqlite(conn, &tables) {
@@ -214,7 +218,7 @@ fn read_store(conn: &Connection, path: &Path, out: &mut ReadOutput) -> Result<()
     result
 }
 
-/// Params, tags, datasets and metrics of the selected runs.
+/// Params, tags and datasets of the selected runs.
 fn read_details(
     conn: &Connection,
     tables: &HashSet<String>,
@@ -233,15 +237,26 @@ fn read_details(
         read_datasets(conn, tables.contains("input_tags"), runs)
             .map_err(|e| failed(path, "dataset inputs", &e))?;
     }
-    let index: HashMap<&str, usize> = runs.index.iter().map(|(id, &i)| (id.as_str(), i)).collect();
-    let series = sqlite_metrics::read(conn, path, &index, runs.list.len())
-        .map_err(|e| failed(path, "metrics", &e))?;
-    for (run, keys) in runs.list.iter_mut().zip(series) {
-        for (key, points) in keys {
-            run.metrics.insert(key, convert::series_from_points(points));
-        }
-    }
     Ok(())
+}
+
+/// The metric series of the selected runs, each run's moved to the spill (its segments in
+/// `spilled`) as soon as they are read when this read spills.
+fn read_metrics(
+    conn: &Connection,
+    runs: &mut Runs,
+    path: &Path,
+    out: &mut ReadOutput,
+    spilled: &mut [SpilledRun],
+) -> Result<(), ReadError> {
+    let index: HashMap<&str, usize> = runs.index.iter().map(|(id, &i)| (id.as_str(), i)).collect();
+    let list = &mut runs.list;
+    sqlite_metrics::read(conn, path, &index, |i, series| {
+        let run = &mut list[i];
+        run.metrics = series;
+        out.spill_series(&mut run.metrics, &mut spilled[i]);
+    })
+    .map_err(|e| failed(path, "metrics", &e))
 }
 
 fn check_revision(conn: &Connection, tables: &HashSet<String>, out: &mut ReadOutput) {
