@@ -3,6 +3,7 @@
 //! ([`read_sources`]). Formats are described in `docs/input-formats.md`.
 
 mod cache;
+mod cores;
 #[cfg(feature = "csv")]
 mod csv;
 mod dvclive;

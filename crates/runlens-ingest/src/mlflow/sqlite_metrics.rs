@@ -48,9 +48,7 @@ struct Settings {
 impl Default for Settings {
     fn default() -> Self {
         Settings {
-            threads: thread::available_parallelism()
-                .map_or(1, usize::from)
-                .min(MAX_THREADS),
+            threads: crate::cores::available().min(MAX_THREADS),
             parallel_min_rows: PARALLEL_MIN_ROWS,
             limits: Limits::default(),
         }

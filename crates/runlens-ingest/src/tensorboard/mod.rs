@@ -102,9 +102,12 @@ fn read_runs(
         }
         (builder, scratch)
     };
-    let threads = std::thread::available_parallelism()
-        .map_or(1, usize::from)
-        .min(runs.len());
+    // One run directory (the walk hands each over by itself): no threads, no asking.
+    let threads = if runs.len() <= 1 {
+        1
+    } else {
+        crate::cores::available().min(runs.len())
+    };
     if threads <= 1 {
         return runs.iter().map(read_one).collect();
     }
