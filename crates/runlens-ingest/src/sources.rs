@@ -549,7 +549,7 @@ fn spill_note(dir: &Path, error: &std::io::Error) -> String {
 }
 
 /// The path and warning of an error met while walking under `root`; `None` for a dangling
-/// symbolic link, which is no damage. A symbolic link loop is named as one: the walk does
+/// symbolic link or an entry gone meanwhile, which are no damage. A symbolic link loop is named as one: the walk does
 /// not follow it, so what it would lead to is read once, through the real directory.
 pub(crate) fn describe_walk_error(
     root: &Path,
@@ -562,6 +562,17 @@ pub(crate) fn describe_walk_error(
             ancestor.display()
         );
         return Some((path, message));
+    }
+    // Not found below the root: a dangling link, or an entry gone between the listing of
+    // its directory and its reading (a file a live writer removed or replaced, such as the
+    // `debug.log` link W&B points at each new run). Nothing is there to read, whatever the
+    // entry is by now.
+    if error.depth() > 0
+        && error
+            .io_error()
+            .is_some_and(|e| e.kind() == std::io::ErrorKind::NotFound)
+    {
+        return None;
     }
     let is_link = fs::symlink_metadata(&path).is_ok_and(|m| m.file_type().is_symlink());
     if is_link && fs::metadata(&path).is_err() {
