@@ -116,7 +116,16 @@ impl Browser {
                 Some("ready") => return Ok(()),
                 Some(s) if s.starts_with("error:") => return Err(s.to_string()),
                 _ if Instant::now() > deadline => {
-                    return Err("timed out waiting for the app".into());
+                    // What the page was doing, to tell a hang from a slow start.
+                    let seen = self
+                        .js("const marks = performance.getEntriesByType('mark').map(m => m.name);
+                             const loads = performance.getEntriesByType('resource')
+                                 .map(r => r.name.split('/').pop() + (r.responseEnd ? '' : ' (pending)'));
+                             return { readyState: document.readyState, plotly: !!window.Plotly,
+                                      marks, loads,
+                                      busy: [...document.querySelectorAll('[aria-busy=true]')].map(e => e.id || e.className) };")
+                        .await;
+                    return Err(format!("timed out waiting for the app: {seen}"));
                 }
                 _ => tokio::time::sleep(Duration::from_millis(100)).await,
             }
