@@ -253,7 +253,7 @@ async fn a_value_at_a_step_column_loads_sorts_marks_the_best_and_is_shared() {
     let points = browser
         .js(
             "const trace = document.getElementById('rl-hp-scatter').data[0];
-             return trace.x.map((x, i) => [x, trace.y[i]]).sort((a, b) => a[1] - b[1]);",
+             return Array.from(trace.x, (x, i) => [x, trace.y[i]]).sort((a, b) => a[1] - b[1]);",
         )
         .await;
     assert_eq!(
