@@ -13,7 +13,10 @@ use crate::dom;
 extern "C" {
     /// `Plotly.downloadImage(root, options)`: saves the chart as an image file.
     #[wasm_bindgen(catch, js_namespace = Plotly, js_name = downloadImage)]
-    async fn plotly_download_image(root: &Element, options: &JsValue) -> Result<JsValue, JsValue>;
+    pub(crate) async fn plotly_download_image(
+        root: &Element,
+        options: &JsValue,
+    ) -> Result<JsValue, JsValue>;
 }
 
 /// How long a download's object URL outlives the click, in milliseconds.

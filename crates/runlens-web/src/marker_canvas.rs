@@ -27,10 +27,6 @@ extern "C" {
     #[wasm_bindgen(catch, js_namespace = Plotly, js_name = relayout)]
     async fn plotly_relayout(root: &Element, update: &JsValue) -> Result<JsValue, JsValue>;
 
-    /// `Plotly.downloadImage(root, options)`.
-    #[wasm_bindgen(catch, js_namespace = Plotly, js_name = downloadImage)]
-    async fn plotly_download_image(root: &Element, options: &JsValue) -> Result<JsValue, JsValue>;
-
     /// `Plotly.Icons.camera`, the download button's icon.
     #[wasm_bindgen(thread_local_v2, js_namespace = ["Plotly", "Icons"], js_name = camera)]
     static CAMERA: JsValue;
@@ -100,24 +96,29 @@ impl AxisScale {
     }
 }
 
-/// The listeners kept alive while the chart shows these markers (one scatter per page).
+/// The redraw listener kept alive while a chart shows these markers (one scatter per
+/// page).
 struct Attached {
     root: Element,
     redraw: Closure<dyn FnMut()>,
-    /// Held for the chart's download button, which calls it.
-    _download: Closure<dyn FnMut()>,
 }
 
 thread_local! {
     /// The markers now attached to the page's scatter.
     static ATTACHED: RefCell<Option<Attached>> = const { RefCell::new(None) };
-    /// The download button's handler between [`prepare_figure`] and [`attach`].
-    static PENDING_DOWNLOAD: RefCell<Option<Closure<dyn FnMut()>>> = const { RefCell::new(None) };
+    /// The download button's handler, for the page's life: plotly calls it with the chart.
+    static DOWNLOAD: Closure<dyn FnMut(Element)> = Closure::new(|root: Element| {
+        wasm_bindgen_futures::spawn_local(async move {
+            if let Err(error) = download_png(&root).await {
+                dom::show_error(&format!("The scatter could not be saved: {error}"));
+            }
+        });
+    });
 }
 
 /// Replaces the figure's "Download plot as a PNG" button with one that includes the
 /// markers; call on the parsed figure before handing it to plotly.
-pub fn prepare_figure(figure: &JsValue, root: &Element) -> Result<(), Error> {
+pub fn prepare_figure(figure: &JsValue) -> Result<(), Error> {
     let config = js_sys::Reflect::get(figure, &"config".into())?;
     let config = if config.is_object() {
         config
@@ -128,28 +129,17 @@ pub fn prepare_figure(figure: &JsValue, root: &Element) -> Result<(), Error> {
     };
     let remove = js_sys::Array::of1(&"toImage".into());
     js_sys::Reflect::set(&config, &"modeBarButtonsToRemove".into(), &remove)?;
-    let root = root.clone();
-    let download = Closure::<dyn FnMut()>::new(move || {
-        let root = root.clone();
-        wasm_bindgen_futures::spawn_local(async move {
-            if let Err(error) = download_png(&root).await {
-                dom::show_error(&format!("The scatter could not be saved: {error}"));
-            }
-        });
-    });
     let button = js_sys::Object::new();
     for (key, value) in [
         ("name", JsValue::from_str("rl-download-png")),
         ("title", JsValue::from_str("Download plot as a PNG")),
         ("icon", CAMERA.with(JsValue::clone)),
-        ("click", download.as_ref().clone()),
+        ("click", DOWNLOAD.with(|click| click.as_ref().clone())),
     ] {
         js_sys::Reflect::set(&button, &key.into(), &value)?;
     }
     let add = js_sys::Array::of1(&js_sys::Array::of1(&button));
     js_sys::Reflect::set(&config, &"modeBarButtonsToAdd".into(), &add)?;
-    // Kept until `attach` takes it (with the redraw listener).
-    PENDING_DOWNLOAD.with(|slot| *slot.borrow_mut() = Some(download));
     Ok(())
 }
 
@@ -167,13 +157,9 @@ pub fn attach(root: &Element, markers: Markers) -> Result<(), Error> {
     for event in REDRAW_ON {
         call_method(root, "on", &[event.into(), redraw.as_ref().clone()])?;
     }
-    let download = PENDING_DOWNLOAD
-        .with(|slot| slot.borrow_mut().take())
-        .unwrap_or_else(|| Closure::<dyn FnMut()>::new(|| {}));
     let attached = Attached {
         root: root.clone(),
         redraw,
-        _download: download,
     };
     // Paint once now: the chart has just been drawn.
     let _ = attached
@@ -338,7 +324,7 @@ async fn download_png(root: &Element) -> Result<(), Error> {
     let options = js_sys::Object::new();
     js_sys::Reflect::set(&options, &"format".into(), &"png".into())?;
     js_sys::Reflect::set(&options, &"filename".into(), &"runlens-scatter".into())?;
-    let saved = plotly_download_image(root, &options).await;
+    let saved = crate::export::plotly_download_image(root, &options).await;
     let without = js_sys::Object::new();
     js_sys::Reflect::set(&without, &"images".into(), &js_sys::Array::new())?;
     plotly_relayout(root, &without).await?;

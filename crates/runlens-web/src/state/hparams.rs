@@ -246,7 +246,7 @@ async fn draw_figure(
 ) -> Result<(), Error> {
     match markers {
         Some(markers) => {
-            crate::marker_canvas::prepare_figure(figure, root)?;
+            crate::marker_canvas::prepare_figure(figure)?;
             plotly_react(root, figure).await?;
             crate::marker_canvas::attach(root, markers)
         }
