@@ -12,8 +12,8 @@ use wasm_bindgen::prelude::*;
 use web_sys::{Element, Event, EventTarget, HtmlInputElement, KeyboardEvent, MouseEvent};
 
 use crate::state::{
-    Change, Shared, Ui, close_run, follow_fragment, handle, open_run, scrolled, table_focused,
-    table_key, theme_changed, window_resized,
+    Change, Shared, Ui, close_run, follow_fragment, handle, open_run, redraw_charts, scrolled,
+    table_focused, table_key, window_resized,
 };
 use crate::{Error, compare_panel, dom, export, parcoords_view, table};
 
@@ -451,7 +451,7 @@ pub fn wire(app: &Shared, ui: &UiHandles) -> Result<(), Error> {
     if let Ok(Some(scheme)) = window.match_media("(prefers-color-scheme: dark)") {
         // The system switched between light and dark (a page with no fixed theme).
         let app = app.clone();
-        listen(&scheme, "change", move |_| theme_changed(&app))?;
+        listen(&scheme, "change", move |_| redraw_charts(&app))?;
     }
     {
         // Escape anywhere closes the column menu, else the run page (the menu's and the

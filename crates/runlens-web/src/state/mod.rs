@@ -450,9 +450,10 @@ pub fn handle(app: &Shared, change: Change) {
     wasm_bindgen_futures::spawn_local(async move { draw_hparams(&app, parts).await });
 }
 
-/// Draws the charts again in the theme the system now asks for (the page's colours follow
-/// by CSS alone; plotly's figures and the canvases carry theirs).
-pub fn theme_changed(app: &Shared) {
+/// Draws the chart, its grid and the hyperparameter panel again: after the view changed
+/// as a whole, or the system's theme (the page's colours follow by CSS alone; plotly's
+/// figures and the canvases carry theirs).
+pub fn redraw_charts(app: &Shared) {
     let app = app.clone();
     wasm_bindgen_futures::spawn_local(async move {
         redraw(&app).await;
@@ -463,31 +464,22 @@ pub fn theme_changed(app: &Shared) {
 /// Shows the view the address's fragment now describes (after the user edited it or
 /// followed a link to another view of the same report).
 pub fn follow_fragment(app: &Shared) {
-    let needs_chart = {
-        let Ok(mut state) = app.try_borrow_mut() else {
-            return;
-        };
-        let view =
-            share::from_location().map(|fragment| share::overlay(state.author_view(), &fragment));
-        let result = view.clone().and_then(|view| state.open_with(&view));
-        if let Err(error) = result {
-            dom::show_error(&error.to_string());
-        }
-        drop(state);
-        if let Ok(view) = view {
-            show_run_of(app, &view);
-            crate::pages::follow(app, view.page.as_deref());
-        }
-        true
+    let Ok(mut state) = app.try_borrow_mut() else {
+        return;
     };
-    load_steps(app);
-    if needs_chart {
-        let app = app.clone();
-        wasm_bindgen_futures::spawn_local(async move {
-            redraw(&app).await;
-            draw_hparams(&app, HparamsParts::All).await;
-        });
+    let view =
+        share::from_location().map(|fragment| share::overlay(state.author_view(), &fragment));
+    let result = view.clone().and_then(|view| state.open_with(&view));
+    if let Err(error) = result {
+        dom::show_error(&error.to_string());
     }
+    drop(state);
+    if let Ok(view) = view {
+        show_run_of(app, &view);
+        crate::pages::follow(app, view.page.as_deref());
+    }
+    load_steps(app);
+    redraw_charts(app);
 }
 
 /// A flag for the fragment: written when on, or when the author's view sets it.
