@@ -178,7 +178,12 @@ fn run_directories(dir: &Path, out: &mut ReadOutput) -> BTreeMap<PathBuf, Vec<Pa
             Err(error) => {
                 match crate::sources::describe_walk_error(dir, &error) {
                     Some((path, message)) => out.warn_in(&path, message),
-                    None if is_event_file(error.path().and_then(Path::file_name)) => {
+                    // Not the walk's "gone meanwhile": a link, still there, leading nowhere.
+                    None if is_event_file(error.path().and_then(Path::file_name))
+                        && error.path().is_some_and(|p| {
+                            fs::symlink_metadata(p).is_ok_and(|m| m.file_type().is_symlink())
+                        }) =>
+                    {
                         let path = error.path().unwrap_or(dir);
                         out.warn_in(
                             path,
