@@ -363,7 +363,8 @@ async fn smoothing_redraw(browser: &Browser, index: usize) -> Value {
         return {{ option: select.options[{index}].text, drawn: t1 - t0, painted: t2 - t0,
                   data: last('rl-chart-data'), figure: last('rl-figure-built'),
                   traces: Number(chart.dataset.renderedTraces),
-                  paths: chart.querySelectorAll('path.js-line').length }};
+                  paths: chart.querySelectorAll('.scatterlayer path.js-line').length,
+                  canvas: Number(chart.querySelector('canvas.rl-line-canvas')?.dataset.traces ?? 0) }};
         "#
     );
     run_async(browser, &body).await
@@ -611,14 +612,15 @@ async fn browser_timings() {
         }
         println!(
             "  smoothing → {}: series loaded {} ms, figure built {} ms, chart drawn {:.0} ms, \
-             painted {:.0} ms ({} traces, {} SVG line paths)",
+             painted {:.0} ms ({} traces, {} SVG line paths, {} traces painted on the canvas)",
             out["option"].as_str().unwrap_or_default(),
             out["data"],
             out["figure"],
             out["drawn"].as_f64().unwrap(),
             out["painted"].as_f64().unwrap(),
             out["traces"],
-            out["paths"]
+            out["paths"],
+            out["canvas"]
         );
     }
     // For looking at the smoothed chart (RUNLENS_SCREENSHOTS), after the measurements.

@@ -11,10 +11,11 @@ use crate::dom;
 
 #[wasm_bindgen]
 extern "C" {
-    /// `Plotly.downloadImage(root, options)`: saves the chart as an image file.
+    /// `Plotly.downloadImage(chart, options)`: saves a chart (its element, or a figure
+    /// `{data, layout}` plotly draws apart for the image) as an image file.
     #[wasm_bindgen(catch, js_namespace = Plotly, js_name = downloadImage)]
     pub(crate) async fn plotly_download_image(
-        root: &Element,
+        chart: &JsValue,
         options: &JsValue,
     ) -> Result<JsValue, JsValue>;
 }
@@ -55,13 +56,10 @@ pub fn download_text(name: &str, mime: &str, text: &str) -> Result<(), Error> {
     Ok(())
 }
 
-/// Saves the chart in `root` as `format` (`png` or `svg`) under a name made from `title`.
+/// Saves the chart in `root` as `format` (`png` or `svg`) under a name made from `title`,
+/// with the marks painted on its canvas if it has any.
 pub async fn chart_image(root: &Element, format: &str, title: &str) -> Result<(), Error> {
-    let options = js_sys::Object::new();
-    js_sys::Reflect::set(&options, &"format".into(), &format.into())?;
-    js_sys::Reflect::set(&options, &"filename".into(), &file_stem(title).into())?;
-    plotly_download_image(root, &options).await?;
-    Ok(())
+    crate::plot_canvas::download(root, format, &file_stem(title)).await
 }
 
 /// `runlens-<title>` with every character outside `[A-Za-z0-9._-]` made `_` (the title is

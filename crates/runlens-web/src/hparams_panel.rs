@@ -17,7 +17,7 @@ use crate::{Error, dom, format};
 /// Longest axis title, in characters.
 const TITLE_CHARS: usize = 60;
 /// Above this many markers the scatter's markers are painted on a canvas (see
-/// `marker_canvas`): as SVG each marker is a styled DOM node, half a second of drawing at
+/// `plot_canvas`): as SVG each marker is a styled DOM node, half a second of drawing at
 /// 10,000 runs.
 pub const CANVAS_ABOVE: usize = 1000;
 /// Opacity of a scatter marker.
@@ -32,8 +32,8 @@ const RANGE_PADDING: f64 = 0.05;
 pub struct ScatterFigure {
     /// The figure for plotly.
     pub figure: crate::chart::Figure,
-    /// Markers for the canvas (`marker_canvas`), above [`CANVAS_ABOVE`] of them.
-    pub markers: Option<crate::marker_canvas::Markers>,
+    /// Markers for the canvas (`plot_canvas`), above [`CANVAS_ABOVE`] of them.
+    pub markers: Option<crate::plot_canvas::Markers>,
 }
 
 /// The range (in plotly's units: log10 on a log axis) showing every value with some
@@ -120,7 +120,7 @@ pub fn scatter(
     let trace =
         crate::chart::empty_scatter().hover_template("%{text}<br>%{x}, %{y}<extra></extra>");
     let (trace, markers, ranges) = if on_canvas {
-        let markers = crate::marker_canvas::Markers::new(
+        let markers = crate::plot_canvas::Markers::new(
             xs.iter()
                 .zip(&ys)
                 .zip(&slots)

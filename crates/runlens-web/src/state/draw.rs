@@ -9,6 +9,7 @@ use wasm_bindgen::JsCast;
 use super::{Change, Shared, handle};
 use crate::chart::{self, ChartOptions, Plan, SeriesByRow, XAxis};
 use crate::data::Chunk;
+use crate::plot_canvas::{self, Paint, range_end};
 use crate::{Error, dom, format};
 
 #[wasm_bindgen]
@@ -138,6 +139,7 @@ pub async fn redraw(app: &Shared) {
             // Purging drops plotly's listeners: listen again after the next good draw.
             state.zoom_listening = false;
             let root = &state.ui.chart;
+            plot_canvas::clear(root);
             let _ = plotly_purge(root);
             let _ = root.remove_attribute("aria-busy");
             let _ = root.set_attribute("data-rendered-traces", "0");
@@ -200,13 +202,16 @@ pub async fn draw_chart(app: &Shared) -> Result<(), Error> {
     );
     let traces = figure.plot.data().len();
     let notes = std::mem::take(&mut figure.notes);
-    let figure = figure_js(&figure)?;
+    let (figure, lines) = chart_js(&root, &figure)?;
     crate::bench::mark("rl-figure-built");
     let drawn = plotly_react(&root, &figure).await;
     if !current() {
         return Ok(());
     }
     drawn?;
+    if let Some(lines) = lines {
+        plot_canvas::attach(&root, Paint::Lines(lines))?;
+    }
     crate::bench::mark("rl-chart-drawn");
     root.remove_attribute("aria-busy")?;
     root.set_attribute("data-rendered-traces", &traces.to_string())?;
@@ -264,6 +269,7 @@ async fn draw_grid(
     if present != wanted {
         for i in 0..cells.length() {
             if let Some(chart) = cells.item(i).and_then(|n| n.dyn_into::<Element>().ok()) {
+                plot_canvas::clear(&chart);
                 let _ = plotly_purge(&chart);
             }
         }
@@ -316,10 +322,13 @@ async fn draw_grid(
             &options,
         );
         let traces = figure.plot.data().len();
-        let json = figure_js(&figure)?;
+        let (json, lines) = chart_js(&chart, &figure)?;
         plotly_react(&chart, &json).await?;
         if !current() {
             return Ok(());
+        }
+        if let Some(lines) = lines {
+            plot_canvas::attach(&chart, Paint::Lines(lines))?;
         }
         chart.set_attribute("data-rendered-traces", &traces.to_string())?;
     }
@@ -336,6 +345,23 @@ fn box_width(root: &Element) -> Option<u32> {
         .filter(usable);
     let window = || web_sys::window()?.inner_width().ok()?.as_f64();
     fitted.or_else(window).filter(usable).map(|w| w as u32)
+}
+
+/// `figure` as plotly.js takes it (see [`figure_js`]) for the chart `root`, and its lines
+/// when they are to be painted on a canvas (a figure of many points; see
+/// [`plot_canvas::lines`]). The marks painted for the chart's last figure are taken away:
+/// plotly's redraw would paint them again on the new axes before the new ones come.
+fn chart_js(
+    root: &Element,
+    figure: &chart::Figure,
+) -> Result<(JsValue, Option<plot_canvas::Lines>), Error> {
+    let js = figure_js(figure)?;
+    plot_canvas::clear(root);
+    let lines = plot_canvas::lines::take_over(&js, &figure.columns)?;
+    if lines.is_some() {
+        plot_canvas::prepare_figure(&js)?;
+    }
+    Ok((js, lines))
 }
 
 /// `figure` as plotly.js takes it: the figure's JSON parsed, each trace's points attached
@@ -465,23 +491,11 @@ fn zoom_change(event: &JsValue, log_x: bool) -> Option<Change> {
         }
         None => (get("xaxis.range[0]")?, get("xaxis.range[1]")?),
     };
-    let (low, high) = (axis_number(&low)?, axis_number(&high)?);
+    let (low, high) = (range_end(&low)?, range_end(&high)?);
     let (low, high) = if log_x {
         (10f64.powf(low), 10f64.powf(high))
     } else {
         (low, high)
     };
     (low.is_finite() && high.is_finite() && low < high).then_some(Change::Zoom(Some((low, high))))
-}
-
-/// A range end as a number: a number as it is; a date string (`2024-01-02 03:04:05.6`,
-/// UTC as plotly writes it) as epoch milliseconds.
-fn axis_number(value: &JsValue) -> Option<f64> {
-    if let Some(number) = value.as_f64() {
-        return Some(number);
-    }
-    let text = value.as_string()?;
-    let iso = format!("{}Z", text.trim().replace(' ', "T"));
-    let ms = js_sys::Date::parse(&iso);
-    ms.is_finite().then_some(ms)
 }

@@ -75,7 +75,7 @@ pub enum HparamsParts {
 pub struct HparamsJob {
     scatter: (Element, chart::Figure),
     /// The scatter's markers when they are painted on a canvas.
-    markers: Option<crate::marker_canvas::Markers>,
+    markers: Option<crate::plot_canvas::Markers>,
     bars: Option<(Element, String)>,
 }
 
@@ -242,16 +242,16 @@ pub async fn draw_hparams(app: &Shared, parts: HparamsParts) {
 async fn draw_figure(
     root: &Element,
     figure: &JsValue,
-    markers: Option<crate::marker_canvas::Markers>,
+    markers: Option<crate::plot_canvas::Markers>,
 ) -> Result<(), Error> {
     match markers {
         Some(markers) => {
-            crate::marker_canvas::prepare_figure(figure)?;
+            crate::plot_canvas::prepare_figure(figure)?;
             plotly_react(root, figure).await?;
-            crate::marker_canvas::attach(root, markers)
+            crate::plot_canvas::attach(root, crate::plot_canvas::Paint::Markers(markers))
         }
         None => {
-            crate::marker_canvas::clear(root);
+            crate::plot_canvas::clear(root);
             plotly_react(root, figure).await?;
             Ok(())
         }
