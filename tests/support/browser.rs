@@ -242,8 +242,17 @@ impl Browser {
         std::fs::write(dir.join(format!("{name}.png")), png).expect("write the screenshot");
     }
 
-    /// The address's fragment, without `#`.
+    /// The address's fragment, without `#`, once the page wrote the last view into it
+    /// (the page writes it when idle: an idle callback asked for now runs after its own).
     pub async fn fragment(&self) -> String {
+        self.client
+            .execute_async(
+                "const done = arguments[arguments.length - 1];
+                 requestIdleCallback(() => done(0), { timeout: 2000 });",
+                vec![],
+            )
+            .await
+            .unwrap();
         let url = self.client.current_url().await.unwrap();
         url.fragment().unwrap_or_default().to_string()
     }

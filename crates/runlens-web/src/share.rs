@@ -4,6 +4,8 @@
 //! from `file://` as on a static host, since the fragment never reaches a server.
 
 use runlens_core::view::InitialView;
+use wasm_bindgen::JsCast;
+use wasm_bindgen::prelude::Closure;
 use web_sys::UrlSearchParams;
 
 use crate::Error;
@@ -255,6 +257,50 @@ pub fn write_location(view: &InitialView) -> Result<(), Error> {
         Some(&format!("#{fragment}")),
     )?;
     Ok(())
+}
+
+thread_local! {
+    /// The view waiting to be written by [`write_location_soon`].
+    static PENDING: std::cell::RefCell<Option<InitialView>> = const { std::cell::RefCell::new(None) };
+}
+
+/// Replaces the address's fragment with `view`'s once the page is idle (after the chart an
+/// interaction redraws has been painted): `history.replaceState` took 2–20 ms per change
+/// (docs/benchmarks.md), on the path of every interaction. Views given meanwhile replace
+/// the pending one; the last is written.
+pub fn write_location_soon(view: InitialView) {
+    let scheduled = PENDING.with(|pending| pending.borrow_mut().replace(view).is_some());
+    if scheduled {
+        return;
+    }
+    let write = Closure::once_into_js(|| {
+        if let Some(view) = PENDING.with(|pending| pending.borrow_mut().take()) {
+            // Sharing is a convenience: a browser that refuses to rewrite the address
+            // (some sandboxed viewers) must not break the page.
+            let _ = write_location(&view);
+        }
+    });
+    let Some(window) = web_sys::window() else {
+        return;
+    };
+    let options = web_sys::IdleRequestOptions::new();
+    // Written within half a second even on a page that is never idle.
+    options.set_timeout(500);
+    let requested = window
+        .request_idle_callback_with_options(write.unchecked_ref(), &options)
+        .is_ok()
+        || window
+            .set_timeout_with_callback(write.unchecked_ref())
+            .is_ok();
+    if !requested {
+        cancel_pending();
+    }
+}
+
+/// Drops the view [`write_location_soon`] would write: the address now holds a view the
+/// reader gave (an edited fragment, a followed link), which must not be overwritten.
+pub fn cancel_pending() {
+    PENDING.with(|pending| pending.borrow_mut().take());
 }
 
 #[cfg(test)]

@@ -436,9 +436,7 @@ pub fn handle(app: &Shared, change: Change) {
                 false
             }
         };
-        // Sharing is a convenience: a browser that refuses to rewrite the address (some
-        // sandboxed viewers) must not break the page.
-        let _ = share::write_location(&state.shareable());
+        share::write_location_soon(state.shareable());
         redraw
     };
     load_steps(app);
@@ -464,6 +462,7 @@ pub fn redraw_charts(app: &Shared) {
 /// Shows the view the address's fragment now describes (after the user edited it or
 /// followed a link to another view of the same report).
 pub fn follow_fragment(app: &Shared) {
+    share::cancel_pending();
     let Ok(mut state) = app.try_borrow_mut() else {
         return;
     };
