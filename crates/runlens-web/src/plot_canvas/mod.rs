@@ -27,8 +27,9 @@ pub use markers::Markers;
 
 /// Class of every mark canvas (positioned over the plot area, lets the mouse through).
 const CANVAS_CLASS: &str = "rl-plot-canvas";
-/// plotly events after which the marks are painted again.
-const REDRAW_ON: [&str; 2] = ["plotly_afterplot", "plotly_relayout"];
+/// plotly events after which the marks are painted again: a redraw, a change of axes,
+/// and each move of a pan or scroll zoom (plotly updates the axes' ranges as it goes).
+const REDRAW_ON: [&str; 3] = ["plotly_afterplot", "plotly_relayout", "plotly_relayouting"];
 
 #[wasm_bindgen]
 extern "C" {
@@ -331,6 +332,8 @@ fn canvas_in(
                     .dyn_into()
                     .map_err(|_| Error::new("a canvas element could not be made"))?;
             canvas.set_class_name(&format!("{CANVAS_CLASS} {class}"));
+            // The marks' values are in plotly's hover and the table; the canvas is a picture.
+            canvas.set_attribute("aria-hidden", "true")?;
             plot_layer.after_with_node_1(&canvas)?;
             canvas
         }
