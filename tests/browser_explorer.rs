@@ -11,7 +11,7 @@ use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
 
 use serde_json::{Value, json};
-use support::browser::{Browser, Scripts};
+use support::browser::{Browser, COLOURED_PIXELS, Scripts};
 use support::{HOSTILE_NAME, file_url, runlens};
 
 const RUNS: usize = 10_000;
@@ -186,24 +186,11 @@ async fn ten_thousand_runs_hyperparameter_views_paint_on_canvases() {
     let download = browser
         .client
         .execute_async(
-            "const done = arguments[arguments.length - 1];
+            &[
+                COLOURED_PIXELS,
+                "
+             const done = arguments[arguments.length - 1];
              const gd = document.getElementById('rl-hp-scatter');
-             const coloured = url => new Promise(resolve => {
-                 const img = new Image();
-                 img.onload = () => {
-                     const c = document.createElement('canvas');
-                     c.width = img.width; c.height = img.height;
-                     const ctx = c.getContext('2d');
-                     ctx.drawImage(img, 0, 0);
-                     const d = ctx.getImageData(0, 0, c.width, c.height).data;
-                     let n = 0;
-                     for (let i = 0; i < d.length; i += 4) {
-                         if (Math.max(d[i], d[i + 1], d[i + 2]) - Math.min(d[i], d[i + 1], d[i + 2]) > 40) n++;
-                     }
-                     resolve(n);
-                 };
-                 img.src = url;
-             });
              Plotly.downloadImage = (root, options) => {
                  const images = (root.layout.images || []).length;
                  return Plotly.toImage(root, { format: 'png' }).then(coloured).then(pixels => {
@@ -212,6 +199,8 @@ async fn ten_thousand_runs_hyperparameter_views_paint_on_canvases() {
                  });
              };
              gd.querySelector('.modebar-btn[data-title=\"Download plot as a PNG\"]').click();",
+            ]
+            .concat(),
             vec![],
         )
         .await

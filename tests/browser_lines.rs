@@ -10,7 +10,7 @@ use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
 
 use serde_json::{Value, json};
-use support::browser::{Browser, Scripts};
+use support::browser::{Browser, COLOURED_PIXELS, Scripts};
 use support::{file_url, runlens};
 
 const RUNS: usize = 6;
@@ -111,24 +111,10 @@ async fn download(browser: &Browser, click: &str) -> Value {
     browser
         .client
         .execute_async(
-            "const done = arguments[arguments.length - 1];
+            &[COLOURED_PIXELS, "
+             const done = arguments[arguments.length - 1];
              const click = arguments[0];
-             const png = url => new Promise(resolve => {
-                 const img = new Image();
-                 img.onload = () => {
-                     const c = document.createElement('canvas');
-                     c.width = img.width; c.height = img.height;
-                     const ctx = c.getContext('2d');
-                     ctx.drawImage(img, 0, 0);
-                     const d = ctx.getImageData(0, 0, c.width, c.height).data;
-                     let n = 0;
-                     for (let i = 0; i < d.length; i += 4) {
-                         if (Math.max(d[i], d[i + 1], d[i + 2]) - Math.min(d[i], d[i + 1], d[i + 2]) > 40) n++;
-                     }
-                     resolve({ pixels: n });
-                 };
-                 img.src = url;
-             });
+             const png = url => coloured(url).then(pixels => ({ pixels }));
              const svg = url => {
                  const text = decodeURIComponent(url.slice(url.indexOf(',') + 1));
                  const doc = new DOMParser().parseFromString(text, 'image/svg+xml');
@@ -146,7 +132,8 @@ async fn download(browser: &Browser, click: &str) -> Value {
                      return '';
                  });
              };
-             document.querySelector(click).click();",
+             document.querySelector(click).click();"]
+                .concat(),
             vec![json!(click)],
         )
         .await

@@ -368,3 +368,23 @@ impl fantoccini::wd::WebDriverCompatibleCommand for Cdp {
         (http::Method::POST, Some(body.to_string()))
     }
 }
+
+/// Page script defining `coloured(url)`: a promise of the number of coloured pixels
+/// (not grey: the largest and smallest channel over 40 apart) in the image at `url`, for
+/// checking that a downloaded chart image holds its marks (axes and text are grey).
+pub const COLOURED_PIXELS: &str = "const coloured = url => new Promise(resolve => {
+        const img = new Image();
+        img.onload = () => {
+            const c = document.createElement('canvas');
+            c.width = img.width; c.height = img.height;
+            const ctx = c.getContext('2d');
+            ctx.drawImage(img, 0, 0);
+            const d = ctx.getImageData(0, 0, c.width, c.height).data;
+            let n = 0;
+            for (let i = 0; i < d.length; i += 4) {
+                if (Math.max(d[i], d[i + 1], d[i + 2]) - Math.min(d[i], d[i + 1], d[i + 2]) > 40) n++;
+            }
+            resolve(n);
+        };
+        img.src = url;
+    });";
