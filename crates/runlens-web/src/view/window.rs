@@ -4,8 +4,14 @@
 
 use std::ops::Range;
 
-/// Rows rendered above and below the rows in view.
-pub const OVERSCAN: usize = 30;
+/// Rows rendered above and below the rows in view. Every change of the table lays all
+/// rendered rows out again (an automatic table layout measures every cell): with 30, the
+/// interactions that change the table took 130–230 ms at 10,000 runs, with 12 60–130 ms
+/// (docs/benchmarks.md); scrolling renders a little more often, each time less.
+pub const OVERSCAN: usize = 12;
+/// Rows of a table small enough to be rendered whole (the browser's find in page then
+/// sees every run).
+pub const WHOLE_TABLE: usize = 60;
 
 /// Row height assumed until a rendered row is measured, in CSS pixels.
 pub const DEFAULT_ROW_HEIGHT: f64 = 30.0;
@@ -42,8 +48,12 @@ impl Scroll {
         first.min(items)..last.min(items)
     }
 
-    /// The rows to render: those in view and [`OVERSCAN`] more on each side.
+    /// The rows to render: those in view and [`OVERSCAN`] more on each side; every row of
+    /// a table of at most [`WHOLE_TABLE`].
     pub fn window(&self, items: usize) -> Range<usize> {
+        if items <= WHOLE_TABLE {
+            return 0..items;
+        }
         let view = self.in_view(items);
         view.start.saturating_sub(OVERSCAN)..(view.end + OVERSCAN).min(items)
     }
@@ -150,14 +160,17 @@ mod tests {
     #[test]
     fn the_window_is_the_rows_in_view_and_a_margin() {
         assert_eq!(at(0.0).in_view(10_000), 0..10);
-        assert_eq!(at(0.0).window(10_000), 0..40);
+        assert_eq!(at(0.0).window(10_000), 0..22);
         // Scrolled 1,000 rows down, a row and a half cut at the top.
         assert_eq!(at(30_015.0).in_view(10_000), 1000..1011);
-        assert_eq!(at(30_015.0).window(10_000), 970..1041);
+        assert_eq!(at(30_015.0).window(10_000), 988..1023);
         // At the end the window stops at the last row.
-        assert_eq!(at(299_700.0).window(10_000), 9960..10_000);
-        // A short table is rendered whole; an empty one not at all.
+        assert_eq!(at(299_700.0).window(10_000), 9978..10_000);
+        // A short table is rendered whole, also where it goes past the view; an empty one
+        // not at all.
         assert_eq!(at(0.0).window(7), 0..7);
+        assert_eq!(at(0.0).window(WHOLE_TABLE), 0..WHOLE_TABLE);
+        assert_eq!(at(0.0).window(WHOLE_TABLE + 1), 0..22);
         assert_eq!(at(0.0).window(0), 0..0);
     }
 
@@ -175,8 +188,8 @@ mod tests {
     fn scrolling_within_the_margin_keeps_the_rendered_rows() {
         let rendered = at(30_000.0).window(10_000);
         assert!(!needs_render(&rendered, &at(30_000.0), 10_000));
-        // Ten rows further is still well inside the margin.
-        assert!(!needs_render(&rendered, &at(30_300.0), 10_000));
+        // Five rows further is still inside the margin.
+        assert!(!needs_render(&rendered, &at(30_150.0), 10_000));
         // Twenty rows further leaves under half the margin below: render again.
         assert!(needs_render(&rendered, &at(30_600.0), 10_000));
         assert!(needs_render(&rendered, &at(29_400.0), 10_000));
