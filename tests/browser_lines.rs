@@ -47,7 +47,8 @@ fn write_runs(dir: &Path) -> PathBuf {
             let _ = writeln!(
                 text,
                 "{}",
-                json!({"type": "metrics", "run": id, "step": step, "values": {"loss": loss}})
+                json!({"type": "metrics", "run": id, "step": step,
+                       "time": 1_700_000_000 + run * 5 + step * 60, "values": {"loss": loss}})
             );
         }
     }
@@ -220,6 +221,29 @@ async fn long_lines_are_painted_on_a_canvas_with_hover_legend_zoom_and_downloads
     assert_eq!(svg["format"], json!("svg"), "{svg}");
     assert_eq!(svg["paths"], json!(RUNS - 1), "{svg}");
     assert_eq!(svg["run0"], json!(true), "{svg}");
+
+    // On a date axis (plotly keeps its range as date strings) the lines are painted too,
+    // where the times put them: run-5 started 25 s after run-0, so the runs' first
+    // points are a few pixels apart, the lines the same shape.
+    browser.choose("rl-x", "wall").await;
+    browser
+        .wait_for(
+            "document.getElementById('rl-chart')._fullLayout.xaxis.type === 'date'
+                   && !document.getElementById('rl-chart').hasAttribute('aria-busy')",
+        )
+        .await;
+    let dated = canvas(&browser).await;
+    assert!(
+        near(&dated, 0) > 100 && near(&dated, 5) > 100,
+        "the lines are painted on the date axis: {dated}"
+    );
+    browser.choose("rl-x", "step").await;
+    browser
+        .wait_for(
+            "document.getElementById('rl-chart')._fullLayout.xaxis.type === 'linear'
+                   && !document.getElementById('rl-chart').hasAttribute('aria-busy')",
+        )
+        .await;
 
     // Zoomed into the first 800 steps (4,800 points: still the canvas), the lines are painted again for the new
     // axes, at full resolution.
