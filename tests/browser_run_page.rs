@@ -442,6 +442,20 @@ async fn a_tensorboard_run_page_shows_its_text_image_and_distribution() {
         json!("200"),
         "the text's markdown is rendered"
     );
+    // The system turns dark, then light, with the run's page open: its distribution
+    // chart (drawn once, when the page opened) takes each theme's text colour.
+    let text = "getComputedStyle(document.querySelector('#rl-run .rl-histogram .gtitle, #rl-run .rl-histogram .xtitle')).fill";
+    let light = browser.js(&format!("return {text};")).await;
+    for dark in [true, false] {
+        browser.emulate(1280, 900, dark).await;
+        let expected = if dark {
+            "rgb(212, 212, 216)"
+        } else {
+            "rgb(39, 39, 42)"
+        };
+        browser.wait_for(&format!("{text} === '{expected}'")).await;
+    }
+    assert_eq!(light, json!("rgb(39, 39, 42)"), "light text before");
     let errors = browser.console_errors().await;
     assert!(errors.is_empty(), "console errors: {errors:#?}");
     browser.close().await;

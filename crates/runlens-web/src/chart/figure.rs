@@ -529,9 +529,53 @@ fn add_band(
     );
 }
 
+/// A chart's colours in a theme: text, axes and grid lines, tool bar icons.
+struct Colours {
+    text: &'static str,
+    grid: &'static str,
+    icons: &'static str,
+    active: &'static str,
+}
+
+fn colours(theme: Theme) -> Colours {
+    if theme.dark {
+        Colours {
+            text: "#d4d4d8",
+            grid: "#3f3f46",
+            icons: "#a1a1aa",
+            active: "#6ea2f5",
+        }
+    } else {
+        Colours {
+            text: "#27272a",
+            grid: "#e4e4e7",
+            icons: "#71717a",
+            active: "#2f6fd0",
+        }
+    }
+}
+
+/// The `Plotly.relayout` update giving a chart drawn in another theme the colours of
+/// `theme` (text, axes, grid, tool bar): for the charts a theme switch does not draw
+/// again (a run's page, narrative pages).
+pub(crate) fn theme_relayout(theme: Theme) -> serde_json::Value {
+    let c = colours(theme);
+    let mut update = serde_json::json!({
+        "font.color": c.text,
+        "modebar.color": c.icons,
+        "modebar.activecolor": c.active,
+    });
+    for axis in ["xaxis", "yaxis"] {
+        for key in ["gridcolor", "zerolinecolor", "linecolor"] {
+            update[format!("{axis}.{key}")] = c.grid.into();
+        }
+    }
+    update
+}
+
 /// An axis in the page's colours.
 fn axis_style(title: String, theme: Theme) -> Axis {
-    let grid = if theme.dark { "#3f3f46" } else { "#e4e4e7" };
+    let grid = colours(theme).grid;
     Axis::new()
         .title(title)
         .grid_color(grid)
@@ -547,7 +591,7 @@ pub(crate) fn layout_for(
     show_legend: bool,
     theme: Theme,
 ) -> Layout {
-    let text = if theme.dark { "#d4d4d8" } else { "#27272a" };
+    let text = colours(theme).text;
     let legend = Legend::new().font(Font::new().size(11));
     let legend = if theme.narrow {
         legend
@@ -580,15 +624,11 @@ pub(crate) fn layout_for(
 /// paper's colour, and a transparent paper is black at zero opacity: a dark grey bar
 /// (shown all the time where the device cannot hover, as on phones).
 pub(crate) fn mode_bar(theme: Theme) -> plotly::layout::ModeBar {
-    let (icons, active) = if theme.dark {
-        ("#a1a1aa", "#6ea2f5")
-    } else {
-        ("#71717a", "#2f6fd0")
-    };
+    let c = colours(theme);
     plotly::layout::ModeBar::new()
         .background_color("rgba(0,0,0,0)")
-        .color(icons)
-        .active_color(active)
+        .color(c.icons)
+        .active_color(c.active)
 }
 
 /// The layout of a chart over steps (the histogram and narrative charts use it).
@@ -611,6 +651,37 @@ mod tests {
         let (low, high) = robust_range(&mut logs, true).unwrap();
         assert!(low < 0.0 && high > 2.0, "log10 units: {low} {high}");
         assert!(robust_range(&mut Vec::new(), false).is_none());
+    }
+
+    #[test]
+    fn a_theme_relayout_gives_a_chart_the_colours_a_layout_of_that_theme_has() {
+        for dark in [false, true] {
+            let theme = Theme {
+                dark,
+                narrow: false,
+            };
+            let layout = serde_json::to_value(layout_for("loss", "step", true, theme)).unwrap();
+            let update = theme_relayout(theme);
+            let at = |path: &str| {
+                path.split('.')
+                    .fold(&layout, |value, key| &value[key])
+                    .clone()
+            };
+            for (key, value) in update.as_object().unwrap() {
+                assert_eq!(at(key), *value, "{key} in the {dark} theme");
+            }
+            assert_eq!(update.as_object().unwrap().len(), 9);
+        }
+        assert_ne!(
+            theme_relayout(Theme {
+                dark: true,
+                narrow: false
+            }),
+            theme_relayout(Theme {
+                dark: false,
+                narrow: false
+            })
+        );
     }
 
     #[test]

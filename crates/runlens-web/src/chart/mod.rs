@@ -270,7 +270,7 @@ mod smooth;
 
 pub use columns::{Columns, Figure, empty_scatter};
 pub use figure::figure;
-pub(crate) use figure::{layout, mode_bar};
+pub(crate) use figure::{layout, mode_bar, theme_relayout};
 pub use options::{BandKind, Centre, ChartOptions, XAxis};
 pub use smooth::Smoothing;
 

@@ -6,18 +6,12 @@ use web_sys::{CanvasRenderingContext2d, Element, HtmlCanvasElement};
 
 use super::AxisScale;
 use crate::Error;
+use crate::state::plotly_relayout;
 
 /// Radius of a marker in CSS pixels (plotly's marker size 8 is a diameter).
 pub const RADIUS: f64 = 4.0;
 /// Class of the markers' canvas.
 pub(super) const CANVAS_CLASS: &str = "rl-marker-canvas";
-
-#[wasm_bindgen]
-extern "C" {
-    /// `Plotly.relayout(root, update)`.
-    #[wasm_bindgen(catch, js_namespace = Plotly, js_name = relayout)]
-    async fn plotly_relayout(root: &Element, update: &JsValue) -> Result<JsValue, JsValue>;
-}
 
 /// The markers: a position per point and its colour, grouped by colour (one fill each).
 #[derive(Debug, Clone, Default, PartialEq)]

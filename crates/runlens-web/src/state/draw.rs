@@ -19,6 +19,13 @@ extern "C" {
     #[wasm_bindgen(catch, js_namespace = Plotly, js_name = react)]
     async fn plotly_react_raw(root: &Element, figure: &JsValue) -> Result<JsValue, JsValue>;
 
+    /// `Plotly.relayout(root, update)`: changes a drawn chart's layout.
+    #[wasm_bindgen(catch, js_namespace = Plotly, js_name = relayout)]
+    pub(crate) async fn plotly_relayout(
+        root: &Element,
+        update: &JsValue,
+    ) -> Result<JsValue, JsValue>;
+
     /// `Plotly.Plots.resize(root)`: fits a drawn chart to its box again.
     #[wasm_bindgen(catch, js_namespace = ["Plotly", "Plots"], js_name = resize)]
     fn plotly_resize(root: &Element) -> Result<JsValue, JsValue>;
@@ -117,6 +124,38 @@ mod fit {
             let _ = root.set_attribute(WIDTH, &width(now));
             // Plotly redraws later, so the box's size does not change within this callback.
             let _ = super::plotly_resize(&root);
+        }
+    }
+}
+
+/// Gives every chart outside the explorer's own (a run's page, narrative pages: drawn
+/// once, not again on a theme switch) the colours of the page's theme now.
+pub async fn retheme_other_charts() {
+    let Ok(document) = dom::document() else {
+        return;
+    };
+    let Ok(charts) = document.query_selector_all(".js-plotly-plot") else {
+        return;
+    };
+    let Ok(update) = js_sys::JSON::parse(&chart::theme_relayout(dom::chart_theme()).to_string())
+    else {
+        return;
+    };
+    for index in 0..charts.length() {
+        let Some(chart) = charts
+            .item(index)
+            .and_then(|n| n.dyn_into::<Element>().ok())
+        else {
+            continue;
+        };
+        let own = chart
+            .closest("#rl-chart, #rl-chart-grid, #rl-hparams")
+            .ok()
+            .flatten()
+            .is_some();
+        if !own {
+            // A chart taken away meanwhile is no reason to stop.
+            let _ = plotly_relayout(&chart, &update).await;
         }
     }
 }

@@ -39,7 +39,7 @@ pub use steps::load_steps;
 pub use ui::{ChartControls, Ui};
 
 pub use draw::redraw;
-pub(crate) use draw::{figure_js, plotly_loading, plotly_react};
+pub(crate) use draw::{figure_js, plotly_loading, plotly_react, plotly_relayout};
 
 /// Everything the page shows, derived from the data and the controls.
 pub struct App {
@@ -448,14 +448,16 @@ pub fn handle(app: &Shared, change: Change) {
     wasm_bindgen_futures::spawn_local(async move { draw_hparams(&app, parts).await });
 }
 
-/// Draws the chart, its grid and the hyperparameter panel again: after the view changed
-/// as a whole, or the system's theme (the page's colours follow by CSS alone; plotly's
+/// Draws the chart, its grid and the hyperparameter panel again, and gives the other
+/// charts (a run's page, narrative pages) the theme's colours: after the view changed as
+/// a whole, or the system's theme (the page's colours follow by CSS alone; plotly's
 /// figures and the canvases carry theirs).
 pub fn redraw_charts(app: &Shared) {
     let app = app.clone();
     wasm_bindgen_futures::spawn_local(async move {
         redraw(&app).await;
         draw_hparams(&app, HparamsParts::All).await;
+        draw::retheme_other_charts().await;
     });
 }
 
