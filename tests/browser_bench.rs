@@ -238,7 +238,7 @@ async fn filter_group_in_page(browser: &Browser) -> Value {
 /// for each, ms until its handler returned (`sync`), until what it started is done (the
 /// chart redrawn, a run's details or a plot drawn) and until the frame after that
 /// (`painted`).
-async fn interactions(browser: &Browser, url: &str) -> Value {
+async fn interactions(browser: &Browser, url: &str, profile_step: &str) -> Value {
     first_chart(browser, url).await;
     let body = format!(
         r#"
@@ -259,6 +259,10 @@ async fn interactions(browser: &Browser, url: &str) -> Value {
         // `act` runs the interaction; the step is done once nothing is busy (the chart,
         // a run's details, value-at-step columns) and `extra` (a promise) has settled.
         const step = async (name, act, extra) => {{
+          if (name === {profile_step:?}) {{
+            // The harness starts the profiler, then lets this step go.
+            await new Promise((go) => {{ window.rlProfileGo = go; }});
+          }}
           await new Promise((r) => requestAnimationFrame(() => setTimeout(r, 0)));
           const t0 = performance.now();
           const more = extra ? extra() : null;
@@ -270,6 +274,7 @@ async fn interactions(browser: &Browser, url: &str) -> Value {
           const done = performance.now() - t0;
           await new Promise((r) => requestAnimationFrame(() => setTimeout(r, 0)));
           results.push({{ name, sync, done, painted: performance.now() - t0, late: late.length ? late.join('; ') + ' still ' + busy().join(',') : null }});
+          if (name === {profile_step:?}) window.rlProfiledDone = true;
           late = [];
         }};
         const select = (id, value) => {{ const s = byId(id); s.value = value; s.dispatchEvent(new Event('change', {{ bubbles: true }})); }};
@@ -329,6 +334,16 @@ async fn interactions(browser: &Browser, url: &str) -> Value {
         ))
         .await;
     let deadline = std::time::Instant::now() + std::time::Duration::from_secs(300);
+    if !profile_step.is_empty() {
+        // Profile that one step: wait for it, start the profiler, let it go, stop after.
+        browser
+            .wait_for("typeof window.rlProfileGo === 'function'")
+            .await;
+        profile_start(browser).await;
+        browser.js("window.rlProfileGo(); return 0;").await;
+        browser.wait_for("window.rlProfiledDone === true").await;
+        profile_stop(browser, &format!("step-{}", profile_step.replace(' ', "-"))).await;
+    }
     loop {
         let done = browser.js("return window.rlStepsDone;").await;
         if done != Value::Bool(false) || std::time::Instant::now() > deadline {
@@ -568,8 +583,11 @@ async fn browser_timings() {
             spent("RecalcStyleDuration") * 1000.0,
             spent("ScriptDuration") * 1000.0
         );
-        let profiling = profile_start(&browser).await;
-        let steps = interactions(&browser, &url).await;
+        // `RUNLENS_BENCH_PROFILE_STEP=NAME` (with `RUNLENS_BENCH_PROFILE`) profiles that
+        // interaction alone.
+        let step = std::env::var("RUNLENS_BENCH_PROFILE_STEP").unwrap_or_default();
+        let profiling = step.is_empty() && profile_start(&browser).await;
+        let steps = interactions(&browser, &url, &step).await;
         if profiling {
             profile_stop(&browser, &format!("interactions-{runs}")).await;
         }
