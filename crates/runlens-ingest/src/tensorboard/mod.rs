@@ -106,7 +106,7 @@ fn read_runs(
     let threads = if runs.len() <= 1 {
         1
     } else {
-        crate::cores::available().min(runs.len())
+        crate::cores::spare().min(runs.len())
     };
     if threads <= 1 {
         return runs.iter().map(read_one).collect();
