@@ -35,10 +35,7 @@ impl ReadBudget {
     pub fn take(&mut self, size: u64) -> bool {
         let before = self.budget.remaining();
         let taken = self.budget.take(size);
-        if taken {
-            self.slack = self.slack.min(before - size);
-        }
-        taken
+        self.answered(before, size, taken)
     }
 
     /// Whether `size` bytes fit, without taking them; a file that does not fit is counted
@@ -46,6 +43,11 @@ impl ReadBudget {
     pub fn fits(&mut self, size: u64) -> bool {
         let before = self.budget.remaining();
         let fits = self.budget.fits(size);
+        self.answered(before, size, fits)
+    }
+
+    /// Notes the answer `fits` to whether `size` bytes fit in the `before` bytes left.
+    fn answered(&mut self, before: u64, size: u64, fits: bool) -> bool {
         if fits {
             self.slack = self.slack.min(before - size);
         }

@@ -184,7 +184,8 @@ impl<'a> Session<'a> {
         } = done;
         let (left_out, left_out_bytes) = budget.left_out();
         let budget_untouched = budget.remaining() == job.budget && left_out == 0;
-        self.budget = budget.remaining() - fewer;
+        // At least `fewer` were left: every file that fit left that much room.
+        self.budget = budget.remaining().saturating_sub(fewer);
         self.left_out.0 += left_out;
         self.left_out.1 = self.left_out.1.saturating_add(left_out_bytes);
         if let (Some(key), Some(cache)) = (job.key, self.cache.as_mut())
