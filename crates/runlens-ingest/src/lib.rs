@@ -2,6 +2,7 @@
 //! per input format behind the [`Reader`] trait, plus the walk that finds the logs
 //! ([`read_sources`]). Formats are described in `docs/input-formats.md`.
 
+mod budget;
 mod cache;
 mod cores;
 #[cfg(feature = "csv")]
@@ -10,6 +11,7 @@ mod dvclive;
 mod error;
 pub mod in_memory;
 mod jsonl;
+mod lane;
 mod limits;
 mod mlflow;
 mod reader;
@@ -23,6 +25,7 @@ mod time;
 mod trackio;
 mod wandb;
 
+pub use budget::ReadBudget;
 pub use cache::ReadCache;
 #[cfg(feature = "csv")]
 pub use csv::{MetricsCsvReader, RunsCsvReader};

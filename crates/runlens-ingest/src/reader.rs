@@ -9,6 +9,7 @@ use std::path::Path;
 
 use runlens_core::{ArtifactBudget, MetricSeries, RegisteredModel, Run, Warning};
 
+use crate::budget::ReadBudget;
 use crate::error::ReadError;
 use crate::sources::ReadOptions;
 use crate::spill::{SharedSpill, SpilledRun};
@@ -148,7 +149,7 @@ pub struct ReadOutput {
     line_warning_count: u64,
     options: ReadOptions,
     models: Vec<RegisteredModel>,
-    budget: ArtifactBudget,
+    budget: ReadBudget,
     /// Where the series of added runs go, in a streamed build whose read is not cached.
     spill: Option<SharedSpill>,
     /// Per added run, the segments its series went to (aligned with `runs`).
@@ -168,7 +169,7 @@ impl ReadOutput {
             line_warning_count: 0,
             options: ReadOptions::default(),
             models: Vec::new(),
-            budget: ArtifactBudget::default(),
+            budget: ReadBudget::new(ArtifactBudget::default()),
             spill: None,
             spilled: Vec::new(),
         }
@@ -204,19 +205,19 @@ impl ReadOutput {
 
     /// Sets the options the reader may honour while reading (deleted runs, experiments).
     pub fn with_options(mut self, options: ReadOptions) -> Self {
-        self.budget = ArtifactBudget::new(options.max_artifact_bytes);
+        self.budget = ReadBudget::new(ArtifactBudget::new(options.max_artifact_bytes));
         self.options = options;
         self
     }
 
     /// Sets what is left of the artifact budget of the whole build.
     pub fn with_budget(mut self, budget: ArtifactBudget) -> Self {
-        self.budget = budget;
+        self.budget = ReadBudget::new(budget);
         self
     }
 
     /// The artifact budget left: a reader takes from it before embedding a file.
-    pub fn budget(&mut self) -> &mut ArtifactBudget {
+    pub fn budget(&mut self) -> &mut ReadBudget {
         &mut self.budget
     }
 
@@ -226,7 +227,7 @@ impl ReadOutput {
     }
 
     /// Takes the registry entries added so far, and what is left of the artifact budget.
-    pub fn take_models_and_budget(&mut self) -> (Vec<RegisteredModel>, ArtifactBudget) {
+    pub fn take_models_and_budget(&mut self) -> (Vec<RegisteredModel>, ReadBudget) {
         (std::mem::take(&mut self.models), self.budget)
     }
 

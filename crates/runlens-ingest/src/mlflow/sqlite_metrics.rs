@@ -48,7 +48,7 @@ struct Settings {
 impl Default for Settings {
     fn default() -> Self {
         Settings {
-            threads: crate::cores::available().min(MAX_THREADS),
+            threads: crate::cores::spare().min(MAX_THREADS),
             parallel_min_rows: PARALLEL_MIN_ROWS,
             limits: Limits::default(),
         }

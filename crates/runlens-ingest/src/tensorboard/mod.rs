@@ -82,8 +82,9 @@ impl Reader for TensorBoardReader {
 }
 
 /// Reads each run directory's event files into a builder and an output of its own (for its
-/// warnings), in the order of `runs`; the directories are spread over the available cores,
-/// each read by one thread, so the result does not depend on the number of threads.
+/// warnings), in the order of `runs`; the directories are spread over the cores a walk's
+/// other threads leave (`cores::spare`), each read by one thread, so the result does not
+/// depend on the number of threads.
 fn read_runs(
     root: &Path,
     runs: &[(PathBuf, Vec<PathBuf>)],
@@ -106,7 +107,7 @@ fn read_runs(
     let threads = if runs.len() <= 1 {
         1
     } else {
-        crate::cores::available().min(runs.len())
+        crate::cores::spare().min(runs.len())
     };
     if threads <= 1 {
         return runs.iter().map(read_one).collect();

@@ -1,18 +1,20 @@
 //! Reading the sources the user named: files go to the reader that claims them, directories
 //! are walked, and the runs of every file are merged into one [`Archive`].
 
+mod read;
+mod walk;
+
 use std::collections::{BTreeMap, HashMap, HashSet};
 use std::ffi::OsStr;
 use std::fs;
 use std::path::{Path, PathBuf};
 
 use runlens_core::{Archive, ArtifactBudget, RegisteredModel, Run, Warning};
-use walkdir::WalkDir;
 
 use crate::cache::ReadCache;
 use crate::error::IngestError;
 use crate::limits::{self, TextLimits};
-use crate::reader::{Entry, EntryKind, ReadOutput, Reader, merge_run, merge_series};
+use crate::reader::{Entry, EntryKind, Reader, merge_run, merge_series};
 use crate::spill::{ArchiveSeries, SharedSpill, Spill, SpilledRun, SpilledSeries};
 
 /// Settings for [`read_sources`].
@@ -43,6 +45,9 @@ pub struct ReadOptions {
     /// With [`ReadOptions::spill_dir`]: how many points a reader that builds many runs at
     /// once (a JSONL file of many runs) holds before it moves them to the spill.
     pub spill_points: usize,
+    /// How many threads read the entries of a directory walk at once (0: one per core).
+    /// The result is the same whatever the number: runs, warnings and their order.
+    pub threads: usize,
 }
 
 impl Default for ReadOptions {
@@ -55,6 +60,7 @@ impl Default for ReadOptions {
             text_limits: TextLimits::default(),
             spill_dir: None,
             spill_points: 1 << 20,
+            threads: 0,
         }
     }
 }
@@ -121,6 +127,8 @@ pub fn read_sources(sources: &[PathBuf], options: &ReadOptions) -> Result<ReadRe
 /// is a warning. A directory is offered to the readers first (directory formats), then
 /// walked in name order, skipping hidden entries and `target`, `node_modules` and
 /// `__pycache__` directories; files no reader claims go to [`ReadReport::unrecognized`].
+/// The entries a walk claims are read on [`ReadOptions::threads`] threads and taken in in
+/// walk order: the result does not depend on the number of threads.
 /// A URL (`sqlite:///mlflow.db`, `http://127.0.0.1:5000`) goes to the reader that claims it as an
 /// [`EntryKind::Url`]. Runs with the same source, experiment and id are merged, so a run
 /// may be split over files; runs outside [`ReadOptions::experiments`] are dropped. Problems in the input are warnings; the only error is a source that does not
@@ -177,7 +185,8 @@ pub fn read_sources_cached(
         on_read,
         experiments_kept: HashSet::new(),
         models: Vec::new(),
-        budget: ArtifactBudget::new(options.max_artifact_bytes),
+        budget: options.max_artifact_bytes,
+        left_out: (0, 0),
         cache,
         spill: None,
         spilled: HashMap::new(),
@@ -193,7 +202,7 @@ pub fn read_sources_cached(
         let Some(meta) = meta else {
             let entry = Entry::new(source, EntryKind::Url).explicit(true);
             match session.claimant(&entry) {
-                Some(reader) => session.read(reader, source, None),
+                Some(reader) => session.read_now(reader, source, None),
                 None => session.warnings.push(Warning::file(
                     source.display().to_string(),
                     "a URL no reader understands (supported: sqlite:///PATH of an MLflow store, http:// or https:// of an MLflow tracking server); skipped",
@@ -206,7 +215,7 @@ pub fn read_sources_cached(
         } else if meta.is_file() {
             let entry = Entry::new(source, EntryKind::File).explicit(true);
             match session.claimant(&entry) {
-                Some(reader) => session.read(reader, source, None),
+                Some(reader) => session.read_now(reader, source, None),
                 None => session.warnings.push(Warning::file(
                     source.display().to_string(),
                     "not a run log runlens recognizes (see docs/input-formats.md); file skipped",
@@ -230,7 +239,7 @@ pub fn read_sources_cached(
     if let Some(cache) = session.cache.take() {
         cache.finish();
     }
-    let (left_out, left_out_bytes) = session.budget.left_out();
+    let (left_out, left_out_bytes) = session.left_out;
     if left_out > 0 {
         session.warnings.push(Warning::file(
             "--max-artifact-bytes",
@@ -353,7 +362,9 @@ struct Session<'a> {
     /// Model registry entries read so far.
     models: Vec<RegisteredModel>,
     /// Artifact bytes that may still be embedded.
-    budget: ArtifactBudget,
+    budget: u64,
+    /// Artifact files, and their bytes, left out for want of room.
+    left_out: (u64, u64),
     /// Where reads are kept for the next build, when caching.
     cache: Option<&'a mut ReadCache>,
     /// Where the series of the runs read go, when spilling.
@@ -370,126 +381,6 @@ impl<'a> Session<'a> {
             .iter()
             .find(|reader| reader.claims(entry))
             .map(|reader| &**reader)
-    }
-
-    /// Walks a directory named by the user.
-    fn walk(&mut self, root: &Path) {
-        let mut walk = WalkDir::new(root)
-            .follow_links(true)
-            .sort_by_file_name()
-            .into_iter();
-        while let Some(next) = walk.next() {
-            let entry = match next {
-                Ok(entry) => entry,
-                Err(error) => {
-                    self.walk_error(root, &error);
-                    continue;
-                }
-            };
-            let path = entry.path();
-            let is_dir = entry.file_type().is_dir();
-            if entry.depth() > 0 && skipped_name(entry.file_name(), is_dir) {
-                if is_dir {
-                    walk.skip_current_dir();
-                }
-                continue;
-            }
-            if is_dir {
-                let dir = Entry::new(path, EntryKind::Dir).explicit(entry.depth() == 0);
-                if let Some(reader) = self.claimant(&dir) {
-                    self.read(reader, path, Some(root));
-                    walk.skip_current_dir();
-                }
-            } else if entry.file_type().is_file() {
-                match self.claimant(&Entry::new(path, EntryKind::File)) {
-                    Some(reader) => self.read(reader, path, Some(root)),
-                    None => self.unrecognized.push(path.to_path_buf()),
-                }
-            } else {
-                // A socket, FIFO or device: never a log, and reading it could block.
-                self.unrecognized.push(path.to_path_buf());
-            }
-        }
-    }
-
-    /// Turns a walk error into a warning, except for a dangling link (listed as
-    /// unrecognized: it holds nothing to lose).
-    fn walk_error(&mut self, root: &Path, error: &walkdir::Error) {
-        match describe_walk_error(root, error) {
-            Some((path, message)) => self
-                .warnings
-                .push(Warning::file(path.display().to_string(), message)),
-            None => self
-                .unrecognized
-                .push(error.path().unwrap_or(root).to_path_buf()),
-        }
-    }
-
-    /// Reads one file (or directory) with `reader` and merges what it produced; `root` is
-    /// the directory argument the walk found it under.
-    fn read(&mut self, reader: &dyn Reader, path: &Path, root: Option<&Path>) {
-        let canonical = fs::canonicalize(path).unwrap_or_else(|_| path.to_path_buf());
-        if !self.seen.insert(canonical) {
-            return;
-        }
-        self.files_read += 1;
-        let key = match (&self.cache, is_url(path)) {
-            (Some(cache), false) => cache.key(reader.name(), path, root),
-            _ => None,
-        };
-        if let Some(entry) = key
-            .as_deref()
-            .and_then(|key| self.cache.as_mut().and_then(|c| c.load(key)))
-        {
-            (self.on_read)(path);
-            self.models.extend(entry.models);
-            self.warnings.extend(entry.warnings);
-            let count = entry.runs.len();
-            self.add_runs(reader, entry.runs, vec![None; count]);
-            return;
-        }
-        let mut out = ReadOutput::new(path, self.options.max_line_warnings_per_file)
-            .with_options(self.options.clone())
-            .with_budget(self.budget);
-        if let Some(root) = root {
-            out = out.with_root(root);
-        }
-        // A read kept in the cache must hand over its whole runs; the others spill as
-        // they go.
-        if let (None, Some(spill)) = (&key, &self.spill) {
-            out = out.with_spill(spill.clone());
-        }
-        let result = reader.read(path, &mut out);
-        (self.on_read)(path);
-        let mut error = None;
-        if let Err(e) = result {
-            let rest = match (is_url(path), out.runs().is_empty()) {
-                (false, true) => "file skipped",
-                (false, false) => "the rest of the file is skipped",
-                (true, true) => "nothing read from it",
-                (true, false) => "the runs read before are kept, the rest is skipped",
-            };
-            error = Some(Warning::file(
-                e.path().display().to_string(),
-                format!("{}; {rest}", e.reason()),
-            ));
-        }
-        let (mut models, budget) = out.take_models_and_budget();
-        let budget_untouched = budget == self.budget;
-        self.budget = budget;
-        for model in &mut models {
-            model.source = reader.name().to_string();
-        }
-        let (runs, spilled, mut warnings) = out.into_spilled_parts();
-        warnings.extend(error);
-        if let (Some(key), Some(cache)) = (key, self.cache.as_mut())
-            && budget_untouched
-        {
-            cache.store(key, &runs, &warnings, &models);
-        }
-        self.models.extend(models);
-        self.warnings.extend(warnings);
-        self.add_runs(reader, runs, spilled);
     }
 
     /// Merges the runs one read produced.

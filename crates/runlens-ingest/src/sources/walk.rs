@@ -1,0 +1,154 @@
+//! The walk of a directory named by the user: its entries in name order, each offered to
+//! the readers, what one claims read (a run directory, a log file), the rest listed as
+//! unrecognized. The claimed entries are read on one thread per core
+//! ([`ReadOptions::threads`](super::ReadOptions::threads)) and taken in in walk order, so
+//! the runs, the warnings and their order, the cache and the progress reports are those
+//! of reading them one by one. At most [`JOBS_PER_THREAD`] reads per thread are out at
+//! once: a streamed build holds no more than these reads' results beyond what it held.
+
+use std::path::Path;
+use std::thread;
+
+use runlens_core::Warning;
+use walkdir::WalkDir;
+
+use super::read::{Cached, Prepared, ReadDone, ReadJob, execute};
+use super::{Session, describe_walk_error, skipped_name};
+use crate::lane::{Lane, Step, Taken};
+use crate::reader::{Entry, EntryKind, Reader};
+
+/// Reads handed out per thread and not yet taken in, at most: enough that a thread
+/// finding a read done ahead of a slow one goes on, few enough to hold little.
+const JOBS_PER_THREAD: usize = 8;
+
+/// Reads handed to a thread at once (see [`Lane`]).
+const BATCH: usize = 4;
+
+/// Something of the walk that needs no reading, taken in in its turn.
+enum Found<'r> {
+    /// An entry the cache held.
+    Cached(Cached<'r>),
+    /// A walk error.
+    Warning(Warning),
+}
+
+/// What the walk hands on, in walk order.
+type Walked<'r> = Step<Found<'r>, ReadJob<'r>>;
+
+impl<'a> Session<'a> {
+    /// Walks a directory named by the user.
+    pub(super) fn walk(&mut self, root: &Path) {
+        let threads = match self.options.threads {
+            0 => crate::cores::available(),
+            n => n,
+        };
+        if threads <= 1 {
+            self.walk_with(root, &mut |session, step| match step {
+                Step::Settled(found) => session.take(Taken::Settled(found)),
+                Step::Job(job) => {
+                    let done = execute(&job, session.options, session.spill.as_ref());
+                    session.commit(job, done);
+                }
+            });
+            return;
+        }
+        let options = self.options;
+        let spill = self.spill.clone();
+        let work = move |job: &ReadJob<'a>| execute(job, options, spill.as_ref());
+        thread::scope(|scope| {
+            let mut lane = Lane::start(scope, threads, threads * JOBS_PER_THREAD, BATCH, &work);
+            self.walk_with(root, &mut |session, step| {
+                while !lane.has_room() {
+                    match lane.wait() {
+                        Some(taken) => session.take(taken),
+                        None => break,
+                    }
+                }
+                lane.push(step);
+                while let Some(taken) = lane.ready() {
+                    session.take(taken);
+                }
+            });
+            while let Some(taken) = lane.wait() {
+                self.take(taken);
+            }
+        });
+    }
+
+    /// Takes in one thing of the walk, in walk order.
+    fn take(&mut self, taken: Taken<Found<'_>, ReadJob<'_>, ReadDone>) {
+        match taken {
+            Taken::Settled(Found::Warning(warning)) => self.warnings.push(warning),
+            Taken::Settled(Found::Cached(cached)) => self.commit_cached(cached),
+            Taken::Done(job, done) => self.commit(job, done),
+        }
+    }
+
+    /// Walks `root` in name order, skipping hidden entries and build or cache directories,
+    /// and hands each claimed entry to `found`, as a read to do or one the cache held, with
+    /// each walk error (dangling links go to the unrecognized list at once).
+    fn walk_with(&mut self, root: &Path, found: &mut dyn FnMut(&mut Self, Walked<'a>)) {
+        let mut walk = WalkDir::new(root)
+            .follow_links(true)
+            .sort_by_file_name()
+            .into_iter();
+        while let Some(next) = walk.next() {
+            let entry = match next {
+                Ok(entry) => entry,
+                Err(error) => {
+                    match describe_walk_error(root, &error) {
+                        Some((path, message)) => found(
+                            self,
+                            Step::Settled(Found::Warning(Warning::file(
+                                path.display().to_string(),
+                                message,
+                            ))),
+                        ),
+                        None => self
+                            .unrecognized
+                            .push(error.path().unwrap_or(root).to_path_buf()),
+                    }
+                    continue;
+                }
+            };
+            let path = entry.path();
+            let is_dir = entry.file_type().is_dir();
+            if entry.depth() > 0 && skipped_name(entry.file_name(), is_dir) {
+                if is_dir {
+                    walk.skip_current_dir();
+                }
+                continue;
+            }
+            if is_dir {
+                let dir = Entry::new(path, EntryKind::Dir).explicit(entry.depth() == 0);
+                if let Some(reader) = self.claimant(&dir) {
+                    self.hand_on(reader, path, root, found);
+                    walk.skip_current_dir();
+                }
+            } else if entry.file_type().is_file() {
+                match self.claimant(&Entry::new(path, EntryKind::File)) {
+                    Some(reader) => self.hand_on(reader, path, root, found),
+                    None => self.unrecognized.push(path.to_path_buf()),
+                }
+            } else {
+                // A socket, FIFO or device: never a log, and reading it could block.
+                self.unrecognized.push(path.to_path_buf());
+            }
+        }
+    }
+
+    /// Prepares the read of a claimed entry and hands it to `found`.
+    fn hand_on(
+        &mut self,
+        reader: &'a dyn Reader,
+        path: &Path,
+        root: &Path,
+        found: &mut dyn FnMut(&mut Self, Walked<'a>),
+    ) {
+        match self.prepare(reader, path, Some(root)) {
+            Some(Prepared::Cached(cached)) => found(self, Step::Settled(Found::Cached(cached))),
+            Some(Prepared::Read(job)) => found(self, Step::Job(job)),
+            None => {}
+        }
+    }
+}
