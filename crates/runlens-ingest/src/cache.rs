@@ -104,10 +104,16 @@ impl ReadCache {
         (self.hits, self.misses)
     }
 
-    /// The key of reading `path` (a file or directory) with `reader` under `root`; `None`
-    /// (read, not cached) for a reader outside [`CACHED_READERS`] or when its metadata
-    /// cannot be read.
-    pub(crate) fn key(&self, reader: &str, path: &Path, root: Option<&Path>) -> Option<String> {
+    /// The key of reading `path` (a file or directory) with `reader` under `root`, and the
+    /// input's bytes (all its files'); `None` (read, not cached) for a reader outside
+    /// [`CACHED_READERS`], when its metadata cannot be read, or for an input over the
+    /// size limit.
+    pub(crate) fn key(
+        &self,
+        reader: &str,
+        path: &Path,
+        root: Option<&Path>,
+    ) -> Option<(String, u64)> {
         if !CACHED_READERS.contains(&reader) {
             return None;
         }
@@ -129,7 +135,7 @@ impl ReadCache {
             stamp(&mut key, path, &meta)?;
             bytes = meta.len();
         }
-        (bytes <= self.max_input_bytes).then_some(key)
+        (bytes <= self.max_input_bytes).then_some((key, bytes))
     }
 
     fn file(&self, key: &str) -> PathBuf {

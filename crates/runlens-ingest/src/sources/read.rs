@@ -24,6 +24,9 @@ pub(super) struct ReadJob<'r> {
     pub root: Option<PathBuf>,
     /// Its cache key, when the read is to be cached (it then keeps its runs whole).
     pub key: Option<String>,
+    /// The input's bytes when the read is to be cached (0 otherwise): what bounds the
+    /// runs it holds whole until it is taken in.
+    pub held_bytes: u64,
     /// The artifact bytes left when it was handed out.
     pub budget: u64,
 }
@@ -114,9 +117,11 @@ impl<'a> Session<'a> {
             return None;
         }
         self.files_read += 1;
-        let key = match (&self.cache, is_url(path)) {
-            (Some(cache), false) => cache.key(reader.name(), path, root),
-            _ => None,
+        let (key, held_bytes) = match (&self.cache, is_url(path)) {
+            (Some(cache), false) => cache
+                .key(reader.name(), path, root)
+                .map_or((None, 0), |(key, bytes)| (Some(key), bytes)),
+            _ => (None, 0),
         };
         if let Some(entry) = key
             .as_deref()
@@ -133,6 +138,7 @@ impl<'a> Session<'a> {
             path: path.to_path_buf(),
             root: root.map(Path::to_path_buf),
             key,
+            held_bytes,
             budget: self.budget,
         }))
     }

@@ -4,8 +4,11 @@
 //! ([`ReadOptions::threads`](super::ReadOptions::threads)) and taken in in walk order, so
 //! the runs, the warnings and their order, the cache and the progress reports are those
 //! of reading them one by one. At most [`JOBS_PER_THREAD`] reads per thread are out at
-//! once: a streamed build holds no more than these reads' results beyond what it held.
+//! once: a streamed build holds no more than these reads' results beyond what it held
+//! (their runs' names and attributes: the points go to the spill as they are read), and
+//! reads to be cached (which keep their points) of at most [`HELD_BYTES`] of input.
 
+use std::cell::Cell;
 use std::path::Path;
 use std::thread;
 
@@ -23,6 +26,12 @@ const JOBS_PER_THREAD: usize = 8;
 
 /// Reads handed to a thread at once (see [`Lane`]).
 const BATCH: usize = 4;
+
+/// Input bytes of the reads out that keep their runs whole (those to be cached, of inputs
+/// up to the cache's size limit), at most, unless only one is out: their runs stay in
+/// memory until taken in, so many of them at once would hold far more than a streamed
+/// build does.
+const HELD_BYTES: u64 = 128 << 20;
 
 /// Something of the walk that needs no reading, taken in in its turn.
 enum Found<'r> {
@@ -57,20 +66,35 @@ impl<'a> Session<'a> {
         let work = move |job: &ReadJob<'a>| execute(job, options, spill.as_ref());
         thread::scope(|scope| {
             let mut lane = Lane::start(scope, threads, threads * JOBS_PER_THREAD, BATCH, &work);
+            // Input bytes of the reads out that hold their runs whole.
+            let held = Cell::new(0u64);
+            let take = |session: &mut Self, taken: Taken<_, ReadJob<'_>, _>| {
+                if let Taken::Done(job, _) = &taken {
+                    held.set(held.get() - job.held_bytes);
+                }
+                session.take(taken);
+            };
             self.walk_with(root, &mut |session, step| {
-                while !lane.has_room() {
+                let adds = match &step {
+                    Step::Job(job) => job.held_bytes,
+                    Step::Settled(_) => 0,
+                };
+                while !lane.has_room()
+                    || (adds > 0 && held.get() > 0 && held.get() + adds > HELD_BYTES)
+                {
                     match lane.wait() {
-                        Some(taken) => session.take(taken),
+                        Some(taken) => take(session, taken),
                         None => break,
                     }
                 }
+                held.set(held.get() + adds);
                 lane.push(step);
                 while let Some(taken) = lane.ready() {
-                    session.take(taken);
+                    take(session, taken);
                 }
             });
             while let Some(taken) = lane.wait() {
-                self.take(taken);
+                take(self, taken);
             }
         });
     }

@@ -98,7 +98,9 @@ pub fn take_over(figure: &JsValue, columns: &[Columns]) -> Result<Option<Lines>,
     for (index, columns) in columns.iter().enumerate() {
         let trace = data.get(index as u32);
         if !trace.is_object() {
-            return Err(Error::new("the figure has fewer traces than columns of points"));
+            return Err(Error::new(
+                "the figure has fewer traces than columns of points",
+            ));
         }
         svg_traces.push(&js_sys::Object::assign(
             &js_sys::Object::new(),
