@@ -50,6 +50,16 @@ pub struct Settings {
         default_value = "jsonl,tensorboard,mlflow"
     )]
     formats: Vec<Format>,
+    /// Draw the step counts from the range of this size's archive instead of each size's
+    /// own (`--sizes 20k --steps-of 100k`: the first 20,000 runs of the 100k archive, run
+    /// for run, since each run is made from its own seed). Such an archive goes to
+    /// `DIR/<runs>-of-<size>/`.
+    #[arg(long)]
+    steps_of: Option<String>,
+    /// Measure only the bundle against Parquet-zstd: no ingest reads, no peers, no
+    /// single-file reports. Needs `jsonl` in `--formats`.
+    #[arg(long)]
+    bundle_only: bool,
 }
 
 /// One of the archive's formats.
@@ -126,14 +136,25 @@ pub fn run(settings: Settings) -> anyhow::Result<()> {
         5,
         generate::DIVERGE_EVERY
     );
+    let steps_of = settings.steps_of.as_deref().map(parse_size).transpose()?;
+    if settings.bundle_only && !settings.formats.contains(&Format::Jsonl) {
+        bail!("--bundle-only measures the bundle of the JSONL archive: add jsonl to --formats");
+    }
     for runs in sizes {
-        let shape = Shape::for_runs(runs);
-        let dir = root.join(runs.to_string());
+        let range = Shape::for_runs(steps_of.unwrap_or(runs));
+        let shape = Shape { runs, ..range };
+        let dir = match steps_of {
+            Some(of) => root.join(format!("{runs}-of-{of}")),
+            None => root.join(runs.to_string()),
+        };
         let written = ensure_archive(&settings, &script, &shape, &dir)?;
         measure(&settings, &script, &dir, &written)?;
         if !settings.keep {
             std::fs::remove_dir_all(&dir).with_context(|| format!("removing {}", dir.display()))?;
         }
+    }
+    if settings.bundle_only {
+        return Ok(());
     }
     let examples = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../examples");
     let archive = runlens_ingest::read_sources(&[examples], &Default::default())?.archive;
@@ -299,6 +320,9 @@ fn measure(
         written.seconds
     );
     let wants = |format| settings.formats.contains(&format);
+    if settings.bundle_only {
+        return measure_bundle(dir, written);
+    }
     let mut on_disk = vec![];
     if wants(Format::Jsonl) {
         on_disk.push(format!("JSONL {}", mb(dir_bytes(&jsonl)?)));
@@ -447,15 +471,25 @@ fn measure(
         );
         return Ok(());
     }
-    let report = (written.runs == 1_000).then(|| dir.join("report.html"));
+    measure_bundle(dir, written)
+}
+
+/// Prints the bundle of the JSONL archive against Parquet-zstd (and the single-file report
+/// of the 1k archive).
+fn measure_bundle(dir: &Path, written: &Written) -> anyhow::Result<()> {
+    let points = written.points;
+    let jsonl = dir.join("jsonl");
+    let report = (written.runs == 1_000 && written.max_steps == Shape::for_runs(1_000).max_steps)
+        .then(|| dir.join("report.html"));
     let size = child::spawn("size", &jsonl, report.as_deref())?;
     let bundle = size["bundle_bytes"].as_u64().context("bundle_bytes")?;
     let parquet = size["parquet_bytes"].as_u64().context("parquet_bytes")?;
     println!(
-        "   bundle: {:.3} B/pt ({}), Parquet-zstd (polars): {:.3} B/pt ({}), ratio {:.3} (goal <= 0.8); \
+        "   bundle: {:.3} B/pt ({}; index {:.3} B/pt), Parquet-zstd (polars): {:.3} B/pt ({}), ratio {:.3} (goal <= 0.8); \
          encoded in {:.1} s, peak RSS of read + encode {}",
         bundle as f64 / points as f64,
         mb(bundle),
+        size["index_bytes"].as_u64().unwrap_or(0) as f64 / points as f64,
         parquet as f64 / points as f64,
         mb(parquet),
         bundle as f64 / parquet as f64,

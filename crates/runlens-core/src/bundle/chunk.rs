@@ -1,5 +1,6 @@
-//! Metric chunks (format v2; differences of order 3–7 since v4): the series of one metric
-//! for a set of runs. Steps, wall times and values become integer residuals (`codec`)
+//! Metric chunks (format v2; differences of order 3–7 since v4; run gaps and first
+//! anchors predicted from the previous column since v5): the series of one metric for a
+//! set of runs. Steps, wall times and values become integer residuals (`codec`)
 //! gathered per chunk into seven blocks, each split into byte planes that are compressed as
 //! separate streams; a series table says how each column is coded. Spec:
 //! `docs/bundle-format.md` §4.
@@ -23,6 +24,11 @@ const TAG_ABSENT: u8 = 0;
 /// Column tag (low nibble): the column is the start of an earlier series' column.
 const TAG_REF: u8 = 1;
 
+/// Which of [`Parts::first_ints`] a float column's first integer is predicted from.
+fn kind_of(first_block: usize) -> usize {
+    usize::from(first_block == VALUES_BLOCKS)
+}
+
 /// What an encoded chunk is made of before it is framed.
 #[derive(Default)]
 struct Parts {
@@ -30,6 +36,12 @@ struct Parts {
     blocks: [Vec<u64>; BLOCKS],
     exception_gaps: Vec<u8>,
     exception_bits: Vec<u8>,
+    /// The first integer of the last times and values columns in integer form with a
+    /// transform of order ≥ 1 (§4.3: the next such column's first anchor is its difference
+    /// from it).
+    first_ints: [i64; 2],
+    /// The run of the last series written, if any.
+    last_run: Option<u32>,
 }
 
 impl Parts {
@@ -40,6 +52,18 @@ impl Parts {
             put_varint(&mut self.table, r);
         }
         self.blocks[block].extend_from_slice(&residuals[anchors..]);
+    }
+
+    /// The run of the next series, as the gap from the previous series' run.
+    fn put_run(&mut self, run: u32) {
+        let gap = match self.last_run {
+            None => run,
+            Some(last) => run
+                .checked_sub(last + 1)
+                .expect("a chunk's series are strictly ascending by run"),
+        };
+        put_varint(&mut self.table, u64::from(gap));
+        self.last_run = Some(run);
     }
 
     fn put_steps(&mut self, steps: &[i64]) {
@@ -75,11 +99,21 @@ impl Parts {
                 self.exception_bits.extend_from_slice(&bits.to_le_bytes());
             }
         }
-        self.put_residuals(
-            first_block + coded.form.slot(),
-            coded.transform,
-            &coded.residuals,
-        );
+        if coded.transform.code() >= 1 && !coded.residuals.is_empty() {
+            // The first anchor is the column's first integer less the previous one's.
+            let first = ints::unzigzag(coded.residuals[0]);
+            let previous = &mut self.first_ints[kind_of(first_block)];
+            let mut residuals = coded.residuals.clone();
+            residuals[0] = ints::zigzag(first.wrapping_sub(*previous));
+            *previous = first;
+            self.put_residuals(first_block + coded.form.slot(), coded.transform, &residuals);
+        } else {
+            self.put_residuals(
+                first_block + coded.form.slot(),
+                coded.transform,
+                &coded.residuals,
+            );
+        }
     }
 }
 
@@ -96,7 +130,7 @@ pub fn encode_as(kind: FileKind, metric: &str, series: &[(u32, &MetricSeries)]) 
     let times = floats::encode_columns(&times);
     let values = floats::encode_columns(&values);
     for ((&(run, s), times), values) in series.iter().zip(&times).zip(&values) {
-        put_varint(&mut parts.table, u64::from(run));
+        parts.put_run(run);
         put_varint(&mut parts.table, s.len() as u64);
         parts.put_steps(&s.steps);
         parts.put_floats(TIMES_BLOCKS, times);
@@ -162,6 +196,8 @@ struct Sources<'a> {
     gaps: Reader<'a>,
     bits: Reader<'a>,
     blocks: Vec<Block>,
+    /// As [`Parts::first_ints`].
+    first_ints: [i64; 2],
 }
 
 impl Sources<'_> {
@@ -254,7 +290,13 @@ impl Sources<'_> {
                 exceptions.push((position as usize, bits));
             }
         }
-        let residuals = self.residuals(first_block + form.slot(), transform, n)?;
+        let mut residuals = self.residuals(first_block + form.slot(), transform, n)?;
+        if transform.code() >= 1 {
+            let previous = &mut self.first_ints[kind_of(first_block)];
+            let first = ints::unzigzag(residuals[0]).wrapping_add(*previous);
+            residuals[0] = ints::zigzag(first);
+            *previous = first;
+        }
         floats::decode(form, transform, &residuals, &exceptions).map(Some)
     }
 }
@@ -320,15 +362,23 @@ pub fn decode_as(
         gaps: Reader::new(&gaps, "exception positions"),
         bits: Reader::new(&bits, "exception values"),
         blocks,
+        first_ints: [0; 2],
     };
     let mut left = points;
     // Every series takes at least five table bytes: a bound for the allocation.
     let mut out: Vec<(u32, MetricSeries)> =
         Vec::with_capacity((count as usize).min(table.len() / 5));
+    let mut next_run = 0u64;
     for index in 0..count as usize {
-        let run = sources
+        let gap = sources
             .table
-            .varint_at_most(u64::from(u32::MAX), "run row")? as u32;
+            .varint_at_most(u64::from(u32::MAX), "run gap")?;
+        let run = next_run
+            .checked_add(gap)
+            .filter(|&run| run <= u64::from(u32::MAX))
+            .ok_or_else(|| BundleError::Corrupt(format!("series {index}: run row past 2^32")))?;
+        next_run = run + 1;
+        let run = run as u32;
         let n = sources.table.varint_at_most(left, "series length")?;
         if n == 0 {
             return Err(BundleError::Corrupt(format!("series {index} is empty")));
@@ -469,6 +519,88 @@ mod tests {
         assert!(decode(&bytes, "acc", 250).is_err());
         assert!(decode(&bytes, "loss", 249).is_err());
         assert!(decode(&bytes, "loss", 251).is_err());
+    }
+
+    /// A chunk written by hand from `docs/bundle-format.md` §4 (v5): runs as gaps, and the
+    /// first anchor of each float column with a transform of order ≥ 1 as the difference
+    /// from the previous such column's first integer of the same kind.
+    #[test]
+    fn a_chunk_built_from_the_spec_decodes() {
+        let zz = ints::zigzag;
+        let bits = |x: f64| x.to_bits() as i64;
+        let mut table = Vec::new();
+        put_varint(&mut table, 2); // S
+        table.extend([0u8; 7]); // every block of width 0: no residual outside the table
+        let t0 = 1_700_000_000_000i64;
+        // (run gap, first time, the previous first time, values, the previous first value)
+        for (gap, first_time, previous_time, values, previous_value) in [
+            (3u64, t0, 0, [1.5, 1.25], 0),
+            (3, t0 + 60_000, t0, [2.0, 1.0], bits(1.5)),
+        ] {
+            put_varint(&mut table, gap);
+            put_varint(&mut table, 2); // n
+            table.push(2); // steps: delta of delta, anchors 0 and 1
+            put_varint(&mut table, zz(0));
+            put_varint(&mut table, zz(1));
+            table.extend([0x22, 3, 0]); // times: decimal, delta of delta, 10^-3, no exceptions
+            put_varint(&mut table, zz(first_time - previous_time));
+            put_varint(&mut table, zz(250));
+            table.push(0x24); // values: f64 bits, delta of delta
+            put_varint(&mut table, zz(bits(values[0]).wrapping_sub(previous_value)));
+            put_varint(
+                &mut table,
+                zz(bits(values[1]).wrapping_sub(bits(values[0]))),
+            );
+        }
+        let mut payload = vec![1, b'm'];
+        streams::put(&mut payload, &table);
+        streams::put(&mut payload, &[]);
+        streams::put(&mut payload, &[]);
+        let decoded = decode(&container::seal_stored(FileKind::Chunk, &payload), "m", 4).unwrap();
+        let runs: Vec<u32> = decoded.iter().map(|(run, _)| *run).collect();
+        assert_eq!(runs, [3, 7]);
+        let (a, b) = (&decoded[0].1, &decoded[1].1);
+        assert_eq!((&a.steps[..], &b.steps[..]), (&[0, 1][..], &[0, 1][..]));
+        assert_eq!(a.values, [1.5, 1.25]);
+        assert_eq!(b.values, [2.0, 1.0]);
+        assert_eq!(
+            a.times.as_deref(),
+            Some(&[1_700_000_000.0, 1_700_000_000.25][..])
+        );
+        assert_eq!(
+            b.times.as_deref(),
+            Some(&[1_700_000_060.0, 1_700_000_060.25][..])
+        );
+    }
+
+    #[test]
+    fn start_times_cost_their_difference_from_the_previous_series() {
+        // 200 runs started a minute apart: each times column's first anchor is ~60,000 ms
+        // from the previous one (3 varint bytes), not a 41-bit epoch (6 bytes).
+        let series: Vec<(u32, MetricSeries)> = (0..200u32)
+            .map(|run| {
+                let mut s = MetricSeries::default();
+                let start = 1_700_000_000_000i64 + i64::from(run) * 60_000 + i64::from(run % 7);
+                for step in 0..20i64 {
+                    s.push(step, 0.5, Some((start + 250 * step) as f64 / 1e3));
+                }
+                (run, s)
+            })
+            .collect();
+        let refs: Vec<(u32, &MetricSeries)> = series.iter().map(|(r, s)| (*r, s)).collect();
+        let bytes = encode("m", &refs);
+        let parts = parts(FileKind::Chunk, &bytes).unwrap();
+        // Per series: run gap, n, steps (tag + anchor), times (tag, exponent, exception
+        // count, two anchors of 3 + 2 bytes), values (a reference: tag + index ≤ 2 bytes).
+        assert!(
+            parts.table_raw <= 200 * 15,
+            "{} table bytes",
+            parts.table_raw
+        );
+        let decoded = decode(&bytes, "m", 4_000).unwrap();
+        for ((run, a), (run_back, b)) in series.iter().zip(&decoded) {
+            assert_eq!((run, &a.times), (run_back, &b.times));
+        }
     }
 
     proptest! {

@@ -6,7 +6,7 @@ use super::BundleError;
 /// First eight bytes of every bundle file.
 pub const MAGIC: [u8; 8] = *b"RUNLENS\0";
 /// Version of the bundle format this crate writes and reads.
-pub const FORMAT_VERSION: u16 = 4;
+pub const FORMAT_VERSION: u16 = 5;
 /// Size of the fixed header in bytes.
 pub const HEADER_LEN: usize = 28;
 /// Largest payload a decoder inflates (guards against decompression bombs).

@@ -1,4 +1,4 @@
-//! Data bundle v4: the compact, versioned, columnar form of an [`Archive`] that the page
+//! Data bundle v5: the compact, versioned, columnar form of an [`Archive`] that the page
 //! loads. An index file (run table + chunk directory) is decoded at start-up; metric series
 //! live in chunk files decoded on demand, and long series also in overview levels
 //! (`level`) that a zoomed-out chart decodes instead. Spec: `docs/bundle-format.md`.

@@ -20,6 +20,9 @@ pub(crate) const MAX_EXPONENT: u8 = 18;
 /// Points sampled before trying the decimal form on a whole column.
 const DECIMAL_SAMPLE: usize = 64;
 
+/// Columns of at most this many points count each exception at its eight bytes.
+const SHORT_COLUMN: usize = 64;
+
 /// Leading points two columns must share before one may reference the other.
 const MIN_REF_POINTS: usize = 4;
 
@@ -121,7 +124,7 @@ pub(crate) fn encode(column: &[f64]) -> IntColumn {
     let mut best: Option<(f64, IntColumn)> = None;
     for form in forms {
         let (ints, exceptions) = to_ints(column, form);
-        let exception_cost = exceptions_cost(&exceptions);
+        let exception_cost = exceptions_cost(column.len(), &exceptions);
         let (cost, transform, residuals) = ints::cheapest(&ints, 0);
         let cost = cost + exception_cost;
         if best.as_ref().is_none_or(|(c, _)| cost < *c) {
@@ -252,14 +255,33 @@ fn to_ints(column: &[f64], form: IntForm) -> (Vec<i64>, Vec<(u32, u64)>) {
     (ints, exceptions)
 }
 
-/// Estimated bytes of the exceptions' positions and bits.
-fn exceptions_cost(exceptions: &[(u32, u64)]) -> f64 {
+/// Estimated bytes of the exceptions of an `n`-point column: positions and bits. The bits
+/// go to one stream shared by the whole chunk, where a float that does not fit the form
+/// (mantissa noise) keeps its eight bytes; in a column of at most [`SHORT_COLUMN`] points
+/// an estimate from the column's own histograms would find them cheap, so there each counts
+/// eight bytes, and a repeat of the previous exception's bits (a run of NaN or inf) a
+/// quarter.
+fn exceptions_cost(n: usize, exceptions: &[(u32, u64)]) -> f64 {
     if exceptions.is_empty() {
         return 0.0;
     }
     let gaps: Vec<u64> = exception_gaps(exceptions).collect();
-    let bits: Vec<u64> = exceptions.iter().map(|&(_, b)| b).collect();
-    1.0 + ints::estimated_bytes(&gaps) + ints::estimated_bytes(&bits)
+    if n > SHORT_COLUMN {
+        let bits: Vec<u64> = exceptions.iter().map(|&(_, b)| b).collect();
+        return 1.0 + ints::estimated_bytes(&gaps) + ints::estimated_bytes(&bits);
+    }
+    let bits: f64 = exceptions
+        .iter()
+        .enumerate()
+        .map(|(i, &(_, b))| {
+            if i > 0 && exceptions[i - 1].1 == b {
+                0.25
+            } else {
+                8.0
+            }
+        })
+        .sum();
+    1.0 + ints::estimated_bytes(&gaps) + bits
 }
 
 /// The position varints of `exceptions`: the first position, then each gap minus one.
@@ -443,6 +465,29 @@ mod tests {
         assert_eq!(
             encoded.exceptions.iter().map(|e| e.0).collect::<Vec<_>>(),
             [0, 77, 78]
+        );
+    }
+
+    #[test]
+    fn short_columns_of_noise_are_not_mostly_exceptions() {
+        // Fifteen validation values of float64 noise in [0.7, 1]: some print with 16
+        // digits, so a decimal form exists, but the rest would be eight-byte exceptions;
+        // the column's own 15-point histograms make those look cheap.
+        let mut state = 0x2545_f491_4f6c_dd1du64;
+        let column: Vec<f64> = (0..15)
+            .map(|_| {
+                state ^= state << 13;
+                state ^= state >> 7;
+                state ^= state << 17;
+                1.0 - (1.0 - (state >> 11) as f64 / (1u64 << 53) as f64) * 0.3
+            })
+            .collect();
+        let encoded = round_trip(&column);
+        assert!(
+            encoded.exceptions.len() < 3,
+            "{:?} with {} exceptions",
+            encoded.form,
+            encoded.exceptions.len()
         );
     }
 
