@@ -255,6 +255,30 @@ async fn ten_thousand_runs_hyperparameter_views_paint_on_canvases() {
             .await,
         json!(true)
     );
+    // A change of how the metric chart draws (smoothing) redraws the chart alone: the
+    // panel's parallel coordinates and scatter stay as they are.
+    browser
+        .js("document.getElementById('rl-hp-scatter').rlMarked = true;
+             window.rlScatterDraws = 0;
+             document.getElementById('rl-hp-scatter').on('plotly_afterplot', () => window.rlScatterDraws++);
+             return 0;")
+        .await;
+    let smoothing = browser
+        .js("return document.getElementById('rl-smoothing').options[1].value;")
+        .await;
+    browser
+        .choose("rl-smoothing", smoothing.as_str().unwrap())
+        .await;
+    browser
+        .wait_for("location.hash.includes('smooth=') && !document.getElementById('rl-chart').hasAttribute('aria-busy')")
+        .await;
+    assert_eq!(
+        browser
+            .js("return [document.querySelector('#rl-hp-parcoords svg').rlMarked, window.rlScatterDraws];")
+            .await,
+        json!([true, 0]),
+        "the panel is not drawn again"
+    );
     // Another y redraws everything.
     browser.choose("rl-hp-y", "metric:loss:min").await;
     browser

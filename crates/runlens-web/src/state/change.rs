@@ -120,6 +120,25 @@ impl Change {
             Change::HparamsX(_) | Change::HparamsLogX(_) | Change::HparamsLogY(_)
         )
     }
+
+    /// True for a change of how the metric chart draws (its axes, zoom, smoothing, bands,
+    /// grid): the hyperparameter panel, which shows the runs' params and summaries, stays
+    /// as it is. A chart box resized makes plotly report a zoom back out, for one.
+    pub fn only_chart(&self) -> bool {
+        matches!(
+            self,
+            Change::Smoothing(_)
+                | Change::XAxis(_)
+                | Change::LogX(_)
+                | Change::LogY(_)
+                | Change::IgnoreOutliers(_)
+                | Change::Centre(_)
+                | Change::Band(_)
+                | Change::ShowRuns(_)
+                | Change::Zoom(_)
+                | Change::Charts(_)
+        )
+    }
 }
 
 impl App {

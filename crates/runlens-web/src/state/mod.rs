@@ -420,10 +420,12 @@ impl App {
 
 /// Applies a user action and redraws what depends on it; errors are shown in the page.
 pub fn handle(app: &Shared, change: Change) {
-    let parts = if change.only_scatter_axes() {
-        HparamsParts::Scatter
+    let parts = if change.only_chart() {
+        None
+    } else if change.only_scatter_axes() {
+        Some(HparamsParts::Scatter)
     } else {
-        HparamsParts::All
+        Some(HparamsParts::All)
     };
     let needs_chart = {
         let Ok(mut state) = app.try_borrow_mut() else {
@@ -444,8 +446,10 @@ pub fn handle(app: &Shared, change: Change) {
         let app = app.clone();
         wasm_bindgen_futures::spawn_local(async move { redraw(&app).await });
     }
-    let app = app.clone();
-    wasm_bindgen_futures::spawn_local(async move { draw_hparams(&app, parts).await });
+    if let Some(parts) = parts {
+        let app = app.clone();
+        wasm_bindgen_futures::spawn_local(async move { draw_hparams(&app, parts).await });
+    }
 }
 
 /// Draws the chart, its grid and the hyperparameter panel again, and gives the other
