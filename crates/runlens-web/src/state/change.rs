@@ -123,7 +123,7 @@ impl Change {
 
     /// True for a change of how the metric chart draws (its axes, zoom, smoothing, bands,
     /// grid): the hyperparameter panel, which shows the runs' params and summaries, stays
-    /// as it is. A chart box resized makes plotly report a zoom back out, for one.
+    /// as it is.
     pub fn only_chart(&self) -> bool {
         matches!(
             self,
