@@ -13,7 +13,7 @@ use wasm_bindgen::JsCast;
 use wasm_bindgen::prelude::*;
 use web_sys::{CanvasRenderingContext2d, Element, HtmlCanvasElement};
 
-use super::{AxisScale, get};
+use super::{AxisScale, canvas_point, fill_circles, get};
 use crate::Error;
 use crate::chart::Columns;
 
@@ -29,9 +29,6 @@ pub const CANVAS_POINTS: usize = 4_000;
 const WIDE_POINTS: usize = 1_000;
 /// Radius of plotly's default marker (size 6), for a line of one point.
 const MARKER_RADIUS: f64 = 3.0;
-/// Farthest a point is painted outside the plot area, in CSS pixels: beyond it a point is
-/// moved to it (the segments it ends are off the plot, or nearly vertical on it).
-const FAR: f64 = 1e6;
 
 /// How a trace's line is stroked.
 #[derive(Debug, Clone, PartialEq)]
@@ -177,13 +174,6 @@ fn visible(data: &JsValue, index: u32) -> bool {
         .is_none_or(|v| v.is_undefined() || v.as_bool() == Some(true))
 }
 
-/// The pixel of point `(x, y)` on the canvas of axes `xs`, `ys`; `None` for a gap.
-fn pixel(xs: AxisScale, ys: AxisScale, x: f64, y: f64) -> Option<(f64, f64)> {
-    let left = xs.pixels_to(x)?.clamp(-FAR, FAR);
-    let top = (ys.length - ys.pixels_to(y)?).clamp(-FAR, FAR);
-    Some((left, top))
-}
-
 /// Adds `trace`'s points to the context's path as lines, lifting the pen at each gap;
 /// `reverse` walks them backwards, `joined` continues the path instead of moving to the
 /// first point.
@@ -195,7 +185,7 @@ fn trace_path(
     mut joined: bool,
 ) {
     let points = trace.x.iter().zip(&trace.y);
-    let mut step = |(&x, &y): (&f64, &f64)| match pixel(xs, ys, x, y) {
+    let mut step = |(&x, &y): (&f64, &f64)| match canvas_point(xs, ys, x, y) {
         Some((left, top)) if joined => context.line_to(left, top),
         Some((left, top)) => {
             context.move_to(left, top);
@@ -259,15 +249,9 @@ pub(super) fn paint(
             context.stroke();
         }
         if let Some(colour) = &trace.markers {
-            context.begin_path();
-            for (&px, &py) in trace.x.iter().zip(&trace.y) {
-                if let Some((left, top)) = pixel(x, y, px, py) {
-                    context.move_to(left + MARKER_RADIUS, top);
-                    context.arc(left, top, MARKER_RADIUS, 0.0, std::f64::consts::TAU)?;
-                }
-            }
             context.set_fill_style_str(colour);
-            context.fill();
+            let points = trace.x.iter().copied().zip(trace.y.iter().copied());
+            fill_circles(context, (x, y), points, MARKER_RADIUS)?;
         }
     }
     canvas.set_attribute("data-traces", &painted.to_string())?;
@@ -324,26 +308,5 @@ mod tests {
         assert_eq!(dash_pattern(Some("dot"), 1.5), vec![3.0, 3.0]);
         assert_eq!(dash_pattern(Some("dash"), 1.5), vec![9.0, 9.0]);
         assert_eq!(dash_pattern(Some("dash"), 4.0), vec![12.0, 12.0]);
-    }
-
-    #[test]
-    fn points_map_to_canvas_pixels_from_the_top_left() {
-        let xs = AxisScale {
-            offset: 60.0,
-            length: 200.0,
-            range: (0.0, 10.0),
-            log: false,
-        };
-        let ys = AxisScale {
-            offset: 36.0,
-            length: 100.0,
-            range: (0.0, 1.0),
-            log: false,
-        };
-        assert_eq!(pixel(xs, ys, 5.0, 0.25), Some((100.0, 75.0)));
-        assert_eq!(pixel(xs, ys, 5.0, f64::NAN), None);
-        // A value far off the plot (an outlier outside an outlier-proof range) is moved
-        // to the edge of what is painted.
-        assert_eq!(pixel(xs, ys, 5.0, 1e300), Some((100.0, -FAR)));
     }
 }

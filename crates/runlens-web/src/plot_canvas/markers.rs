@@ -4,7 +4,7 @@
 use wasm_bindgen::prelude::*;
 use web_sys::{CanvasRenderingContext2d, Element, HtmlCanvasElement};
 
-use super::AxisScale;
+use super::{AxisScale, fill_circles};
 use crate::Error;
 use crate::state::plotly_relayout;
 
@@ -61,16 +61,7 @@ pub(super) fn paint(
     canvas.set_attribute("data-markers", &markers.len().to_string())?;
     for (colour, points) in &markers.by_colour {
         context.set_fill_style_str(colour);
-        context.begin_path();
-        for &(px, py) in points {
-            let (Some(left), Some(up)) = (x.pixels_to(px), y.pixels_to(py)) else {
-                continue;
-            };
-            let top = y.length - up;
-            context.move_to(left + RADIUS, top);
-            context.arc(left, top, RADIUS, 0.0, std::f64::consts::TAU)?;
-        }
-        context.fill();
+        fill_circles(context, (x, y), points.iter().copied(), RADIUS)?;
     }
     Ok(())
 }

@@ -85,6 +85,38 @@ impl AxisScale {
     }
 }
 
+/// Farthest a point is painted outside the plot area, in CSS pixels: beyond it a point is
+/// moved to it (the segments it ends are off the plot, or nearly vertical on it).
+const FAR: f64 = 1e6;
+
+/// The canvas pixel (from the plot area's top left, CSS pixels) of point `(x, y)` on
+/// axes `xs`, `ys`; `None` for a point the axes cannot show (a gap, a value a log axis
+/// has no place for).
+fn canvas_point(xs: AxisScale, ys: AxisScale, x: f64, y: f64) -> Option<(f64, f64)> {
+    let left = xs.pixels_to(x)?.clamp(-FAR, FAR);
+    let top = (ys.length - ys.pixels_to(y)?).clamp(-FAR, FAR);
+    Some((left, top))
+}
+
+/// Fills a circle of `radius` CSS pixels at each of `points` (data units on `axes`) that
+/// the axes can show, in the context's fill style, as one path.
+fn fill_circles(
+    context: &CanvasRenderingContext2d,
+    (xs, ys): (AxisScale, AxisScale),
+    points: impl Iterator<Item = (f64, f64)>,
+    radius: f64,
+) -> Result<(), Error> {
+    context.begin_path();
+    for (x, y) in points {
+        if let Some((left, top)) = canvas_point(xs, ys, x, y) {
+            context.move_to(left + radius, top);
+            context.arc(left, top, radius, 0.0, std::f64::consts::TAU)?;
+        }
+    }
+    context.fill();
+    Ok(())
+}
+
 /// The marks attached to one chart, and the redraw listener kept alive while they are.
 struct Attached {
     root: Element,
@@ -161,16 +193,9 @@ pub fn attach(root: &Element, paint: Paint) -> Result<(), Error> {
         .as_ref()
         .unchecked_ref::<js_sys::Function>()
         .call0(&JsValue::NULL);
+    detach_where(|old| old.root == *root || !old.root.is_connected());
     ATTACHED.with(|slot| {
-        let mut attached = slot.borrow_mut();
-        attached.retain(|old| {
-            let keep = old.root != *root && old.root.is_connected();
-            if !keep {
-                detach(old);
-            }
-            keep
-        });
-        attached.push(Attached {
+        slot.borrow_mut().push(Attached {
             root: root.clone(),
             paint,
             redraw,
@@ -182,16 +207,21 @@ pub fn attach(root: &Element, paint: Paint) -> Result<(), Error> {
 /// Removes the marks' canvas and listeners from the chart `root` (drawn as SVG again);
 /// marks attached to other charts stay.
 pub fn clear(root: &Element) {
+    detach_where(|old| old.root == *root);
+    remove_canvases(root, None);
+}
+
+/// Takes the marks for which `gone` holds off their charts (their listeners removed).
+fn detach_where(gone: impl Fn(&Attached) -> bool) {
     ATTACHED.with(|slot| {
         slot.borrow_mut().retain(|old| {
-            let keep = old.root != *root;
-            if !keep {
+            if gone(old) {
                 detach(old);
+                return false;
             }
-            keep
+            true
         });
     });
-    remove_canvases(root, None);
 }
 
 /// Takes `root`'s mark canvases away, except those of class `keep`.
@@ -385,5 +415,26 @@ mod tests {
             ..linear
         };
         assert_eq!(flat.pixels_to(1.0), None);
+    }
+
+    #[test]
+    fn points_map_to_canvas_pixels_from_the_top_left() {
+        let xs = AxisScale {
+            offset: 60.0,
+            length: 200.0,
+            range: (0.0, 10.0),
+            log: false,
+        };
+        let ys = AxisScale {
+            offset: 36.0,
+            length: 100.0,
+            range: (0.0, 1.0),
+            log: false,
+        };
+        assert_eq!(canvas_point(xs, ys, 5.0, 0.25), Some((100.0, 75.0)));
+        assert_eq!(canvas_point(xs, ys, 5.0, f64::NAN), None);
+        // A value far off the plot (an outlier outside an outlier-proof range) is moved
+        // to the edge of what is painted.
+        assert_eq!(canvas_point(xs, ys, 5.0, 1e300), Some((100.0, -FAR)));
     }
 }
