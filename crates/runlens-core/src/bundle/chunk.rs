@@ -99,21 +99,17 @@ impl Parts {
                 self.exception_bits.extend_from_slice(&bits.to_le_bytes());
             }
         }
-        if coded.transform.code() >= 1 && !coded.residuals.is_empty() {
+        let mut residuals = std::borrow::Cow::Borrowed(&coded.residuals[..]);
+        if coded.transform.code() >= 1
+            && let Some(&anchor) = residuals.first()
+        {
             // The first anchor is the column's first integer less the previous one's.
-            let first = ints::unzigzag(coded.residuals[0]);
+            let first = ints::unzigzag(anchor);
             let previous = &mut self.first_ints[kind_of(first_block)];
-            let mut residuals = coded.residuals.clone();
-            residuals[0] = ints::zigzag(first.wrapping_sub(*previous));
+            residuals.to_mut()[0] = ints::zigzag(first.wrapping_sub(*previous));
             *previous = first;
-            self.put_residuals(first_block + coded.form.slot(), coded.transform, &residuals);
-        } else {
-            self.put_residuals(
-                first_block + coded.form.slot(),
-                coded.transform,
-                &coded.residuals,
-            );
         }
+        self.put_residuals(first_block + coded.form.slot(), coded.transform, &residuals);
     }
 }
 
