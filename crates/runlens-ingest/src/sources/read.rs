@@ -147,12 +147,15 @@ impl<'a> Session<'a> {
     pub(super) fn read_now(&mut self, reader: &'a dyn Reader, path: &Path, root: Option<&Path>) {
         match self.prepare(reader, path, root) {
             Some(Prepared::Cached(cached)) => self.commit_cached(cached),
-            Some(Prepared::Read(job)) => {
-                let done = execute(&job, self.options, self.spill.as_ref());
-                self.commit(job, done);
-            }
+            Some(Prepared::Read(job)) => self.read_job(job),
             None => {}
         }
+    }
+
+    /// Does `job` on this thread and takes its result in.
+    pub(super) fn read_job(&mut self, job: ReadJob<'a>) {
+        let done = execute(&job, self.options, self.spill.as_ref());
+        self.commit(job, done);
     }
 
     /// Takes an entry read from the cache in.

@@ -54,10 +54,7 @@ impl<'a> Session<'a> {
         if threads <= 1 {
             self.walk_with(root, &mut |session, step| match step {
                 Step::Settled(found) => session.take(Taken::Settled(found)),
-                Step::Job(job) => {
-                    let done = execute(&job, session.options, session.spill.as_ref());
-                    session.commit(job, done);
-                }
+                Step::Job(job) => session.read_job(job),
             });
             return;
         }
