@@ -7,6 +7,7 @@ mod config;
 mod output;
 mod pages;
 mod progress;
+pub mod site_server;
 
 use std::ffi::OsString;
 use std::io::Write;

@@ -1,28 +1,26 @@
-//! `runlens serve`: builds the multi-file site and serves it on 127.0.0.1, optionally
-//! rebuilding it when the sources change (`--watch`). Requests and rebuilds share one
-//! thread, so a request never sees a site being written (the writer swaps whole
-//! directories anyway) and all output stays on this command's streams.
+//! `runlens serve`: builds the multi-file site and serves it on 127.0.0.1
+//! ([`crate::site_server`]), optionally rebuilding it when the sources change (`--watch`).
+//! Requests wait while a rebuilt site is swapped in, so no page load mixes files of two
+//! builds; all output stays on this command's streams.
 
 use std::hash::{Hash, Hasher};
 use std::io::Write;
-use std::path::{Component, Path, PathBuf};
+use std::net::{Ipv4Addr, SocketAddr};
+use std::path::{Path, PathBuf};
 use std::sync::mpsc::{self, Receiver};
 use std::time::Duration;
 
 use anyhow::Context;
 use notify_debouncer_mini::notify::{RecommendedWatcher, RecursiveMode};
 use notify_debouncer_mini::{DebounceEventResult, Debouncer, new_debouncer};
-use percent_encoding::percent_decode_str;
-use tiny_http::{Header, Request, Response, Server, StatusCode};
 
 use crate::args::ServeArgs;
 use crate::config::Config;
 use crate::output::terminal_safe;
+use crate::site_server::SiteServer;
 
 /// How long file changes are gathered before one rebuild.
 const DEBOUNCE: Duration = Duration::from_millis(300);
-/// How often the request loop looks for source changes.
-const POLL: Duration = Duration::from_millis(100);
 
 pub fn run(args: &ServeArgs, stdout: &mut dyn Write, stderr: &mut dyn Write) -> anyhow::Result<u8> {
     // Keeps a temporary site alive for as long as the server runs.
@@ -42,23 +40,20 @@ pub fn run(args: &ServeArgs, stdout: &mut dyn Write, stderr: &mut dyn Write) -> 
     let sources = config
         .sources(&args.source.sources)
         .map_err(|e| crate::UsageError(e.to_string()))?;
-    rebuild(args, &config, &site, stdout, stderr)?;
+    rebuild(args, &config, &site, None, stdout, stderr)?;
 
-    let server = Server::http(("127.0.0.1", args.port)).map_err(|e| {
+    let address = SocketAddr::from((Ipv4Addr::LOCALHOST, args.port));
+    let server = SiteServer::start(address, &site, "/", None).map_err(|e| {
         anyhow::anyhow!(
             "could not listen on 127.0.0.1:{}: {e}\nhint: choose another port with --port, or --port 0 for any free one",
             args.port
         )
     })?;
-    let port = server
-        .server_addr()
-        .to_ip()
-        .map(|a| a.port())
-        .unwrap_or(args.port);
     writeln!(
         stdout,
-        "serving {} at http://127.0.0.1:{port}/ (Ctrl-C to stop){}",
+        "serving {} at http://127.0.0.1:{}/ (Ctrl-C to stop){}",
         terminal_safe(&site.display().to_string()),
+        server.address().port(),
         if args.watch {
             "; rebuilding when the sources change"
         } else {
@@ -67,21 +62,16 @@ pub fn run(args: &ServeArgs, stdout: &mut dyn Write, stderr: &mut dyn Write) -> 
     )?;
     stdout.flush()?;
 
-    let (_watcher, changes) = if args.watch {
-        let (watcher, changes) = watch(&sources, &site)?;
-        (Some(watcher), Some(changes))
-    } else {
-        (None, None)
-    };
+    if !args.watch {
+        // The server answers on its own thread until the process is stopped.
+        loop {
+            std::thread::park();
+        }
+    }
+    let (_watcher, changes) = watch(&sources, &site)?;
     let mut built = fingerprint(&sources, &site);
-    loop {
-        if let Some(request) = server.recv_timeout(POLL).context("the server stopped")? {
-            respond(&site, request);
-        }
-        let Some(changes) = &changes else { continue };
-        if !drain(changes) {
-            continue;
-        }
+    while changes.recv().is_ok() {
+        drain(&changes);
         // Watchers also report metadata touches and the parent directory of a site being
         // swapped: rebuild only when the sources' files really changed.
         let now = fingerprint(&sources, &site);
@@ -89,7 +79,7 @@ pub fn run(args: &ServeArgs, stdout: &mut dyn Write, stderr: &mut dyn Write) -> 
             continue;
         }
         built = now;
-        if let Err(error) = rebuild(args, &config, &site, stdout, stderr) {
+        if let Err(error) = rebuild(args, &config, &site, Some(&server), stdout, stderr) {
             // Keep serving the last good site; the next change tries again.
             writeln!(
                 stderr,
@@ -97,13 +87,16 @@ pub fn run(args: &ServeArgs, stdout: &mut dyn Write, stderr: &mut dyn Write) -> 
             )?;
         }
     }
+    anyhow::bail!("stopped watching the sources: the file watcher ended")
 }
 
-/// Reads the sources and writes the site (atomically replacing the previous one).
+/// Reads the sources and writes the site (atomically replacing the previous one, while
+/// `server`'s requests wait).
 fn rebuild(
     args: &ServeArgs,
     config: &Config,
     site: &Path,
+    server: Option<&SiteServer>,
     stdout: &mut dyn Write,
     stderr: &mut dyn Write,
 ) -> anyhow::Result<()> {
@@ -114,8 +107,10 @@ fn rebuild(
     let encoded =
         super::build::encode(&report, &super::build::title(args.title.as_deref(), config))?;
     super::build::warn_about_view(config, &encoded, stderr)?;
+    let paused = server.map(SiteServer::pause);
     let summary = runlens_site::write_site(&encoded.info(config), &encoded.bundle, site)
         .with_context(|| format!("could not write the site to {}", site.display()))?;
+    drop(paused);
     super::build::print_summary(stdout, &site.display().to_string(), &encoded, &summary)?;
     stdout.flush()?;
     Ok(())
@@ -193,98 +188,15 @@ fn fingerprint(sources: &[PathBuf], site: &Path) -> u64 {
     hasher.finish()
 }
 
-/// Empties the channel; true when anything changed.
-fn drain(changes: &Receiver<()>) -> bool {
-    let mut changed = false;
-    while changes.try_recv().is_ok() {
-        changed = true;
-    }
-    changed
-}
-
-/// Answers one request with a file of the site, or 404/405.
-fn respond(site: &Path, request: Request) {
-    let response = match (request.method(), file_for(site, request.url())) {
-        (tiny_http::Method::Get | tiny_http::Method::Head, Some(path)) => {
-            match std::fs::read(&path) {
-                Ok(bytes) => Response::from_data(bytes)
-                    .with_header(header("Content-Type", content_type(&path)))
-                    .with_header(header("Cache-Control", "no-store")),
-                Err(_) => not_found(),
-            }
-        }
-        (tiny_http::Method::Get | tiny_http::Method::Head, None) => not_found(),
-        _ => Response::from_string("method not allowed").with_status_code(StatusCode(405)),
-    };
-    // A client that went away is not an error of ours.
-    let _ = request.respond(response);
-}
-
-fn not_found() -> Response<std::io::Cursor<Vec<u8>>> {
-    Response::from_string("not found").with_status_code(StatusCode(404))
-}
-
-fn header(name: &str, value: &str) -> Header {
-    Header::from_bytes(name.as_bytes(), value.as_bytes()).expect("static header is valid")
-}
-
-/// The file under `site` that `url` names (`index.html` for a directory); `None` for a path
-/// that would leave the site or does not exist.
-fn file_for(site: &Path, url: &str) -> Option<PathBuf> {
-    let path = url.split(['?', '#']).next().unwrap_or("/");
-    let decoded = percent_decode_str(path).decode_utf8().ok()?;
-    let mut file = site.to_path_buf();
-    for component in Path::new(decoded.trim_start_matches('/')).components() {
-        match component {
-            Component::Normal(part) => file.push(part),
-            Component::CurDir => {}
-            _ => return None,
-        }
-    }
-    if file.is_dir() {
-        file.push("index.html");
-    }
-    file.is_file().then_some(file)
-}
-
-fn content_type(path: &Path) -> &'static str {
-    match path.extension().and_then(|e| e.to_str()) {
-        Some("html") => "text/html; charset=utf-8",
-        Some("js") => "text/javascript; charset=utf-8",
-        Some("css") => "text/css; charset=utf-8",
-        Some("wasm") => "application/wasm",
-        Some("json") => "application/json",
-        Some("svg") => "image/svg+xml",
-        Some("png") => "image/png",
-        _ => "application/octet-stream",
-    }
+/// Empties the channel: the batches that came while one was handled need no rebuild of
+/// their own (the fingerprint tells whether anything changed at all).
+fn drain(changes: &Receiver<()>) {
+    while changes.try_recv().is_ok() {}
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn urls_map_inside_the_site_only() {
-        let site = tempfile::tempdir().unwrap();
-        std::fs::create_dir_all(site.path().join("data")).unwrap();
-        std::fs::write(site.path().join("index.html"), "x").unwrap();
-        std::fs::write(site.path().join("data/index.rlb"), "x").unwrap();
-        let root = site.path();
-        assert_eq!(file_for(root, "/"), Some(root.join("index.html")));
-        assert_eq!(file_for(root, "/?view=1#x"), Some(root.join("index.html")));
-        assert_eq!(
-            file_for(root, "/data/index.rlb"),
-            Some(root.join("data/index.rlb"))
-        );
-        assert_eq!(
-            file_for(root, "/data%2Findex.rlb"),
-            Some(root.join("data/index.rlb"))
-        );
-        assert_eq!(file_for(root, "/../etc/passwd"), None);
-        assert_eq!(file_for(root, "/data/%2e%2e/%2e%2e/etc/passwd"), None);
-        assert_eq!(file_for(root, "/missing.js"), None);
-    }
 
     #[test]
     fn writes_of_the_site_do_not_trigger_rebuilds() {
@@ -298,15 +210,5 @@ mod tests {
             Path::new("/logs/.runlens-staging-x1/index.html"),
             site
         ));
-    }
-
-    #[test]
-    fn content_types_let_browsers_run_modules_and_stream_wasm() {
-        assert_eq!(content_type(Path::new("a/x.wasm")), "application/wasm");
-        assert!(content_type(Path::new("boot.js")).starts_with("text/javascript"));
-        assert_eq!(
-            content_type(Path::new("data/0.rlb")),
-            "application/octet-stream"
-        );
     }
 }
