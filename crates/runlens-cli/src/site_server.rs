@@ -92,6 +92,8 @@ impl SiteServer {
 
     /// Holds every request until the returned guard is dropped (while the site is
     /// replaced, so that no page mixes files of two builds it loads at the same time).
+    /// Blocks until the answers being read are done; call it from a plain thread, not
+    /// from an async task.
     pub fn pause(&self) -> Paused<'_> {
         Paused(self.site.swapping.blocking_write())
     }
