@@ -137,9 +137,13 @@ const PARCOORDS_PIXELS: &str = "const canvas = document.querySelector('#rl-hp-pa
 const SCATTER_PIXELS: &str =
     "const canvas = document.querySelector('#rl-hp-scatter canvas.rl-marker-canvas');
     const d = canvas.getContext('2d').getImageData(0, 0, canvas.width, canvas.height).data;
-    let painted = 0;
-    for (let i = 3; i < d.length; i += 4) if (d[i] > 0) painted++;
-    return { painted, markers: Number(canvas.dataset.markers), width: canvas.width };";
+    let painted = 0, coloured = 0;
+    for (let i = 0; i < d.length; i += 4) {
+        if (d[i + 3] === 0) continue;
+        painted++;
+        if (Math.max(d[i], d[i + 1], d[i + 2]) - Math.min(d[i], d[i + 1], d[i + 2]) > 40) coloured++;
+    }
+    return { painted, coloured, markers: Number(canvas.dataset.markers), width: canvas.width };";
 
 #[tokio::test]
 async fn ten_thousand_runs_hyperparameter_views_paint_on_canvases() {
@@ -181,6 +185,11 @@ async fn ten_thousand_runs_hyperparameter_views_paint_on_canvases() {
     let before = browser.js(SCATTER_PIXELS).await;
     assert_eq!(before["markers"], json!(RUNS), "{before}");
     assert!(before["painted"].as_u64().unwrap() > 1000, "{before}");
+    // In the runs' colours (one of the palette's ten is grey), not all grey or black.
+    assert!(
+        before["coloured"].as_u64().unwrap() * 2 > before["painted"].as_u64().unwrap(),
+        "{before}"
+    );
     // The chart's PNG download lays the markers into the figure as an image: the image
     // plotly makes has coloured marker pixels (axes and text are grey).
     let download = browser

@@ -125,7 +125,10 @@ pub fn scatter(
                 .zip(&ys)
                 .zip(&slots)
                 .map(|((&x, &y), &slot)| (x, y, slot)),
-            |slot| colour(slot, MARKER_ALPHA),
+            |slot| crate::plot_canvas::raster::Rgba {
+                rgb: PALETTE[slot % PALETTE.len()],
+                alpha: MARKER_ALPHA,
+            },
         );
         let ranges = (
             padded_range(xs.iter().copied(), log_x),
@@ -401,7 +404,13 @@ mod tests {
         let markers = figure.markers.expect("markers for the canvas");
         assert_eq!(markers.len(), CANVAS_ABOVE + 1);
         assert_eq!(markers.by_colour.len(), crate::chart::PALETTE.len());
-        assert_eq!(markers.by_colour[1].0, colour(1, 0.85));
+        assert_eq!(
+            markers.by_colour[1].0,
+            crate::plot_canvas::raster::Rgba {
+                rgb: crate::chart::PALETTE[1],
+                alpha: 0.85
+            }
+        );
         assert_eq!(markers.by_colour[1].1[0], (0.1, 1.0));
         let value = figure.figure.json();
         // plotly draws no marker but keeps every point for hover.

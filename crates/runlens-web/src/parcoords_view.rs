@@ -148,7 +148,18 @@ pub fn render(
         .dyn_into()
         .map_err(|_| Error::new("a canvas element could not be made"))?;
     canvas.set_class_name("rl-pc-canvas");
-    let scale = PIXELS_PER_UNIT.min(MAX_CANVAS_WIDTH / width);
+    // No wider than the chart can be shown: the box is at most MAX_HEIGHT tall and never
+    // wider than the window (a canvas twice the width it is shown at costs twice the
+    // rasterizing for nothing).
+    let (window_width, ratio) = web_sys::window().map_or((f64::INFINITY, 1.0), |w| {
+        let inner = w.inner_width().ok().and_then(|v| v.as_f64());
+        (
+            inner.unwrap_or(f64::INFINITY),
+            w.device_pixel_ratio().max(1.0),
+        )
+    });
+    let shown = window_width.min(MAX_HEIGHT * width / height) * ratio;
+    let scale = PIXELS_PER_UNIT.min(MAX_CANVAS_WIDTH.min(shown) / width);
     canvas.set_width((width * scale).round() as u32);
     canvas.set_height((height * scale).round() as u32);
     frame.append_child(&canvas)?;

@@ -4,7 +4,8 @@
 use wasm_bindgen::prelude::*;
 use web_sys::{CanvasRenderingContext2d, Element, HtmlCanvasElement};
 
-use super::{AxisScale, fill_circles};
+use super::raster::{Raster, Rgba};
+use super::{AxisScale, canvas_point};
 use crate::Error;
 use crate::state::plotly_relayout;
 
@@ -13,19 +14,19 @@ pub const RADIUS: f64 = 4.0;
 /// Class of the markers' canvas.
 pub(super) const CANVAS_CLASS: &str = "rl-marker-canvas";
 
-/// The markers: a position per point and its colour, grouped by colour (one fill each).
+/// The markers: a position per point and its colour, grouped by colour.
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct Markers {
-    /// CSS colour and the points `(x, y)` in data units drawn in it.
-    pub by_colour: Vec<(String, Vec<(f64, f64)>)>,
+    /// A colour and the points `(x, y)` in data units drawn in it.
+    pub by_colour: Vec<(Rgba, Vec<(f64, f64)>)>,
 }
 
 impl Markers {
     /// Groups `points` (x, y, colour slot) by slot, in the order slots first appear;
-    /// `colour` names a slot's CSS colour.
+    /// `colour` gives a slot's colour.
     pub fn new(
         points: impl IntoIterator<Item = (f64, f64, usize)>,
-        colour: impl Fn(usize) -> String,
+        colour: impl Fn(usize) -> Rgba,
     ) -> Markers {
         let mut slots: Vec<usize> = Vec::new();
         let mut lists: Vec<Vec<(f64, f64)>> = Vec::new();
@@ -49,8 +50,8 @@ impl Markers {
     }
 }
 
-/// Paints `markers` on `canvas` (its `context` in CSS pixels of the plot area of axes
-/// `x` and `y`).
+/// Paints `markers` on `canvas` (the plot area of axes `x` and `y`, CSS pixels scaled
+/// to the canvas's own): drawn into a [`Raster`] of the canvas's size, then put in whole.
 pub(super) fn paint(
     canvas: &HtmlCanvasElement,
     context: &CanvasRenderingContext2d,
@@ -59,10 +60,22 @@ pub(super) fn paint(
     markers: &Markers,
 ) -> Result<(), Error> {
     canvas.set_attribute("data-markers", &markers.len().to_string())?;
+    let (width, height) = (canvas.width(), canvas.height());
+    // Canvas pixels per CSS pixel (the device's pixel ratio, as `canvas_in` sized it).
+    let ratio = f64::from(width) / x.length.max(1.0);
+    let mut raster = Raster::new(width as usize, height as usize);
     for (colour, points) in &markers.by_colour {
-        context.set_fill_style_str(colour);
-        fill_circles(context, (x, y), points.iter().copied(), RADIUS)?;
+        let centres = points.iter().filter_map(|&(px, py)| {
+            canvas_point(x, y, px, py).map(|(left, top)| (left * ratio, top * ratio))
+        });
+        raster.discs(centres, RADIUS * ratio, *colour);
     }
+    // Copied out of wasm memory in one go (an `ImageData` over a view of wasm memory took
+    // several times longer to make).
+    let pixels = js_sys::Uint8ClampedArray::new_with_length(width * height * 4);
+    pixels.copy_from(&raster.to_rgba());
+    let image = web_sys::ImageData::new_with_js_u8_clamped_array_and_sh(&pixels, width, height)?;
+    context.put_image_data(&image, 0.0, 0.0)?;
     Ok(())
 }
 
@@ -108,14 +121,22 @@ mod tests {
 
     #[test]
     fn markers_are_grouped_by_colour_in_first_seen_order() {
+        let red = Rgba {
+            rgb: (255, 0, 0),
+            alpha: 1.0,
+        };
+        let blue = Rgba {
+            rgb: (0, 0, 255),
+            alpha: 0.5,
+        };
         let markers = Markers::new([(1.0, 2.0, 7), (3.0, 4.0, 2), (5.0, 6.0, 7)], |slot| {
-            ["red", "blue"][usize::from(slot == 2)].to_string()
+            [red, blue][usize::from(slot == 2)]
         });
         assert_eq!(
             markers.by_colour,
             vec![
-                ("red".to_string(), vec![(1.0, 2.0), (5.0, 6.0)]),
-                ("blue".to_string(), vec![(3.0, 4.0)]),
+                (red, vec![(1.0, 2.0), (5.0, 6.0)]),
+                (blue, vec![(3.0, 4.0)])
             ]
         );
         assert_eq!(markers.len(), 3);

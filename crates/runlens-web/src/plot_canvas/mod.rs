@@ -13,6 +13,7 @@
 
 pub mod lines;
 pub mod markers;
+pub mod raster;
 
 use std::cell::RefCell;
 use std::rc::Rc;
