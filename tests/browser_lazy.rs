@@ -135,6 +135,14 @@ async fn the_site_fetches_the_run_table_then_only_what_the_view_needs() {
         .filter_map(|p| p.strip_prefix("/data/").map(str::to_string))
         .collect();
     assert_eq!(served, first, "the server saw the same requests");
+    // The run table is preloaded by the page (while the wasm compiles) and that download
+    // is the one the app reads: it is requested once.
+    let index_requests = server
+        .seen()
+        .iter()
+        .filter(|p| *p == "/data/index.rlb")
+        .count();
+    assert_eq!(index_requests, 1, "{:?}", server.seen());
 
     // Zooming in loads the full-resolution chunk of the charted metric, and nothing else.
     zoom(&browser, 1000.0, 1100.0).await;
