@@ -36,6 +36,15 @@ pub const TOP: f64 = 44.0;
 pub const LENGTH: f64 = 260.0;
 /// Room below the axes.
 const BOTTOM: f64 = 30.0;
+/// The page's `--border` colour (light, dark): lines outside the brushes are drawn in it,
+/// on a canvas, which cannot take a CSS variable (a test holds these to the stylesheets).
+const BORDER: (&str, &str) = ("#dde1e7", "#343a44");
+
+/// The colour of the lines outside the brushes, in the dark or light theme.
+pub fn out_colour(dark: bool) -> &'static str {
+    if dark { BORDER.1 } else { BORDER.0 }
+}
+
 /// Most run lines drawn (evenly chosen beyond that).
 pub const MAX_LINES: usize = 2000;
 
@@ -299,5 +308,25 @@ mod tests {
         );
         assert!((units_per_pixel(LENGTH) - 1.0).abs() < 1e-12);
         assert!((units_per_pixel(LENGTH / 2.0) - 2.0).abs() < 1e-12);
+    }
+
+    /// The value of custom property `name` in a stylesheet (`--name: value;`).
+    fn custom_property<'a>(css: &'a str, name: &str) -> Option<&'a str> {
+        let at = css.find(&format!("{name}:"))? + name.len() + 1;
+        Some(css[at..].split(';').next()?.trim())
+    }
+
+    #[test]
+    fn the_faint_line_colour_is_the_stylesheets_border_colour() {
+        let light = include_str!("../../../www/style.css");
+        let dark = include_str!("../../../www/dark.css");
+        assert_eq!(
+            custom_property(light, "--border"),
+            Some(super::out_colour(false))
+        );
+        assert_eq!(
+            custom_property(dark, "--border"),
+            Some(super::out_colour(true))
+        );
     }
 }

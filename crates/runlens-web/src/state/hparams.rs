@@ -188,12 +188,7 @@ impl App {
                     chart::colour(group_of.get(row).copied().flatten().unwrap_or(row), 0.6)
                 })
             },
-            // The page's --border colour, as the SVG lines had.
-            if dom::chart_theme().dark {
-                "#343a44"
-            } else {
-                "#dde1e7"
-            },
+            crate::parcoords_view::out_colour(dom::chart_theme().dark),
         )?;
         dom::set_hidden(&self.ui.hparams.clear_brushes, self.brushes.is_empty());
         Ok(())
