@@ -116,7 +116,7 @@ for (const f of document.querySelectorAll('iframe')) {
     bad.push('an iframe that is not the sandboxed artifact viewer: ' + f.outerHTML.slice(0, 160));
   }
 }
-for (const tag of ['object', 'embed', 'base', 'form', 'math', 'frame', 'frameset', 'portal', 'svg script', 'svg foreignObject', 'link:not([rel=icon]):not([rel=modulepreload][href="assets/runlens_web.js"]):not([rel=preload][href="assets/runlens_web_bg.wasm"])', 'meta[http-equiv]:not([http-equiv=Content-Security-Policy])']) {
+for (const tag of ['object', 'embed', 'base', 'form', 'math', 'frame', 'frameset', 'portal', 'svg script', 'svg foreignObject', 'link:not([rel=icon]):not([rel=modulepreload][href="assets/runlens_web.js"]):not([rel=preload][href="assets/runlens_web_bg.wasm"]):not([rel=preload][href="data/index.rlb"])', 'meta[http-equiv]:not([http-equiv=Content-Security-Policy])']) {
   const n = document.querySelectorAll(tag).length;
   if (n) bad.push(n + ' × ' + tag);
 }

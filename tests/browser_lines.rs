@@ -237,6 +237,8 @@ async fn long_lines_are_painted_on_a_canvas_with_hover_legend_zoom_and_downloads
         near(&dated, 0) > 100 && near(&dated, 5) > 100,
         "the lines are painted on the date axis: {dated}"
     );
+    // The figure is new, and run-2 is still hidden from it.
+    assert!(near(&dated, 2) < 5, "run-2 stays hidden: {dated}");
     browser.choose("rl-x", "step").await;
     browser
         .wait_for(
@@ -258,8 +260,16 @@ async fn long_lines_are_painted_on_a_canvas_with_hover_legend_zoom_and_downloads
     assert!(near(&zoomed, 0) > 100, "{zoomed}");
     assert_eq!(
         zoomed["traces"],
-        json!(RUNS),
-        "a new figure shows every run: {zoomed}"
+        json!(RUNS - 1),
+        "a zoom keeps run-2 hidden: {zoomed}"
+    );
+    let hidden_in_legend = browser
+        .js("return [...document.getElementById('rl-chart').data].filter(t => t.visible === 'legendonly').map(t => t.uid);")
+        .await;
+    assert_eq!(
+        hidden_in_legend,
+        json!(["run-2-0", "run-2-1"]),
+        "the run's line and its legend entry, by their ids"
     );
 
     // Grouped by seed: two bands and their centre lines, filled and stroked on the canvas.
@@ -292,5 +302,41 @@ async fn long_lines_are_painted_on_a_canvas_with_hover_legend_zoom_and_downloads
         .await;
     let small = canvas(&browser).await;
     assert_eq!(small, json!({"canvas": false, "svg_lines": 1}));
+
+    // plotly.js refusing a figure outright (a throw, not a rejected promise) is the chart's
+    // error, shown, the chart no longer busy; the next good drawing takes it away.
+    browser
+        .js("const react = Plotly.react;
+             Plotly.react = () => { Plotly.react = react; throw new Error('refused'); };
+             return 0;")
+        .await;
+    let smoothing = |index: usize| {
+        format!(
+            "const s = document.getElementById('rl-smoothing'); s.value = s.options[{index}].value;
+             s.dispatchEvent(new Event('change', {{ bubbles: true }})); return 0;"
+        )
+    };
+    browser.js(&smoothing(1)).await;
+    browser
+        .wait_for(
+            "!document.getElementById('rl-error').hidden
+                   && !document.getElementById('rl-chart').hasAttribute('aria-busy')",
+        )
+        .await;
+    let error = browser
+        .js("return document.getElementById('rl-error').textContent;")
+        .await;
+    assert!(
+        error
+            .as_str()
+            .unwrap()
+            .contains("The chart could not be drawn: refused"),
+        "{error}"
+    );
+    browser.js(&smoothing(0)).await;
+    browser
+        .wait_for("document.getElementById('rl-error').hidden
+                   && document.querySelectorAll('#rl-chart .scatterlayer path.js-line').length === 1")
+        .await;
     browser.finish().await;
 }

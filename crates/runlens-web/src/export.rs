@@ -14,10 +14,18 @@ extern "C" {
     /// `Plotly.downloadImage(chart, options)`: saves a chart (its element, or a figure
     /// `{data, layout}` plotly draws apart for the image) as an image file.
     #[wasm_bindgen(catch, js_namespace = Plotly, js_name = downloadImage)]
-    pub(crate) async fn plotly_download_image(
+    fn plotly_download_image_call(
         chart: &JsValue,
         options: &JsValue,
-    ) -> Result<JsValue, JsValue>;
+    ) -> Result<js_sys::Promise, JsValue>;
+}
+
+/// `Plotly.downloadImage(chart, options)`, settled (see [`crate::state::settled`]).
+pub(crate) async fn plotly_download_image(
+    chart: &JsValue,
+    options: &JsValue,
+) -> Result<JsValue, JsValue> {
+    crate::state::settled(plotly_download_image_call(chart, options)).await
 }
 
 /// How long a download's object URL outlives the click, in milliseconds.

@@ -204,12 +204,14 @@ pub fn figure(
                 } else {
                     let (trace, columns) = run_trace(&line, x, y);
                     lines.push((
-                        trace.line(
-                            Line::new()
-                                .color(line.colour.clone())
-                                .width(line.width)
-                                .dash(dash(row)),
-                        ),
+                        trace
+                            .line(
+                                Line::new()
+                                    .color(line.colour.clone())
+                                    .width(line.width)
+                                    .dash(dash(row)),
+                            )
+                            .legend_group(run_legend_group(row)),
                         columns,
                     ));
                 }
@@ -279,7 +281,7 @@ pub fn figure(
                         runs.add(Look::new(colour(index, 0.3), 0, 1.0, true), &name, x, y);
                     }
                     for (trace, columns) in runs.into_traces() {
-                        out.add(trace.legend_group(format!("g{index}")), columns);
+                        out.add(trace.legend_group(group_legend_group(group)), columns);
                     }
                 }
                 let series: Vec<&MetricSeries> = members.iter().map(|(_, s)| *s).collect();
@@ -372,6 +374,26 @@ struct RunLine<'a> {
 /// The trace of a run's line of points `x`, `y` (already clipped and downsampled), named
 /// for its legend entry and hover; the caller sets its line (colour, width, dash). A line
 /// of one point is drawn as a marker.
+/// The legend group of run `row`'s line: a click on its legend entry hides what the run
+/// drew, and the name plotly keeps a hidden entry under from one drawing to the next
+/// (`state::draw` makes trace ids of it).
+fn run_legend_group(row: usize) -> String {
+    format!("run-{row}")
+}
+
+/// The legend group of a group's traces (band, centre line, its runs), by a digest of the
+/// group's label (64-bit FNV-1a): the same group stays hidden when a filter changes the
+/// groups' order. Letters and digits only: plotly.js makes class names of trace ids.
+fn group_legend_group(group: &Group) -> String {
+    let digest = group
+        .label
+        .bytes()
+        .fold(0xcbf2_9ce4_8422_2325_u64, |hash, byte| {
+            (hash ^ u64::from(byte)).wrapping_mul(0x0100_0000_01b3)
+        });
+    format!("group-{digest:016x}")
+}
+
 fn run_trace(
     line: &RunLine<'_>,
     x: Vec<f64>,
@@ -490,7 +512,7 @@ fn add_band(
         }
     };
     let steps: Vec<f64> = band.steps.iter().map(|&s| s as f64).collect();
-    let legend_group = format!("g{index}");
+    let legend_group = group_legend_group(group);
     let name = format::plotly_text(&format!(
         "{} ({})",
         format::truncate(&group.label, NAME_CHARS),

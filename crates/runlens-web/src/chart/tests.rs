@@ -495,7 +495,11 @@ fn bands_can_be_standard_errors_or_min_to_max_and_show_their_runs() {
             .contains(&serde_json::Value::Null)
     );
     assert_eq!(data[0]["showlegend"], false);
-    assert_eq!(data[0]["legendgroup"], "g0");
+    // A digest of the label: letters and digits only (plotly makes class names of them).
+    let group = data[0]["legendgroup"].as_str().unwrap();
+    assert!(group.starts_with("group-"), "{group}");
+    assert!(group[6..].chars().all(|c| c.is_ascii_hexdigit()), "{group}");
+    assert_eq!(data[3]["legendgroup"], data[0]["legendgroup"]);
     assert_eq!(data[3]["name"], "a&amp;b (2 runs)");
 }
 

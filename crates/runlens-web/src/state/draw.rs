@@ -14,17 +14,13 @@ use crate::{Error, dom, format};
 
 #[wasm_bindgen]
 extern "C" {
-    /// `Plotly.react(root, figure)`: draws or updates a chart in place; rejects (instead of
-    /// aborting the module) when plotly.js is missing or refuses the figure.
+    /// `Plotly.react(root, figure)`: draws or updates a chart in place (see [`settled`]).
     #[wasm_bindgen(catch, js_namespace = Plotly, js_name = react)]
-    async fn plotly_react_raw(root: &Element, figure: &JsValue) -> Result<JsValue, JsValue>;
+    fn plotly_react_call(root: &Element, figure: &JsValue) -> Result<js_sys::Promise, JsValue>;
 
-    /// `Plotly.relayout(root, update)`: changes a drawn chart's layout.
+    /// `Plotly.relayout(root, update)`: changes a drawn chart's layout (see [`settled`]).
     #[wasm_bindgen(catch, js_namespace = Plotly, js_name = relayout)]
-    pub(crate) async fn plotly_relayout(
-        root: &Element,
-        update: &JsValue,
-    ) -> Result<JsValue, JsValue>;
+    fn plotly_relayout_call(root: &Element, update: &JsValue) -> Result<js_sys::Promise, JsValue>;
 
     /// `Plotly.Plots.resize(root)`: fits a drawn chart to its box again.
     #[wasm_bindgen(catch, js_namespace = ["Plotly", "Plots"], js_name = resize)]
@@ -57,13 +53,26 @@ async fn plotly_loaded() -> Result<(), JsValue> {
     Ok(())
 }
 
+/// What a plotly.js call that returns a promise comes to: `Err` when plotly.js throws at
+/// once (it refuses the figure, or is missing) as when its promise rejects. (An `async`
+/// import would hand the `undefined` a throw leaves to `then`: an uncaught `TypeError`, and
+/// a chart left busy for ever instead of an error shown.)
+pub(crate) async fn settled(call: Result<js_sys::Promise, JsValue>) -> Result<JsValue, JsValue> {
+    wasm_bindgen_futures::JsFuture::from(call?).await
+}
+
+/// `Plotly.relayout(root, update)`: changes a drawn chart's layout.
+pub(crate) async fn plotly_relayout(root: &Element, update: &JsValue) -> Result<JsValue, JsValue> {
+    settled(plotly_relayout_call(root, update)).await
+}
+
 /// `Plotly.react(root, figure)` (once plotly.js has loaded), then keeps the chart as wide
 /// as its box: plotly follows the window's size, but not a box that changes alone (a panel
 /// shown again, a narrative page or a run page closed, a scroll bar appearing), which would
 /// leave the chart drawn at the width it had, wider than its box on a phone.
 pub(crate) async fn plotly_react(root: &Element, figure: &JsValue) -> Result<JsValue, JsValue> {
     plotly_loaded().await?;
-    let drawn = plotly_react_raw(root, figure).await?;
+    let drawn = settled(plotly_react_call(root, figure)).await?;
     fit::observe(root);
     Ok(drawn)
 }
@@ -400,7 +409,35 @@ fn chart_js(
     if lines.is_some() {
         plot_canvas::prepare_figure(&js)?;
     }
+    keep_legend_choices(&js)?;
     Ok((js, lines))
+}
+
+/// Lets plotly keep what the reader hid from the legend when the chart is drawn again (a
+/// zoom, another axis or smoothing, a filter): the layout gets a fixed `uirevision`, and
+/// every trace an id plotly matches it by from one drawing to the next: its legend group
+/// (a run's row, a digest of a group's label) and its place among that group's traces; a
+/// trace of no group is known by its place in the figure.
+fn keep_legend_choices(figure: &JsValue) -> Result<(), JsValue> {
+    let layout = js_sys::Reflect::get(figure, &"layout".into())?;
+    js_sys::Reflect::set(&layout, &"uirevision".into(), &"runlens-chart".into())?;
+    let data: js_sys::Array = js_sys::Reflect::get(figure, &"data".into())?.unchecked_into();
+    let mut seen: std::collections::HashMap<String, usize> = std::collections::HashMap::new();
+    for (index, trace) in data.iter().enumerate() {
+        let group = js_sys::Reflect::get(&trace, &"legendgroup".into())?.as_string();
+        // plotly.js makes CSS class names of ids: letters, digits and `-` only (the
+        // legend groups are made so, see `chart::figure`).
+        let uid = match group.filter(|g| !g.is_empty()) {
+            Some(group) => {
+                let place = seen.entry(group.clone()).or_default();
+                *place += 1;
+                format!("{group}-{}", *place - 1)
+            }
+            None => format!("trace-{index}"),
+        };
+        js_sys::Reflect::set(&trace, &"uid".into(), &uid.into())?;
+    }
+    Ok(())
 }
 
 /// `figure` as plotly.js takes it: the figure's JSON parsed, each trace's points attached

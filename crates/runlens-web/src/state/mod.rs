@@ -39,7 +39,7 @@ pub use steps::load_steps;
 pub use ui::{ChartControls, Ui};
 
 pub use draw::redraw;
-pub(crate) use draw::{figure_js, plotly_loading, plotly_react, plotly_relayout};
+pub(crate) use draw::{figure_js, plotly_loading, plotly_react, plotly_relayout, settled};
 
 /// Everything the page shows, derived from the data and the controls.
 pub struct App {
