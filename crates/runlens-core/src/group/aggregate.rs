@@ -95,6 +95,19 @@ pub struct Band {
 /// that logged the step contributes its last value there (no interpolation); the
 /// statistics use finite values only, so a step where none is finite has NaN and count 0.
 pub fn band(series: &[&MetricSeries]) -> Band {
+    if let Some(steps) = shared_steps(series) {
+        // A sweep's runs usually log the same steps: the band is then a fold of the
+        // values column by column (the same sums, in the same order, as below).
+        let mut accumulators = vec![Accumulator::default(); steps.len()];
+        for s in series {
+            for (acc, &value) in accumulators.iter_mut().zip(&s.values) {
+                if value.is_finite() {
+                    acc.add(value);
+                }
+            }
+        }
+        return band_of(steps.to_vec(), &accumulators);
+    }
     // Series not yet sorted by step (see `Archive::finish`) are visited in step order.
     let orders: Vec<Option<Vec<usize>>> = series.iter().map(|s| step_order(s)).collect();
     let total = series.iter().map(|s| s.steps.len()).sum();
@@ -127,6 +140,11 @@ pub fn band(series: &[&MetricSeries]) -> Band {
             at += 1;
         });
     }
+    band_of(steps, &accumulators)
+}
+
+/// The band of `steps` from each step's accumulated values.
+fn band_of(steps: Vec<i64>, accumulators: &[Accumulator]) -> Band {
     let stats: Vec<Stats> = accumulators.iter().map(Accumulator::finish).collect();
     let column = |f: fn(&Stats) -> f64| stats.iter().map(f).collect();
     Band {
@@ -142,11 +160,36 @@ pub fn band(series: &[&MetricSeries]) -> Band {
     }
 }
 
+/// The steps every one of `series` logged, when they all logged the same strictly
+/// ascending steps, each with a value: point `i` of every series is then at step `i` of
+/// the band.
+fn shared_steps<'a>(series: &[&'a MetricSeries]) -> Option<&'a [i64]> {
+    let first = series.first()?.steps.as_slice();
+    let same = |s: &&MetricSeries| s.steps == first && s.values.len() >= first.len();
+    (first.windows(2).all(|w| w[0] < w[1]) && series.iter().all(same)).then_some(first)
+}
+
 /// The median at each of `steps` (a [`Band`]'s steps) of the finite values the runs logged
 /// there, aligned as [`band`] aligns them (each run's last value at a step): the middle
 /// value, or the mean of the two middle ones for an even count; NaN where no run has a
 /// finite value. Steps no run logged are NaN too.
 pub fn medians(series: &[&MetricSeries], steps: &[i64]) -> Vec<f64> {
+    if shared_steps(series) == Some(steps) {
+        // Every run logged exactly these steps: a step's values are a column.
+        let mut column = Vec::with_capacity(series.len());
+        return (0..steps.len())
+            .map(|slot| {
+                column.clear();
+                column.extend(
+                    series
+                        .iter()
+                        .map(|s| s.values[slot])
+                        .filter(|v| v.is_finite()),
+                );
+                median_of(&mut column)
+            })
+            .collect();
+    }
     // (slot, value) of every finite point, then sorted: each slot's values are a run.
     let mut points: Vec<(usize, f64)> = Vec::new();
     for s in series {
@@ -357,6 +400,69 @@ mod tests {
         // Steps 0..99, then even steps to 198, then multiples of 3 to 297 not seen yet.
         assert_eq!(result.steps.len(), 100 + 50 + 49);
         assert_eq!((result.count[0], result.count.iter().sum()), (50, 50 * 100));
+    }
+
+    #[test]
+    fn runs_that_log_the_same_steps_aggregate_as_any_runs_do() {
+        // The same values, once with every run on the same steps (the column-wise path)
+        // and once with one run given an extra step past the end (the general path):
+        // the shared steps' statistics and medians agree bit for bit.
+        let mut state = 0x2545_f491_4f6c_dd1d_u64;
+        let mut next = || {
+            state ^= state << 13;
+            state ^= state >> 7;
+            state ^= state << 17;
+            match state % 11 {
+                0 => f64::NAN,
+                1 => f64::INFINITY,
+                _ => (state >> 11) as f64 / (1u64 << 53) as f64 - 0.5,
+            }
+        };
+        let steps: Vec<i64> = (0..40).map(|i| i * 10).collect();
+        let runs: Vec<MetricSeries> = (0..25)
+            .map(|_| MetricSeries {
+                steps: steps.clone(),
+                values: steps.iter().map(|_| next()).collect(),
+                times: None,
+            })
+            .collect();
+        let shared: Vec<&MetricSeries> = runs.iter().collect();
+        assert!(shared_steps(&shared).is_some());
+        let mut longer = runs[3].clone();
+        longer.steps.push(1000);
+        longer.values.push(1.0);
+        let mut general = shared.clone();
+        general[3] = &longer;
+        assert!(shared_steps(&general).is_none());
+        let (fast, slow) = (band(&shared), band(&general));
+        let n = steps.len();
+        assert_eq!(fast.steps, steps);
+        assert_eq!(&slow.steps[..n], &steps[..]);
+        let bits = |v: &[f64]| v.iter().map(|x| x.to_bits()).collect::<Vec<_>>();
+        for (a, b) in [
+            (&fast.mean, &slow.mean),
+            (&fast.std, &slow.std),
+            (&fast.min, &slow.min),
+            (&fast.max, &slow.max),
+        ] {
+            assert_eq!(bits(a), bits(&b[..n]));
+        }
+        assert_eq!(fast.count, &slow.count[..n]);
+        let (fast_medians, slow_medians) = (
+            medians(&shared, &fast.steps),
+            medians(&general, &slow.steps),
+        );
+        assert_eq!(bits(&fast_medians), bits(&slow_medians[..n]));
+        // Not the same steps, or not strictly ascending, or a value short: the general path.
+        let repeated = series(&[(0, 1.0), (0, 2.0)]);
+        assert!(shared_steps(&[&repeated, &repeated]).is_none());
+        let short = MetricSeries {
+            steps: vec![0, 1],
+            values: vec![1.0],
+            times: None,
+        };
+        assert!(shared_steps(&[&short]).is_none());
+        assert!(shared_steps(&[]).is_none());
     }
 
     #[test]
