@@ -634,6 +634,17 @@ fn a_sweep_logged_together_stores_its_times_once() {
     }
     let decoded = bundle::decode(&encoded).unwrap();
     assert_eq!(bits_view(&decoded), bits_view(&archive));
+    // A directory naming a clock file it lacks, or a clock file's rows out of order, is
+    // refused.
+    let mut bad = table.clone();
+    bad.chunks[0].clocks = vec![1];
+    assert!(bad.validate().is_err());
+    let mut bad = table.clone();
+    bad.clocks[0].runs = vec![1, 0, 2, 3];
+    assert!(bad.validate().is_err());
+    let mut bad = table;
+    bad.clocks[0].runs.push(4);
+    assert!(bad.validate().is_err(), "a row beyond the table");
 }
 
 #[test]

@@ -508,44 +508,15 @@ impl RunTable {
                 )));
             }
         }
-        self.validate_clocks(rows)
+        let entries = self.clocks.iter().map(|c| (c.id, &c.runs[..]));
+        check_row_directory("clock", entries, rows)
     }
 }
 
 impl RunTable {
-    /// Clock entries are numbered by position and their rows are ascending over the whole
-    /// directory (so a row's file is found by binary search) and within the table.
-    fn validate_clocks(&self, rows: usize) -> Result<(), BundleError> {
-        let mut previous: Option<u32> = None;
-        for (position, clock) in self.clocks.iter().enumerate() {
-            let ascending = clock.runs.iter().all(|&r| {
-                let ok = previous.is_none_or(|p| r > p) && (r as usize) < rows;
-                previous = Some(r);
-                ok
-            });
-            if clock.id as usize != position || !ascending {
-                return Err(BundleError::Corrupt(format!(
-                    "clock directory entry {position} is inconsistent"
-                )));
-            }
-        }
-        Ok(())
-    }
-
     fn validate_details(&self, rows: usize) -> Result<(), BundleError> {
-        let mut previous: Option<u32> = None;
-        for (position, detail) in self.details.iter().enumerate() {
-            let ascending = detail.runs.iter().all(|&r| {
-                let ok = previous.is_none_or(|p| r > p) && (r as usize) < rows;
-                previous = Some(r);
-                ok
-            });
-            if detail.id as usize != position || !ascending {
-                return Err(BundleError::Corrupt(format!(
-                    "detail directory entry {position} is inconsistent"
-                )));
-            }
-        }
+        let entries = self.details.iter().map(|d| (d.id, &d.runs[..]));
+        check_row_directory("detail", entries, rows)?;
         if let Some(bad) = self
             .files
             .iter()
@@ -569,6 +540,30 @@ impl RunTable {
         }
         Ok(())
     }
+}
+
+/// Checks a directory of files that each hold some runs (details, clocks): entry `i` has id
+/// `i`, and the rows are ascending over the whole directory (so a row's file is found by
+/// binary search) and within the table.
+fn check_row_directory<'a>(
+    name: &str,
+    entries: impl Iterator<Item = (u32, &'a [u32])>,
+    rows: usize,
+) -> Result<(), BundleError> {
+    let mut previous: Option<u32> = None;
+    for (position, (id, runs)) in entries.enumerate() {
+        let ascending = runs.iter().all(|&r| {
+            let ok = previous.is_none_or(|p| r > p) && (r as usize) < rows;
+            previous = Some(r);
+            ok
+        });
+        if id as usize != position || !ascending {
+            return Err(BundleError::Corrupt(format!(
+                "{name} directory entry {position} is inconsistent"
+            )));
+        }
+    }
+    Ok(())
 }
 
 fn check_len(name: &str, len: usize, rows: usize) -> Result<(), BundleError> {
