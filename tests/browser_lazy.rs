@@ -1,6 +1,7 @@
 //! Lazy loading in the browser: the multi-file site fetches the run table, then only the
-//! overview level of the charted metric (a zoom fetches its full chunk); the single file
-//! decodes only what the chart needs, and the overview keeps spikes.
+//! overview level of the charted metric (a zoom fetches its full chunk and the clock file
+//! its wall times read); the single file decodes only what the chart needs, and the
+//! overview keeps spikes.
 
 mod support;
 
@@ -18,7 +19,7 @@ const STEPS: i64 = 5000;
 const SPIKE: (i64, f64) = (3333, 100.0);
 
 /// Writes six runs: `acc` (10 points each), `loss` (noisy, 5,000 points, one spike in r0)
-/// and `lr` (5,000 points), as JSONL.
+/// and `lr` (5,000 points), logged together with a wall time, as JSONL.
 fn write_runs(dir: &Path) -> std::path::PathBuf {
     let mut text = String::new();
     for run in 0..6 {
@@ -39,7 +40,13 @@ fn write_runs(dir: &Path) -> std::path::PathBuf {
             }
             text.push_str(&format!(
                 "{}\n",
-                json!({"type": "metrics", "run": format!("r{run}"), "step": step, "values": values})
+                json!({
+                    "type": "metrics",
+                    "run": format!("r{run}"),
+                    "step": step,
+                    "time": 1_700_000_000.0 + f64::from(run) * 3600.0 + x * 0.25,
+                    "values": values
+                })
             ));
         }
     }
@@ -116,6 +123,12 @@ async fn the_site_fetches_the_run_table_then_only_what_the_view_needs() {
         2,
         "loss and lr have levels, acc does not"
     );
+    assert_eq!(table.clocks.len(), 1, "the six runs' clocks fit one file");
+    assert_eq!(
+        table.chunks[loss_chunk as usize].clocks,
+        [0],
+        "loss's times are the runs' clocks"
+    );
 
     let server = StaticServer::start(&site, "/");
     let browser = Browser::start(Scripts::Enabled).await;
@@ -144,12 +157,14 @@ async fn the_site_fetches_the_run_table_then_only_what_the_view_needs() {
         .count();
     assert_eq!(index_requests, 1, "{:?}", server.seen());
 
-    // Zooming in loads the full-resolution chunk of the charted metric, and nothing else.
+    // Zooming in loads the full-resolution chunk of the charted metric and the clock file
+    // its wall times read, and nothing else.
     zoom(&browser, 1000.0, 1100.0).await;
     let (_, inside) = chart_after(&browser, true, (1000.0, 1100.0)).await;
     assert_eq!(inside, 101, "every step of the zoomed range is drawn");
     let mut zoomed = first.clone();
     zoomed.insert(format!("chunks/{loss_chunk}.rlb"));
+    zoomed.insert("clocks/0.rlb".to_string());
     assert_eq!(fetched_data_files(&browser).await, zoomed);
     browser.close().await;
 }
@@ -171,14 +186,17 @@ async fn the_single_file_decodes_only_what_the_chart_needs() {
             .js("const r = document.documentElement;
                  return [r.getAttribute('data-rl-decoded-chunks') || '',
                          r.getAttribute('data-rl-decoded-levels') || '',
+                         r.getAttribute('data-rl-decoded-clocks') || '',
                          document.querySelectorAll('script[id^=rl-chunk-]').length,
-                         document.querySelectorAll('script[id^=rl-level-]').length];")
+                         document.querySelectorAll('script[id^=rl-level-]').length,
+                         document.querySelectorAll('script[id^=rl-clock-]').length];")
             .await
     };
-    // Three chunks (acc, loss, lr) and two levels are embedded; only loss's level is decoded.
-    assert_eq!(decoded(&browser).await, json!(["", "0", 3, 2]));
+    // Three chunks (acc, loss, lr), two levels and a clock file are embedded; only loss's
+    // level is decoded, and its chunk with the clock file once zoomed.
+    assert_eq!(decoded(&browser).await, json!(["", "0", "", 3, 2, 1]));
     zoom(&browser, 1000.0, 1100.0).await;
     chart_after(&browser, true, (1000.0, 1100.0)).await;
-    assert_eq!(decoded(&browser).await, json!(["1", "0", 3, 2]));
+    assert_eq!(decoded(&browser).await, json!(["1", "0", "0", 3, 2, 1]));
     browser.close().await;
 }

@@ -57,7 +57,7 @@ fn data_files(site: &Path) -> Vec<(String, Vec<u8>)> {
         "index.rlb".to_string(),
         fs::read(data.join("index.rlb")).unwrap(),
     )];
-    for dir in ["chunks", "levels", "details", "files"] {
+    for dir in ["chunks", "levels", "clocks", "details", "files"] {
         let Ok(entries) = fs::read_dir(data.join(dir)) else {
             continue;
         };
@@ -87,6 +87,7 @@ fn bundle_files(bundle: &EncodedBundle) -> Vec<(String, Vec<u8>)> {
     };
     named("chunks", &bundle.chunks, ".rlb");
     named("levels", &bundle.levels, ".rlb");
+    named("clocks", &bundle.clocks, ".rlb");
     named("details", &bundle.details, ".rlb");
     named("files", &bundle.files, "");
     out

@@ -1,8 +1,8 @@
 //! Writes the `bundle_decode` seed corpus (`fuzz/corpus/bundle_decode/`): a small bundle of
-//! three runs encoded by the current `bundle::encode` — its index, chunks, overview level and
-//! detail file, each as a whole file and as its inflated payload. Rerun it whenever the
-//! bundle format version changes (the target decodes chunks and levels against the seed
-//! index, and stops at once if that index no longer decodes):
+//! three runs encoded by the current `bundle::encode` — its index, chunks, overview level,
+//! clock file and detail file, each as a whole file and as its inflated payload. Rerun it
+//! whenever the bundle format version changes (the target decodes chunks, levels and clocks
+//! against the seed index and clock file, and stops at once if they no longer decode):
 //!
 //! ```sh
 //! cargo run --manifest-path fuzz/Cargo.toml --example bundle_seeds
@@ -24,7 +24,7 @@ fn main() {
         fs::remove_file(entry.expect("a corpus entry").path()).expect("remove an old seed");
     }
     let encoded = bundle::encode(&archive(), "seed", CHUNK_POINTS);
-    let mut write = |name: String, file: &[u8]| {
+    let write = |name: String, file: &[u8]| {
         fs::write(out.join(&name), file).expect("write a seed");
         fs::write(out.join(format!("{name}-payload")), payload(file)).expect("write a seed");
     };
@@ -35,6 +35,9 @@ fn main() {
     for (i, level) in encoded.levels.iter().enumerate() {
         write(format!("level-{i}.rlb"), level);
     }
+    for (i, clock) in encoded.clocks.iter().enumerate() {
+        write(format!("clock-{i}.rlb"), clock);
+    }
     for (i, detail) in encoded.details.iter().enumerate() {
         write(format!("detail-{i}.rlb"), detail);
     }
@@ -42,11 +45,18 @@ fn main() {
         !encoded.levels.is_empty(),
         "the seed bundle should have a level"
     );
+    assert_eq!(encoded.clocks.len(), 1, "the target reads one clock file");
+    let table = bundle::decode_index(&encoded.index).expect("the seed index decodes");
+    assert!(
+        table.chunks.iter().any(|c| !c.clocks.is_empty()),
+        "a seed chunk should read the clock file"
+    );
     println!(
-        "{}: index, {} chunks, {} levels, {} detail files",
+        "{}: index, {} chunks, {} levels, {} clock files, {} detail files",
         out.display(),
         encoded.chunks.len(),
         encoded.levels.len(),
+        encoded.clocks.len(),
         encoded.details.len()
     );
 }
@@ -62,7 +72,9 @@ fn payload(file: &[u8]) -> Vec<u8> {
 }
 
 /// Three runs: a long loss curve with a spike and a NaN (long enough for an overview level),
-/// a short one with wall times, and a run with params and notes but no metrics.
+/// a short one with wall times, and a run with params and notes but no metrics. The first
+/// two log a second metric at the same steps and times (so they have clocks), the second
+/// with one time of its own (an exception).
 fn archive() -> Archive {
     let long = series(5_000, false, |i| {
         if i == 2_500 {
@@ -77,12 +89,19 @@ fn archive() -> Archive {
     a.metrics.insert("loss".into(), long);
     a.metrics
         .insert("acc".into(), series(20, true, |i| 0.5 + i as f64 / 50.0));
+    a.metrics
+        .insert("lr".into(), series(20, true, |i| 1e-3 / (1.0 + i as f64)));
     a.params.insert("lr".into(), ParamValue::Float(1e-3));
     a.params
         .insert("opt".into(), ParamValue::Text("adam".into()));
     let mut b = run("b", RunStatus::Failed);
     b.metrics
         .insert("loss".into(), series(30, true, |i| 2.0 - i as f64 / 20.0));
+    let mut acc = series(30, true, |i| 0.2 + i as f64 / 40.0);
+    if let Some(times) = &mut acc.times {
+        times[7] += 0.125;
+    }
+    b.metrics.insert("acc".into(), acc);
     b.params.insert("lr".into(), ParamValue::Float(1e-2));
     b.tags.insert("team".into(), "vision".into());
     b.parent_id = Some("a".into());

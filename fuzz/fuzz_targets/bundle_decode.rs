@@ -1,13 +1,14 @@
-//! The bundle decoder on arbitrary bytes, each input tried as an index, a chunk, an
-//! overview level and a detail file, both as a whole file and as the payload of a valid envelope (so the
-//! mutations reach postcard and the chunk codec behind the checksum). A table that decodes
-//! validates, so its accessors never index out of range.
+//! The bundle decoder on arbitrary bytes, each input tried as an index, a chunk (reading the
+//! seed's clocks), an overview level, a clock file and a detail file, both as a whole file
+//! and as the payload of a valid envelope (so the mutations reach postcard and the chunk
+//! codec behind the checksum). A table that decodes validates, so its accessors never index
+//! out of range.
 #![no_main]
 
 use std::sync::OnceLock;
 
 use libfuzzer_sys::fuzz_target;
-use runlens_core::bundle::{self, FileKind, RunTable};
+use runlens_core::bundle::{self, Clock, FileKind, RunTable};
 use runlens_fuzz::seal_stored;
 
 /// The index of the seed bundle (`examples/bundle_seeds.rs`: three runs, several chunks, an
@@ -18,6 +19,15 @@ fn table() -> &'static RunTable {
     TABLE.get_or_init(|| {
         let index = include_bytes!("../corpus/bundle_decode/index.rlb");
         bundle::decode_index(index).expect("the seed index decodes")
+    })
+}
+
+/// The seed bundle's one clock file, decoded: what chunk inputs in clock form read.
+fn clocks() -> &'static Vec<(u32, Clock)> {
+    static CLOCKS: OnceLock<Vec<(u32, Clock)>> = OnceLock::new();
+    CLOCKS.get_or_init(|| {
+        let bytes = include_bytes!("../corpus/bundle_decode/clock-0.rlb");
+        bundle::decode_clock(&table().clocks[0], bytes).expect("the seed clock file decodes")
     })
 }
 
@@ -44,6 +54,20 @@ fn use_table(table: &RunTable) {
         );
         let _ = bundle::decode_level(table, level, &[]);
     }
+    // A decoded directory only names clock files that exist.
+    for chunk in &table.chunks {
+        assert!(
+            chunk
+                .clocks
+                .iter()
+                .all(|&id| (id as usize) < table.clocks.len())
+        );
+    }
+    for row in 0..table.len() as u32 {
+        if let Some(id) = bundle::clock::clock_file_of(&table.clocks, row) {
+            assert!(table.clocks[id as usize].runs.contains(&row));
+        }
+    }
 }
 
 fuzz_target!(|data: &[u8]| {
@@ -52,6 +76,7 @@ fuzz_target!(|data: &[u8]| {
         seal_stored(FileKind::Chunk, data),
         seal_stored(FileKind::Detail, data),
         seal_stored(FileKind::Level, data),
+        seal_stored(FileKind::Clock, data),
     ];
     for bytes in [data, &sealed[0]] {
         if let Ok(table) = bundle::decode_index(bytes) {
@@ -59,9 +84,11 @@ fuzz_target!(|data: &[u8]| {
         }
     }
     let table = table();
+    let seed_clocks: &[(u32, Clock)] = clocks();
     for bytes in [data, &sealed[1]] {
         for chunk in &table.chunks {
-            if let Ok(series) = bundle::decode_chunk(table, chunk, bytes) {
+            let files = vec![seed_clocks; chunk.clocks.len()];
+            if let Ok(series) = bundle::decode_chunk(table, chunk, bytes, &files) {
                 let points: usize = series.iter().map(|(_, s)| s.len()).sum();
                 assert_eq!(points as u64, chunk.points);
             }
@@ -72,6 +99,15 @@ fuzz_target!(|data: &[u8]| {
             if let Ok(series) = bundle::decode_level(table, level, bytes) {
                 let points: usize = series.iter().map(|(_, s)| s.len()).sum();
                 assert_eq!(points as u64, level.points);
+            }
+        }
+    }
+    for bytes in [data, &sealed[4]] {
+        for clock in &table.clocks {
+            if let Ok(clocks) = bundle::decode_clock(clock, bytes) {
+                let points: usize = clocks.iter().map(|(_, c)| c.len()).sum();
+                assert_eq!(points as u64, clock.points);
+                assert!(clocks.iter().all(|(_, c)| c.steps.len() == c.times.len()));
             }
         }
     }

@@ -149,6 +149,16 @@ fn size_row(label: &str, archive: &Archive) -> anyhow::Result<()> {
         points as f64 / decode_secs / 1e6,
         (bundle_bytes - encoded.index.len() as u64) as f64 / decode_secs / 1e6
     );
+    let clock_bytes = encoded.clock_bytes();
+    if clock_bytes > 0 {
+        println!(
+            "{:<34} {:>10} {:>14.3}   (clock files, included in the bundle; {} B)",
+            "  of which clocks",
+            "",
+            per_point(clock_bytes),
+            clock_bytes
+        );
+    }
     if level_bytes > 0 {
         println!(
             "{:<34} {:>10} {:>14.3}   (overview levels on top of the bundle; {} B)",
@@ -161,18 +171,28 @@ fn size_row(label: &str, archive: &Archive) -> anyhow::Result<()> {
     Ok(())
 }
 
-/// Seconds to decode every chunk of `encoded` into series (what the page does before
-/// charting), best of five runs on one thread. Printed as points/s and as chunk bytes/s.
+/// Seconds to decode every clock file and every chunk of `encoded` into series (what the
+/// page does before charting), best of five runs on one thread. Printed as points/s and as
+/// chunk and clock bytes/s.
 fn chunk_decode_secs(encoded: &bundle::EncodedBundle) -> anyhow::Result<f64> {
     let table = bundle::decode_index(&encoded.index)?;
     let mut best = f64::INFINITY;
     for _ in 0..5 {
         let start = std::time::Instant::now();
+        let clocks = table
+            .clocks
+            .iter()
+            .map(|clock| bundle::decode_clock(clock, &encoded.clocks[clock.id as usize]))
+            .collect::<Result<Vec<_>, _>>()?;
         let mut points = 0usize;
         for chunk in &table.chunks {
-            for (_, series) in
-                bundle::decode_chunk(&table, chunk, &encoded.chunks[chunk.id as usize])?
-            {
+            let files: Vec<&[(u32, bundle::Clock)]> = chunk
+                .clocks
+                .iter()
+                .map(|&id| clocks[id as usize].as_slice())
+                .collect();
+            let bytes = &encoded.chunks[chunk.id as usize];
+            for (_, series) in bundle::decode_chunk(&table, chunk, bytes, &files)? {
                 points += series.len();
             }
         }

@@ -515,6 +515,138 @@ proptest! {
     }
 }
 
+/// A run's metrics logged together: each takes every `k`-th point of one series (the same
+/// steps, equal ones included, and times), some with a few times broken (NaN payloads,
+/// -0.0, neighbouring bit patterns), so their clock holds what they share and the chunks'
+/// times read it with exceptions.
+fn clocked_metrics() -> impl Strategy<Value = Vec<MetricSeries>> {
+    (
+        near_miss_series(),
+        proptest::collection::vec((1usize..4, any::<bool>()), 1..4),
+    )
+        .prop_flat_map(|(base, picks)| {
+            picks
+                .into_iter()
+                .map(|(every, broken)| {
+                    let at: Vec<usize> = (0..base.len()).step_by(every).collect();
+                    let series = MetricSeries {
+                        steps: at.iter().map(|&i| base.steps[i]).collect(),
+                        values: at.iter().map(|&i| base.values[i]).collect(),
+                        times: None,
+                    };
+                    let times: Vec<f64> = at
+                        .iter()
+                        .map(|&i| base.times.as_ref().expect("near misses have times")[i])
+                        .collect();
+                    let times = if broken {
+                        break_some(times).boxed()
+                    } else {
+                        Just(times).boxed()
+                    };
+                    (Just(series), times)
+                })
+                .collect::<Vec<_>>()
+        })
+        .prop_map(|metrics| {
+            metrics
+                .into_iter()
+                .map(|(mut series, times)| {
+                    series.times = Some(times);
+                    series
+                })
+                .collect()
+        })
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(300))]
+
+    #[test]
+    fn metrics_sharing_their_times_round_trip_through_clocks(
+        runs in proptest::collection::vec(clocked_metrics(), 1..6),
+        chunk_points in 1u64..400,
+    ) {
+        let mut archive = Archive {
+            runs: runs.into_iter().enumerate().map(|(i, metrics)| Run {
+                id: format!("r{i}"),
+                name: format!("r{i}"),
+                source: "jsonl".into(),
+                metrics: metrics
+                    .into_iter()
+                    .enumerate()
+                    .map(|(k, s)| (format!("m{k}"), s))
+                    .collect(),
+                ..Run::default()
+            }).collect(),
+            ..Archive::default()
+        };
+        archive.finish();
+        let encoded = bundle::encode(&archive, "t", chunk_points);
+        let decoded = bundle::decode(&encoded).unwrap();
+        prop_assert_eq!(bits_view(&decoded), bits_view(&archive));
+        // A missing clock file is an error, not other times.
+        if !encoded.clocks.is_empty() {
+            let mut short = encoded.clone();
+            short.clocks.pop();
+            prop_assert!(bundle::decode(&short).is_err());
+        }
+    }
+}
+
+#[test]
+fn a_sweep_logged_together_stores_its_times_once() {
+    // Four runs logging three metrics at the same 2,000 steps and moments: the times are
+    // in the clock files, and the chunks hold no times residuals.
+    let mut archive = Archive::default();
+    for r in 0..4u32 {
+        let mut run = Run {
+            id: format!("r{r}"),
+            name: format!("r{r}"),
+            source: "jsonl".into(),
+            ..Run::default()
+        };
+        for key in ["a", "b", "c"] {
+            let mut series = MetricSeries::default();
+            for step in 0..2_000i64 {
+                let ms = 1_700_000_000_000 + i64::from(r) * 3_600_000 + step * 217 + step % 13;
+                series.push(step, (step as f64 * 0.01).sin(), Some(ms as f64 / 1e3));
+            }
+            run.metrics.insert(key.into(), series);
+        }
+        archive.runs.push(run);
+    }
+    archive.finish();
+    let encoded = bundle::encode(&archive, "t", 1 << 20);
+    let table = bundle::decode_index(&encoded.index).unwrap();
+    assert_eq!(table.clocks.len(), 1);
+    assert_eq!(table.clocks[0].runs, [0, 1, 2, 3]);
+    assert_eq!(table.clocks[0].points, 8_000);
+    for chunk in &table.chunks {
+        assert_eq!(chunk.clocks, [0]);
+        let parts =
+            bundle::chunk_parts(bundle::FileKind::Chunk, &encoded.chunks[chunk.id as usize])
+                .unwrap();
+        assert_eq!(
+            parts.blocks[1..4],
+            [0, 0, 0],
+            "no times residuals in the chunk"
+        );
+    }
+    let decoded = bundle::decode(&encoded).unwrap();
+    assert_eq!(bits_view(&decoded), bits_view(&archive));
+    // A directory naming a clock file it lacks, or a clock file's rows out of order, is
+    // refused.
+    let mut bad = table.clone();
+    bad.chunks[0].clocks = vec![1];
+    assert!(bad.validate().is_err());
+    let mut bad = table.clone();
+    bad.clocks[0].runs = vec![1, 0, 2, 3];
+    assert!(bad.validate().is_err());
+    let mut bad = table;
+    bad.clocks[0].runs.push(4);
+    assert!(bad.validate().is_err(), "a row beyond the table");
+}
+
 #[test]
 fn nan_and_infinities_survive_with_their_summaries() {
     let mut run = Run {

@@ -1,7 +1,7 @@
 //! Where a bundle's bytes go: reads the sources named on the command line, encodes the
 //! bundle and prints, per metric and in total, the bytes per point of the index, the chunks'
 //! series tables, exceptions, each residual block (steps; times and values in decimal, f32
-//! and f64 form) and framing, plus the levels and details.
+//! and f64 form) and framing, plus the clock files, levels and details.
 //!
 //! `cargo run --release -p runlens-ingest --example bundle_parts -- PATH...`
 
@@ -31,6 +31,12 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         *metric_points += chunk.points;
         add(sum, &parts);
     }
+    let mut clocks = (0, ChunkParts::default());
+    for clock in &table.clocks {
+        let parts = bundle::chunk_parts(FileKind::Clock, &encoded.clocks[clock.id as usize])?;
+        clocks.0 += clock.points;
+        add(&mut clocks.1, &parts);
+    }
     println!(
         "{} runs, {points} points; bundle {} B = {:.3} B/pt (index {:.3}, levels {:.3}, details {:.3}); \
          B/pt of each metric's own points:",
@@ -56,6 +62,9 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         add(&mut total.1, parts);
     }
     row("all chunks", total.0, &total.1);
+    // Per clock entry, and per point of the bundle.
+    row("clock files (/entry)", clocks.0, &clocks.1);
+    row("clock files (/point)", points, &clocks.1);
     Ok(())
 }
 

@@ -168,7 +168,7 @@ pub fn write_site(
     finish_site(info, bundle, SiteStage::new(out_dir)?)
 }
 
-/// Completes the site `stage` (whose chunk and level files the encoder may already have
+/// Completes the site `stage` (whose clock, chunk and level files the encoder may already have
 /// written into it; those `bundle` holds are written too) and moves it into place.
 pub fn finish_site(
     info: &ReportInfo<'_>,
@@ -180,6 +180,9 @@ pub fn finish_site(
     }
     for (id, level) in bundle.levels.iter().enumerate() {
         stage.write_data(&format!("data/levels/{id}.rlb"), level)?;
+    }
+    for (id, clock) in bundle.clocks.iter().enumerate() {
+        stage.write_data(&format!("data/clocks/{id}.rlb"), clock)?;
     }
     let html = render(info, csp::multi_file(), Scripts::Files)?;
     let staged = &stage.staged;
@@ -227,7 +230,7 @@ pub fn write_single_file(
     write_single(info, bundle, None, out_file)
 }
 
-/// [`write_single_file`] for a bundle whose chunk and level files the encoder put in
+/// [`write_single_file`] for a bundle whose clock, chunk and level files the encoder put in
 /// `spool`: they are read back and written into the page piece by piece.
 pub fn write_single_file_spooled(
     info: &ReportInfo<'_>,
@@ -260,17 +263,23 @@ fn write_single(
     ) -> Vec<Base64Part<'a>> {
         places.iter().map(|&p| spool.part(p, failure)).collect()
     }
-    let (chunks_base64, levels_base64) = match spool {
+    let (chunks_base64, levels_base64, clocks_base64) = match spool {
         Some(spool) => (
             spooled(spool, &spool.chunks, &failure),
             spooled(spool, &spool.levels, &failure),
+            spooled(spool, &spool.clocks, &failure),
         ),
-        None => (held(&bundle.chunks), held(&bundle.levels)),
+        None => (
+            held(&bundle.chunks),
+            held(&bundle.levels),
+            held(&bundle.clocks),
+        ),
     };
     let inline = InlineScripts {
         index_base64: Base64Part::Held(&bundle.index),
         chunks_base64,
         levels_base64,
+        clocks_base64,
         details_base64: held(&bundle.details),
         files_base64: held(&bundle.files),
         wasm_gzip_base64: b64(&gzip(assets::WASM)),
@@ -281,6 +290,7 @@ fn write_single(
         + [
             &inline.chunks_base64,
             &inline.levels_base64,
+            &inline.clocks_base64,
             &inline.details_base64,
             &inline.files_base64,
         ]
@@ -290,7 +300,7 @@ fn write_single(
         .sum::<u64>();
     let wasm_bytes = inline.wasm_gzip_base64.len() as u64;
     let js_bytes = (plotly_js.len() + module_js.len()) as u64;
-    let page = page(info, policy, Scripts::Inline(inline));
+    let page = page(info, policy, Scripts::Inline(Box::new(inline)));
     let mut file = write::AtomicFile::new(out_file)?;
     let mut out = Counting {
         inner: std::io::BufWriter::with_capacity(1 << 20, &mut file),

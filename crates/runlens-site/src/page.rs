@@ -36,7 +36,7 @@ pub struct ReportPage<'a> {
 /// How the page loads its code and data.
 pub enum Scripts<'a> {
     /// Everything inlined (single file).
-    Inline(InlineScripts<'a>),
+    Inline(Box<InlineScripts<'a>>),
     /// Scripts and data next to the page (multi-file site).
     Files,
 }
@@ -47,6 +47,7 @@ pub struct InlineScripts<'a> {
     pub index_base64: Base64Part<'a>,
     pub chunks_base64: Vec<Base64Part<'a>>,
     pub levels_base64: Vec<Base64Part<'a>>,
+    pub clocks_base64: Vec<Base64Part<'a>>,
     pub details_base64: Vec<Base64Part<'a>>,
     pub files_base64: Vec<Base64Part<'a>>,
     pub wasm_gzip_base64: String,

@@ -1,4 +1,4 @@
-//! The chunk and level files of a report written as the bundle encoder makes them
+//! The clock, chunk and level files of a report written as the bundle encoder makes them
 //! ([`runlens_core::bundle::ChunkSink`]), so that a build never holds the encoded metric
 //! data whole: into the site's staging directory ([`SiteStage`], committed by
 //! [`crate::finish_site`]), or, for the single file, into an unnamed temporary file
@@ -18,10 +18,10 @@ use crate::SiteError;
 use crate::write::StagedDir;
 
 /// A multi-file site being assembled in its staging directory (holding the output's lock);
-/// chunk and level files go there as they are encoded.
+/// clock, chunk and level files go there as they are encoded.
 pub struct SiteStage {
     pub(crate) staged: StagedDir,
-    /// Bytes of the chunk and level files written so far.
+    /// Bytes of the clock, chunk and level files written so far.
     pub(crate) data_bytes: u64,
 }
 
@@ -46,6 +46,10 @@ impl SiteStage {
 impl ChunkSink for SiteStage {
     type Error = SiteError;
 
+    fn clock(&mut self, id: u32, bytes: Vec<u8>) -> Result<(), SiteError> {
+        self.write_data(&format!("data/clocks/{id}.rlb"), &bytes)
+    }
+
     fn chunk(&mut self, id: u32, bytes: Vec<u8>) -> Result<(), SiteError> {
         self.write_data(&format!("data/chunks/{id}.rlb"), &bytes)
     }
@@ -65,6 +69,8 @@ pub struct ChunkSpool {
     pub(crate) chunks: Vec<(u64, u64)>,
     /// Offset and length of each level file, by id.
     pub(crate) levels: Vec<(u64, u64)>,
+    /// Offset and length of each clock file, by id.
+    pub(crate) clocks: Vec<(u64, u64)>,
 }
 
 impl ChunkSpool {
@@ -78,6 +84,7 @@ impl ChunkSpool {
             written: 0,
             chunks: Vec::new(),
             levels: Vec::new(),
+            clocks: Vec::new(),
         })
     }
 
@@ -119,6 +126,12 @@ impl ChunkSpool {
 
 impl ChunkSink for ChunkSpool {
     type Error = SiteError;
+
+    fn clock(&mut self, _id: u32, bytes: Vec<u8>) -> Result<(), SiteError> {
+        let place = self.append(&bytes)?;
+        self.clocks.push(place);
+        Ok(())
+    }
 
     fn chunk(&mut self, _id: u32, bytes: Vec<u8>) -> Result<(), SiteError> {
         let place = self.append(&bytes)?;
@@ -231,6 +244,7 @@ mod tests {
             spool.chunk(id as u32, bytes).unwrap();
         }
         spool.level(0, vec![9u8; 4]).unwrap();
+        spool.clock(0, vec![7u8; 5]).unwrap();
         let failure = Mutex::new(None);
         let engine = &base64::engine::general_purpose::STANDARD;
         let texts: Vec<String> = spool
@@ -244,6 +258,10 @@ mod tests {
         assert_eq!(
             spool.part(spool.levels[0], &failure).to_string(),
             engine.encode([9u8; 4])
+        );
+        assert_eq!(
+            spool.part(spool.clocks[0], &failure).to_string(),
+            engine.encode([7u8; 5])
         );
         let held = Base64Part::Held(&big);
         assert_eq!(held.to_string(), texts[1]);

@@ -1,10 +1,12 @@
-//! Loading the bundle: the index at start-up; metric chunks, overview levels, run details
-//! and embedded artifact files on demand (decoded once and cached), either from base64
-//! `<script>` elements of a single-file report (left as they are, compressed, until a view
-//! needs them) or fetched next to the document in a multi-file site.
+//! Loading the bundle: the index at start-up; metric chunks (with the clock files their wall
+//! times read), overview levels, run details and embedded artifact files on demand (decoded
+//! once and cached), either from base64 `<script>` elements of a single-file report (left
+//! as they are, compressed, until a view needs them) or fetched next to the document in a
+//! multi-file site.
 //!
-//! For tests and benchmarks the root element's `data-rl-decoded-chunks` and
-//! `data-rl-decoded-levels` list, space-separated in decoding order, the ids decoded so far.
+//! For tests and benchmarks the root element's `data-rl-decoded-chunks`,
+//! `data-rl-decoded-levels` and `data-rl-decoded-clocks` list, space-separated in decoding
+//! order, the ids decoded so far.
 
 use std::cell::RefCell;
 use std::collections::HashMap;
@@ -12,7 +14,7 @@ use std::rc::Rc;
 
 use base64::Engine;
 use runlens_core::bundle::details::{self, RunDetail};
-use runlens_core::bundle::{self, RunTable};
+use runlens_core::bundle::{self, Clock, RunTable};
 use runlens_core::model::MetricSeries;
 pub use runlens_core::view::InitialView;
 use serde::Deserialize;
@@ -93,6 +95,13 @@ impl Source {
         }
     }
 
+    async fn clock(&self, id: u32) -> Result<Vec<u8>, Error> {
+        match self {
+            Source::Inline => inline_bytes(&format!("rl-clock-{id}")),
+            Source::Fetch { base } => fetch_bytes(&format!("{base}clocks/{id}.rlb")).await,
+        }
+    }
+
     async fn detail(&self, id: u32) -> Result<Vec<u8>, Error> {
         match self {
             Source::Inline => inline_bytes(&format!("rl-detail-{id}")),
@@ -111,6 +120,9 @@ impl Source {
 /// The series of one decoded chunk, keyed by run row.
 pub type Chunk = Rc<Vec<(u32, MetricSeries)>>;
 
+/// The clocks of one decoded clock file, keyed by run row.
+type Clocks = Rc<Vec<(u32, Clock)>>;
+
 /// The decoded run table and the chunks decoded so far.
 pub struct Data {
     source: Source,
@@ -118,6 +130,7 @@ pub struct Data {
     pub table: Rc<RunTable>,
     chunks: RefCell<HashMap<u32, Chunk>>,
     levels: RefCell<HashMap<u32, Chunk>>,
+    clocks: RefCell<HashMap<u32, Clocks>>,
     details: RefCell<HashMap<u32, Rc<Vec<RunDetail>>>>,
 }
 
@@ -132,6 +145,7 @@ impl Data {
             table: Rc::new(table),
             chunks: RefCell::new(HashMap::new()),
             levels: RefCell::new(HashMap::new()),
+            clocks: RefCell::new(HashMap::new()),
             details: RefCell::new(HashMap::new()),
         })
     }
@@ -146,13 +160,37 @@ impl Data {
             .chunks
             .get(id as usize)
             .ok_or_else(|| Error::new(format!("the report data has no chunk {id}")))?;
+        let mut clocks = Vec::with_capacity(chunk_ref.clocks.len());
+        for &clock in &chunk_ref.clocks {
+            clocks.push(self.clock(clock).await?);
+        }
+        let files: Vec<&[(u32, Clock)]> = clocks.iter().map(|c| c.as_slice()).collect();
         let bytes = self.source.chunk(id).await?;
-        let series = bundle::decode_chunk(&self.table, chunk_ref, &bytes)
+        let series = bundle::decode_chunk(&self.table, chunk_ref, &bytes, &files)
             .map_err(|e| Error::new(format!("metric data chunk {id} cannot be read: {e}")))?;
         let chunk = Rc::new(series);
         self.chunks.borrow_mut().insert(id, chunk.clone());
         note_decoded("data-rl-decoded-chunks", id);
         Ok(chunk)
+    }
+
+    /// Clock file `id` (the wall times of a range of runs), loaded and decoded on first use.
+    async fn clock(&self, id: u32) -> Result<Clocks, Error> {
+        if let Some(clocks) = self.clocks.borrow().get(&id) {
+            return Ok(clocks.clone());
+        }
+        let clock_ref = self
+            .table
+            .clocks
+            .get(id as usize)
+            .ok_or_else(|| Error::new(format!("the report data has no clock file {id}")))?;
+        let bytes = self.source.clock(id).await?;
+        let decoded = bundle::decode_clock(clock_ref, &bytes)
+            .map_err(|e| Error::new(format!("wall-time clock file {id} cannot be read: {e}")))?;
+        let clocks = Rc::new(decoded);
+        self.clocks.borrow_mut().insert(id, clocks.clone());
+        note_decoded("data-rl-decoded-clocks", id);
+        Ok(clocks)
     }
 
     /// The overview of chunk `id` (its level when it has one, else the chunk itself),

@@ -59,6 +59,7 @@ pub fn run(args: ChildArgs) -> anyhow::Result<()> {
         out["encode_seconds"] = start.elapsed().as_secs_f64().into();
         out["bundle_bytes"] = encoded.byte_len().into();
         out["index_bytes"] = encoded.index.len().into();
+        out["clock_bytes"] = encoded.clock_bytes().into();
         out["encode_peak_rss_kib"] = ingest::peak_rss_kib().unwrap_or(0).into();
         drop(encoded);
         out["parquet_bytes"] = crate::parquet_zstd_len(&archive)?.into();

@@ -485,11 +485,12 @@ fn measure_bundle(dir: &Path, written: &Written) -> anyhow::Result<()> {
     let bundle = size["bundle_bytes"].as_u64().context("bundle_bytes")?;
     let parquet = size["parquet_bytes"].as_u64().context("parquet_bytes")?;
     println!(
-        "   bundle: {:.3} B/pt ({}; index {:.3} B/pt), Parquet-zstd (polars): {:.3} B/pt ({}), ratio {:.3} (goal <= 0.8); \
+        "   bundle: {:.3} B/pt ({}; index {:.3} B/pt, clocks {:.3} B/pt), Parquet-zstd (polars): {:.3} B/pt ({}), ratio {:.3} (goal <= 0.8); \
          encoded in {:.1} s, peak RSS of read + encode {}",
         bundle as f64 / points as f64,
         mb(bundle),
         size["index_bytes"].as_u64().unwrap_or(0) as f64 / points as f64,
+        size["clock_bytes"].as_u64().unwrap_or(0) as f64 / points as f64,
         parquet as f64 / points as f64,
         mb(parquet),
         bundle as f64 / parquet as f64,

@@ -188,16 +188,17 @@ impl Encoded {
 }
 
 /// Encodes what `report` read into a bundle titled `title`, taking spilled series back one
-/// at a time; the chunk and level files are held in the bundle.
+/// at a time; the clock, chunk and level files are held in the bundle.
 pub fn encode(report: &ReadReport, title: &str) -> anyhow::Result<Encoded> {
     let mut held = bundle::HeldChunks::default();
     let mut encoded = encode_to(report, title, &mut held)?;
     encoded.bundle.chunks = held.chunks;
     encoded.bundle.levels = held.levels;
+    encoded.bundle.clocks = held.clocks;
     Ok(encoded)
 }
 
-/// [`encode`] giving the chunk and level files to `sink` as they are made (the bundle
+/// [`encode`] giving the clock, chunk and level files to `sink` as they are made (the bundle
 /// returned has none).
 pub fn encode_to<K>(report: &ReadReport, title: &str, sink: &mut K) -> anyhow::Result<Encoded>
 where

@@ -6,7 +6,7 @@ use super::BundleError;
 /// First eight bytes of every bundle file.
 pub const MAGIC: [u8; 8] = *b"RUNLENS\0";
 /// Version of the bundle format this crate writes and reads.
-pub const FORMAT_VERSION: u16 = 5;
+pub const FORMAT_VERSION: u16 = 6;
 /// Size of the fixed header in bytes.
 pub const HEADER_LEN: usize = 28;
 /// Largest payload a decoder inflates (guards against decompression bombs).
@@ -26,6 +26,9 @@ pub enum FileKind {
     Detail = 3,
     /// The overview level of a chunk, in the chunk layout (`levels/N.rlb`).
     Level = 4,
+    /// The clocks (step, wall time) of a range of runs, in the chunk layout without values
+    /// (`clocks/N.rlb`).
+    Clock = 5,
 }
 
 /// Wraps `payload` in the envelope, deflating it.
@@ -133,6 +136,11 @@ mod tests {
             open(FileKind::Chunk, &sealed[..sealed.len() - 1]),
             Err(BundleError::Truncated { .. })
         ));
+        let mut older = sealed.clone();
+        older[8] = 5;
+        let error = open(FileKind::Chunk, &older).unwrap_err();
+        assert!(matches!(error, BundleError::UnsupportedVersion(5)));
+        assert!(error.to_string().contains("rebuild the report"), "{error}");
         let mut future = sealed;
         future[8] = 9;
         assert!(matches!(

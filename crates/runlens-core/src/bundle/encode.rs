@@ -1,12 +1,14 @@
-//! The bundle encoder: builds the run table and the metric chunks one metric at a time,
-//! taking each run's series on demand from a [`SeriesSource`], so that a host which keeps
-//! the points out of memory (runlens-ingest's spill) only ever holds one chunk's series;
-//! each chunk and overview level file goes to a [`ChunkSink`] as soon as it is made (a site
+//! The bundle encoder: first each run's clock (the step → wall time pairs its series share),
+//! then the run table and the metric chunks one metric at a time, taking each run's series
+//! on demand from a [`SeriesSource`], so that a host which keeps the points out of memory
+//! (runlens-ingest's spill) only ever holds one chunk's series (and the clocks); each clock,
+//! chunk and overview level file goes to a [`ChunkSink`] as soon as it is made (a site
 //! writer puts it on disk), so that the encoded bundle is not held either.
 
 use std::borrow::Cow;
 use std::convert::Infallible;
 
+use super::clock::{self, Clock, ClockRef, RunClocks};
 use super::container::{self, FileKind};
 use super::level::{self, LevelRef};
 use super::table::{ChunkRef, MetricColumn, RunTable};
@@ -41,11 +43,15 @@ impl SeriesSource for [Run] {
     }
 }
 
-/// Where the encoder puts each chunk and overview level file as soon as it is made, in id
-/// order (chunk `i` before chunk `i + 1`, each level after its chunk).
+/// Where the encoder puts each clock, chunk and overview level file as soon as it is made,
+/// in id order: every clock file first, then chunk `i` before chunk `i + 1`, each level
+/// after its chunk.
 pub trait ChunkSink {
     /// Why a file could not be taken.
     type Error;
+
+    /// Takes clock file `id`.
+    fn clock(&mut self, id: u32, bytes: Vec<u8>) -> Result<(), Self::Error>;
 
     /// Takes chunk file `id`.
     fn chunk(&mut self, id: u32, bytes: Vec<u8>) -> Result<(), Self::Error>;
@@ -61,10 +67,17 @@ pub struct HeldChunks {
     pub chunks: Vec<Vec<u8>>,
     /// Level files by id.
     pub levels: Vec<Vec<u8>>,
+    /// Clock files by id.
+    pub clocks: Vec<Vec<u8>>,
 }
 
 impl ChunkSink for HeldChunks {
     type Error = Infallible;
+
+    fn clock(&mut self, _id: u32, bytes: Vec<u8>) -> Result<(), Infallible> {
+        self.clocks.push(bytes);
+        Ok(())
+    }
 
     fn chunk(&mut self, _id: u32, bytes: Vec<u8>) -> Result<(), Infallible> {
         self.chunks.push(bytes);
@@ -122,6 +135,7 @@ pub fn encode_with<S: SeriesSource + ?Sized>(
         Ok(mut bundle) => {
             bundle.chunks = held.chunks;
             bundle.levels = held.levels;
+            bundle.clocks = held.clocks;
             Ok(bundle)
         }
         Err(EncodeError::Series(e)) => Err(e),
@@ -129,8 +143,8 @@ pub fn encode_with<S: SeriesSource + ?Sized>(
     }
 }
 
-/// [`encode_with`] giving every chunk and level file to `sink` as soon as it is made: the
-/// bundle returned has the index, details and files, and no chunk or level file.
+/// [`encode_with`] giving every clock, chunk and level file to `sink` as soon as it is made:
+/// the bundle returned has the index, details and files, and no clock, chunk or level file.
 pub fn encode_into<S: SeriesSource + ?Sized, K: ChunkSink>(
     archive: &Archive,
     source: &S,
@@ -144,6 +158,7 @@ pub fn encode_into<S: SeriesSource + ?Sized, K: ChunkSink>(
     table.details = details.detail_refs;
     table.files = details.file_refs;
     table.models = details.models;
+    let (clocks, clock_refs) = write_clocks(archive.runs.len(), source, sink)?;
     let mut keys: Vec<&str> = (0..archive.runs.len())
         .flat_map(|row| source.metric_keys(row))
         .collect();
@@ -151,6 +166,7 @@ pub fn encode_into<S: SeriesSource + ?Sized, K: ChunkSink>(
     keys.dedup();
     let mut out = Chunks {
         sink,
+        clocks: &clocks,
         chunks: Vec::new(),
         levels: Vec::new(),
     };
@@ -176,6 +192,7 @@ pub fn encode_into<S: SeriesSource + ?Sized, K: ChunkSink>(
     }
     table.chunks = out.chunks;
     table.levels = out.levels;
+    table.clocks = clock_refs;
     let index = container::seal(
         FileKind::Index,
         &postcard::to_allocvec(&table).expect("in-memory serialization cannot fail"),
@@ -184,9 +201,69 @@ pub fn encode_into<S: SeriesSource + ?Sized, K: ChunkSink>(
         index,
         chunks: Vec::new(),
         levels: Vec::new(),
+        clocks: Vec::new(),
         details: details.detail_files,
         files: details.files,
     })
+}
+
+/// Every run's clock with its file's id, and the clock directory.
+type WrittenClocks = (RunClocks, Vec<ClockRef>);
+
+/// Makes every run's clock ([`clock::clock_of`] of its series), gives the clock files to
+/// `sink` (runs in row order, a file closed at [`clock::CLOCK_FILE_POINTS`] entries) and
+/// returns the clocks with their files' ids, and the clock directory.
+fn write_clocks<S: SeriesSource + ?Sized, K: ChunkSink>(
+    rows: usize,
+    source: &S,
+    sink: &mut K,
+) -> Result<WrittenClocks, EncodeError<S::Error, K::Error>> {
+    let mut clocks = RunClocks::new(rows);
+    let mut refs = Vec::new();
+    let mut pending: Vec<(u32, Clock)> = Vec::new();
+    let mut pending_points = 0u64;
+    let mut flush = |pending: &mut Vec<(u32, Clock)>,
+                     clocks: &mut RunClocks|
+     -> Result<(), EncodeError<S::Error, K::Error>> {
+        if pending.is_empty() {
+            return Ok(());
+        }
+        let held: Vec<(u32, &Clock)> = pending.iter().map(|(run, c)| (*run, c)).collect();
+        let bytes = clock::encode(&held);
+        let id = refs.len() as u32;
+        refs.push(ClockRef {
+            id,
+            runs: pending.iter().map(|(run, _)| *run).collect(),
+            points: pending.iter().map(|(_, c)| c.len() as u64).sum(),
+            bytes: bytes.len() as u64,
+        });
+        sink.clock(id, bytes).map_err(EncodeError::Sink)?;
+        for (run, clock) in pending.drain(..) {
+            clocks.set(run, id, clock);
+        }
+        Ok(())
+    };
+    for row in 0..rows {
+        let mut keys = source.metric_keys(row);
+        keys.sort_unstable();
+        keys.dedup();
+        let mut series = Vec::with_capacity(keys.len());
+        for key in keys {
+            if let Some(s) = source.series(row, key).map_err(EncodeError::Series)? {
+                series.push(s);
+            }
+        }
+        if let Some(clock) = clock::clock_of(series.iter().map(|s| s.as_ref())) {
+            pending_points += clock.len() as u64;
+            pending.push((row as u32, clock));
+            if pending_points >= clock::CLOCK_FILE_POINTS {
+                flush(&mut pending, &mut clocks)?;
+                pending_points = 0;
+            }
+        }
+    }
+    flush(&mut pending, &mut clocks)?;
+    Ok((clocks, refs))
 }
 
 /// [`encode_with`] over the series the runs hold.
@@ -200,6 +277,8 @@ pub(super) fn encode_in_memory(archive: &Archive, title: &str, chunk_points: u64
 /// The chunk and level files made so far: their references, the files gone to the sink.
 struct Chunks<'k, K> {
     sink: &'k mut K,
+    /// Every run's clock, which a chunk's times may read.
+    clocks: &'k RunClocks,
     chunks: Vec<ChunkRef>,
     levels: Vec<LevelRef>,
 }
@@ -219,13 +298,13 @@ impl<K: ChunkSink> Chunks<'_, K> {
         }
         let series: Vec<(u32, &MetricSeries)> =
             pending.iter().map(|(run, s)| (*run, s.as_ref())).collect();
-        let bytes = chunk::encode(&column.key, &series);
+        let (bytes, clocks) = chunk::encode(&column.key, &series, self.clocks);
         let id = self.chunks.len() as u32;
         let mut level = None;
         if let Some(overview) = level::chunk_level(&series, level::LEVEL_BUCKETS) {
             let refs: Vec<(u32, &MetricSeries)> =
                 overview.iter().map(|(run, s)| (*run, s)).collect();
-            let level_bytes = chunk::encode_as(FileKind::Level, &column.key, &refs);
+            let level_bytes = chunk::encode_level(&column.key, &refs);
             level = Some((
                 LevelRef {
                     id: self.levels.len() as u32,
@@ -244,6 +323,7 @@ impl<K: ChunkSink> Chunks<'_, K> {
             runs: series.iter().map(|&(run, _)| run).collect(),
             points: *pending_points,
             bytes: bytes.len() as u64,
+            clocks,
         });
         pending.clear();
         *pending_points = 0;

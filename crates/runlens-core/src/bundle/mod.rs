@@ -1,24 +1,28 @@
-//! Data bundle v5: the compact, versioned, columnar form of an [`Archive`] that the page
+//! Data bundle v6: the compact, versioned, columnar form of an [`Archive`] that the page
 //! loads. An index file (run table + chunk directory) is decoded at start-up; metric series
 //! live in chunk files decoded on demand, and long series also in overview levels
-//! (`level`) that a zoomed-out chart decodes instead. Spec: `docs/bundle-format.md`.
+//! (`level`) that a zoomed-out chart decodes instead. Each run's wall times are stored once,
+//! in a clock file (`clock`) that a chunk's times may read. Spec: `docs/bundle-format.md`.
 
 mod chunk;
+pub mod clock;
 mod codec;
 mod container;
 pub mod details;
 mod encode;
 pub mod level;
+mod parts;
 mod table;
 
 use std::collections::BTreeMap;
 
 use thiserror::Error;
 
-pub use chunk::{ChunkParts, parts as chunk_parts};
+pub use clock::{Clock, ClockRef};
 pub use container::{FORMAT_VERSION, FileKind, HEADER_LEN, MAGIC};
 pub use encode::{ChunkSink, EncodeError, HeldChunks, SeriesSource, encode_into, encode_with};
 pub use level::LevelRef;
+pub use parts::{ChunkParts, parts as chunk_parts};
 pub use table::{ChunkRef, DictColumn, MetricColumn, ParamCell, ParamColumn, RunTable, TagColumn};
 
 use crate::model::{Archive, MetricSeries};
@@ -77,6 +81,8 @@ pub struct EncodedBundle {
     pub chunks: Vec<Vec<u8>>,
     /// The overview-level files; `levels[i]` is level id `i`.
     pub levels: Vec<Vec<u8>>,
+    /// The clock files; `clocks[i]` is clock id `i`.
+    pub clocks: Vec<Vec<u8>>,
     /// The detail files; `details[i]` is detail id `i`.
     pub details: Vec<Vec<u8>>,
     /// The embedded artifact files; `files[i]` is file id `i`.
@@ -90,6 +96,7 @@ impl EncodedBundle {
         (self.index.len()
             + sum(&self.chunks)
             + sum(&self.levels)
+            + sum(&self.clocks)
             + sum(&self.details)
             + sum(&self.files)) as u64
     }
@@ -97,6 +104,11 @@ impl EncodedBundle {
     /// Bytes of the overview levels alone (included in [`EncodedBundle::byte_len`]).
     pub fn level_bytes(&self) -> u64 {
         self.levels.iter().map(|l| l.len() as u64).sum()
+    }
+
+    /// Bytes of the clock files alone (included in [`EncodedBundle::byte_len`]).
+    pub fn clock_bytes(&self) -> u64 {
+        self.clocks.iter().map(|c| c.len() as u64).sum()
     }
 }
 
@@ -113,14 +125,25 @@ pub fn decode_index(bytes: &[u8]) -> Result<RunTable, BundleError> {
     Ok(table)
 }
 
-/// Decodes chunk `chunk` of `table`: the series it holds, keyed by run row.
+/// Decodes chunk `chunk` of `table`: the series it holds, keyed by run row. `clocks` are
+/// the decoded clock files the chunk reads, those of [`ChunkRef::clocks`] in that order
+/// ([`decode_clock`]).
 pub fn decode_chunk(
     table: &RunTable,
     chunk: &ChunkRef,
     bytes: &[u8],
+    clocks: &[&[(u32, Clock)]],
 ) -> Result<Vec<(u32, MetricSeries)>, BundleError> {
+    if clocks.len() != chunk.clocks.len() {
+        return Err(BundleError::Corrupt(format!(
+            "chunk {} reads {} clock files, {} were given",
+            chunk.id,
+            chunk.clocks.len(),
+            clocks.len()
+        )));
+    }
     let key = &table.metrics[chunk.metric as usize].key;
-    let series = chunk::decode(bytes, key, chunk.points)?;
+    let series = chunk::decode(bytes, key, chunk.points, clocks)?;
     if !series.iter().map(|(run, _)| run).eq(&chunk.runs) {
         return Err(BundleError::Corrupt(format!(
             "chunk {} holds other runs than the directory says",
@@ -139,7 +162,7 @@ pub fn decode_level(
 ) -> Result<Vec<(u32, MetricSeries)>, BundleError> {
     let chunk = &table.chunks[level.chunk as usize];
     let key = &table.metrics[chunk.metric as usize].key;
-    let series = chunk::decode_as(FileKind::Level, bytes, key, level.points)?;
+    let series = chunk::decode_as(FileKind::Level, bytes, key, level.points, &[])?;
     if !series.iter().map(|(run, _)| run).eq(&chunk.runs) {
         return Err(BundleError::Corrupt(format!(
             "level {} holds other runs than its chunk {}",
@@ -147,6 +170,12 @@ pub fn decode_level(
         )));
     }
     Ok(series)
+}
+
+/// Decodes clock file `clock` (of the table's [`RunTable::clocks`]): the clocks of its
+/// runs, ascending by run row.
+pub fn decode_clock(clock: &ClockRef, bytes: &[u8]) -> Result<Vec<(u32, Clock)>, BundleError> {
+    clock::decode(clock, bytes)
 }
 
 /// The overview level of chunk `chunk`, if it has one.
@@ -167,21 +196,38 @@ pub fn decode(bundle: &EncodedBundle) -> Result<Archive, BundleError> {
             table.files.len()
         )));
     }
-    if bundle.chunks.len() != table.chunks.len() || bundle.levels.len() != table.levels.len() {
+    if bundle.chunks.len() != table.chunks.len()
+        || bundle.levels.len() != table.levels.len()
+        || bundle.clocks.len() != table.clocks.len()
+    {
         return Err(BundleError::Corrupt(format!(
-            "{} chunk and {} level files for {} and {} directory entries",
+            "{} chunk, {} level and {} clock files for {}, {} and {} directory entries",
             bundle.chunks.len(),
             bundle.levels.len(),
+            bundle.clocks.len(),
             table.chunks.len(),
-            table.levels.len()
+            table.levels.len(),
+            table.clocks.len()
         )));
     }
+    let clocks = table
+        .clocks
+        .iter()
+        .zip(&bundle.clocks)
+        .map(|(clock, bytes)| decode_clock(clock, bytes))
+        .collect::<Result<Vec<_>, _>>()?;
     let mut runs: Vec<_> = (0..table.len())
         .map(|row| table.run_without_series(row))
         .collect();
     for chunk in &table.chunks {
         let key = &table.metrics[chunk.metric as usize].key;
-        for (row, series) in decode_chunk(&table, chunk, &bundle.chunks[chunk.id as usize])? {
+        let files: Vec<&[(u32, Clock)]> = chunk
+            .clocks
+            .iter()
+            .map(|&id| clocks[id as usize].as_slice())
+            .collect();
+        let bytes = &bundle.chunks[chunk.id as usize];
+        for (row, series) in decode_chunk(&table, chunk, bytes, &files)? {
             runs[row as usize].metrics.insert(key.clone(), series);
         }
     }

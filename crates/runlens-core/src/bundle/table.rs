@@ -4,6 +4,7 @@
 use serde::{Deserialize, Serialize};
 
 use super::BundleError;
+use super::clock::ClockRef;
 use super::details::{DetailRef, FileRef, ModelEntry};
 use super::level::LevelRef;
 use crate::model::{MetricSummary, ParamValue, Run, RunStatus, Warning};
@@ -191,6 +192,9 @@ pub struct ChunkRef {
     pub points: u64,
     /// Size of the chunk file in bytes.
     pub bytes: u64,
+    /// The clock files (ids, ascending) holding the clocks its times in clock form read;
+    /// empty when no times column of the chunk is in clock form.
+    pub clocks: Vec<u32>,
 }
 
 /// The columnar run table plus everything the page needs at start-up.
@@ -234,6 +238,8 @@ pub struct RunTable {
     pub models: Vec<ModelEntry>,
     /// Overview-level directory, ascending by chunk, at most one per chunk.
     pub levels: Vec<LevelRef>,
+    /// Clock-file directory (each run's step → wall time pairs), ascending by run.
+    pub clocks: Vec<ClockRef>,
 }
 
 impl RunTable {
@@ -350,6 +356,7 @@ impl RunTable {
             files: Vec::new(),
             models: Vec::new(),
             levels: Vec::new(),
+            clocks: Vec::new(),
         }
     }
 
@@ -489,26 +496,27 @@ impl RunTable {
                     "chunk {position} names a run beyond the table"
                 )));
             }
+            let ascending = chunk.clocks.windows(2).all(|w| w[0] < w[1]);
+            if !ascending
+                || chunk
+                    .clocks
+                    .last()
+                    .is_some_and(|&c| c as usize >= self.clocks.len())
+            {
+                return Err(BundleError::Corrupt(format!(
+                    "chunk {position} names clock files out of order or not in the directory"
+                )));
+            }
         }
-        Ok(())
+        let entries = self.clocks.iter().map(|c| (c.id, &c.runs[..]));
+        check_row_directory("clock", entries, rows)
     }
 }
 
 impl RunTable {
     fn validate_details(&self, rows: usize) -> Result<(), BundleError> {
-        let mut previous: Option<u32> = None;
-        for (position, detail) in self.details.iter().enumerate() {
-            let ascending = detail.runs.iter().all(|&r| {
-                let ok = previous.is_none_or(|p| r > p) && (r as usize) < rows;
-                previous = Some(r);
-                ok
-            });
-            if detail.id as usize != position || !ascending {
-                return Err(BundleError::Corrupt(format!(
-                    "detail directory entry {position} is inconsistent"
-                )));
-            }
-        }
+        let entries = self.details.iter().map(|d| (d.id, &d.runs[..]));
+        check_row_directory("detail", entries, rows)?;
         if let Some(bad) = self
             .files
             .iter()
@@ -532,6 +540,30 @@ impl RunTable {
         }
         Ok(())
     }
+}
+
+/// Checks a directory of files that each hold some runs (details, clocks): entry `i` has id
+/// `i`, and the rows are ascending over the whole directory (so a row's file is found by
+/// binary search) and within the table.
+fn check_row_directory<'a>(
+    name: &str,
+    entries: impl Iterator<Item = (u32, &'a [u32])>,
+    rows: usize,
+) -> Result<(), BundleError> {
+    let mut previous: Option<u32> = None;
+    for (position, (id, runs)) in entries.enumerate() {
+        let ascending = runs.iter().all(|&r| {
+            let ok = previous.is_none_or(|p| r > p) && (r as usize) < rows;
+            previous = Some(r);
+            ok
+        });
+        if id as usize != position || !ascending {
+            return Err(BundleError::Corrupt(format!(
+                "{name} directory entry {position} is inconsistent"
+            )));
+        }
+    }
+    Ok(())
 }
 
 fn check_len(name: &str, len: usize, rows: usize) -> Result<(), BundleError> {

@@ -116,6 +116,16 @@ pub(crate) struct IntColumn {
 
 /// Chooses the form and transform of `column` with the smallest estimated size.
 pub(crate) fn encode(column: &[f64]) -> IntColumn {
+    cheapest(column).1
+}
+
+/// The estimated bytes of `column` coded alone in its cheapest integer form.
+pub(crate) fn estimated_cost(column: &[f64]) -> f64 {
+    cheapest(column).0
+}
+
+/// The cheapest integer form of `column` and its estimated bytes.
+fn cheapest(column: &[f64]) -> (f64, IntColumn) {
     let mut forms = vec![IntForm::F64];
     if column.iter().any(|&x| IntForm::F32.to_int(x).is_some()) {
         forms.push(IntForm::F32);
@@ -137,7 +147,7 @@ pub(crate) fn encode(column: &[f64]) -> IntColumn {
             best = Some((cost, candidate));
         }
     }
-    best.expect("F64 is always a candidate").1
+    best.expect("F64 is always a candidate")
 }
 
 /// A float column of a chunk as it is written.
@@ -261,7 +271,7 @@ fn to_ints(column: &[f64], form: IntForm) -> (Vec<i64>, Vec<(u32, u64)>) {
 /// an estimate from the column's own histograms would find them cheap, so there each counts
 /// eight bytes, and a repeat of the previous exception's bits (a run of NaN or inf) a
 /// quarter.
-fn exceptions_cost(n: usize, exceptions: &[(u32, u64)]) -> f64 {
+pub(crate) fn exceptions_cost(n: usize, exceptions: &[(u32, u64)]) -> f64 {
     if exceptions.is_empty() {
         return 0.0;
     }

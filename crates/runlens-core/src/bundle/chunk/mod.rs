@@ -1,11 +1,13 @@
 //! Metric chunks (format v2; differences of order 3–7 since v4; run gaps and first
-//! anchors predicted from the previous column since v5): the series of one metric for a
-//! set of runs. Steps, wall times and values become integer residuals (`codec`)
-//! gathered per chunk into seven blocks, each split into byte planes that are compressed as
-//! separate streams; a series table says how each column is coded. Spec:
+//! anchors predicted from the previous column since v5; times in clock form since v6): the
+//! series of one metric for a set of runs. Steps, wall times and values become integer
+//! residuals (`codec`) gathered per chunk into seven blocks, each split into byte planes
+//! that are compressed as separate streams; a series table says how each column is coded.
+//! Overview levels and clock files (`clock`) share the layout. Spec:
 //! `docs/bundle-format.md` §4.
 
 use super::BundleError;
+use super::clock::{self, Clock, RunClocks};
 use super::codec::floats::{self, Column, IntForm, MAX_EXPONENT};
 use super::codec::ints::{self, Transform};
 use super::codec::{Reader, put_varint, streams};
@@ -14,7 +16,7 @@ use crate::model::MetricSeries;
 
 /// Blocks of a chunk: steps, then the decimal, f32 and f64 blocks of the times, then those
 /// of the values.
-const BLOCKS: usize = 7;
+pub(crate) const BLOCKS: usize = 7;
 const STEPS_BLOCK: usize = 0;
 const TIMES_BLOCKS: usize = 1;
 const VALUES_BLOCKS: usize = 4;
@@ -23,6 +25,8 @@ const VALUES_BLOCKS: usize = 4;
 const TAG_ABSENT: u8 = 0;
 /// Column tag (low nibble): the column is the start of an earlier series' column.
 const TAG_REF: u8 = 1;
+/// Column tag: the times are the run's clock's at the series' steps (chunks only, §4b).
+const TAG_CLOCK: u8 = 5;
 
 /// Which of [`Parts::first_ints`] a float column's first integer is predicted from.
 fn kind_of(first_block: usize) -> usize {
@@ -72,6 +76,23 @@ impl Parts {
         self.put_residuals(STEPS_BLOCK, transform, &residuals);
     }
 
+    /// The exception count to the table, positions and bits to their streams.
+    fn put_exceptions(&mut self, exceptions: &[(u32, u64)]) {
+        put_varint(&mut self.table, exceptions.len() as u64);
+        for gap in floats::exception_gaps(exceptions) {
+            put_varint(&mut self.exception_gaps, gap);
+        }
+        for &(_, bits) in exceptions {
+            self.exception_bits.extend_from_slice(&bits.to_le_bytes());
+        }
+    }
+
+    /// A times column in clock form with these exceptions.
+    fn put_clocked(&mut self, exceptions: &[(u32, u64)]) {
+        self.table.push(TAG_CLOCK);
+        self.put_exceptions(exceptions);
+    }
+
     fn put_floats(&mut self, first_block: usize, column: &Column) {
         let coded = match column {
             Column::Absent => {
@@ -91,13 +112,7 @@ impl Parts {
             self.table.push(e);
         }
         if coded.form != IntForm::F64 {
-            put_varint(&mut self.table, coded.exceptions.len() as u64);
-            for gap in floats::exception_gaps(&coded.exceptions) {
-                put_varint(&mut self.exception_gaps, gap);
-            }
-            for &(_, bits) in &coded.exceptions {
-                self.exception_bits.extend_from_slice(&bits.to_le_bytes());
-            }
+            self.put_exceptions(&coded.exceptions);
         }
         let mut residuals = std::borrow::Cow::Borrowed(&coded.residuals[..]);
         if coded.transform.code() >= 1
@@ -113,24 +128,102 @@ impl Parts {
     }
 }
 
-/// Encodes the series of `metric` for the given runs (ascending) as a sealed chunk file.
-pub fn encode(metric: &str, series: &[(u32, &MetricSeries)]) -> Vec<u8> {
-    encode_as(FileKind::Chunk, metric, series)
+/// One series of a file in the chunk layout, as the encoder takes it.
+pub(crate) struct Input<'a> {
+    /// The run's row.
+    pub run: u32,
+    /// Steps, ascending.
+    pub steps: &'a [i64],
+    /// Wall times, if any.
+    pub times: Option<&'a [f64]>,
+    /// Values; `None` in a clock file, which has no values columns.
+    pub values: Option<&'a [f64]>,
+    /// The exceptions when the times are written in clock form.
+    pub clocked: Option<Vec<(u32, u64)>>,
 }
 
-/// Encodes series in the chunk layout as a sealed file of `kind` (a chunk or a level).
-pub fn encode_as(kind: FileKind, metric: &str, series: &[(u32, &MetricSeries)]) -> Vec<u8> {
+/// Encodes the series of `metric` for the given runs (ascending) as a sealed chunk file,
+/// writing a times column in clock form where that looks smaller (§4.7); also returns the
+/// ids of the clock files those columns read, ascending.
+pub fn encode(
+    metric: &str,
+    series: &[(u32, &MetricSeries)],
+    clocks: &RunClocks,
+) -> (Vec<u8>, Vec<u32>) {
+    let mut files = Vec::new();
+    let inputs: Vec<Input<'_>> = series
+        .iter()
+        .map(|&(run, s)| {
+            let clocked =
+                s.times
+                    .as_deref()
+                    .zip(clocks.get(run))
+                    .and_then(|(times, (file, clock))| {
+                        let exceptions = clocked_exceptions(clock, &s.steps, times)?;
+                        files.push(file);
+                        Some(exceptions)
+                    });
+            Input {
+                run,
+                steps: &s.steps,
+                times: s.times.as_deref(),
+                values: Some(&s.values),
+                clocked,
+            }
+        })
+        .collect();
+    files.sort_unstable();
+    files.dedup();
+    (encode_inputs(FileKind::Chunk, metric, &inputs), files)
+}
+
+/// The exceptions of `times` in clock form when that form is estimated smaller than the
+/// column coded alone; `None` otherwise.
+fn clocked_exceptions(clock: &Clock, steps: &[i64], times: &[f64]) -> Option<Vec<(u32, u64)>> {
+    let exceptions = clock::exceptions_against(clock, steps, times)?;
+    if exceptions.is_empty() {
+        return Some(exceptions);
+    }
+    let clocked = 1.0 + floats::exceptions_cost(times.len(), &exceptions);
+    (clocked < floats::estimated_cost(times)).then_some(exceptions)
+}
+
+/// Encodes series as a sealed overview level file (no clock form: a level is read alone).
+pub fn encode_level(metric: &str, series: &[(u32, &MetricSeries)]) -> Vec<u8> {
+    let inputs: Vec<Input<'_>> = series
+        .iter()
+        .map(|&(run, s)| Input {
+            run,
+            steps: &s.steps,
+            times: s.times.as_deref(),
+            values: Some(&s.values),
+            clocked: None,
+        })
+        .collect();
+    encode_inputs(FileKind::Level, metric, &inputs)
+}
+
+/// Encodes `inputs` in the chunk layout as a sealed file of `kind`.
+pub(crate) fn encode_inputs(kind: FileKind, metric: &str, inputs: &[Input<'_>]) -> Vec<u8> {
     let mut parts = Parts::default();
-    let times: Vec<Option<&[f64]>> = series.iter().map(|(_, s)| s.times.as_deref()).collect();
-    let values: Vec<Option<&[f64]>> = series.iter().map(|(_, s)| Some(&s.values[..])).collect();
+    let times: Vec<Option<&[f64]>> = inputs
+        .iter()
+        .map(|s| s.times.filter(|_| s.clocked.is_none()))
+        .collect();
+    let values: Vec<Option<&[f64]>> = inputs.iter().map(|s| s.values).collect();
     let times = floats::encode_columns(&times);
     let values = floats::encode_columns(&values);
-    for ((&(run, s), times), values) in series.iter().zip(&times).zip(&values) {
-        parts.put_run(run);
-        put_varint(&mut parts.table, s.len() as u64);
-        parts.put_steps(&s.steps);
-        parts.put_floats(TIMES_BLOCKS, times);
-        parts.put_floats(VALUES_BLOCKS, values);
+    for ((s, times), values) in inputs.iter().zip(&times).zip(&values) {
+        parts.put_run(s.run);
+        put_varint(&mut parts.table, s.steps.len() as u64);
+        parts.put_steps(s.steps);
+        match &s.clocked {
+            Some(exceptions) => parts.put_clocked(exceptions),
+            None => parts.put_floats(TIMES_BLOCKS, times),
+        }
+        if s.values.is_some() {
+            parts.put_floats(VALUES_BLOCKS, values);
+        }
     }
     let widths: Vec<usize> = parts
         .blocks
@@ -138,7 +231,7 @@ pub fn encode_as(kind: FileKind, metric: &str, series: &[(u32, &MetricSeries)]) 
         .map(|block| ints::byte_width(block.iter().fold(0, |acc, &r| acc | r)))
         .collect();
     let mut table = Vec::with_capacity(parts.table.len() + 16);
-    put_varint(&mut table, series.len() as u64);
+    put_varint(&mut table, inputs.len() as u64);
     table.extend(widths.iter().map(|&w| w as u8));
     table.extend_from_slice(&parts.table);
 
@@ -226,17 +319,56 @@ impl Sources<'_> {
         Ok(steps)
     }
 
-    /// A float column; `None` for an absent one. `earlier(j)` is series `j`'s column.
+    /// The exceptions of an `n`-point column: the count from the table, positions and bits
+    /// from their streams.
+    fn exceptions(&mut self, n: usize) -> Result<Vec<(usize, u64)>, BundleError> {
+        let count = self.table.varint_at_most(n as u64, "exception count")?;
+        let mut exceptions = Vec::with_capacity(count as usize);
+        let mut position = 0u64;
+        for i in 0..count {
+            let gap = self.gaps.varint()?;
+            position = if i == 0 {
+                Some(gap)
+            } else {
+                (position + 1).checked_add(gap)
+            }
+            .filter(|&p| p < n as u64)
+            .ok_or_else(|| BundleError::Corrupt(format!("exception position past {n} points")))?;
+            let bits = u64::from_le_bytes(self.bits.bytes(8)?.try_into().expect("8 bytes"));
+            exceptions.push((position as usize, bits));
+        }
+        Ok(exceptions)
+    }
+
+    /// A float column; `None` for an absent one. `earlier(j)` is series `j`'s column;
+    /// `clock` is `None` where the clock form may not be used (values, levels, clock
+    /// files), else the series' steps and its run's clock, if the chunk has one for it.
     fn floats<'e>(
         &mut self,
         first_block: usize,
         n: usize,
         index: usize,
         earlier: impl Fn(usize) -> Option<&'e [f64]>,
+        clock: Option<(&[i64], Option<&Clock>)>,
     ) -> Result<Option<Vec<f64>>, BundleError> {
         let tag = self.table.u8()?;
         let form = match tag & 0x0f {
             TAG_ABSENT if tag == TAG_ABSENT => return Ok(None),
+            TAG_CLOCK if tag == TAG_CLOCK => {
+                let (steps, clock) = clock.ok_or_else(|| {
+                    BundleError::Corrupt(format!(
+                        "series {index}: a column in clock form where none may be"
+                    ))
+                })?;
+                let clock = clock.ok_or_else(|| {
+                    BundleError::Corrupt(format!(
+                        "series {index}: times in clock form, but the chunk's clock files \
+                         hold no clock of its run"
+                    ))
+                })?;
+                let exceptions = self.exceptions(n)?;
+                return clock::times_at(clock, steps, &exceptions).map(Some);
+            }
             TAG_REF if tag == TAG_REF => {
                 let target = self.table.varint()?;
                 let column = usize::try_from(target)
@@ -267,25 +399,11 @@ impl Sources<'_> {
             }
         };
         let transform = Self::transform(tag >> 4)?;
-        let mut exceptions = Vec::new();
-        if form != IntForm::F64 {
-            let count = self.table.varint_at_most(n as u64, "exception count")?;
-            let mut position = 0u64;
-            for i in 0..count {
-                let gap = self.gaps.varint()?;
-                position = if i == 0 {
-                    Some(gap)
-                } else {
-                    (position + 1).checked_add(gap)
-                }
-                .filter(|&p| p < n as u64)
-                .ok_or_else(|| {
-                    BundleError::Corrupt(format!("exception position past {n} points"))
-                })?;
-                let bits = u64::from_le_bytes(self.bits.bytes(8)?.try_into().expect("8 bytes"));
-                exceptions.push((position as usize, bits));
-            }
-        }
+        let exceptions = if form == IntForm::F64 {
+            Vec::new()
+        } else {
+            self.exceptions(n)?
+        };
         let mut residuals = self.residuals(first_block + form.slot(), transform, n)?;
         if transform.code() >= 1 {
             let previous = &mut self.first_ints[kind_of(first_block)];
@@ -297,21 +415,26 @@ impl Sources<'_> {
     }
 }
 
-/// Decodes a chunk file that should hold `points` points of `metric`.
+/// Decodes a chunk file that should hold `points` points of `metric`; its times columns in
+/// clock form read the clocks of `clocks` (decoded clock files).
 pub fn decode(
     bytes: &[u8],
     metric: &str,
     points: u64,
+    clocks: &[&[(u32, Clock)]],
 ) -> Result<Vec<(u32, MetricSeries)>, BundleError> {
-    decode_as(FileKind::Chunk, bytes, metric, points)
+    decode_as(FileKind::Chunk, bytes, metric, points, clocks)
 }
 
-/// Decodes a file of `kind` in the chunk layout (a chunk or a level).
+/// Decodes a file of `kind` in the chunk layout (a chunk, a level or a clock file, whose
+/// series have no values: empty in the result); only a chunk's times may be in clock form,
+/// read from `clocks`.
 pub fn decode_as(
     kind: FileKind,
     bytes: &[u8],
     metric: &str,
     points: u64,
+    clocks: &[&[(u32, Clock)]],
 ) -> Result<Vec<(u32, MetricSeries)>, BundleError> {
     if points > MAX_PAYLOAD_BYTES {
         return Err(BundleError::Corrupt(format!(
@@ -361,9 +484,9 @@ pub fn decode_as(
         first_ints: [0; 2],
     };
     let mut left = points;
-    // Every series takes at least five table bytes: a bound for the allocation.
+    // Every series takes at least four table bytes: a bound for the allocation.
     let mut out: Vec<(u32, MetricSeries)> =
-        Vec::with_capacity((count as usize).min(table.len() / 5));
+        Vec::with_capacity((count as usize).min(table.len() / 4));
     let mut next_run = 0u64;
     for index in 0..count as usize {
         let gap = sources
@@ -382,10 +505,18 @@ pub fn decode_as(
         left -= n;
         let n = n as usize;
         let steps = sources.steps(n)?;
-        let times = sources.floats(TIMES_BLOCKS, n, index, |j| out[j].1.times.as_deref())?;
-        let values = sources
-            .floats(VALUES_BLOCKS, n, index, |j| Some(&out[j].1.values))?
-            .ok_or_else(|| BundleError::Corrupt(format!("series {index} has no values")))?;
+        let clock = (kind == FileKind::Chunk).then(|| (&steps[..], clock::find(clocks, run)));
+        let times = sources.floats(TIMES_BLOCKS, n, index, |j| out[j].1.times.as_deref(), clock)?;
+        let values = if kind == FileKind::Clock {
+            if times.is_none() {
+                return Err(BundleError::Corrupt(format!("clock {index} has no times")));
+            }
+            Vec::new()
+        } else {
+            sources
+                .floats(VALUES_BLOCKS, n, index, |j| Some(&out[j].1.values), None)?
+                .ok_or_else(|| BundleError::Corrupt(format!("series {index} has no values")))?
+        };
         out.push((
             run,
             MetricSeries {
@@ -416,211 +547,5 @@ pub fn decode_as(
     Ok(out)
 }
 
-/// Stored bytes of each part of a file in the chunk layout (§4.1), for size studies: the
-/// series table, the exception streams, each block's planes, and the stream headers and
-/// metric key around them.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
-pub struct ChunkParts {
-    /// Series in the table.
-    pub series: u64,
-    /// The series table as stored, and its length before DEFLATE.
-    pub table: u64,
-    /// The series table's raw length.
-    pub table_raw: u64,
-    /// Exception positions and values as stored.
-    pub exceptions: u64,
-    /// Each block's planes as stored: steps; times decimal, f32, f64; values likewise.
-    pub blocks: [u64; BLOCKS],
-    /// Envelope, metric key and the streams' codec and length fields.
-    pub framing: u64,
-}
-
-/// Where the bytes of a file in the chunk layout go (see [`ChunkParts`]); the planes are not
-/// inflated, only the series table (for the block widths).
-pub fn parts(kind: FileKind, bytes: &[u8]) -> Result<ChunkParts, BundleError> {
-    let payload = container::open(kind, bytes)?;
-    let mut reader = Reader::new(&payload, "chunk payload");
-    let mut parts = ChunkParts::default();
-    let key_len = reader.varint_at_most(payload.len() as u64, "metric key length")?;
-    reader.bytes(key_len as usize)?;
-    let stored = |reader: &mut Reader<'_>| -> Result<u64, BundleError> {
-        let before = reader.remaining();
-        let _ = streams::read(reader, MAX_PAYLOAD_BYTES)?;
-        Ok((before - reader.remaining()) as u64)
-    };
-    let table = streams::read(&mut reader.clone(), MAX_PAYLOAD_BYTES)?;
-    parts.table = stored(&mut reader)?;
-    parts.table_raw = table.len() as u64;
-    parts.exceptions = stored(&mut reader)? + stored(&mut reader)?;
-    let mut table_reader = Reader::new(&table, "chunk series table");
-    parts.series = table_reader.varint()?;
-    for block in &mut parts.blocks {
-        for _ in 0..table_reader.u8()? {
-            *block += stored(&mut reader)?;
-        }
-    }
-    reader.finish()?;
-    let counted: u64 = parts.table + parts.exceptions + parts.blocks.iter().sum::<u64>();
-    parts.framing = bytes.len() as u64 - counted;
-    Ok(parts)
-}
-
 #[cfg(test)]
-mod tests {
-    use proptest::prelude::*;
-
-    use super::*;
-
-    fn sample() -> Vec<(u32, MetricSeries)> {
-        let mut out = Vec::new();
-        for run in 0..4u32 {
-            let mut series = MetricSeries::default();
-            for step in 0..50i64 {
-                let value = match run {
-                    0 => f64::from(step as f32 * 0.25),
-                    1 => (step as f64 * 0.37).sin(),
-                    _ => f64::from(step as i32 * 7 % 13) / 100.0,
-                };
-                let time = (step != 20).then_some(1_700_000_000.0 + step as f64 * 0.5);
-                series.push(step * 10, value, time);
-            }
-            series.values[30] = f64::NAN;
-            out.push((run * 2, series));
-        }
-        out.push((9, out[2].1.clone()));
-        out
-    }
-
-    #[test]
-    fn chunks_round_trip_and_check_the_directory() {
-        let series = sample();
-        let refs: Vec<(u32, &MetricSeries)> = series.iter().map(|(r, s)| (*r, s)).collect();
-        let bytes = encode("loss", &refs);
-        let decoded = decode(&bytes, "loss", 250).unwrap();
-        let bits = |s: &MetricSeries| {
-            let times = s.times.iter().flatten().map(|t| t.to_bits());
-            (
-                s.steps.clone(),
-                s.values
-                    .iter()
-                    .map(|v| v.to_bits())
-                    .chain(times)
-                    .collect::<Vec<_>>(),
-            )
-        };
-        for ((run, a), (run_back, b)) in series.iter().zip(&decoded) {
-            assert_eq!(run, run_back);
-            assert_eq!(bits(a), bits(b));
-        }
-        assert!(decode(&bytes, "acc", 250).is_err());
-        assert!(decode(&bytes, "loss", 249).is_err());
-        assert!(decode(&bytes, "loss", 251).is_err());
-    }
-
-    /// A chunk written by hand from `docs/bundle-format.md` §4 (v5): runs as gaps, and the
-    /// first anchor of each float column with a transform of order ≥ 1 as the difference
-    /// from the previous such column's first integer of the same kind.
-    #[test]
-    fn a_chunk_built_from_the_spec_decodes() {
-        let zz = ints::zigzag;
-        let bits = |x: f64| x.to_bits() as i64;
-        let mut table = Vec::new();
-        put_varint(&mut table, 2); // S
-        table.extend([0u8; 7]); // every block of width 0: no residual outside the table
-        let t0 = 1_700_000_000_000i64;
-        // (run gap, first time, the previous first time, values, the previous first value)
-        for (gap, first_time, previous_time, values, previous_value) in [
-            (3u64, t0, 0, [1.5, 1.25], 0),
-            (3, t0 + 60_000, t0, [2.0, 1.0], bits(1.5)),
-        ] {
-            put_varint(&mut table, gap);
-            put_varint(&mut table, 2); // n
-            table.push(2); // steps: delta of delta, anchors 0 and 1
-            put_varint(&mut table, zz(0));
-            put_varint(&mut table, zz(1));
-            table.extend([0x22, 3, 0]); // times: decimal, delta of delta, 10^-3, no exceptions
-            put_varint(&mut table, zz(first_time - previous_time));
-            put_varint(&mut table, zz(250));
-            table.push(0x24); // values: f64 bits, delta of delta
-            put_varint(&mut table, zz(bits(values[0]).wrapping_sub(previous_value)));
-            put_varint(
-                &mut table,
-                zz(bits(values[1]).wrapping_sub(bits(values[0]))),
-            );
-        }
-        let mut payload = vec![1, b'm'];
-        streams::put(&mut payload, &table);
-        streams::put(&mut payload, &[]);
-        streams::put(&mut payload, &[]);
-        let decoded = decode(&container::seal_stored(FileKind::Chunk, &payload), "m", 4).unwrap();
-        let runs: Vec<u32> = decoded.iter().map(|(run, _)| *run).collect();
-        assert_eq!(runs, [3, 7]);
-        let (a, b) = (&decoded[0].1, &decoded[1].1);
-        assert_eq!((&a.steps[..], &b.steps[..]), (&[0, 1][..], &[0, 1][..]));
-        assert_eq!(a.values, [1.5, 1.25]);
-        assert_eq!(b.values, [2.0, 1.0]);
-        assert_eq!(
-            a.times.as_deref(),
-            Some(&[1_700_000_000.0, 1_700_000_000.25][..])
-        );
-        assert_eq!(
-            b.times.as_deref(),
-            Some(&[1_700_000_060.0, 1_700_000_060.25][..])
-        );
-    }
-
-    #[test]
-    fn start_times_cost_their_difference_from_the_previous_series() {
-        // 200 runs started a minute apart: each times column's first anchor is ~60,000 ms
-        // from the previous one (3 varint bytes), not a 41-bit epoch (6 bytes).
-        let series: Vec<(u32, MetricSeries)> = (0..200u32)
-            .map(|run| {
-                let mut s = MetricSeries::default();
-                let start = 1_700_000_000_000i64 + i64::from(run) * 60_000 + i64::from(run % 7);
-                for step in 0..20i64 {
-                    s.push(step, 0.5, Some((start + 250 * step) as f64 / 1e3));
-                }
-                (run, s)
-            })
-            .collect();
-        let refs: Vec<(u32, &MetricSeries)> = series.iter().map(|(r, s)| (*r, s)).collect();
-        let bytes = encode("m", &refs);
-        let parts = parts(FileKind::Chunk, &bytes).unwrap();
-        // Per series: run gap, n, steps (tag + anchor), times (tag, exponent, exception
-        // count, two anchors of 3 + 2 bytes), values (a reference: tag + index ≤ 2 bytes).
-        assert!(
-            parts.table_raw <= 200 * 15,
-            "{} table bytes",
-            parts.table_raw
-        );
-        let decoded = decode(&bytes, "m", 4_000).unwrap();
-        for ((run, a), (run_back, b)) in series.iter().zip(&decoded) {
-            assert_eq!((run, &a.times), (run_back, &b.times));
-        }
-    }
-
-    proptest! {
-        #![proptest_config(ProptestConfig::with_cases(500))]
-
-        /// Damage behind a valid checksum (as if the writer were broken) is an error, never
-        /// a panic or a runaway allocation.
-        #[test]
-        fn damaged_payloads_error_instead_of_panicking(
-            at in any::<prop::sample::Index>(),
-            mask in 1u8..=255,
-            cut in any::<prop::sample::Index>(),
-        ) {
-            let series = sample();
-            let refs: Vec<(u32, &MetricSeries)> = series.iter().map(|(r, s)| (*r, s)).collect();
-            let sealed = encode("loss", &refs);
-            let mut payload = container::open(FileKind::Chunk, &sealed).unwrap();
-            let at = at.index(payload.len());
-            payload[at] ^= mask;
-            let _ = decode(&container::seal_stored(FileKind::Chunk, &payload), "loss", 250);
-            payload[at] ^= mask;
-            payload.truncate(cut.index(payload.len()));
-            let truncated = container::seal_stored(FileKind::Chunk, &payload);
-            prop_assert!(decode(&truncated, "loss", 250).is_err());
-        }
-    }
-}
+mod tests;
