@@ -62,7 +62,7 @@ impl<T, J: Send, R: Send> Lane<T, J, R> {
         work: &'env W,
     ) -> Self
     where
-        W: Fn(&J) -> R + Sync,
+        W: Fn(&mut J) -> R + Sync,
         J: 'scope,
         R: 'scope,
     {
@@ -84,10 +84,10 @@ impl<T, J: Send, R: Send> Lane<T, J, R> {
                     let _mark = crate::cores::reading();
                     let results = jobs
                         .into_iter()
-                        .map(|(number, job)| {
+                        .map(|(number, mut job)| {
                             let result =
                                 std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
-                                    work(&job)
+                                    work(&mut job)
                                 }));
                             (number, job, result)
                         })
@@ -214,9 +214,9 @@ mod tests {
     /// Pushes `0..n` (multiples of 5 settled, the rest jobs that sleep longer the smaller
     /// they are, so they end out of order) and takes everything back.
     fn run(threads: usize, window: usize, batch: usize, n: u64) -> Vec<String> {
-        let work = |job: &u64| {
-            thread::sleep(Duration::from_millis((20 - job % 20) / 4));
-            job * 10
+        let work = |job: &mut u64| {
+            thread::sleep(Duration::from_millis((20 - *job % 20) / 4));
+            *job * 10
         };
         let mut taken = Vec::new();
         let mut most_out = 0;
@@ -273,7 +273,7 @@ mod tests {
 
     #[test]
     fn a_panicking_job_is_resumed_on_the_taking_thread_and_the_threads_end() {
-        let work = |job: &u32| {
+        let work = |job: &mut u32| {
             assert!(*job != 3, "job 3 fails");
             *job
         };

@@ -23,6 +23,7 @@ mod tensorboard;
 mod test_support;
 mod time;
 mod trackio;
+mod tree;
 mod wandb;
 
 pub use budget::ReadBudget;

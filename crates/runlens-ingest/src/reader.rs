@@ -3,7 +3,7 @@
 
 use std::cell::OnceCell;
 use std::collections::BinaryHeap;
-use std::fs::File;
+use std::fs::{File, FileType};
 use std::io::Read;
 use std::path::Path;
 
@@ -13,6 +13,7 @@ use crate::budget::ReadBudget;
 use crate::error::ReadError;
 use crate::sources::ReadOptions;
 use crate::spill::{SharedSpill, SpilledRun};
+use crate::tree::Listing;
 
 /// How many bytes of a file [`Entry::head`] holds for sniffing.
 pub const HEAD_BYTES: usize = 64 * 1024;
@@ -54,6 +55,8 @@ pub struct Entry<'a> {
     kind: EntryKind,
     explicit: bool,
     head: OnceCell<Vec<u8>>,
+    /// A directory's entries, when the walk listed them already.
+    listing: Option<&'a Listing>,
 }
 
 impl<'a> Entry<'a> {
@@ -64,7 +67,20 @@ impl<'a> Entry<'a> {
             kind,
             explicit: false,
             head: OnceCell::new(),
+            listing: None,
         }
+    }
+
+    /// Gives a directory entry the listing the walk made of it.
+    pub(crate) fn with_listing(mut self, listing: Option<&'a Listing>) -> Self {
+        self.listing = listing;
+        self
+    }
+
+    /// A directory's entries, when the walk listed them already: a reader looks at them
+    /// rather than listing the directory again.
+    pub(crate) fn listing(&self) -> Option<&'a Listing> {
+        self.listing
     }
 
     /// Marks the entry as named by the user (not found by walking a directory); readers
@@ -154,6 +170,8 @@ pub struct ReadOutput {
     spill: Option<SharedSpill>,
     /// Per added run, the segments its series went to (aligned with `runs`).
     spilled: Vec<Option<SpilledRun>>,
+    /// The directory's type and entries, as the walk that found it listed them.
+    listing: Option<(FileType, Listing)>,
 }
 
 impl ReadOutput {
@@ -172,6 +190,7 @@ impl ReadOutput {
             budget: ReadBudget::new(ArtifactBudget::default()),
             spill: None,
             spilled: Vec::new(),
+            listing: None,
         }
     }
 
@@ -246,6 +265,19 @@ impl ReadOutput {
     pub fn with_root(mut self, root: &Path) -> Self {
         self.root = Some(root.to_path_buf());
         self
+    }
+
+    /// Hands over the type (a link's target's) and entries of the directory read, as the
+    /// walk listed them, so the reader does not list it again.
+    pub(crate) fn with_listing(mut self, file_type: FileType, listing: Listing) -> Self {
+        self.listing = Some((file_type, listing));
+        self
+    }
+
+    /// Takes the listing of the directory read, when the walk handed it over (see
+    /// [`crate::tree::Tree::with_listing`]).
+    pub(crate) fn take_listing(&mut self) -> Option<(FileType, Listing)> {
+        self.listing.take()
     }
 
     /// The directory named on the command line under which the walk found the path (the
@@ -330,6 +362,7 @@ impl ReadOutput {
             budget: self.budget,
             spill: self.spill.clone(),
             spilled: Vec::new(),
+            listing: None,
         }
     }
 

@@ -16,6 +16,7 @@ use crate::error::IngestError;
 use crate::limits::{self, TextLimits};
 use crate::reader::{Entry, EntryKind, Reader, merge_run, merge_series};
 use crate::spill::{ArchiveSeries, SharedSpill, Spill, SpilledRun, SpilledSeries};
+use crate::tree::TreeError;
 
 /// Settings for [`read_sources`].
 #[derive(Debug, Clone)]
@@ -442,10 +443,7 @@ fn spill_note(dir: &Path, error: &std::io::Error) -> String {
 /// The path and warning of an error met while walking under `root`; `None` for a dangling
 /// symbolic link or an entry gone meanwhile, which are no damage. A symbolic link loop is named as one: the walk does
 /// not follow it, so what it would lead to is read once, through the real directory.
-pub(crate) fn describe_walk_error(
-    root: &Path,
-    error: &walkdir::Error,
-) -> Option<(PathBuf, String)> {
+pub(crate) fn describe_walk_error(root: &Path, error: &TreeError) -> Option<(PathBuf, String)> {
     let path = error.path().unwrap_or(root).to_path_buf();
     if let Some(ancestor) = error.loop_ancestor() {
         let message = format!(

@@ -5,7 +5,7 @@
 //! warnings, runs). Read one after another, the three give what one read always gave; read
 //! ahead on other threads, the same (see [`Session::commit`] for the budget).
 
-use std::fs;
+use std::fs::{self, FileType};
 use std::path::{Path, PathBuf};
 
 use runlens_core::{ArtifactBudget, RegisteredModel, Run, Warning};
@@ -15,6 +15,7 @@ use crate::budget::ReadBudget;
 use crate::cache;
 use crate::reader::{ReadOutput, Reader};
 use crate::spill::{SharedSpill, SpilledRun};
+use crate::tree::Listing;
 
 /// A read to do, as [`Session::prepare`] hands it out.
 pub(super) struct ReadJob<'r> {
@@ -29,6 +30,9 @@ pub(super) struct ReadJob<'r> {
     pub held_bytes: u64,
     /// The artifact bytes left when it was handed out.
     pub budget: u64,
+    /// A directory's type and entries as the walk listed them, for the first read of it
+    /// (a read done again lists it anew).
+    pub listing: Option<(FileType, Listing)>,
 }
 
 /// What a read produced.
@@ -59,7 +63,7 @@ pub(super) enum Prepared<'r> {
 /// Reads `job` with the options of the build, its points going to `spill` unless the read
 /// is cached. Runs on any thread.
 pub(super) fn execute(
-    job: &ReadJob<'_>,
+    job: &mut ReadJob<'_>,
     options: &ReadOptions,
     spill: Option<&SharedSpill>,
 ) -> ReadDone {
@@ -69,6 +73,9 @@ pub(super) fn execute(
         .with_budget(ArtifactBudget::new(job.budget));
     if let Some(root) = &job.root {
         out = out.with_root(root);
+    }
+    if let Some((file_type, listing)) = job.listing.take() {
+        out = out.with_listing(file_type, listing);
     }
     // A read kept in the cache must hand over its whole runs; the others spill as they go.
     if let (None, Some(spill)) = (&job.key, spill) {
@@ -105,14 +112,19 @@ pub(super) fn execute(
 
 impl<'a> Session<'a> {
     /// The first part of reading `path` with `reader` (`root`: the directory argument the
-    /// walk found it under): `None` when it was read already (by another path to it).
+    /// walk found it under; `canonical`: its canonical path, when the walk knows it;
+    /// `listing`: a directory's type and entries, when the walk listed it): `None` when it
+    /// was read already (by another path to it).
     pub(super) fn prepare(
         &mut self,
         reader: &'a dyn Reader,
         path: &Path,
         root: Option<&Path>,
+        canonical: Option<PathBuf>,
+        listing: Option<(FileType, Listing)>,
     ) -> Option<Prepared<'a>> {
-        let canonical = fs::canonicalize(path).unwrap_or_else(|_| path.to_path_buf());
+        let canonical = canonical
+            .unwrap_or_else(|| fs::canonicalize(path).unwrap_or_else(|_| path.to_path_buf()));
         if !self.seen.insert(canonical) {
             return None;
         }
@@ -140,12 +152,13 @@ impl<'a> Session<'a> {
             key,
             held_bytes,
             budget: self.budget,
+            listing,
         }))
     }
 
     /// Reads `path` at once: [`Session::prepare`], [`execute`], [`Session::commit`].
     pub(super) fn read_now(&mut self, reader: &'a dyn Reader, path: &Path, root: Option<&Path>) {
-        match self.prepare(reader, path, root) {
+        match self.prepare(reader, path, root, None, None) {
             Some(Prepared::Cached(cached)) => self.commit_cached(cached),
             Some(Prepared::Read(job)) => self.read_job(job),
             None => {}
@@ -153,8 +166,8 @@ impl<'a> Session<'a> {
     }
 
     /// Does `job` on this thread and takes its result in.
-    pub(super) fn read_job(&mut self, job: ReadJob<'a>) {
-        let done = execute(&job, self.options, self.spill.as_ref());
+    pub(super) fn read_job(&mut self, mut job: ReadJob<'a>) {
+        let done = execute(&mut job, self.options, self.spill.as_ref());
         self.commit(job, done);
     }
 
@@ -178,8 +191,8 @@ impl<'a> Session<'a> {
         let (job, done) = if job.budget >= now && job.budget - now <= done.budget.slack() {
             (job, done)
         } else {
-            let job = ReadJob { budget: now, ..job };
-            let done = execute(&job, self.options, self.spill.as_ref());
+            let mut job = ReadJob { budget: now, ..job };
+            let done = execute(&mut job, self.options, self.spill.as_ref());
             (job, done)
         };
         (self.on_read)(&job.path);

@@ -9,16 +9,17 @@
 //! reads to be cached (which keep their points) of at most [`HELD_BYTES`] of input.
 
 use std::cell::Cell;
-use std::path::Path;
+use std::fs::FileType;
+use std::path::{Path, PathBuf};
 use std::thread;
 
 use runlens_core::Warning;
-use walkdir::WalkDir;
 
 use super::read::{Cached, Prepared, ReadDone, ReadJob, execute};
 use super::{Session, describe_walk_error, skipped_name};
 use crate::lane::{Lane, Step, Taken};
 use crate::reader::{Entry, EntryKind, Reader};
+use crate::tree::{Listing, Tree};
 
 /// Reads handed out per thread and not yet taken in, at most: enough that a thread
 /// finding a read done ahead of a slow one goes on, few enough to hold little.
@@ -60,7 +61,7 @@ impl<'a> Session<'a> {
         }
         let options = self.options;
         let spill = self.spill.clone();
-        let work = move |job: &ReadJob<'a>| execute(job, options, spill.as_ref());
+        let work = move |job: &mut ReadJob<'a>| execute(job, options, spill.as_ref());
         thread::scope(|scope| {
             let mut lane = Lane::start(scope, threads, threads * JOBS_PER_THREAD, BATCH, &work);
             // Input bytes of the reads out that hold their runs whole.
@@ -107,12 +108,13 @@ impl<'a> Session<'a> {
 
     /// Walks `root` in name order, skipping hidden entries and build or cache directories,
     /// and hands each claimed entry to `found`, as a read to do or one the cache held, with
-    /// each walk error (dangling links go to the unrecognized list at once).
+    /// each walk error (dangling links go to the unrecognized list at once). Each directory
+    /// is listed once: the readers' claims look at that listing, and the read of a claimed
+    /// directory starts from it.
     fn walk_with(&mut self, root: &Path, found: &mut dyn FnMut(&mut Self, Walked<'a>)) {
-        let mut walk = WalkDir::new(root)
-            .follow_links(true)
-            .sort_by_file_name()
-            .into_iter();
+        let mut walk = Tree::new(root)
+            .skipping(skipped_name)
+            .tracking_canonical_paths();
         while let Some(next) = walk.next() {
             let entry = match next {
                 Ok(entry) => entry,
@@ -133,22 +135,20 @@ impl<'a> Session<'a> {
                 }
             };
             let path = entry.path();
-            let is_dir = entry.file_type().is_dir();
-            if entry.depth() > 0 && skipped_name(entry.file_name(), is_dir) {
-                if is_dir {
-                    walk.skip_current_dir();
-                }
-                continue;
-            }
-            if is_dir {
-                let dir = Entry::new(path, EntryKind::Dir).explicit(entry.depth() == 0);
+            let canonical = walk.canonical().map(Path::to_path_buf);
+            if entry.file_type().is_dir() {
+                let dir = Entry::new(path, EntryKind::Dir)
+                    .explicit(entry.depth() == 0)
+                    .with_listing(walk.listing());
                 if let Some(reader) = self.claimant(&dir) {
-                    self.hand_on(reader, path, root, found);
-                    walk.skip_current_dir();
+                    let listing = walk
+                        .take_listing()
+                        .map(|listing| (entry.file_type(), listing));
+                    self.hand_on(reader, path, root, canonical, listing, found);
                 }
             } else if entry.file_type().is_file() {
                 match self.claimant(&Entry::new(path, EntryKind::File)) {
-                    Some(reader) => self.hand_on(reader, path, root, found),
+                    Some(reader) => self.hand_on(reader, path, root, canonical, None, found),
                     None => self.unrecognized.push(path.to_path_buf()),
                 }
             } else {
@@ -158,15 +158,18 @@ impl<'a> Session<'a> {
         }
     }
 
-    /// Prepares the read of a claimed entry and hands it to `found`.
+    /// Prepares the read of a claimed entry (`canonical`: its canonical path, when the walk
+    /// knows it; `listing`: a directory's type and entries) and hands it to `found`.
     fn hand_on(
         &mut self,
         reader: &'a dyn Reader,
         path: &Path,
         root: &Path,
+        canonical: Option<PathBuf>,
+        listing: Option<(FileType, Listing)>,
         found: &mut dyn FnMut(&mut Self, Walked<'a>),
     ) {
-        match self.prepare(reader, path, Some(root)) {
+        match self.prepare(reader, path, Some(root), canonical, listing) {
             Some(Prepared::Cached(cached)) => found(self, Step::Settled(Found::Cached(cached))),
             Some(Prepared::Read(job)) => found(self, Step::Job(job)),
             None => {}

@@ -12,15 +12,15 @@ mod values;
 
 use std::collections::BTreeMap;
 use std::ffi::OsStr;
-use std::fs;
+use std::fs::{self, FileType};
 use std::path::{Component, Path, PathBuf};
 use std::sync::atomic::{AtomicUsize, Ordering};
 
 use runlens_core::Run;
-use walkdir::WalkDir;
 
 use crate::error::ReadError;
 use crate::reader::{Entry, EntryKind, ReadOutput, Reader};
+use crate::tree::{Listing, Tree};
 
 use events::RunBuilder;
 pub use events::{HPARAMS_METRIC_TAG_PREFIX, IMAGE_FOLDER};
@@ -43,7 +43,10 @@ impl Reader for TensorBoardReader {
     fn claims(&self, entry: &Entry<'_>) -> bool {
         match entry.kind() {
             EntryKind::File => is_event_file(entry.path().file_name()),
-            EntryKind::Dir => holds_event_files(entry.path()),
+            EntryKind::Dir => match entry.listing() {
+                Some(listing) => listing.names().any(|name| is_event_file(Some(name))),
+                None => holds_event_files(entry.path()),
+            },
             EntryKind::Url => false,
         }
     }
@@ -52,8 +55,15 @@ impl Reader for TensorBoardReader {
     /// named by their path relative to the directory argument ([`ReadOutput::root`]).
     /// A file: one run of that file alone.
     fn read(&self, path: &Path, out: &mut ReadOutput) -> Result<(), ReadError> {
-        let meta = fs::metadata(path).map_err(|e| ReadError::io(path, e))?;
-        if meta.is_file() {
+        // A directory the walk listed is not looked at again.
+        let listed = out.take_listing();
+        let is_file = match &listed {
+            Some((file_type, _)) => file_type.is_file(),
+            None => fs::metadata(path)
+                .map_err(|e| ReadError::io(path, e))?
+                .is_file(),
+        };
+        if is_file {
             let mut builder = match out.root().map(Path::to_path_buf) {
                 Some(root) => RunBuilder::new(run_identity(&root, path.parent().unwrap_or(path))),
                 None => single_file_builder(path),
@@ -68,7 +78,8 @@ impl Reader for TensorBoardReader {
         let root = out
             .root()
             .map_or_else(|| path.to_path_buf(), Path::to_path_buf);
-        let runs: Vec<(PathBuf, Vec<PathBuf>)> = run_directories(path, out).into_iter().collect();
+        let runs: Vec<(PathBuf, Vec<PathBuf>)> =
+            run_directories(path, listed, out).into_iter().collect();
         for (builder, scratch) in read_runs(&root, &runs, out) {
             // The reads left the budget alone; `absorb` would set it back to its copy.
             let budget = *out.budget();
@@ -163,16 +174,21 @@ fn holds_event_files(dir: &Path) -> bool {
 }
 
 /// The run directories at or below `dir` (hidden directories passed over), in path order,
-/// each with its event files in writing order (see [`file_order`]). What cannot be walked
-/// (an unreadable directory, a link loop) and a directory named like an event file are
+/// each with its event files in writing order (see [`file_order`]); `listed`: the type and
+/// entries of `dir` when the walk that found it listed them. What cannot be walked (an
+/// unreadable directory, a link loop) and a directory named like an event file are
 /// warnings in `out`.
-fn run_directories(dir: &Path, out: &mut ReadOutput) -> BTreeMap<PathBuf, Vec<PathBuf>> {
+fn run_directories(
+    dir: &Path,
+    listed: Option<(FileType, Listing)>,
+    out: &mut ReadOutput,
+) -> BTreeMap<PathBuf, Vec<PathBuf>> {
     let mut runs: BTreeMap<PathBuf, Vec<PathBuf>> = BTreeMap::new();
-    let walk = WalkDir::new(dir)
-        .follow_links(true)
-        .sort_by_file_name()
-        .into_iter()
-        .filter_entry(|e| e.depth() == 0 || !e.file_name().to_string_lossy().starts_with('.'));
+    let walk = match listed {
+        Some((file_type, listing)) => Tree::with_listing(dir, file_type, listing),
+        None => Tree::new(dir),
+    }
+    .skipping(|name, _| name.to_string_lossy().starts_with('.'));
     for entry in walk {
         let entry = match entry {
             Ok(entry) => entry,

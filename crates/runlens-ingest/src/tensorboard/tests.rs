@@ -211,7 +211,7 @@ fn files_of_a_run_are_read_in_timestamp_order_and_a_named_file_is_a_run() {
     fs::write(dir.path().join("events.out.tfevents.10.b"), &bytes).expect("write");
     fs::write(dir.path().join("events.out.tfevents.9.a"), b"").expect("write");
     let mut out = crate::reader::ReadOutput::new(dir.path(), 20);
-    let files = super::run_directories(dir.path(), &mut out);
+    let files = super::run_directories(dir.path(), None, &mut out);
     assert!(out.into_parts().1.is_empty());
     let names: Vec<_> = files[dir.path()]
         .iter()
