@@ -6,10 +6,16 @@
 //! threads, and come back, in batches of `batch`: a thread wakes, and wakes the taking
 //! thread, once per batch rather than once per job (a tenth of the CPU time of reading
 //! many short TensorBoard runs went to waking and switching threads).
+//!
+//! The taking thread is one of the lane's `threads`: it starts one thread fewer, and while
+//! it waits for a result it does the batches still queued itself. A walk thread beside a
+//! reading thread per core had three threads share two cores, each sleeping and waking
+//! the others; now as many threads as cores read, the walk being one of them between its
+//! reads.
 
 use std::collections::{HashMap, VecDeque};
-use std::sync::Mutex;
-use std::sync::mpsc::{self, Receiver, Sender, SyncSender};
+use std::sync::mpsc::{self, Receiver, Sender};
+use std::sync::{Arc, Condvar, Mutex, MutexGuard};
 use std::thread::{self, Scope};
 
 /// What is pushed: a settled item, or a job for the threads.
@@ -35,15 +41,66 @@ type Sent<J, R> = (u64, J, thread::Result<R>);
 /// Jobs handed out together, each with its number.
 type Batch<J> = Vec<(u64, J)>;
 
-/// Jobs handed to `threads` threads of a [`thread::scope`], taken back in order.
-pub(crate) struct Lane<T, J, R> {
-    jobs: Option<SyncSender<Batch<J>>>,
+/// The batches handed out and not yet begun, shared by the threads and the taking thread.
+struct Queue<J> {
+    batches: Mutex<(VecDeque<Batch<J>>, bool)>,
+    /// Told when a batch is queued or the lane is closed.
+    ready: Condvar,
+}
+
+impl<J> Queue<J> {
+    fn lock(&self) -> MutexGuard<'_, (VecDeque<Batch<J>>, bool)> {
+        self.batches.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    /// The next batch, waiting for one; `None` once the lane is closed and none is left.
+    fn next(&self) -> Option<Batch<J>> {
+        let mut queue = self.lock();
+        loop {
+            if let Some(batch) = queue.0.pop_front() {
+                return Some(batch);
+            }
+            if queue.1 {
+                return None;
+            }
+            queue = self.ready.wait(queue).unwrap_or_else(|e| e.into_inner());
+        }
+    }
+
+    fn push(&self, batch: Batch<J>) {
+        self.lock().0.push_back(batch);
+        self.ready.notify_one();
+    }
+
+    fn close(&self) {
+        self.lock().1 = true;
+        self.ready.notify_all();
+    }
+}
+
+/// Does `batch` with `work`, each job's panic caught.
+fn run<J, R>(batch: Batch<J>, work: &(dyn Fn(&mut J) -> R + Sync)) -> Vec<Sent<J, R>> {
+    let _mark = crate::cores::reading();
+    batch
+        .into_iter()
+        .map(|(number, mut job)| {
+            let result = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| work(&mut job)));
+            (number, job, result)
+        })
+        .collect()
+}
+
+/// Jobs done by `threads` threads (the taking thread one of them) of a [`thread::scope`],
+/// taken back in order.
+pub(crate) struct Lane<'env, T, J, R> {
+    queue: Arc<Queue<J>>,
+    work: &'env (dyn Fn(&mut J) -> R + Sync),
     results: Receiver<Vec<Sent<J, R>>>,
     /// Jobs pushed and not yet handed out: a batch being filled.
     filling: Batch<J>,
     batch: usize,
     /// Pushed and not yet taken, in order: a settled item, or the number of a job.
-    queue: VecDeque<Result<T, u64>>,
+    order: VecDeque<Result<T, u64>>,
     /// Results come before their turn.
     arrived: HashMap<u64, (J, thread::Result<R>)>,
     next: u64,
@@ -51,10 +108,10 @@ pub(crate) struct Lane<T, J, R> {
     window: usize,
 }
 
-impl<T, J: Send, R: Send> Lane<T, J, R> {
-    /// Starts `threads` threads in `scope` doing `work`, with at most `window` jobs out,
-    /// handed out `batch` at a time.
-    pub(crate) fn start<'scope, 'env, W>(
+impl<'env, T, J: Send, R: Send> Lane<'env, T, J, R> {
+    /// Starts `threads - 1` threads in `scope` doing `work` (the caller does the rest while
+    /// it waits), with at most `window` jobs out, handed out `batch` at a time.
+    pub(crate) fn start<'scope, W>(
         scope: &'scope Scope<'scope, 'env>,
         threads: usize,
         window: usize,
@@ -68,42 +125,29 @@ impl<T, J: Send, R: Send> Lane<T, J, R> {
     {
         let window = window.max(1);
         let batch = batch.clamp(1, window);
-        let (jobs, inbox) = mpsc::sync_channel::<Batch<J>>(window);
-        let inbox = std::sync::Arc::new(Mutex::new(inbox));
+        let queue = Arc::new(Queue {
+            batches: Mutex::new((VecDeque::new(), false)),
+            ready: Condvar::new(),
+        });
         let (done, results) = mpsc::channel::<Vec<Sent<J, R>>>();
-        for _ in 0..threads.max(1) {
-            let inbox = inbox.clone();
+        for _ in 1..threads.max(1) {
+            let queue = queue.clone();
             let done: Sender<Vec<Sent<J, R>>> = done.clone();
             scope.spawn(move || {
-                loop {
-                    // The lock is held only while waiting for the next batch.
-                    let next = inbox.lock().unwrap_or_else(|e| e.into_inner()).recv();
-                    let Ok(jobs) = next else {
-                        return;
-                    };
-                    let _mark = crate::cores::reading();
-                    let results = jobs
-                        .into_iter()
-                        .map(|(number, mut job)| {
-                            let result =
-                                std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
-                                    work(&mut job)
-                                }));
-                            (number, job, result)
-                        })
-                        .collect();
-                    if done.send(results).is_err() {
+                while let Some(batch) = queue.next() {
+                    if done.send(run(batch, work)).is_err() {
                         return;
                     }
                 }
             });
         }
         Self {
-            jobs: Some(jobs),
+            queue,
+            work,
             results,
             filling: Vec::with_capacity(batch),
             batch,
-            queue: VecDeque::new(),
+            order: VecDeque::new(),
             arrived: HashMap::new(),
             next: 0,
             out: 0,
@@ -120,12 +164,12 @@ impl<T, J: Send, R: Send> Lane<T, J, R> {
     /// [`Lane::has_room`].
     pub(crate) fn push(&mut self, step: Step<T, J>) {
         match step {
-            Step::Settled(item) => self.queue.push_back(Ok(item)),
+            Step::Settled(item) => self.order.push_back(Ok(item)),
             Step::Job(job) => {
                 let number = self.next;
                 self.next += 1;
                 self.out += 1;
-                self.queue.push_back(Err(number));
+                self.order.push_back(Err(number));
                 self.filling.push((number, job));
                 if self.filling.len() >= self.batch {
                     self.hand_out();
@@ -140,9 +184,7 @@ impl<T, J: Send, R: Send> Lane<T, J, R> {
             return;
         }
         let batch = std::mem::replace(&mut self.filling, Vec::with_capacity(self.batch));
-        let sent = self.jobs.as_ref().map(|jobs| jobs.send(batch));
-        // The threads only stop once the sender is gone (or the scope has ended).
-        debug_assert!(matches!(sent, Some(Ok(()))), "lane threads gone");
+        self.queue.push(batch);
     }
 
     fn arrive(&mut self, results: Vec<Sent<J, R>>) {
@@ -161,34 +203,40 @@ impl<T, J: Send, R: Send> Lane<T, J, R> {
     }
 
     /// The next item, waiting for its job to be done (handing out the batch being
-    /// filled); `None` when nothing is left.
+    /// filled, and doing the batches no thread has begun); `None` when nothing is left.
     pub(crate) fn wait(&mut self) -> Option<Taken<T, J, R>> {
         loop {
             if let Some(taken) = self.take_front() {
                 return Some(taken);
             }
-            if self.queue.is_empty() {
+            if self.order.is_empty() {
                 return None;
             }
             self.hand_out();
+            let queued = self.queue.lock().0.pop_front();
+            if let Some(batch) = queued {
+                let results = run(batch, self.work);
+                self.arrive(results);
+                continue;
+            }
             match self.results.recv() {
                 Ok(results) => self.arrive(results),
-                // Every thread is gone, so no job can end any more: never reached, as the
-                // threads outlive the lane.
+                // Every thread is gone with the job ahead not done: never reached, as the
+                // threads outlive the lane and the job ahead is with one of them.
                 Err(_) => panic!("the lane's threads ended with jobs still out"),
             }
         }
     }
 
     fn take_front(&mut self) -> Option<Taken<T, J, R>> {
-        match self.queue.front()? {
-            Ok(_) => match self.queue.pop_front() {
+        match self.order.front()? {
+            Ok(_) => match self.order.pop_front() {
                 Some(Ok(item)) => Some(Taken::Settled(item)),
                 _ => unreachable!("the front was a settled item"),
             },
             &Err(number) => {
                 let (job, result) = self.arrived.remove(&number)?;
-                self.queue.pop_front();
+                self.order.pop_front();
                 self.out -= 1;
                 match result {
                     Ok(result) => Some(Taken::Done(job, result)),
@@ -199,10 +247,10 @@ impl<T, J: Send, R: Send> Lane<T, J, R> {
     }
 }
 
-impl<T, J, R> Drop for Lane<T, J, R> {
+impl<T, J, R> Drop for Lane<'_, T, J, R> {
     fn drop(&mut self) {
-        // The threads end once the jobs queued are done, and the scope joins them.
-        self.jobs.take();
+        // The threads end once the batches queued are done, and the scope joins them.
+        self.queue.close();
     }
 }
 
