@@ -2,10 +2,13 @@
 //! u32 masked CRC32C of the data`, little-endian. Both checksums are verified; a damaged
 //! region is skipped by scanning for the next offset where a whole record verifies.
 //!
-//! Files are streamed through one reusable buffer (bounded memory, no copy per record).
+//! Files are streamed through one reusable buffer (bounded memory, no copy per record),
+//! kept by the thread for its next file: a logdir of 20,000 short runs spent a twentieth of
+//! its CPU time in the page faults of a fresh buffer per file.
 //! Memory-mapping was ruled out: it needs `unsafe` (forbidden in this workspace) and a file
 //! truncated by its writer while mapped kills the process with SIGBUS.
 
+use std::cell::Cell;
 use std::io::{self, Read};
 
 /// Bytes before a record's data: the length and its checksum.
@@ -74,6 +77,12 @@ pub enum Item<'a> {
     End,
 }
 
+thread_local! {
+    /// The read buffer of this thread's last file (of at most [`BUFFER`] bytes), for its
+    /// next one.
+    static SPARE: Cell<Vec<u8>> = const { Cell::new(Vec::new()) };
+}
+
 /// Reads the records of one file, in order.
 pub struct Records<R> {
     inner: R,
@@ -96,9 +105,12 @@ impl<R: Read> Records<R> {
     /// Reads from `inner`, a file of `size` bytes.
     pub fn new(inner: R, size: u64) -> Self {
         let capacity = usize::try_from(size).map_or(BUFFER, |s| s.clamp(HEADER, BUFFER));
+        let mut buf = SPARE.with(Cell::take);
+        buf.clear();
+        buf.resize(capacity, 0);
         Self {
             inner,
-            buf: vec![0; capacity],
+            buf,
             start: 0,
             end: 0,
             offset: 0,
@@ -244,6 +256,16 @@ impl<R: Read> Records<R> {
             {
                 return Ok(Some(self.offset));
             }
+        }
+    }
+}
+
+impl<R> Drop for Records<R> {
+    fn drop(&mut self) {
+        let buf = std::mem::take(&mut self.buf);
+        // A buffer grown for a large record is let go.
+        if buf.capacity() <= BUFFER {
+            SPARE.with(|spare| spare.set(buf));
         }
     }
 }
