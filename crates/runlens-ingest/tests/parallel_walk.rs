@@ -5,7 +5,8 @@
 //! entries, and byte for byte the same bundle, held in memory or spilled. The logdir holds
 //! 48 TensorBoard run directories (the fixtures' event files, each of `tbx/basic` with an
 //! image), two of them damaged, a directory of two runs (read on threads of its own), a
-//! JSONL file and a metrics CSV among them, an unrecognized file and a symbolic link loop.
+//! JSONL file and a metrics CSV among them, an unrecognized file, a symbolic link loop, a
+//! link to a run directory (read once) and a link to nothing.
 
 use std::fs;
 use std::path::{Path, PathBuf};
@@ -73,6 +74,10 @@ fn logdir(root: &Path) {
     .unwrap();
     fs::write(root.join("run_012_notes.txt"), "not a log").unwrap();
     std::os::unix::fs::symlink(".", root.join("run_036_loop")).unwrap();
+    // A second path to a run directory (read once, through the first), and a link to
+    // nothing (listed as unrecognized).
+    std::os::unix::fs::symlink("run_002", root.join("run_045_alias")).unwrap();
+    std::os::unix::fs::symlink("nowhere", root.join("run_046_dangling")).unwrap();
 }
 
 /// What a read gave, everything a build shows.
@@ -167,6 +172,15 @@ fn a_walk_read_on_several_threads_gives_what_it_gives_read_one_by_one() {
             one.unrecognized
                 .iter()
                 .any(|p| p.ends_with("run_012_notes.txt"))
+                && one
+                    .unrecognized
+                    .iter()
+                    .any(|p| p.ends_with("run_046_dangling"))
+        );
+        assert!(
+            one.runs.iter().any(|(_, id, _)| id == "run_002")
+                && !one.runs.iter().any(|(_, id, _)| id.contains("alias")),
+            "the run directory behind the link is read once, under its own name"
         );
         match budget {
             0 => assert_eq!(one.embedded, 0),
