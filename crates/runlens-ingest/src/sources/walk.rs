@@ -1,9 +1,11 @@
 //! The walk of a directory named by the user: its entries in name order, each offered to
 //! the readers, what one claims read (a run directory, a log file), the rest listed as
-//! unrecognized. The claimed entries are read on one thread per core
-//! ([`ReadOptions::threads`](super::ReadOptions::threads)) and taken in in walk order, so
-//! the runs, the warnings and their order, the cache and the progress reports are those
-//! of reading them one by one. At most [`JOBS_PER_THREAD`] reads per thread are out at
+//! unrecognized. Each directory is listed once ([`Tree`]): the readers' claims look at
+//! that listing, and a claimed directory's read starts from it. The claimed entries are
+//! read on one thread per core ([`ReadOptions::threads`](super::ReadOptions::threads)),
+//! the walking thread one of them while it waits for a read ([`Lane`]), and taken in in
+//! walk order, so the runs, the warnings and their order, the cache and the progress
+//! reports are those of reading them one by one. At most [`JOBS_PER_THREAD`] reads per thread are out at
 //! once: a streamed build holds no more than these reads' results beyond what it held
 //! (their runs' names and attributes: the points go to the spill as they are read), and
 //! reads to be cached (which keep their points) of at most [`HELD_BYTES`] of input.
