@@ -4,9 +4,9 @@
 //! 25–33 ms of it (measured in headless Chromium); stamped here they are a few
 //! milliseconds, and the copy in is a memory copy.
 //!
-//! A disc is stamped from a coverage mask made once per radius and quarter-pixel offset
-//! of its centre (so a centre moves by at most an eighth of a pixel). Pixels are kept
-//! premultiplied while drawing (source-over is then one multiply-add per channel, in
+//! A disc is stamped from a coverage mask, made for each quarter-pixel offset of its centre
+//! once per colour's discs (so a centre moves by at most an eighth of a pixel). Pixels are
+//! kept premultiplied while drawing (source-over is then one multiply-add per channel, in
 //! integers) and turned into the straight RGBA an `ImageData` holds at the end.
 
 /// A colour with straight (not premultiplied) alpha in `0.0..=1.0`.
@@ -27,15 +27,12 @@ pub struct Raster {
     height: usize,
     /// Premultiplied RGBA bytes (red lowest) of each pixel, row by row.
     pixels: Vec<u32>,
-    /// The masks of the last radius stamped.
-    stamps: Option<Stamps>,
 }
 
 /// Coverage masks (0–255) of a disc of one radius, one per quarter-pixel offset of its
 /// centre, each `size` × `size` pixels from the pixel `reach` left of and above the
 /// centre's pixel.
 struct Stamps {
-    radius: f64,
     reach: isize,
     size: usize,
     masks: Vec<Vec<u8>>,
@@ -65,12 +62,7 @@ impl Stamps {
                 mask
             })
             .collect();
-        Stamps {
-            radius,
-            reach,
-            size,
-            masks,
-        }
+        Stamps { reach, size, masks }
     }
 }
 
@@ -94,7 +86,6 @@ impl Raster {
             width,
             height,
             pixels: vec![0; width * height],
-            stamps: None,
         }
     }
 
@@ -110,12 +101,9 @@ impl Raster {
         if !(radius > 0.0 && radius < 1e4) {
             return;
         }
-        if self.stamps.as_ref().is_none_or(|s| s.radius != radius) {
-            self.stamps = Some(Stamps::new(radius));
-        }
-        let Some(stamps) = self.stamps.take() else {
-            return;
-        };
+        // Made per call: one call draws every disc of a colour, and its masks cost a few
+        // thousand distances.
+        let stamps = Stamps::new(radius);
         // The premultiplied source (RGBA bytes in a little-endian u32, as the pixels) and
         // the share of the pixel below that stays, at each coverage.
         let alpha = (colour.alpha.clamp(0.0, 1.0) * 255.0).round() as u32;
@@ -138,7 +126,6 @@ impl Raster {
             }
             self.stamp(&stamps, (x, y), &source, &keep);
         }
-        self.stamps = Some(stamps);
     }
 
     /// One disc of `stamps` at `(x, y)` (within reach of the picture).
