@@ -92,29 +92,44 @@ pub fn correlations(
     rows: &[usize],
     target: ColumnKind,
 ) -> Vec<Correlation> {
-    // The target's ranks over the last set of runs: params most runs share give the
-    // same set, and the ranks are then sorted once.
+    // The target's value on each of `rows`, looked up once for every param.
+    let target_values: Vec<Option<f64>> = rows
+        .iter()
+        .map(|&row| numeric_value(table, row, target).filter(|v| v.is_finite()))
+        .collect();
+    // The target's ranks over the last set of runs (positions in `rows`): params most runs
+    // share give the same set, and the ranks are then computed once.
     let mut target_ranks: Option<(Vec<usize>, Vec<f64>)> = None;
+    let (mut kept, mut xs, mut ys) = (vec![], vec![], vec![]);
     let mut out: Vec<Correlation> = columns
         .iter()
         .filter(|c| matches!(c.kind, ColumnKind::Param(_)) && c.kind != target)
         .filter_map(|column| {
-            let points = pairs(table, rows, column.kind, target);
-            if points.len() < 3 {
+            kept.clear();
+            xs.clear();
+            ys.clear();
+            for (position, (&row, y)) in rows.iter().zip(&target_values).enumerate() {
+                let Some(y) = *y else { continue };
+                let Some(x) = numeric_value(table, row, column.kind).filter(|v| v.is_finite())
+                else {
+                    continue;
+                };
+                kept.push(position);
+                xs.push(x);
+                ys.push(y);
+            }
+            if kept.len() < 3 {
                 return None;
             }
-            let xs: Vec<f64> = points.iter().map(|p| p.1).collect();
-            let ys: Vec<f64> = points.iter().map(|p| p.2).collect();
             let pearson = pearson(&xs, &ys)?;
-            let runs: Vec<usize> = points.iter().map(|p| p.0).collect();
-            if target_ranks.as_ref().is_none_or(|(seen, _)| *seen != runs) {
-                target_ranks = Some((runs, ranks(&ys)));
+            if target_ranks.as_ref().is_none_or(|(seen, _)| *seen != kept) {
+                target_ranks = Some((kept.clone(), ranks(&ys)));
             }
             let y_ranks = &target_ranks.as_ref()?.1;
             let spearman = self::pearson(&ranks(&xs), y_ranks)?;
             Some(Correlation {
                 column: column.clone(),
-                count: points.len(),
+                count: kept.len(),
                 pearson,
                 spearman,
             })
@@ -142,8 +157,62 @@ pub fn pearson(xs: &[f64], ys: &[f64]) -> Option<f64> {
     (sxx > 0.0 && syy > 0.0).then(|| (sxy / (sxx * syy).sqrt()).clamp(-1.0, 1.0))
 }
 
-/// Ranks from 1, ties sharing the mean of their ranks.
+/// Ranks from 1, ties sharing the mean of their ranks (values equal by `==`).
 pub fn ranks(values: &[f64]) -> Vec<f64> {
+    ranks_of_few(values).unwrap_or_else(|| ranks_by_sorting(values))
+}
+
+/// Above this many distinct values [`ranks`] sorts.
+const FEW_DISTINCT: usize = 32;
+
+/// [`ranks`] of values taking at most [`FEW_DISTINCT`] distinct values (a swept param: a
+/// handful of learning rates or seeds over thousands of runs), by counting each value
+/// instead of sorting them all; `None` for more distinct values, or a NaN.
+fn ranks_of_few(values: &[f64]) -> Option<Vec<f64>> {
+    // Each distinct value with its count, in order of first appearance, and each value's
+    // index among them.
+    let mut distinct: Vec<(f64, usize)> = Vec::new();
+    let mut which: Vec<u8> = Vec::with_capacity(values.len());
+    let mut last = 0;
+    for &value in values {
+        if value.is_nan() {
+            return None;
+        }
+        let index = if distinct.get(last).is_some_and(|d| d.0 == value) {
+            last
+        } else if let Some(found) = distinct.iter().position(|d| d.0 == value) {
+            found
+        } else {
+            if distinct.len() == FEW_DISTINCT {
+                return None;
+            }
+            distinct.push((value, 0));
+            distinct.len() - 1
+        };
+        distinct[index].1 += 1;
+        which.push(index as u8);
+        last = index;
+    }
+    let mut order: Vec<usize> = (0..distinct.len()).collect();
+    order.sort_unstable_by(|&a, &b| distinct[a].0.total_cmp(&distinct[b].0));
+    let mut rank_of = vec![0.0; distinct.len()];
+    let mut below = 0;
+    for index in order {
+        let count = distinct[index].1;
+        // Positions below+1 ..= below+count; their mean:
+        rank_of[index] = below as f64 + (count + 1) as f64 / 2.0;
+        below += count;
+    }
+    Some(
+        which
+            .iter()
+            .map(|&index| rank_of[usize::from(index)])
+            .collect(),
+    )
+}
+
+/// [`ranks`] by sorting the values with their positions.
+fn ranks_by_sorting(values: &[f64]) -> Vec<f64> {
     // Values sorted with their positions (ties in any order: they share a rank).
     let mut order: Vec<(f64, usize)> = values.iter().copied().zip(0..).collect();
     order.sort_unstable_by(|a, b| a.0.total_cmp(&b.0));
@@ -242,6 +311,31 @@ mod tests {
         // seed 3,1,2,1 has ranks 4, 1.5, 3, 1.5 against loss ranks 4, 3, 2, 1.
         let seed = found.iter().find(|c| c.column.id == "param:seed").unwrap();
         assert!(seed.spearman.abs() < 0.8);
+    }
+
+    #[test]
+    fn counted_ranks_are_the_sorted_ones() {
+        // -0.0 == 0.0: one tie, whichever way the sort puts them.
+        let few = [0.3, -1.0, 0.3, 0.0, -0.0, 2.5, 0.3, -1.0, 7.0];
+        assert_eq!(ranks_of_few(&few), Some(ranks_by_sorting(&few)));
+        assert_eq!(
+            ranks(&few),
+            [6.0, 1.5, 6.0, 3.5, 3.5, 8.0, 6.0, 1.5, 9.0],
+            "by hand: -1 -1 | 0 -0 | 0.3 x3 | 2.5 | 7"
+        );
+        // A few values over many runs, as a swept param: the counting path, same ranks.
+        let swept: Vec<f64> = (0..5000u64)
+            .map(|i| [1e-4, 3e-4, 1e-3, 3e-3, 1e-2][(i * 7919 % 5) as usize])
+            .collect();
+        let counted = ranks_of_few(&swept).expect("five distinct values are few");
+        assert_eq!(counted, ranks_by_sorting(&swept));
+        // Too many distinct values, or a NaN: sorted instead.
+        let many: Vec<f64> = (0..(FEW_DISTINCT as u64 + 1)).map(|i| i as f64).collect();
+        assert_eq!(ranks_of_few(&many), None);
+        assert_eq!(ranks(&many), ranks_by_sorting(&many));
+        assert_eq!(ranks_of_few(&[1.0, f64::NAN]), None);
+        let exactly: Vec<f64> = (0..FEW_DISTINCT as u64).rev().map(|i| i as f64).collect();
+        assert_eq!(ranks_of_few(&exactly), Some(ranks_by_sorting(&exactly)));
     }
 
     #[test]
