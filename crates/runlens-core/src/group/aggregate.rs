@@ -165,8 +165,15 @@ fn band_of(steps: Vec<i64>, accumulators: &[Accumulator]) -> Band {
 /// the band.
 fn shared_steps<'a>(series: &[&'a MetricSeries]) -> Option<&'a [i64]> {
     let first = series.first()?.steps.as_slice();
-    let same = |s: &&MetricSeries| s.steps == first && s.values.len() >= first.len();
+    let same = |s: &&MetricSeries| same_steps(&s.steps, first) && s.values.len() >= first.len();
     (first.windows(2).all(|w| w[0] < w[1]) && series.iter().all(same)).then_some(first)
+}
+
+/// `a == b`, a step at a time: comparing the slices calls `memcmp`, which the wasm
+/// module has only byte by byte (4 ms of a band over 10,000 runs of 50 steps).
+fn same_steps(a: &[i64], b: &[i64]) -> bool {
+    a.len() == b.len()
+        && (std::ptr::eq(a, b) || a.iter().zip(b).fold(0, |differ, (x, y)| differ | (x ^ y)) == 0)
 }
 
 /// The median at each of `steps` (a [`Band`]'s steps) of the finite values the runs logged
@@ -174,7 +181,7 @@ fn shared_steps<'a>(series: &[&'a MetricSeries]) -> Option<&'a [i64]> {
 /// value, or the mean of the two middle ones for an even count; NaN where no run has a
 /// finite value. Steps no run logged are NaN too.
 pub fn medians(series: &[&MetricSeries], steps: &[i64]) -> Vec<f64> {
-    if shared_steps(series) == Some(steps) {
+    if shared_steps(series).is_some_and(|shared| same_steps(shared, steps)) {
         // Every run logged exactly these steps: a step's values are a column.
         let mut column = Vec::with_capacity(series.len());
         return (0..steps.len())
@@ -400,6 +407,22 @@ mod tests {
         // Steps 0..99, then even steps to 198, then multiples of 3 to 297 not seen yet.
         assert_eq!(result.steps.len(), 100 + 50 + 49);
         assert_eq!((result.count[0], result.count.iter().sum()), (50, 50 * 100));
+    }
+
+    #[test]
+    fn same_steps_is_slice_equality() {
+        let steps: Vec<i64> = (0..50).map(|i| i * 10).collect();
+        let mut other = steps.clone();
+        assert!(same_steps(&steps, &other));
+        assert!(same_steps(&steps, &steps));
+        assert!(same_steps(&[], &[]));
+        *other.last_mut().unwrap() += 1;
+        assert!(!same_steps(&steps, &other));
+        other[49] = steps[49];
+        other[0] = i64::MIN;
+        assert!(!same_steps(&steps, &other));
+        assert!(!same_steps(&steps, &steps[..49]));
+        assert!(!same_steps(&[0], &[]));
     }
 
     #[test]

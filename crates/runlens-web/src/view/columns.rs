@@ -296,6 +296,28 @@ fn dict_codes(table: &RunTable, kind: ColumnKind) -> Option<&[u32]> {
     }
 }
 
+/// The distinct texts the runs of `rows` show in a dictionary-coded column, each once;
+/// `None` for a column of another kind. Looks at each run's code, not its text.
+pub fn distinct_dict_texts<'t>(
+    table: &'t RunTable,
+    rows: &[usize],
+    kind: ColumnKind,
+) -> Option<std::collections::HashSet<&'t str>> {
+    let codes = dict_codes(table, kind)?;
+    // The first run with each code (a run past the codes has none).
+    let mut first_with: std::collections::HashMap<Option<u32>, usize> = Default::default();
+    for &row in rows {
+        first_with.entry(codes.get(row).copied()).or_insert(row);
+    }
+    // Codes are distinct texts, but a run without one shows "" as an empty text does.
+    Some(
+        first_with
+            .into_values()
+            .map(|row| dict_text(table, row, kind).unwrap_or_default())
+            .collect(),
+    )
+}
+
 /// The text of a run's cell.
 pub fn cell_text(table: Cells<'_>, row: usize, kind: ColumnKind) -> String {
     match kind {

@@ -288,7 +288,10 @@ fn group_cell(
 /// The one text all `rows` share in a column, or `N values`.
 fn shared_text(table: Cells<'_>, rows: &[usize], kind: ColumnKind) -> String {
     let texts: std::collections::HashSet<String> =
-        rows.iter().map(|&r| cell_text(table, r, kind)).collect();
+        match columns::distinct_dict_texts(table.table, rows, kind) {
+            Some(texts) => texts.into_iter().map(str::to_string).collect(),
+            None => rows.iter().map(|&r| cell_text(table, r, kind)).collect(),
+        };
     match texts.len() {
         1 => texts.into_iter().next().unwrap_or_default(),
         n => format!("{} values", format::count(n)),

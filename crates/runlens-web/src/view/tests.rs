@@ -359,3 +359,56 @@ fn a_value_at_step_column_is_named_by_its_id_sorts_marks_the_best_and_exports() 
         ]
     );
 }
+
+#[test]
+fn distinct_dict_texts_are_the_distinct_cell_texts() {
+    let runs: Vec<Run> = [
+        ("a", Some("x")),
+        ("a", Some("")),
+        ("b", None),
+        ("a", Some("x")),
+        ("b", Some("y")),
+    ]
+    .into_iter()
+    .enumerate()
+    .map(|(i, (experiment, tag))| {
+        let mut run = run(&format!("r{i}"), 0.1, "adam", &[1.0]);
+        run.experiment = Some(experiment.into());
+        if let Some(tag) = tag {
+            run.tags.insert("phase".into(), tag.into());
+        }
+        run
+    })
+    .collect();
+    let t = RunTable::from_runs("t", &runs, &[]);
+    let dict_columns: Vec<Column> = all_columns(&t)
+        .into_iter()
+        .filter(|c| matches!(c.kind, ColumnKind::Experiment | ColumnKind::Tag(_)))
+        .collect();
+    assert_eq!(dict_columns.len(), 2, "experiment and the tag");
+    for rows in [vec![0, 1, 2, 3, 4], vec![0, 3], vec![1, 2], vec![2], vec![]] {
+        for column in &dict_columns {
+            let by_code =
+                columns::distinct_dict_texts(&t, &rows, column.kind).expect("dictionary-coded");
+            let by_text: std::collections::HashSet<String> = rows
+                .iter()
+                .map(|&r| cell_text((&t).into(), r, column.kind))
+                .collect();
+            let mut by_code: Vec<String> = by_code.into_iter().map(String::from).collect();
+            let mut by_text: Vec<String> = by_text.into_iter().collect();
+            by_code.sort();
+            by_text.sort();
+            assert_eq!(by_code, by_text, "{} over {rows:?}", column.id);
+        }
+    }
+    // An empty tag and a missing one both show "": one text.
+    let tag = dict_columns
+        .iter()
+        .find(|c| matches!(c.kind, ColumnKind::Tag(_)));
+    let texts = columns::distinct_dict_texts(&t, &[1, 2], tag.unwrap().kind).unwrap();
+    assert_eq!(texts.into_iter().collect::<Vec<_>>(), [""]);
+    assert_eq!(
+        columns::distinct_dict_texts(&t, &[0], ColumnKind::Name),
+        None
+    );
+}
