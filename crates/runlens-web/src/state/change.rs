@@ -185,11 +185,17 @@ impl App {
             }
             Change::Group2(spec) => self.group_key2 = GroupKey::parse(&spec),
             Change::FoldGroups(on) => self.fold_groups = on,
-            Change::Metric(key) => self.metric = self.data.table.metric_index(&key),
+            // The table and its column menu show no chart metric: only the plans change
+            // (re-rendering the table's rows took a third of switching metrics).
+            Change::Metric(key) => {
+                self.metric = self.data.table.metric_index(&key);
+                return Ok(self.update_plan());
+            }
             Change::Charts(pattern) => {
                 if pattern == self.charts_pattern || !self.apply_charts(&pattern)? {
                     return Ok(false);
                 }
+                return Ok(self.update_plan());
             }
             // The plan stays; only the drawing changes.
             Change::Smoothing(value) => {

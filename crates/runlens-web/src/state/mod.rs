@@ -384,6 +384,19 @@ impl App {
                 groups
             }
         });
+        let changed = self.update_plan();
+        if self.quiet {
+            return Ok(changed);
+        }
+        self.render_table()?;
+        self.render_selection()?;
+        Ok(changed)
+    }
+
+    /// Plans the chart and the grid's charts again for the sorted and grouped runs; true
+    /// when a plan changed.
+    pub(super) fn update_plan(&mut self) -> bool {
+        let table = view::Cells::new(&self.data.table, &self.steps);
         // Ticked runs the filter keeps are charted alone (without grouping).
         let ticked = self.selection.in_order(&self.sorted);
         let plan_of = |m: usize| {
@@ -409,12 +422,7 @@ impl App {
         self.plan = plan;
         self.grid = grid;
         self.grid_matches = matching.len();
-        if self.quiet {
-            return Ok(changed);
-        }
-        self.render_table()?;
-        self.render_selection()?;
-        Ok(changed)
+        changed
     }
 }
 
