@@ -65,18 +65,12 @@ fn title(column: &Column) -> String {
 }
 
 fn axis(column: &Column, log: bool, theme: Theme) -> Axis {
-    let grid = if theme.dark { "#3f3f46" } else { "#e4e4e7" };
-    let axis = Axis::new()
-        .title(title(column))
-        .grid_color(grid)
-        .zero_line_color(grid)
-        .line_color(grid)
-        .auto_margin(true);
+    let axis = crate::chart::axis_style(title(column), theme);
     if log { axis.type_(AxisType::Log) } else { axis }
 }
 
 fn base_layout(theme: Theme) -> Layout {
-    let text = if theme.dark { "#d4d4d8" } else { "#27272a" };
+    let text = crate::chart::colours(theme).text;
     Layout::new()
         .show_legend(false)
         .hover_mode(HoverMode::Closest)

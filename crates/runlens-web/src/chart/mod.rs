@@ -267,12 +267,13 @@ mod figure;
 mod merged;
 pub mod options;
 mod smooth;
+mod style;
 
 pub use columns::{Columns, Figure, empty_scatter};
 pub use figure::figure;
-pub(crate) use figure::{layout, mode_bar, theme_relayout};
 pub use options::{BandKind, Centre, ChartOptions, XAxis};
 pub use smooth::Smoothing;
+pub(crate) use style::{axis_style, colours, layout, mode_bar, theme_relayout};
 
 #[cfg(test)]
 mod tests;
