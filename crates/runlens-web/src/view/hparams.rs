@@ -21,6 +21,11 @@ pub fn numeric_columns(all: &[Column]) -> Vec<Column> {
         .collect()
 }
 
+/// Run `row`'s value in a column of `kind` when it is a finite number.
+fn finite_value(table: Cells<'_>, row: usize, kind: ColumnKind) -> Option<f64> {
+    numeric_value(table, row, kind).filter(|v| v.is_finite())
+}
+
 /// The runs of `rows` with a finite value in both columns: `(row, x, y)`.
 pub fn pairs(
     table: Cells<'_>,
@@ -30,8 +35,8 @@ pub fn pairs(
 ) -> Vec<(usize, f64, f64)> {
     rows.iter()
         .filter_map(|&row| {
-            let a = numeric_value(table, row, x).filter(|v| v.is_finite())?;
-            let b = numeric_value(table, row, y).filter(|v| v.is_finite())?;
+            let a = finite_value(table, row, x)?;
+            let b = finite_value(table, row, y)?;
             Some((row, a, b))
         })
         .collect()
@@ -55,11 +60,7 @@ pub fn bars(table: Cells<'_>, groups: &[Group], y: ColumnKind) -> Vec<Bar> {
     groups
         .iter()
         .filter_map(|g| {
-            let values = g
-                .rows
-                .iter()
-                .filter_map(|&row| numeric_value(table, row, y))
-                .filter(|v| v.is_finite());
+            let values = g.rows.iter().filter_map(|&row| finite_value(table, row, y));
             let stats = group::stats(values);
             (stats.count > 0).then(|| Bar {
                 label: g.label.clone(),
@@ -95,7 +96,7 @@ pub fn correlations(
     // The target's value on each of `rows`, looked up once for every param.
     let target_values: Vec<Option<f64>> = rows
         .iter()
-        .map(|&row| numeric_value(table, row, target).filter(|v| v.is_finite()))
+        .map(|&row| finite_value(table, row, target))
         .collect();
     // The target's ranks over the last set of runs (positions in `rows`): params most runs
     // share give the same set, and the ranks are then computed once.
@@ -110,8 +111,7 @@ pub fn correlations(
             ys.clear();
             for (position, (&row, y)) in rows.iter().zip(&target_values).enumerate() {
                 let Some(y) = *y else { continue };
-                let Some(x) = numeric_value(table, row, column.kind).filter(|v| v.is_finite())
-                else {
+                let Some(x) = finite_value(table, row, column.kind) else {
                     continue;
                 };
                 kept.push(position);
