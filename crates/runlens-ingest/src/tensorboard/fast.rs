@@ -118,8 +118,10 @@ fn scalar_value(mut buf: &[u8]) -> Option<(&[u8], f32)> {
     while let Some((&key, rest)) = buf.split_first() {
         buf = rest;
         match key {
-            VALUE_TAG => tag = Some(length_delimited(&mut buf)?),
-            VALUE_SIMPLE => value = Some(f32::from_le_bytes(fixed(&mut buf)?)),
+            // A field written twice takes the full decoding: prost checks every copy of a
+            // tag to be UTF-8, not only the last one, which the scan would keep.
+            VALUE_TAG if tag.is_none() => tag = Some(length_delimited(&mut buf)?),
+            VALUE_SIMPLE if value.is_none() => value = Some(f32::from_le_bytes(fixed(&mut buf)?)),
             _ => return None,
         }
     }
@@ -257,5 +259,22 @@ mod tests {
         truncated.pop();
         assert!(scan(&truncated).is_none());
         assert!(scan(&[]).is_none(), "an empty event has no summary");
+    }
+
+    #[test]
+    fn a_value_field_written_twice_takes_the_full_decoding() {
+        // Value { tag: "\xFF", tag: "ok", simple_value: 1.0 }: prost checks the first tag
+        // too and rejects the event; the scan must not keep the last tag and take it.
+        let mut value = vec![VALUE_TAG, 1, 0xFF, VALUE_TAG, 2, b'o', b'k', VALUE_SIMPLE];
+        value.extend_from_slice(&1.0f32.to_le_bytes());
+        let mut summary = vec![SUMMARY_VALUE, value.len() as u8];
+        summary.extend_from_slice(&value);
+        let mut data = vec![EVENT_SUMMARY, summary.len() as u8];
+        data.extend_from_slice(&summary);
+        assert!(Event::decode(data.as_slice()).is_err(), "prost rejects it");
+        assert!(scan(&data).is_none());
+        let mut twice = vec![VALUE_TAG, 1, b'a', VALUE_SIMPLE, 0, 0, 0, 0, VALUE_SIMPLE];
+        twice.extend_from_slice(&2.0f32.to_le_bytes());
+        assert!(scalar_value(&twice).is_none(), "a value written twice");
     }
 }
