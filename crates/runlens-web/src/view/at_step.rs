@@ -7,8 +7,10 @@
 
 use std::ops::Deref;
 
-use runlens_core::bundle::RunTable;
+use runlens_core::bundle::{ParamCell, RunTable};
 use runlens_core::model::MetricSeries;
+
+use super::ColumnKind;
 
 /// The values of every chosen (metric, step) pair, per run row: `None` while the metric's
 /// chunks load, then one value per row (NaN where the run has none).
@@ -132,6 +134,18 @@ impl<'a> Cells<'a> {
     /// The table with the values at steps.
     pub fn new(table: &'a RunTable, steps: &'a StepValues) -> Cells<'a> {
         Cells { table, steps }
+    }
+
+    /// The text of a text param's cell (what [`super::cell_text`] shows for it, borrowed);
+    /// `None` for any other cell.
+    pub fn text_cell(self, row: usize, kind: ColumnKind) -> Option<&'a str> {
+        match kind {
+            ColumnKind::Param(index) => match self.table.params.get(index)?.cells.get(row)? {
+                Some(ParamCell::Text(text)) => Some(text),
+                _ => None,
+            },
+            _ => None,
+        }
     }
 }
 

@@ -287,13 +287,25 @@ fn group_cell(
 
 /// The one text all `rows` share in a column, or `N values`.
 fn shared_text(table: Cells<'_>, rows: &[usize], kind: ColumnKind) -> String {
-    let texts: std::collections::HashSet<String> =
+    use std::borrow::Cow;
+    let texts: std::collections::HashSet<Cow<'_, str>> =
         match columns::distinct_dict_texts(table.table, rows, kind) {
-            Some(texts) => texts.into_iter().map(str::to_string).collect(),
-            None => rows.iter().map(|&r| cell_text(table, r, kind)).collect(),
+            Some(texts) => texts.into_iter().map(Cow::Borrowed).collect(),
+            None => rows
+                .iter()
+                .map(|&row| match (kind, table.text_cell(row, kind)) {
+                    // A text param is its own cell text: hashed where it is, not copied.
+                    (ColumnKind::Param(_), Some(text)) => Cow::Borrowed(text),
+                    _ => Cow::Owned(cell_text(table, row, kind)),
+                })
+                .collect(),
         };
     match texts.len() {
-        1 => texts.into_iter().next().unwrap_or_default(),
+        1 => texts
+            .into_iter()
+            .next()
+            .map(Cow::into_owned)
+            .unwrap_or_default(),
         n => format!("{} values", format::count(n)),
     }
 }

@@ -412,3 +412,50 @@ fn distinct_dict_texts_are_the_distinct_cell_texts() {
         None
     );
 }
+
+#[test]
+fn a_text_param_group_cell_counts_the_texts_the_runs_show() {
+    // "true" as text and as a bool show the same; a missing param shows "" as "" does.
+    let values = [
+        Some(ParamValue::Text("x".into())),
+        Some(ParamValue::Text("true".into())),
+        Some(ParamValue::Bool(true)),
+        None,
+        Some(ParamValue::Text(String::new())),
+        Some(ParamValue::Text("x".into())),
+    ];
+    let runs: Vec<Run> = values
+        .iter()
+        .enumerate()
+        .map(|(i, value)| {
+            let mut run = run(&format!("r{i}"), 0.1, "adam", &[1.0]);
+            if let Some(value) = value {
+                run.params.insert("mode".into(), value.clone());
+            }
+            run
+        })
+        .collect();
+    let t = RunTable::from_runs("t", &runs, &[]);
+    let cells: Cells<'_> = (&t).into();
+    let mode = all_columns(&t)
+        .into_iter()
+        .find(|c| c.id == "param:mode")
+        .expect("the param's column");
+    assert!(!mode.numeric);
+    for (row, value) in values.iter().enumerate() {
+        let shown = cell_text(cells, row, mode.kind);
+        match cells.text_cell(row, mode.kind) {
+            Some(text) => assert_eq!(text, shown, "row {row}"),
+            None => assert!(matches!(value, None | Some(ParamValue::Bool(_)))),
+        }
+    }
+    let cell = |rows: &[usize]| group_cell_and_title(cells, rows, &mode).0;
+    assert_eq!(
+        cell(&[0, 1, 2, 3, 4, 5]),
+        "3 values",
+        "x, true and the empty text"
+    );
+    assert_eq!(cell(&[1, 2]), "true");
+    assert_eq!(cell(&[3, 4]), "");
+    assert_eq!(cell(&[0, 5]), "x");
+}
