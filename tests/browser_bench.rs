@@ -281,7 +281,8 @@ async fn interactions(browser: &Browser, url: &str, profile_step: &str) -> Value
         const check = (id, on) => {{ const c = byId(id); c.checked = on; c.dispatchEvent(new Event('change', {{ bubbles: true }})); }};
         const enter = (id, text) => {{ const i = byId(id); i.value = text; i.dispatchEvent(new KeyboardEvent('keydown', {{ key: 'Enter', bubbles: true }})); }};
         const click = (selector) => document.querySelector(selector).click();
-        const sortButton = '#rl-runs thead th[data-sort="param:lr"] button';
+        // The first param column in the page (the table renders the columns in view).
+        const sortButton = '#rl-runs thead th[data-sort^="param:"] button';
         await step('sort by a param', () => click(sortButton));
         await step('sort the other way', () => click(sortButton));
         await step('filter (Enter)', () => enter('rl-filter', {FILTER:?}));

@@ -292,7 +292,7 @@ async fn fill(
         let head_row = document.create_element("tr")?;
         head.append_child(&head_row)?;
         grid.append_child(&head)?;
-        table::render_head(document, &head_row, &columns, None, false)?;
+        table::render_head(document, &head_row, &columns, None, false, None)?;
         let none = Default::default();
         let body = table::render_body(
             document,
@@ -307,6 +307,7 @@ async fn fill(
                 best: &Default::default(),
                 selection: None,
             },
+            None,
         )?;
         grid.append_child(&body)?;
         wrap.append_child(&grid)?;

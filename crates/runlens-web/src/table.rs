@@ -20,14 +20,67 @@ use crate::view::{Cells, Column, ColumnKind, Item, Sort, Stat, TableView};
 /// Id of the header's tick box (every visible run).
 pub const SELECT_ALL_ID: &str = "rl-select-all";
 
+/// The columns of a fixed-layout table that are in the page (see `view::column_window`):
+/// the sticky ones, then a window of the others with a spacer cell on each side standing in
+/// for the rest.
+pub struct ColumnsInPage<'a> {
+    /// Width of every shown column, in CSS pixels.
+    pub widths: &'a [f64],
+    /// Characters each shown column has room for: a longer cell gets its text as a tooltip.
+    pub chars: &'a [usize],
+    /// The leading columns always rendered: the name and the pinned ones.
+    pub sticky: usize,
+    /// The other columns rendered, as positions among the shown columns.
+    pub window: Range<usize>,
+    /// Width of the columns left out before the window, in CSS pixels.
+    pub before: f64,
+    /// Width of the columns left out after the window, in CSS pixels.
+    pub after: f64,
+}
+
+/// One cell of a row of the table: a shown column (its position) or a spacer of a width.
+#[derive(Debug, Clone, Copy, PartialEq)]
+enum Slot {
+    Column(usize),
+    Spacer(f64),
+}
+
+/// The cells of every row, in order: every column of `count` without a layout.
+fn slots(layout: Option<&ColumnsInPage<'_>>, count: usize) -> Vec<Slot> {
+    let Some(layout) = layout else {
+        return (0..count).map(Slot::Column).collect();
+    };
+    let sticky = layout.sticky.min(count);
+    let window = layout.window.start.max(sticky).min(count)..layout.window.end.min(count);
+    let mut slots: Vec<Slot> = (0..sticky).map(Slot::Column).collect();
+    if layout.before > 0.0 {
+        slots.push(Slot::Spacer(layout.before));
+    }
+    slots.extend(window.map(Slot::Column));
+    if layout.after > 0.0 {
+        slots.push(Slot::Spacer(layout.after));
+    }
+    slots
+}
+
+/// A spacer cell (`th` in the header, `td` in the body) of `width` pixels.
+fn spacer_cell(document: &Document, tag: &str, width: f64) -> Result<Element, Error> {
+    let cell = dom::element(document, tag, "rl-colgap")?;
+    cell.set_attribute("aria-hidden", "true")?;
+    cell.set_attribute("style", &format!("width:{width}px"))?;
+    Ok(cell)
+}
+
 /// Fills the header row: the tick-all box (with `ticks`), then one `th[data-sort]` per
-/// column, with `aria-sort` on each.
+/// column in the page (every column without a `layout`; with one, each `th` carries its
+/// width, which a fixed-layout table takes for the column's), with `aria-sort` on each.
 pub fn render_head(
     document: &Document,
     row: &Element,
     columns: &[Column],
     sort: Option<&Sort>,
     ticks: bool,
+    layout: Option<&ColumnsInPage<'_>>,
 ) -> Result<(), Error> {
     dom::clear(row);
     if ticks {
@@ -38,7 +91,16 @@ pub fn render_head(
         th.append_child(&all)?;
         row.append_child(&th)?;
     }
-    for column in columns {
+    for slot in slots(layout, columns.len()) {
+        let position = match slot {
+            Slot::Column(position) => position,
+            Slot::Spacer(width) => {
+                let spacer = spacer_cell(document, "th", width)?;
+                row.append_child(&spacer)?;
+                continue;
+            }
+        };
+        let column = &columns[position];
         let class = match (column.kind, column.numeric) {
             (ColumnKind::Name, _) => "rl-name",
             (_, true) => "rl-num",
@@ -53,6 +115,13 @@ pub fn render_head(
             _ => "none",
         };
         th.set_attribute("aria-sort", aria)?;
+        if let Some(layout) = layout {
+            th.set_attribute("style", &format!("width:{}px", layout.widths[position]))?;
+            th.set_attribute(
+                "aria-colindex",
+                &(position + 1 + usize::from(ticks)).to_string(),
+            )?;
+        }
         let button = dom::element(document, "button", "rl-sort")?;
         button.set_attribute("type", "button")?;
         button.set_attribute("title", &format!("Sort by {}", header_text(column)))?;
@@ -109,8 +178,9 @@ fn tick_box(document: &Document, label: &str) -> Result<Element, Error> {
 }
 
 /// Builds a new `tbody` for the rows `window` of `view` (spacers stand in for the others,
-/// `row_height` pixels per row), with the chart colours, best-run marks and ticks of
-/// `marks`.
+/// `row_height` pixels per row) and the columns `layout` puts in the page (every one
+/// without), with the chart colours, best-run marks and ticks of `marks`.
+#[allow(clippy::too_many_arguments)]
 pub fn render_body(
     document: &Document,
     table: Cells<'_>,
@@ -119,17 +189,26 @@ pub fn render_body(
     window: Range<usize>,
     row_height: f64,
     marks: &Marks<'_>,
+    layout: Option<&ColumnsInPage<'_>>,
 ) -> Result<Element, Error> {
     let body = document.create_element("tbody")?;
     let window = window.start.min(view.items.len())..window.end.min(view.items.len());
-    let width = columns.len() + usize::from(marks.selection.is_some());
+    let slots = slots(layout, columns.len());
+    let shape = Row {
+        columns,
+        slots: &slots,
+        layout,
+        // Cells carry their column's index when some columns are left out.
+        numbered: layout.is_some_and(|l| l.before > 0.0 || l.after > 0.0),
+    };
+    let width = slots.len() + usize::from(marks.selection.is_some());
     if window.start > 0 {
         let above = spacer(document, width, window.start as f64 * row_height)?;
         body.append_child(&above)?;
     }
     for (offset, item) in view.items[window.clone()].iter().enumerate() {
         let tr = match item {
-            Item::Run(row) => run_row(document, table, columns, *row, marks)?,
+            Item::Run(row) => run_row(document, table, &shape, *row, marks)?,
             Item::Group {
                 index,
                 label,
@@ -138,7 +217,7 @@ pub fn render_body(
                 titles,
             } => group_row(
                 document,
-                columns,
+                &shape,
                 label,
                 (cells, titles),
                 marks.group_colours.get(index),
@@ -159,6 +238,51 @@ pub fn render_body(
         body.append_child(&below)?;
     }
     Ok(body)
+}
+
+/// What every row of a body renders: the columns, which of them are in the page.
+struct Row<'a> {
+    columns: &'a [Column],
+    slots: &'a [Slot],
+    layout: Option<&'a ColumnsInPage<'a>>,
+    numbered: bool,
+}
+
+impl Row<'_> {
+    /// Appends the cell of each slot to `tr`: `cell` builds a column's (from its position),
+    /// spacers are empty. Tick box first when `ticks`.
+    fn fill(
+        &self,
+        document: &Document,
+        tr: &Element,
+        ticks: bool,
+        mut cell: impl FnMut(usize, &Column) -> Result<Element, Error>,
+    ) -> Result<(), Error> {
+        for slot in self.slots {
+            match *slot {
+                Slot::Spacer(width) => {
+                    let spacer = spacer_cell(document, "td", width)?;
+                    tr.append_child(&spacer)?;
+                }
+                Slot::Column(position) => {
+                    let td = cell(position, &self.columns[position])?;
+                    if self.numbered {
+                        let index = position + 1 + usize::from(ticks);
+                        td.set_attribute("aria-colindex", &index.to_string())?;
+                    }
+                    tr.append_child(&td)?;
+                }
+            }
+        }
+        Ok(())
+    }
+
+    /// True when `text` is wider than the column at `position` has room for.
+    fn overflows(&self, position: usize, text: &str) -> bool {
+        self.layout
+            .and_then(|l| l.chars.get(position))
+            .is_some_and(|&room| text.chars().count() > room)
+    }
 }
 
 /// A `tr.rl-spacer` of `height` pixels standing in for rows that are not rendered.
@@ -188,7 +312,7 @@ fn swatch(document: &Document, colour: Option<&String>) -> Result<Option<Element
 fn run_row(
     document: &Document,
     table: Cells<'_>,
-    columns: &[Column],
+    cells: &Row<'_>,
     row: usize,
     marks: &Marks<'_>,
 ) -> Result<Element, Error> {
@@ -207,7 +331,8 @@ fn run_row(
         td.append_child(&tick)?;
         tr.append_child(&td)?;
     }
-    for (position, column) in columns.iter().enumerate() {
+    let ticks = marks.selection.is_some();
+    cells.fill(document, &tr, ticks, |position, column| {
         let text = crate::view::cell_text(table, row, column.kind);
         let td = match column.kind {
             ColumnKind::Name => {
@@ -249,20 +374,24 @@ fn run_row(
                 }
                 _ => {
                     let class = if column.numeric { "rl-num" } else { "" };
-                    dom::text_element(document, "td", class, &text)?
+                    let td = dom::text_element(document, "td", class, &text)?;
+                    if cells.overflows(position, &text) {
+                        td.set_attribute("title", &text)?;
+                    }
+                    td
                 }
             },
         };
-        tr.append_child(&td)?;
-    }
+        Ok(td)
+    })?;
     Ok(tr)
 }
 
 fn group_row(
     document: &Document,
-    columns: &[Column],
+    cells: &Row<'_>,
     label: &str,
-    (cells, titles): (&[String], &[Option<String>]),
+    (texts, titles): (&[String], &[Option<String>]),
     colour: Option<&String>,
     ticks: bool,
 ) -> Result<Element, Error> {
@@ -271,7 +400,9 @@ fn group_row(
         let empty = dom::element(document, "td", "rl-select")?;
         tr.append_child(&empty)?;
     }
-    for ((column, text), title) in columns.iter().zip(cells).zip(titles) {
+    cells.fill(document, &tr, ticks, |position, column| {
+        let text = texts.get(position).map(String::as_str).unwrap_or_default();
+        let title = titles.get(position).and_then(Option::as_ref);
         let td = match column.kind {
             ColumnKind::Name => {
                 let td = dom::element(document, "th", "rl-name")?;
@@ -288,11 +419,13 @@ fn group_row(
                 let td = dom::text_element(document, "td", class, text)?;
                 if let Some(title) = title {
                     td.set_attribute("title", title)?;
+                } else if cells.overflows(position, text) {
+                    td.set_attribute("title", text)?;
                 }
                 td
             }
         };
-        tr.append_child(&td)?;
-    }
+        Ok(td)
+    })?;
     Ok(tr)
 }

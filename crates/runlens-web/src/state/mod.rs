@@ -13,6 +13,7 @@ use web_sys::{Document, Element, HtmlInputElement, HtmlSelectElement};
 use crate::chart::{self, BandKind, Centre, ChartOptions, Plan, Smoothing, XAxis};
 use crate::data::{Data, InitialView};
 use crate::view::choice::Choice;
+use crate::view::column_window::SideScroll;
 use crate::view::parcoords::{self, Brush};
 use crate::view::search::SearchIndex;
 use crate::view::selection::Selection;
@@ -23,10 +24,12 @@ use runlens_core::group::{self, Group, GroupKey};
 use runlens_core::query;
 
 mod change;
+mod columns;
 mod draw;
 mod fragment;
 mod hparams;
 mod keys;
+use columns::ColumnLayout;
 mod rows;
 mod steps;
 mod ui;
@@ -110,6 +113,8 @@ pub struct App {
     row_height: f64,
     /// Measured height of the table's header row, in CSS pixels (`None` until measured).
     head_height: Option<f64>,
+    /// The shown columns' widths and what is in the page of them (see `state::columns`).
+    column_layout: ColumnLayout,
     /// The ticked runs.
     selection: Selection,
     /// The comparison panel is open.
@@ -291,6 +296,7 @@ impl App {
             rendered: 0..0,
             row_height: window::DEFAULT_ROW_HEIGHT,
             head_height: None,
+            column_layout: ColumnLayout::default(),
             selection: Selection::default(),
             compare_open: false,
             compare_diff_only: false,

@@ -8,6 +8,8 @@ impl App {
     pub(super) fn render_table(&mut self) -> Result<(), Error> {
         // Read before the header is rebuilt: reading after would lay the page out twice.
         let scroll = self.scroll();
+        let side_offset = f64::from(self.ui.table_wrap.scroll_left());
+        let view_width = f64::from(self.ui.table_wrap.client_width());
         let data = self.data.clone();
         let table = view::Cells::new(&data.table, &self.steps);
         let keep: Vec<bool> = self
@@ -26,20 +28,8 @@ impl App {
             .filter(|(_, keep)| **keep)
             .map(|(c, _)| c.clone())
             .collect();
-        let pinned_shown = keep
-            .iter()
-            .skip(1)
-            .take(self.pinned)
-            .filter(|k| **k)
-            .count();
-        table::render_head(
-            &self.document,
-            &self.ui.head_row,
-            &self.shown_columns,
-            self.sort.as_ref(),
-            true,
-        )?;
-        table::mark_pinned(&self.ui.head_row, pinned_shown)?;
+        // The name and the pinned columns after it stay in view (those shown of them).
+        let sticky = keep.iter().take(1 + self.pinned).filter(|k| **k).count();
         self.ui.runs_table.set_attribute(
             "data-hidden-columns",
             &(self.columns.len() - self.shown_columns.len()).to_string(),
@@ -60,7 +50,9 @@ impl App {
             "aria-rowcount",
             &(self.table_view.items.len() + 1).to_string(),
         )?;
-        self.render_rows_at(scroll, true)?;
+        self.measure_columns(sticky, view_width);
+        let side = self.side_at(side_offset, view_width);
+        self.render_rows_at(scroll, side, true)?;
         let table = &data.table;
         self.ui.count.set_text_content(Some(&format!(
             "{} of {}",
@@ -91,21 +83,32 @@ impl App {
         }
     }
 
-    /// Renders the rows in view (and a margin) when `force` or when scrolling left the
-    /// rendered rows. See [`App::render_rows_at`].
+    /// Renders the rows and columns in view (and a margin) when `force` or when scrolling
+    /// left the rendered ones. See [`App::render_rows_at`].
     pub(super) fn render_rows(&mut self, force: bool) -> Result<(), Error> {
         let scroll = self.scroll();
-        self.render_rows_at(scroll, force)
+        let side = self.side_scroll();
+        self.render_rows_at(scroll, side, force)
     }
 
-    /// [`App::render_rows`] with the table scrolled to `scroll`. The header's and a row's
-    /// heights are measured after the first render (and after the window was resized;
-    /// cells never wrap, so nothing else changes them) and the rows are rendered again if
-    /// the assumed ones were off: the other renders force no layout of the page.
-    pub(super) fn render_rows_at(&mut self, scroll: Scroll, force: bool) -> Result<(), Error> {
+    /// [`App::render_rows`] with the table scrolled to `scroll` and `side`. The header's and
+    /// a row's heights and a character's width are measured after the first render (and
+    /// after the window was resized; cells never wrap, so nothing else changes them) and the
+    /// table is rendered again if the assumed ones were off: the other renders force no
+    /// layout of the page.
+    pub(super) fn render_rows_at(
+        &mut self,
+        scroll: Scroll,
+        side: SideScroll,
+        force: bool,
+    ) -> Result<(), Error> {
         let items = self.table_view.items.len();
-        if !force && !window::needs_render(&self.rendered, &scroll, items) {
+        let columns = force || self.columns_stale(&side);
+        if !columns && !window::needs_render(&self.rendered, &scroll, items) {
             return Ok(());
+        }
+        if columns {
+            self.render_head_cells(side)?;
         }
         let range = scroll.window(items);
         self.render_window(range.clone())?;
@@ -113,21 +116,42 @@ impl App {
         if self.head_height.is_some() {
             return Ok(());
         }
+        // One layout for the three measures: the probe is in before the first is read.
+        let probe = dom::text_element(
+            &self.document,
+            "span",
+            "rl-probe rl-num",
+            &"0".repeat(columns::PROBE_CHARS),
+        )?;
+        self.ui.table_wrap.append_child(&probe)?;
         let measured = self
             .ui
             .body
             .query_selector("tr[data-run-id]")?
             .map(|tr| tr.get_bounding_client_rect().height())
             .filter(|h| *h > 0.0);
+        let probe_width = probe.get_bounding_client_rect().width();
+        probe.remove();
         let Some(height) = measured else {
             // Nothing laid out yet (no rows, or the table is hidden): measure next time.
             return Ok(());
         };
         let head = self.ui.head_row.get_bounding_client_rect().height();
         self.head_height = Some(head);
-        if (height - self.row_height).abs() > 0.5 {
+        let wider = self.measure_char_width(probe_width);
+        let view_width = f64::from(self.ui.table_wrap.client_width());
+        if wider {
+            let sticky = self.column_layout_sticky();
+            self.measure_columns(sticky, view_width);
+        }
+        if (height - self.row_height).abs() > 0.5 || wider {
             self.row_height = height;
-            let range = self.scroll().window(items);
+            let scroll = self.scroll();
+            let side = self.side_scroll();
+            if wider {
+                self.render_head_cells(side)?;
+            }
+            let range = scroll.window(items);
             self.render_window(range.clone())?;
             self.rendered = range;
         }
@@ -180,6 +204,7 @@ impl App {
                 best: &best,
                 selection: Some(&self.selection),
             },
+            Some(&self.columns_in_page()),
         )?;
         // A focused row (or its tick box) is replaced: focus the new one, or the table.
         let had_focus = self
@@ -193,45 +218,6 @@ impl App {
             && let Some(wrap) = self.ui.table_wrap.dyn_ref::<web_sys::HtmlElement>()
         {
             let _ = wrap.focus();
-        }
-        self.place_pinned()
-    }
-
-    /// Writes the sticky offsets of the pinned columns (after the tick box and the name)
-    /// from the header cells' rendered widths.
-    pub(super) fn place_pinned(&self) -> Result<(), Error> {
-        let cells = self.ui.head_row.children();
-        let pinned = self
-            .ui
-            .head_row
-            .query_selector_all("th.rl-pinned")?
-            .length();
-        let mut css = String::new();
-        // With nothing pinned nothing is measured: measuring lays the page out.
-        let measured = if pinned == 0 { 0 } else { 2 + pinned };
-        let mut left = 0.0;
-        for position in 0..measured {
-            let Some(cell) = cells.item(position) else {
-                break;
-            };
-            if position >= 2 {
-                let child = position + 1;
-                css.push_str(&format!(
-                    "#rl-runs tr > :nth-child({child}) {{ position: sticky; left: {left:.1}px; z-index: 1; background: var(--surface); }}\n\
-                     #rl-runs thead tr > :nth-child({child}) {{ z-index: 3; background: var(--surface-2); }}\n"
-                ));
-            }
-            left += cell.get_bounding_client_rect().width();
-        }
-        if self
-            .ui
-            .pin_style
-            .text_content()
-            .as_deref()
-            .unwrap_or_default()
-            != css
-        {
-            self.ui.pin_style.set_text_content(Some(&css));
         }
         Ok(())
     }
@@ -303,6 +289,9 @@ pub fn window_resized(app: &Shared) {
         return;
     };
     state.forget_row_heights();
+    let sticky = state.column_layout_sticky();
+    let view_width = f64::from(state.ui.table_wrap.client_width());
+    state.measure_columns(sticky, view_width);
     if let Err(error) = state.render_rows(true) {
         dom::show_error(&error.to_string());
     }

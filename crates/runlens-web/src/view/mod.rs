@@ -9,6 +9,7 @@ use runlens_core::group::{self, Group, GroupKey};
 pub mod at_step;
 mod best;
 pub mod choice;
+pub mod column_window;
 mod columns;
 pub mod compare;
 pub mod csv;

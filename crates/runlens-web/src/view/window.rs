@@ -5,9 +5,10 @@
 use std::ops::Range;
 
 /// Rows rendered above and below the rows in view. Every change of the table lays all
-/// rendered rows out again (an automatic table layout measures every cell): with 30, the
-/// interactions that change the table took 130–230 ms at 10,000 runs, with 12 60–130 ms
-/// (docs/benchmarks.md); scrolling renders a little more often, each time less.
+/// rendered rows out again (with the automatic table layout of the time, which measured
+/// every cell: with 30, the interactions that change the table took 130–230 ms at 10,000
+/// runs, with 12 60–130 ms, docs/benchmarks.md); scrolling renders a little more often,
+/// each time less. The columns are windowed as well (`column_window`).
 pub const OVERSCAN: usize = 12;
 /// Rows of a table small enough to be rendered whole (the browser's find in page then
 /// sees every run).
