@@ -10,8 +10,7 @@ use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
 
 use serde_json::{Value, json};
-use support::browser::{Browser, Scripts};
-use support::{file_url, runlens};
+use support::browser::Browser;
 
 const RUNS: usize = 300;
 const PARAMS: usize = 60;
@@ -83,17 +82,7 @@ async fn columns(browser: &Browser) -> Value {
 async fn only_the_columns_in_view_are_in_the_page_and_scrolling_sideways_brings_the_others() {
     let dir = tempfile::tempdir().unwrap();
     let input = write_wide(dir.path());
-    let report = dir.path().join("report.html");
-    let outcome = runlens([
-        "build",
-        input.to_str().unwrap(),
-        "--single-file",
-        report.to_str().unwrap(),
-    ]);
-    assert_eq!(outcome.code, 0, "{}", outcome.stderr);
-    let browser = Browser::start(Scripts::Enabled).await;
-    browser.client.goto(&file_url(&report)).await.unwrap();
-    browser.wait_ready().await.expect("the report starts");
+    let browser = Browser::open_single_file(&input, dir.path()).await;
 
     // At the left edge: the first params are in the page, the last ones are not, and a
     // spacer stands in for them.

@@ -11,8 +11,8 @@ use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
 
 use serde_json::{Value, json};
-use support::browser::{Browser, COLOURED_PIXELS, Scripts};
-use support::{HOSTILE_NAME, file_url, runlens};
+use support::HOSTILE_NAME;
+use support::browser::{Browser, COLOURED_PIXELS};
 
 const RUNS: usize = 10_000;
 const LRS: [f64; 3] = [0.1, 0.01, 0.001];
@@ -49,24 +49,9 @@ fn write_sweep(dir: &Path) -> PathBuf {
     path
 }
 
-fn build_single_file(input: &Path, out: &Path) {
-    let outcome = runlens([
-        "build",
-        input.to_str().unwrap(),
-        "--single-file",
-        out.to_str().unwrap(),
-    ]);
-    assert_eq!(outcome.code, 0, "{}", outcome.stderr);
-}
-
 /// Builds the single file from `input` in `dir` and opens it in a browser, ready.
 async fn open(input: &Path, dir: &tempfile::TempDir) -> Browser {
-    let report = dir.path().join("report.html");
-    build_single_file(input, &report);
-    let browser = Browser::start(Scripts::Enabled).await;
-    browser.client.goto(&file_url(&report)).await.unwrap();
-    browser.wait_ready().await.expect("the report starts");
-    browser
+    Browser::open_single_file(input, dir.path()).await
 }
 
 async fn rendered_ids(browser: &Browser) -> Vec<String> {

@@ -10,8 +10,7 @@ use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
 
 use serde_json::{Value, json};
-use support::browser::{Browser, COLOURED_PIXELS, Scripts};
-use support::{file_url, runlens};
+use support::browser::{Browser, COLOURED_PIXELS};
 
 const RUNS: usize = 6;
 const STEPS: usize = 1_000;
@@ -59,18 +58,7 @@ fn write_runs(dir: &Path) -> PathBuf {
 
 async fn open(dir: &tempfile::TempDir) -> Browser {
     let input = write_runs(dir.path());
-    let report = dir.path().join("report.html");
-    let outcome = runlens([
-        "build",
-        input.to_str().unwrap(),
-        "--single-file",
-        report.to_str().unwrap(),
-    ]);
-    assert_eq!(outcome.code, 0, "{}", outcome.stderr);
-    let browser = Browser::start(Scripts::Enabled).await;
-    browser.client.goto(&file_url(&report)).await.unwrap();
-    browser.wait_ready().await.expect("the report starts");
-    browser
+    Browser::open_single_file(&input, dir.path()).await
 }
 
 /// The line canvas's state: traces painted, opaque pixels near each run colour, faint

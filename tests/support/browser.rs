@@ -34,6 +34,27 @@ pub enum Scripts {
 }
 
 impl Browser {
+    /// Builds the single file of `input` as `report.html` in `dir` (the build must succeed)
+    /// and opens it in a new browser, ready.
+    pub async fn open_single_file(input: &std::path::Path, dir: &std::path::Path) -> Browser {
+        let report = dir.join("report.html");
+        let outcome = super::runlens([
+            "build",
+            input.to_str().unwrap(),
+            "--single-file",
+            report.to_str().unwrap(),
+        ]);
+        assert_eq!(outcome.code, 0, "{}", outcome.stderr);
+        let browser = Browser::start(Scripts::Enabled).await;
+        browser
+            .client
+            .goto(&super::file_url(&report))
+            .await
+            .unwrap();
+        browser.wait_ready().await.expect("the report starts");
+        browser
+    }
+
     /// Starts chromedriver and a headless Chromium with a fresh profile.
     pub async fn start(scripts: Scripts) -> Browser {
         let turn = ONE_BROWSER_AT_A_TIME.lock().await;
