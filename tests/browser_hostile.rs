@@ -353,8 +353,9 @@ async fn visit_every_view(browser: &Browser) {
              location.hash = hash.toString();
              return ids.length;")
         .await;
+    // The table counts every column; only those in view are in the page.
     browser
-        .wait_for("document.querySelectorAll('#rl-runs thead th[data-sort]').length >= window.__columnCount")
+        .wait_for("Number(document.getElementById('rl-runs').getAttribute('aria-colcount')) - 1 >= window.__columnCount")
         .await;
     eprintln!(
         "{} columns shown for {total} runs",
@@ -364,19 +365,18 @@ async fn visit_every_view(browser: &Browser) {
     browser
         .js("document.getElementById('rl-columns-close').click(); return 0;")
         .await;
-    for header in [PARAM_KEY, TAG_KEY, METRIC_KEY] {
-        assert_shows(browser, "headers", "#rl-runs thead th", header).await;
-    }
     let payload = &reports.trackers["wandb"]["config_key"];
-    assert_shows(
-        browser,
-        "headers",
-        "#rl-runs thead th",
-        payload.as_str().unwrap(),
-    )
-    .await;
+    for header in [PARAM_KEY, TAG_KEY, METRIC_KEY, payload.as_str().unwrap()] {
+        assert!(
+            browser.bring_header(header).await,
+            "a header shows {header:?}"
+        );
+        assert_shows(browser, "headers", "#rl-runs thead th", header).await;
+        check(browser, "the table scrolled sideways").await;
+    }
 
     // Sorted by the hostile param.
+    assert!(browser.bring_header(PARAM_KEY).await);
     click_where(
         browser,
         "#rl-runs thead th[data-sort]",
@@ -402,6 +402,8 @@ async fn visit_every_view(browser: &Browser) {
             .await;
         check(browser, &format!("grouped by {group}")).await;
     }
+    // Grouped by `group`: the experiment column's shared values, in view again.
+    assert!(browser.bring_header("experiment").await);
     let experiment = hostile::payloads("experiment")[1].clone();
     assert_shows(
         browser,

@@ -55,6 +55,34 @@ impl Browser {
         browser
     }
 
+    /// Scrolls the runs table sideways, half a view at a time from the left edge, until a
+    /// header whose text contains `text` is in the page (the table renders only the
+    /// columns in view); false when none is, at the right edge.
+    pub async fn bring_header(&self, text: &str) -> bool {
+        self.client
+            .execute_async(
+                "const [text, done] = arguments;
+                 const table = document.getElementById('rl-runs');
+                 const wrap = table.closest('.rl-table-wrap');
+                 const frame = () => new Promise((r) => requestAnimationFrame(() => setTimeout(r, 0)));
+                 const found = () => [...table.querySelectorAll('thead th[data-sort]')]
+                   .some((th) => th.textContent.includes(text));
+                 (async () => {
+                   for (let x = 0; ; x += Math.max(100, wrap.clientWidth / 2)) {
+                     wrap.scrollLeft = x;
+                     await frame();
+                     await frame();
+                     if (found()) return done(true);
+                     if (x >= wrap.scrollWidth) return done(false);
+                   }
+                 })();",
+                vec![json!(text)],
+            )
+            .await
+            .unwrap_or_else(|e| panic!("cannot scroll the table: {e}"))
+            == json!(true)
+    }
+
     /// Starts chromedriver and a headless Chromium with a fresh profile.
     pub async fn start(scripts: Scripts) -> Browser {
         let turn = ONE_BROWSER_AT_A_TIME.lock().await;
