@@ -186,6 +186,36 @@ async fn only_the_columns_in_view_are_in_the_page_and_scrolling_sideways_brings_
     assert_eq!(long["clipped"], json!(true), "{long}");
     assert_eq!(long["ellipsis"], json!("ellipsis"), "{long}");
 
+    // Tab walks the headers from the keyboard past the columns first rendered: each header
+    // focused scrolls into view, the window follows and the focus stays on that header.
+    browser
+        .js("const wrap = document.querySelector('#rl-runs').closest('.rl-table-wrap'); wrap.scrollLeft = 0; return 0;")
+        .await;
+    browser
+        .wait_for("!!document.querySelector('#rl-runs thead th[data-sort=\"param:p00\"]')")
+        .await;
+    browser
+        .js("document.querySelector('#rl-runs thead th[data-sort=\"param:p00\"] button').focus(); return 0;")
+        .await;
+    let focused_header = "return document.activeElement.closest('#rl-runs thead th[data-sort]')?.dataset.sort ?? null;";
+    let mut walked = vec![browser.js(focused_header).await];
+    for _ in 0..40 {
+        let active = browser.client.active_element().await.unwrap();
+        active.send_keys("\u{E004}").await.unwrap();
+        // Let the scroll it caused render the new window.
+        browser
+            .js("return new Promise((r) => requestAnimationFrame(() => requestAnimationFrame(() => r(0))));")
+            .await;
+        walked.push(browser.js(focused_header).await);
+    }
+    let expected: Vec<Value> = (0..=40).map(|j| json!(format!("param:p{j:02}"))).collect();
+    assert_eq!(walked, expected, "Tab moves from header to header");
+    let first_window = start["ids"].as_array().unwrap().len();
+    assert!(
+        first_window < 40,
+        "the walk went past the first window: {start}"
+    );
+
     assert_eq!(browser.console_errors().await, Vec::<String>::new());
     browser.finish().await;
 }

@@ -129,6 +129,14 @@ impl App {
         let window = side.window(layout.scrolling());
         layout.rendered = window.start + layout.sticky..window.end + layout.sticky;
         layout.view_width = side.viewport + layout.sticky_width();
+        // A header focused from the keyboard (Tab scrolls it into view, which brings a new
+        // window) keeps the focus in the new header row.
+        let focused = self
+            .document
+            .active_element()
+            .filter(|e| self.ui.head_row.contains(Some(e)))
+            .and_then(|e| e.closest("th[data-sort]").ok().flatten())
+            .and_then(|th| th.get_attribute("data-sort"));
         let page = self.columns_in_page();
         table::render_head(
             &self.document,
@@ -140,6 +148,9 @@ impl App {
         )?;
         let pinned = self.column_layout.sticky.saturating_sub(1);
         table::mark_pinned(&self.ui.head_row, pinned)?;
+        if let Some(id) = focused {
+            self.focus_header(&id);
+        }
         let width = self.table_width();
         let style = format!("width:{width}px");
         if self.ui.runs_table.get_attribute("style").as_deref() != Some(style.as_str()) {
@@ -224,6 +235,21 @@ impl App {
 pub(super) const PROBE_CHARS: usize = 20;
 
 impl App {
+    /// Focuses the sort button of the header of column `id`, when it is in the page (ids
+    /// come from logs: compared as text, never put into a selector).
+    fn focus_header(&self, id: &str) {
+        let cells = self.ui.head_row.children();
+        let header = (0..cells.length())
+            .filter_map(|i| cells.item(i))
+            .find(|th| th.get_attribute("data-sort").as_deref() == Some(id));
+        let button = header
+            .and_then(|th| th.query_selector("button").ok().flatten())
+            .and_then(|b| b.dyn_into::<web_sys::HtmlElement>().ok());
+        if let Some(button) = button {
+            let _ = button.focus();
+        }
+    }
+
     /// How many leading shown columns stay in view.
     pub(super) fn column_layout_sticky(&self) -> usize {
         self.column_layout.sticky
