@@ -78,6 +78,21 @@ async fn columns(browser: &Browser) -> Value {
         .await
 }
 
+/// Scrolls the table sideways to `left` (a script expression over `wrap`, the table's
+/// scrolling box) and waits until the header of column `id` is in the page.
+async fn scroll_until(browser: &Browser, left: &str, id: &str) {
+    browser
+        .js(&format!(
+            "const wrap = document.querySelector('#rl-runs').closest('.rl-table-wrap'); wrap.scrollLeft = {left}; return 0;"
+        ))
+        .await;
+    browser
+        .wait_for(&format!(
+            "!!document.querySelector('#rl-runs thead th[data-sort=\"{id}\"]')"
+        ))
+        .await;
+}
+
 #[tokio::test]
 async fn only_the_columns_in_view_are_in_the_page_and_scrolling_sideways_brings_the_others() {
     let dir = tempfile::tempdir().unwrap();
@@ -108,12 +123,7 @@ async fn only_the_columns_in_view_are_in_the_page_and_scrolling_sideways_brings_
 
     // Scrolled to the right edge: the last params come, the first go, the table keeps its
     // width, the name stays at the left (after the tick box) and the cells are right.
-    browser
-        .js("const wrap = document.querySelector('#rl-runs').closest('.rl-table-wrap'); wrap.scrollLeft = wrap.scrollWidth; return 0;")
-        .await;
-    browser
-        .wait_for("!!document.querySelector('#rl-runs thead th[data-sort=\"param:p59\"]')")
-        .await;
+    scroll_until(&browser, "wrap.scrollWidth", "param:p59").await;
     let end = columns(&browser).await;
     let ids: Vec<String> = serde_json::from_value(end["ids"].clone()).unwrap();
     assert!(!ids.contains(&"param:p00".to_string()), "{end}");
@@ -153,22 +163,12 @@ async fn only_the_columns_in_view_are_in_the_page_and_scrolling_sideways_brings_
         .await;
 
     // Back at the left edge the first params return.
-    browser
-        .js("const wrap = document.querySelector('#rl-runs').closest('.rl-table-wrap'); wrap.scrollLeft = 0; return 0;")
-        .await;
-    browser
-        .wait_for("!!document.querySelector('#rl-runs thead th[data-sort=\"param:p00\"]')")
-        .await;
+    scroll_until(&browser, "0", "param:p00").await;
     let back = columns(&browser).await;
     assert_eq!(back["misaligned"], json!([]), "{back}");
 
     // The long text ends in an ellipsis in its column; the tooltip has all of it.
-    browser
-        .js("const wrap = document.querySelector('#rl-runs').closest('.rl-table-wrap'); wrap.scrollLeft = wrap.scrollWidth; return 0;")
-        .await;
-    browser
-        .wait_for("!!document.querySelector('#rl-runs thead th[data-sort=\"param:pipeline\"]')")
-        .await;
+    scroll_until(&browser, "wrap.scrollWidth", "param:pipeline").await;
     let long = browser
         .js(
             "const table = document.getElementById('rl-runs');
@@ -188,12 +188,7 @@ async fn only_the_columns_in_view_are_in_the_page_and_scrolling_sideways_brings_
 
     // Tab walks the headers from the keyboard past the columns first rendered: each header
     // focused scrolls into view, the window follows and the focus stays on that header.
-    browser
-        .js("const wrap = document.querySelector('#rl-runs').closest('.rl-table-wrap'); wrap.scrollLeft = 0; return 0;")
-        .await;
-    browser
-        .wait_for("!!document.querySelector('#rl-runs thead th[data-sort=\"param:p00\"]')")
-        .await;
+    scroll_until(&browser, "0", "param:p00").await;
     browser
         .js("document.querySelector('#rl-runs thead th[data-sort=\"param:p00\"] button').focus(); return 0;")
         .await;

@@ -12,6 +12,8 @@ const TICK_WIDTH: f64 = 34.0;
 const NAME_SHARE: f64 = 0.4;
 /// Narrowest the name column's cap gets, in CSS pixels.
 const NAME_MIN: f64 = 120.0;
+/// Characters of the probe that measures a character's width.
+pub(super) const PROBE_CHARS: usize = 20;
 
 /// The shown columns' widths and which of them are rendered.
 #[derive(Debug, Default)]
@@ -20,15 +22,18 @@ pub(super) struct ColumnLayout {
     /// step columns change as their values load: never kept).
     content: HashMap<String, usize>,
     /// Width of one character, measured once the table was laid out.
-    pub(super) char_width: Option<f64>,
+    char_width: Option<f64>,
     /// Characters each shown column has room for.
     chars: Vec<usize>,
     /// Width of each shown column, in CSS pixels.
     widths: Vec<f64>,
-    /// The leading shown columns always rendered (name and pinned).
+    /// The leading shown columns always rendered (the name and the pinned ones).
     sticky: usize,
-    /// The other columns rendered, as positions among the shown columns.
-    rendered: Range<usize>,
+    /// The pinned columns among them (after the name).
+    pinned: usize,
+    /// The other columns rendered, as positions among them (0: the first after the sticky
+    /// ones).
+    window: Range<usize>,
     /// The view's width when the header was rendered (the table is at least as wide).
     view_width: f64,
 }
@@ -37,6 +42,11 @@ impl ColumnLayout {
     /// Widths of the columns after the sticky ones.
     fn scrolling(&self) -> &[f64] {
         &self.widths[self.sticky.min(self.widths.len())..]
+    }
+
+    /// The columns rendered after the sticky ones, as positions among the shown columns.
+    fn rendered(&self) -> Range<usize> {
+        self.window.start + self.sticky..self.window.end + self.sticky
     }
 
     /// Width of the tick box and the sticky columns.
@@ -50,9 +60,10 @@ impl ColumnLayout {
 
 impl App {
     /// Sets each shown column's width from its header, its widest cell and the group rows'
-    /// aggregates; `sticky`: how many leading shown columns stay in view.
+    /// aggregates, and which of them stay in view (the name and the pinned ones shown);
     /// `view_width`: the table's view (`clientWidth`), which caps the name column.
-    pub(super) fn measure_columns(&mut self, sticky: usize, view_width: f64) {
+    pub(super) fn measure_columns(&mut self, view_width: f64) {
+        let (sticky, pinned) = self.sticky_columns();
         let data = self.data.clone();
         let cells = view::Cells::new(&data.table, &self.steps);
         let groups = column_window::group_chars(&self.table_view.items, self.shown_columns.len());
@@ -91,8 +102,19 @@ impl App {
             layout.chars.push(chars);
             layout.widths.push(width);
         }
-        layout.sticky = sticky.min(self.shown_columns.len());
-        layout.rendered = 0..0;
+        layout.sticky = sticky;
+        layout.pinned = pinned;
+        layout.window = 0..0;
+    }
+
+    /// How many leading shown columns stay in view (the name and the pinned columns that
+    /// are shown), and how many of them are pinned.
+    fn sticky_columns(&self) -> (usize, usize) {
+        let leading = &self.columns[..(1 + self.pinned).min(self.columns.len())];
+        let shown = |column: &Column| self.shown_columns.iter().any(|s| s.id == column.id);
+        let name = usize::from(leading.first().is_some_and(shown));
+        let pinned = leading.iter().skip(1).filter(|c| shown(c)).count();
+        (name + pinned, pinned)
     }
 
     /// Where the table is scrolled sideways. Read before the DOM changes (see
@@ -116,18 +138,14 @@ impl App {
     /// True when the columns rendered no longer cover the view scrolled to `side`.
     pub(super) fn columns_stale(&self, side: &SideScroll) -> bool {
         let layout = &self.column_layout;
-        let scrolling = layout.scrolling();
-        let rendered = layout.rendered.start.saturating_sub(layout.sticky)
-            ..layout.rendered.end.saturating_sub(layout.sticky);
-        column_window::needs_columns(&rendered, side, scrolling)
+        column_window::needs_columns(&layout.window, side, layout.scrolling())
     }
 
     /// Renders the header row for the columns in view at `side` (and a margin), the table's
     /// width and the pinned columns' offsets; the body follows with [`App::columns_in_page`].
     pub(super) fn render_head_cells(&mut self, side: SideScroll) -> Result<(), Error> {
         let layout = &mut self.column_layout;
-        let window = side.window(layout.scrolling());
-        layout.rendered = window.start + layout.sticky..window.end + layout.sticky;
+        layout.window = side.window(layout.scrolling());
         layout.view_width = side.viewport + layout.sticky_width();
         // A header focused from the keyboard (Tab scrolls it into view, which brings a new
         // window) keeps the focus in the new header row.
@@ -146,8 +164,7 @@ impl App {
             true,
             Some(&page),
         )?;
-        let pinned = self.column_layout.sticky.saturating_sub(1);
-        table::mark_pinned(&self.ui.head_row, pinned)?;
+        table::mark_pinned(&self.ui.head_row, self.column_layout.pinned)?;
         if let Some(id) = focused {
             self.focus_header(&id);
         }
@@ -173,16 +190,13 @@ impl App {
     /// The columns in the page, for `table::render_body` and `table::render_head`.
     pub(super) fn columns_in_page(&self) -> table::ColumnsInPage<'_> {
         let layout = &self.column_layout;
-        let scrolling = layout.scrolling();
-        let window = layout.rendered.start.saturating_sub(layout.sticky)
-            ..layout.rendered.end.saturating_sub(layout.sticky);
-        let (before, after) = column_window::spacers(scrolling, &window);
+        let (before, after) = column_window::spacers(layout.scrolling(), &layout.window);
         let slack = self.table_width() - TICK_WIDTH - layout.widths.iter().sum::<f64>();
         table::ColumnsInPage {
             widths: &layout.widths,
             chars: &layout.chars,
             sticky: layout.sticky,
-            window: layout.rendered.clone(),
+            window: layout.rendered(),
             before,
             after: after + slack.max(0.0),
         }
@@ -229,12 +243,7 @@ impl App {
         self.column_layout.char_width = Some(measured);
         (measured - before).abs() > 0.05
     }
-}
 
-/// Characters of the probe that measures a character's width.
-pub(super) const PROBE_CHARS: usize = 20;
-
-impl App {
     /// Focuses the sort button of the header of column `id`, when it is in the page (ids
     /// come from logs: compared as text, never put into a selector).
     fn focus_header(&self, id: &str) {
@@ -248,10 +257,5 @@ impl App {
         if let Some(button) = button {
             let _ = button.focus();
         }
-    }
-
-    /// How many leading shown columns stay in view.
-    pub(super) fn column_layout_sticky(&self) -> usize {
-        self.column_layout.sticky
     }
 }

@@ -28,8 +28,6 @@ impl App {
             .filter(|(_, keep)| **keep)
             .map(|(c, _)| c.clone())
             .collect();
-        // The name and the pinned columns after it stay in view (those shown of them).
-        let sticky = keep.iter().take(1 + self.pinned).filter(|k| **k).count();
         self.ui.runs_table.set_attribute(
             "data-hidden-columns",
             &(self.columns.len() - self.shown_columns.len()).to_string(),
@@ -50,7 +48,7 @@ impl App {
             "aria-rowcount",
             &(self.table_view.items.len() + 1).to_string(),
         )?;
-        self.measure_columns(sticky, view_width);
+        self.measure_columns(view_width);
         let side = self.side_at(side_offset, view_width);
         self.render_rows_at(scroll, side, true)?;
         let table = &data.table;
@@ -138,17 +136,16 @@ impl App {
         };
         let head = self.ui.head_row.get_bounding_client_rect().height();
         self.head_height = Some(head);
-        let wider = self.measure_char_width(probe_width);
-        let view_width = f64::from(self.ui.table_wrap.client_width());
-        if wider {
-            let sticky = self.column_layout_sticky();
-            self.measure_columns(sticky, view_width);
+        let char_width_changed = self.measure_char_width(probe_width);
+        if char_width_changed {
+            let view_width = f64::from(self.ui.table_wrap.client_width());
+            self.measure_columns(view_width);
         }
-        if (height - self.row_height).abs() > 0.5 || wider {
+        if (height - self.row_height).abs() > 0.5 || char_width_changed {
             self.row_height = height;
             let scroll = self.scroll();
             let side = self.side_scroll();
-            if wider {
+            if char_width_changed {
                 self.render_head_cells(side)?;
             }
             let range = scroll.window(items);
@@ -289,9 +286,8 @@ pub fn window_resized(app: &Shared) {
         return;
     };
     state.forget_row_heights();
-    let sticky = state.column_layout_sticky();
     let view_width = f64::from(state.ui.table_wrap.client_width());
-    state.measure_columns(sticky, view_width);
+    state.measure_columns(view_width);
     if let Err(error) = state.render_rows(true) {
         dom::show_error(&error.to_string());
     }
