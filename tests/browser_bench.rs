@@ -266,6 +266,10 @@ async fn interactions(browser: &Browser, url: &str, profile_step: &str) -> Value
           await new Promise((r) => requestAnimationFrame(() => setTimeout(r, 0)));
           const t0 = performance.now();
           const more = extra ? extra() : null;
+          // The first frame after the action: asked for before the page asks for its own,
+          // so this runs first, right after that frame is painted.
+          let first = null;
+          requestAnimationFrame(() => setTimeout(() => {{ first = performance.now() - t0; }}, 0));
           act();
           const sync = performance.now() - t0;
           await macrotask();
@@ -273,7 +277,16 @@ async fn interactions(browser: &Browser, url: &str, profile_step: &str) -> Value
           await until(() => busy().length === 0);
           const done = performance.now() - t0;
           await new Promise((r) => requestAnimationFrame(() => setTimeout(r, 0)));
-          results.push({{ name, sync, done, painted: performance.now() - t0, late: late.length ? late.join('; ') + ' still ' + busy().join(',') : null }});
+          const painted = performance.now() - t0;
+          // Where the time went: the module's marks within the step (last of each); the
+          // long frames it spanned are added once every step has run (they are reported
+          // a little after they end).
+          const marks = {{}};
+          for (const m of ['rl-chart-data', 'rl-figure-built', 'rl-chart-drawn']) {{
+            const at = performance.getEntriesByName(m).filter((e) => e.startTime >= t0).pop();
+            marks[m] = at ? at.startTime - t0 : null;
+          }}
+          results.push({{ name, t0, sync, first, done, painted, marks, late: late.length ? late.join('; ') + ' still ' + busy().join(',') : null }});
           if (name === {profile_step:?}) window.rlProfiledDone = true;
           late = [];
         }};
@@ -322,6 +335,16 @@ async fn interactions(browser: &Browser, url: &str, profile_step: &str) -> Value
         const xs = [...byId('rl-hp-x').options].map((o) => o.value);
         await step('scatter x', () => select('rl-hp-x', xs.find((x) => x !== byId('rl-hp-x').value)),
           () => afterplot(scatter));
+        // The long frames (over 50 ms) each step spanned: script, layout forced by
+        // scripts, and the style + layout + paint at the frames' ends.
+        await new Promise((r) => setTimeout(r, 200));
+        for (const r of results) {{
+          const frames = (window.__rlFrames || []).filter((f) => f.startTime + f.duration >= r.t0 && f.startTime <= r.t0 + r.painted);
+          const sum = (f) => frames.reduce((a, x) => a + f(x), 0);
+          r.script = sum((f) => f.scripts.reduce((a, s) => a + s.duration, 0));
+          r.forced = sum((f) => f.scripts.reduce((a, s) => a + (s.forcedStyleAndLayoutDuration || 0), 0));
+          r.render = sum((f) => f.renderStart ? f.startTime + f.duration - f.renderStart : 0);
+        }}
         "#
     );
     // Run in the background and polled: one step that never finishes must not hide the
@@ -531,6 +554,13 @@ async fn browser_timings() {
         println!("  last load (ms): {}", breakdown(&browser).await);
         println!("  long frames:\n    {}", long_frames(&browser).await);
         println!("  cold load: {cold_frames}");
+        // `RUNLENS_BENCH_PROBE=FILE` runs FILE (the body of an async function) on the
+        // freshly loaded page and prints what it returns: for looking into one question.
+        if let Some(probe) = std::env::var_os("RUNLENS_BENCH_PROBE") {
+            first_chart(&browser, &url).await;
+            let body = std::fs::read_to_string(&probe).expect("the probe script reads");
+            println!("  probe: {}", run_async(&browser, &body).await);
+        }
         let fga = filter_group(&browser).await;
         println!(
             "  filter + group + aggregate ({FILTER:?}, {GROUP}, {METRIC} last): wasm {:.3} ms, \
@@ -592,15 +622,32 @@ async fn browser_timings() {
         if profiling {
             profile_stop(&browser, &format!("interactions-{runs}")).await;
         }
-        println!("  every interaction on a fresh load, ms (handler returned / done / painted):");
+        println!(
+            "  every interaction on a fresh load, ms: handler returned / first frame painted / \
+             done / last frame painted | series loaded, figure built, chart drawn (since the \
+             step began) | in frames over 50 ms: script, layout forced by script, frame-end \
+             rendering"
+        );
         for step in steps.as_array().into_iter().flatten() {
             let ms = |key: &str| step[key].as_f64().unwrap_or(f64::NAN);
+            let mark = |key: &str| {
+                step["marks"][key]
+                    .as_f64()
+                    .map_or("-".to_string(), |at| format!("{at:.0}"))
+            };
             println!(
-                "    {:<38} {:>7.1} {:>7.1} {:>7.1}{}",
+                "    {:<38} {:>6.1} {:>6.1} {:>6.1} {:>6.1} | {:>4} {:>4} {:>4} | {:>4.0} {:>4.0} {:>4.0}{}",
                 step["name"].as_str().unwrap_or_default(),
                 ms("sync"),
+                ms("first"),
                 ms("done"),
                 ms("painted"),
+                mark("rl-chart-data"),
+                mark("rl-figure-built"),
+                mark("rl-chart-drawn"),
+                ms("script"),
+                ms("forced"),
+                ms("render"),
                 step["late"]
                     .as_str()
                     .map(|what| format!(" (gave up waiting after 3 s: {what})"))

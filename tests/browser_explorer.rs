@@ -403,11 +403,30 @@ async fn ten_thousand_runs_scroll_tick_compare_and_download() {
         .await;
 
     // A click ticks one run; a shift-click ticks the range up to it in table order.
+    browser
+        .js("window.rlRowBefore = document.querySelector('#rl-runs tr[data-run-id=\"run-00001\"]'); return 0;")
+        .await;
     tick(&browser, "run-00002", false).await;
     tick(&browser, "run-00005", true).await;
     assert_eq!(
         ticked_ids(&browser).await,
         ["run-00002", "run-00003", "run-00004", "run-00005"]
+    );
+    // Ticks change the rows in place (their order and cells do not depend on them): the
+    // tick boxes, and the colour swatches, now only on the ticked runs the chart draws.
+    let rows = browser
+        .js("const rows = [...document.querySelectorAll('#rl-runs tbody tr[data-run-id]')];
+             return { same: window.rlRowBefore.isConnected,
+                      swatches: rows.filter(r => r.querySelector('td.rl-name .rl-swatch')).map(r => r.dataset.runId),
+                      checked: rows.filter(r => r.querySelector('input.rl-tick').checked).map(r => r.dataset.runId) };")
+        .await;
+    assert_eq!(
+        rows,
+        json!({
+            "same": true,
+            "swatches": ["run-00002", "run-00003", "run-00004", "run-00005"],
+            "checked": ["run-00002", "run-00003", "run-00004", "run-00005"],
+        })
     );
     assert_eq!(
         browser
@@ -493,7 +512,8 @@ async fn ten_thousand_runs_scroll_tick_compare_and_download() {
         .await;
     assert_eq!(traces(&browser).await, json!(3));
 
-    // Clearing the ticks closes the comparison and charts every visible run again.
+    // Clearing the ticks closes the comparison and charts every visible run again, each
+    // row with its colour again.
     browser.click_id("rl-select-clear").await;
     browser
         .wait_for("document.getElementById('rl-compare').hidden && document.getElementById('rl-selection').hidden")
@@ -501,6 +521,14 @@ async fn ten_thousand_runs_scroll_tick_compare_and_download() {
     browser
         .wait_for("Number(document.getElementById('rl-chart').dataset.renderedTraces) > 3")
         .await;
+    let rows = browser
+        .js("const rows = [...document.querySelectorAll('#rl-runs tbody tr[data-run-id]')];
+             return { rows: rows.length,
+                      swatches: rows.filter(r => r.querySelector('td.rl-name .rl-swatch')).length,
+                      ticked: rows.filter(r => r.querySelector('input.rl-tick').checked || r.getAttribute('aria-selected') !== 'false').length };")
+        .await;
+    assert_eq!(rows["swatches"], rows["rows"], "{rows}");
+    assert_eq!(rows["ticked"], json!(0), "{rows}");
 
     // "Differences only" hides the columns every visible run agrees on.
     assert!(header_labels(&browser).await.contains(&"const".to_string()));
@@ -620,6 +648,58 @@ async fn ten_thousand_runs_scroll_tick_compare_and_download() {
         "10,000 runs, value-at-step column, keyboard and median lines, milliseconds (reported, not asserted): {timings}"
     );
 
+    browser.finish().await;
+}
+
+/// The page answers an action in the frame that follows it: the table sorted, the chart
+/// marked busy; the chart is drawn after that frame, once however many actions came
+/// before it.
+#[tokio::test]
+async fn the_table_answers_first_and_the_chart_follows() {
+    let dir = tempfile::tempdir().unwrap();
+    let browser = open(&write_sweep(dir.path()), &dir).await;
+    browser
+        .wait_for("Number(document.getElementById('rl-chart').dataset.renderedTraces) > 0 && !document.getElementById('rl-chart').hasAttribute('aria-busy')")
+        .await;
+    let seen = browser
+        .client
+        .execute_async(
+            "const done = arguments[arguments.length - 1];
+             const chart = document.getElementById('rl-chart');
+             const drawn = () => performance.getEntriesByName('rl-chart-drawn').length;
+             const first = () => document.querySelector('#rl-runs tbody tr[data-run-id]').dataset.runId;
+             const before = { first: first(), drawn: drawn() };
+             let frame = null;
+             requestAnimationFrame(() => setTimeout(() => {
+                 frame = { first: first(), busy: chart.getAttribute('aria-busy'), drawn: drawn() };
+             }, 0));
+             // Sorting by lr twice in one task: ascending, then descending.
+             const sort = () => document.querySelector('#rl-runs thead th[data-sort=\"param:lr\"] button').click();
+             sort();
+             sort();
+             const wait = () => frame && !chart.hasAttribute('aria-busy')
+                 ? done({ before, frame, after: { drawn: drawn(), first: first() } })
+                 : setTimeout(wait, 10);
+             wait();",
+            vec![],
+        )
+        .await
+        .unwrap();
+    let drawn = seen["before"]["drawn"].as_u64().unwrap();
+    // lr descending: 0.1 first, the first such run is run-00000; ascending would be 2.
+    assert_eq!(seen["frame"]["first"], json!("run-00000"), "{seen}");
+    assert_eq!(seen["frame"]["busy"], json!("true"), "{seen}");
+    assert_eq!(
+        seen["frame"]["drawn"],
+        json!(drawn),
+        "not drawn before the frame: {seen}"
+    );
+    assert_eq!(
+        seen["after"]["drawn"],
+        json!(drawn + 1),
+        "drawn once for both sorts: {seen}"
+    );
+    assert_eq!(seen["after"]["first"], json!("run-00000"), "{seen}");
     browser.finish().await;
 }
 

@@ -122,3 +122,32 @@ pub fn chart_theme() -> Theme {
         .is_some_and(|width| width < 700.0);
     Theme { dark, narrow }
 }
+
+/// Settles once the browser has shown the page as it is now: in a task queued from the
+/// next animation frame, which runs after that frame's style, layout and paint. Work
+/// awaited behind it (a chart after the table it belongs to) does not hold the first frame
+/// back. At once when the page has no window; a hidden page shows no frames, so the work
+/// waits until the page is shown.
+pub async fn after_paint() {
+    let Some(window) = web_sys::window() else {
+        return;
+    };
+    let frame = js_sys::Promise::new(&mut |resolve, _| {
+        let (later, now) = (window.clone(), resolve.clone());
+        let after = wasm_bindgen::closure::Closure::once_into_js(move || {
+            if later
+                .set_timeout_with_callback(resolve.unchecked_ref())
+                .is_err()
+            {
+                let _ = resolve.call0(&wasm_bindgen::JsValue::NULL);
+            }
+        });
+        if window
+            .request_animation_frame(after.unchecked_ref())
+            .is_err()
+        {
+            let _ = now.call0(&wasm_bindgen::JsValue::NULL);
+        }
+    });
+    let _ = wasm_bindgen_futures::JsFuture::from(frame).await;
+}

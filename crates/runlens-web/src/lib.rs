@@ -131,6 +131,7 @@ async fn start() -> Result<(), Error> {
     state::redraw(&app).await;
     state::draw_hparams(&app, state::HparamsParts::All).await;
     page::fit_scroll_padding(&document);
+    page::drop_fallback(&document);
     page::mark_ready(&document)
 }
 

@@ -566,6 +566,15 @@ pub fn hide_fallback(document: &Document) {
     }
 }
 
+/// Takes the pre-rendered table (`#rl-static`) out of the page once the app has started:
+/// hidden, it still held tens of thousands of nodes (a thousand runs' rows) that the
+/// browser kept matching style changes against.
+pub fn drop_fallback(document: &Document) {
+    if let Some(fallback) = document.get_element_by_id("rl-static") {
+        fallback.remove();
+    }
+}
+
 /// The app could not start: the fallback table shows again, every row of it (while the
 /// app starts, the stylesheet shows only its first rows unless `data-rl-failed` is set).
 pub fn start_failed(document: &Document) {

@@ -298,15 +298,77 @@ fn spacer(document: &Document, columns: usize, height: f64) -> Result<Element, E
     Ok(tr)
 }
 
+/// The `style` of a swatch of `colour`.
+fn swatch_style(colour: &str) -> String {
+    format!("background-color:{colour}")
+}
+
 fn swatch(document: &Document, colour: Option<&String>) -> Result<Option<Element>, Error> {
     let Some(colour) = colour else {
         return Ok(None);
     };
     let span = dom::element(document, "span", "rl-swatch")?;
     // The colour is one of our palette strings, never log text.
-    span.set_attribute("style", &format!("background-color:{colour}"))?;
+    span.set_attribute("style", &swatch_style(colour))?;
     span.set_attribute("aria-hidden", "true")?;
     Ok(Some(span))
+}
+
+/// Brings the rendered run rows of `body` up to date with a new selection and the chart
+/// colours that follow from it (ticked runs are charted alone), in place: each row's
+/// `aria-selected` and tick box, and the swatch before its name. Nothing else in a row
+/// depends on the ticks, so ticking a run re-renders no row.
+pub fn refresh_marks(
+    document: &Document,
+    body: &Element,
+    run_colours: &HashMap<usize, String>,
+    selection: &Selection,
+) -> Result<(), Error> {
+    let ticks = body.query_selector_all("tr[data-run-id] input[data-select-row]")?;
+    for index in 0..ticks.length() {
+        let Some(tick) = ticks
+            .item(index)
+            .and_then(|n| n.dyn_into::<web_sys::HtmlInputElement>().ok())
+        else {
+            continue;
+        };
+        let Some(row) = tick
+            .get_attribute("data-select-row")
+            .and_then(|r| r.parse::<usize>().ok())
+        else {
+            continue;
+        };
+        let ticked = selection.contains(row);
+        if tick.checked() != ticked {
+            tick.set_checked(ticked);
+        }
+        let Some(tr) = tick.closest("tr")? else {
+            continue;
+        };
+        tr.set_attribute("aria-selected", if ticked { "true" } else { "false" })?;
+        let Some(name) = tr.query_selector("td.rl-name")? else {
+            continue;
+        };
+        let old = name.query_selector(".rl-swatch")?;
+        let colour = run_colours.get(&row);
+        let same = match (&old, colour) {
+            (Some(old), Some(colour)) => old
+                .get_attribute("style")
+                .is_some_and(|style| style == swatch_style(colour)),
+            (None, None) => true,
+            _ => false,
+        };
+        if same {
+            continue;
+        }
+        if let Some(old) = old {
+            old.remove();
+        }
+        if let Some(new) = swatch(document, colour)? {
+            name.prepend_with_node_1(&new)?;
+        }
+    }
+    Ok(())
 }
 
 fn run_row(

@@ -252,17 +252,26 @@ impl App {
                 }
                 let order = self.run_order();
                 self.selection.click(row, checked, shift, &order);
+                return self.update_selection();
             }
             Change::TickAll(checked) => {
                 let visible = self.visible.clone();
                 self.selection.set(&visible, checked);
+                return self.update_selection();
             }
             Change::ClearTicks => {
                 self.selection.clear();
                 self.compare_open = false;
+                return self.update_selection();
             }
-            Change::Compare(open) => self.compare_open = open,
-            Change::CompareDiffOnly(on) => self.compare_diff_only = on,
+            Change::Compare(open) => {
+                self.compare_open = open;
+                return self.update_selection();
+            }
+            Change::CompareDiffOnly(on) => {
+                self.compare_diff_only = on;
+                return self.update_selection();
+            }
             Change::DiffOnly(on) => self.diff_only = on,
             Change::ShowColumn { id, show } => {
                 self.choice.show(&id, show, &self.columns);

@@ -169,10 +169,50 @@ pub async fn retheme_other_charts() {
     }
 }
 
-/// Draws the chart (see [`draw_chart`]). A failure empties the chart and is shown in
+/// Draws the chart now (see [`draw_chart`]). A failure empties the chart and is shown in
 /// `#rl-error` until a later chart draws.
 pub async fn redraw(app: &Shared) {
-    let result = draw_chart(app).await;
+    let Some(generation) = next_generation(app) else {
+        return;
+    };
+    draw_and_report(app, generation).await;
+}
+
+/// Draws the chart once the page has shown what the reader's action changed (the table
+/// first; see [`dom::after_paint`]); the chart is marked busy meanwhile. Of several
+/// actions before that frame only the last draws.
+pub fn redraw_after_paint(app: &Shared) {
+    let Some(generation) = next_generation(app) else {
+        return;
+    };
+    if let Ok(state) = app.try_borrow() {
+        let _ = state.ui.chart.set_attribute("aria-busy", "true");
+    }
+    let app = app.clone();
+    wasm_bindgen_futures::spawn_local(async move {
+        dom::after_paint().await;
+        if is_current(&app, generation) {
+            draw_and_report(&app, generation).await;
+        }
+    });
+}
+
+/// Starts a new chart drawing: a draw of an older generation stops quietly.
+fn next_generation(app: &Shared) -> Option<u64> {
+    let mut state = app.try_borrow_mut().ok()?;
+    state.chart_generation += 1;
+    Some(state.chart_generation)
+}
+
+/// True while `generation` is the newest chart drawing.
+fn is_current(app: &Shared, generation: u64) -> bool {
+    app.try_borrow()
+        .is_ok_and(|state| state.chart_generation == generation)
+}
+
+/// [`draw_chart`], its failure shown (see [`redraw`]).
+async fn draw_and_report(app: &Shared, generation: u64) {
+    let result = draw_chart(app, generation).await;
     let Ok(mut state) = app.try_borrow_mut() else {
         return;
     };
@@ -199,15 +239,13 @@ pub async fn redraw(app: &Shared) {
 
 /// Draws the chart for the current plan: loads the chunks it needs (first use only),
 /// builds the figure, hands it to plotly.js and sets `data-rendered-traces`. A newer draw
-/// started meanwhile makes this one stop quietly.
-pub async fn draw_chart(app: &Shared) -> Result<(), Error> {
-    let (data, plan, generation, root, note, grid, grid_root, grid_matches) = {
-        let mut state = app.try_borrow_mut().map_err(|_| Error::new("busy"))?;
-        state.chart_generation += 1;
+/// started meanwhile (a newer `generation`) makes this one stop quietly.
+async fn draw_chart(app: &Shared, generation: u64) -> Result<(), Error> {
+    let (data, plan, root, note, grid, grid_root, grid_matches) = {
+        let state = app.try_borrow().map_err(|_| Error::new("busy"))?;
         (
             state.data.clone(),
             state.plan.clone(),
-            state.chart_generation,
             state.ui.chart.clone(),
             state.ui.chart_note.clone(),
             state.grid.clone(),
@@ -215,12 +253,10 @@ pub async fn draw_chart(app: &Shared) -> Result<(), Error> {
             state.grid_matches,
         )
     };
-    let current = || {
-        app.try_borrow()
-            .is_ok_and(|state| state.chart_generation == generation)
-    };
+    let current = || is_current(app, generation);
     let table = &data.table;
     let Some((metric, plan)) = plan else {
+        root.remove_attribute("aria-busy")?;
         note.set_text_content(Some("This report has no metric to chart."));
         dom::set_hidden(&note, false);
         dom::set_hidden(&root, true);

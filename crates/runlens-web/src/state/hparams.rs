@@ -71,21 +71,22 @@ pub enum HparamsParts {
     Scatter,
 }
 
-/// What to hand plotly after the synchronous part of a redraw.
-pub struct HparamsJob {
-    scatter: (Element, chart::Figure),
-    /// The scatter's markers when they are painted on a canvas.
-    markers: Option<crate::plot_canvas::Markers>,
-    bars: Option<(Element, String)>,
+/// The scatter's two columns (x a param, y the metric summary the bars and correlations
+/// are of), chosen by the reader or by default.
+pub struct HparamsAxes {
+    x: view::Column,
+    y: view::Column,
+    /// The numeric columns the panel offers.
+    columns: Vec<view::Column>,
 }
 
 impl App {
-    /// Renders the correlation table and builds the figures, when the panel is open.
-    pub(super) fn hparams_job(&self, parts: HparamsParts) -> Result<Option<HparamsJob>, Error> {
+    /// The panel's columns when it is open and has columns to plot (its selects set to
+    /// them); `None` otherwise, with a note in the correlations' place when it has none.
+    fn hparams_axes(&self) -> Option<HparamsAxes> {
         if !self.hparams.open {
-            return Ok(None);
+            return None;
         }
-        let table = self.cells();
         let columns = model::numeric_columns(&self.all_columns);
         let ui = &self.ui.hparams;
         let default_y = self
@@ -106,42 +107,53 @@ impl App {
         ) else {
             ui.correlations
                 .set_text_content(Some("This report has no numeric param or metric to plot."));
-            return Ok(None);
+            return None;
         };
         ui.x.set_value(&x.id);
         ui.y.set_value(&y.id);
-        let rows = {
-            let ticked = self.selection.in_order(&self.sorted);
-            if ticked.is_empty() {
-                self.sorted.clone()
-            } else {
-                ticked
-            }
-        };
-        let theme = dom::chart_theme();
-        let scatter = hparams_panel::scatter(
-            table,
-            &rows,
-            self.groups.as_deref(),
-            (x, y),
-            (self.hparams.log_x, self.hparams.log_y),
-            theme,
-        );
-        let bars = self
-            .groups
-            .as_deref()
-            .map(|groups| hparams_panel::group_bars(table, groups, y, theme));
-        dom::set_hidden(&ui.bars, bars.is_none());
-        if parts == HparamsParts::All {
-            let found = model::correlations(table, &columns, &rows, y.kind);
-            hparams_panel::render_correlations(&self.document, &ui.correlations, y, &found)?;
-            self.render_parcoords(&columns, y)?;
+        let (x, y) = (x.clone(), y.clone());
+        Some(HparamsAxes { x, y, columns })
+    }
+
+    /// The runs the panel plots: those ticked, else every visible run, in table order.
+    fn hparams_rows(&self) -> Vec<usize> {
+        let ticked = self.selection.in_order(&self.sorted);
+        if ticked.is_empty() {
+            self.sorted.clone()
+        } else {
+            ticked
         }
-        Ok(Some(HparamsJob {
-            scatter: (ui.scatter.clone(), scatter.figure),
-            markers: scatter.markers,
-            bars: bars.map(|plot| (ui.bars.clone(), plot.to_json())),
-        }))
+    }
+
+    /// Renders the correlation table and the parallel coordinates.
+    fn render_hparams_tables(&self, axes: &HparamsAxes) -> Result<(), Error> {
+        let table = self.cells();
+        let rows = self.hparams_rows();
+        let found = model::correlations(table, &axes.columns, &rows, axes.y.kind);
+        let ui = &self.ui.hparams;
+        hparams_panel::render_correlations(&self.document, &ui.correlations, &axes.y, &found)?;
+        self.render_parcoords(&axes.columns, &axes.y)
+    }
+
+    /// The scatter's figure, and its markers when they are painted on a canvas.
+    fn hparams_scatter(&self, axes: &HparamsAxes) -> hparams_panel::ScatterFigure {
+        hparams_panel::scatter(
+            self.cells(),
+            &self.hparams_rows(),
+            self.groups.as_deref(),
+            (&axes.x, &axes.y),
+            (self.hparams.log_x, self.hparams.log_y),
+            dom::chart_theme(),
+        )
+    }
+
+    /// The bar chart of the y column per group (its JSON), shown with groups only.
+    fn hparams_bars(&self, axes: &HparamsAxes) -> Option<String> {
+        let bars = self.groups.as_deref().map(|groups| {
+            hparams_panel::group_bars(self.cells(), groups, &axes.y, dom::chart_theme())
+        });
+        dom::set_hidden(&self.ui.hparams.bars, bars.is_none());
+        bars.map(|plot| plot.to_json())
     }
 }
 
@@ -195,36 +207,97 @@ impl App {
     }
 }
 
-/// Redraws the hyperparameter panel (`parts` of it) when it is open; failures go to
+/// Redraws the hyperparameter panel (`parts` of it) when it is open, now; failures go to
 /// `#rl-error`.
 pub async fn draw_hparams(app: &Shared, parts: HparamsParts) {
-    let job = match app.try_borrow().map(|state| state.hparams_job(parts)) {
-        Ok(Ok(Some(job))) => job,
-        Ok(Ok(None)) | Err(_) => return,
-        Ok(Err(error)) => {
-            dom::show_error(&format!(
-                "The hyperparameter views could not be drawn: {error}"
-            ));
-            return;
-        }
-    };
-    let mut result = Ok(());
-    let (scatter_root, scatter) = job.scatter;
-    let figures = std::iter::once((scatter_root, figure_js(&scatter), job.markers)).chain(
-        job.bars
-            .map(|(root, json)| (root, js_sys::JSON::parse(&json), None)),
-    );
-    for (root, figure, markers) in figures {
-        let drawn = match figure {
-            Ok(figure) => draw_figure(&root, &figure, markers).await,
-            Err(error) => Err(Error::from(error)),
-        };
-        if let Err(error) = drawn {
-            result = Err(error);
-            break;
-        }
-        let _ = root.set_attribute("data-drawn", "1");
+    if let Some(generation) = next_generation(app) {
+        draw_in_steps(app, parts, generation).await;
     }
+}
+
+/// Redraws the hyperparameter panel (`parts` of it) when it is open, once the page has
+/// shown what the reader's action changed (see [`dom::after_paint`]). Of several actions
+/// before that frame only the last draws.
+pub fn draw_hparams_after_paint(app: &Shared, parts: HparamsParts) {
+    if !app.try_borrow().is_ok_and(|state| state.hparams.open) {
+        return;
+    }
+    let Some(generation) = next_generation(app) else {
+        return;
+    };
+    let app = app.clone();
+    wasm_bindgen_futures::spawn_local(async move {
+        dom::after_paint().await;
+        draw_in_steps(&app, parts, generation).await;
+    });
+}
+
+/// Starts a new drawing of the panel: a drawing of an older generation stops quietly.
+fn next_generation(app: &Shared) -> Option<u64> {
+    let mut state = app.try_borrow_mut().ok()?;
+    state.hparams_generation += 1;
+    Some(state.hparams_generation)
+}
+
+/// Draws the panel in steps, each in a task of its own after the page showed the one
+/// before, so that none holds the page for long: the correlations and the parallel
+/// coordinates, then the scatter, then the bars per group. Each step first checks that
+/// no newer drawing has started; the scatter is busy (`aria-busy`) until drawn.
+async fn draw_in_steps(app: &Shared, parts: HparamsParts, generation: u64) {
+    let current = || {
+        app.try_borrow()
+            .is_ok_and(|state| state.hparams_generation == generation)
+    };
+    let result = async {
+        let (axes, scatter_root, bars_root) = {
+            let Ok(state) = app.try_borrow() else {
+                return Ok(());
+            };
+            if state.hparams_generation != generation {
+                return Ok(());
+            }
+            let ui = &state.ui.hparams;
+            let Some(axes) = state.hparams_axes() else {
+                ui.scatter.remove_attribute("aria-busy")?;
+                return Ok(());
+            };
+            ui.scatter.set_attribute("aria-busy", "true")?;
+            if parts == HparamsParts::All {
+                state.render_hparams_tables(&axes)?;
+            }
+            (axes, ui.scatter.clone(), ui.bars.clone())
+        };
+        if parts == HparamsParts::All {
+            dom::after_paint().await;
+        }
+        let Some(scatter) = app
+            .try_borrow()
+            .ok()
+            .filter(|_| current())
+            .map(|state| state.hparams_scatter(&axes))
+        else {
+            return Ok(());
+        };
+        draw_figure(&scatter_root, &figure_js(&scatter.figure)?, scatter.markers).await?;
+        if !current() {
+            return Ok(());
+        }
+        scatter_root.set_attribute("data-drawn", "1")?;
+        scatter_root.remove_attribute("aria-busy")?;
+        dom::after_paint().await;
+        let Some(bars) = app
+            .try_borrow()
+            .ok()
+            .filter(|_| current())
+            .and_then(|state| state.hparams_bars(&axes))
+        else {
+            return Ok(());
+        };
+        draw_figure(&bars_root, &js_sys::JSON::parse(&bars)?, None).await?;
+        bars_root.set_attribute("data-drawn", "1")?;
+        Ok::<(), Error>(())
+    }
+    .await;
     if let Err(error) = result {
         dom::show_error(&format!(
             "The hyperparameter views could not be drawn: {error}"

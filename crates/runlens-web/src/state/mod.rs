@@ -84,6 +84,9 @@ pub struct App {
     grid_matches: usize,
     /// The hyperparameter panel.
     hparams: HparamsView,
+    /// The newest drawing of the hyperparameter panel (an older one stops quietly).
+    hparams_generation: u64,
+    /// The newest drawing of the chart (an older one stops quietly).
     chart_generation: u64,
     /// `#rl-error` shows a chart failure (cleared by the next good chart).
     chart_failed: bool,
@@ -281,6 +284,7 @@ impl App {
             grid: Vec::new(),
             grid_matches: 0,
             hparams: HparamsView::default(),
+            hparams_generation: 0,
             chart_generation: 0,
             chart_failed: false,
             author_view,
@@ -456,13 +460,12 @@ pub fn handle(app: &Shared, change: Change) {
         redraw
     };
     load_steps(app);
+    // The charts after the frame that shows the table: it answers the action first.
     if needs_chart {
-        let app = app.clone();
-        wasm_bindgen_futures::spawn_local(async move { redraw(&app).await });
+        draw::redraw_after_paint(app);
     }
     if let Some(parts) = parts {
-        let app = app.clone();
-        wasm_bindgen_futures::spawn_local(async move { draw_hparams(&app, parts).await });
+        hparams::draw_hparams_after_paint(app, parts);
     }
 }
 

@@ -167,9 +167,8 @@ impl App {
         self.head_height = None;
     }
 
-    pub(super) fn render_window(&mut self, range: Range<usize>) -> Result<(), Error> {
-        let data = self.data.clone();
-        let table = view::Cells::new(&data.table, &self.steps);
+    /// The chart colours of the charted runs (by row) and groups (by index).
+    fn chart_colours(&self) -> (HashMap<usize, String>, HashMap<usize, String>) {
         let mut run_colours = HashMap::new();
         let mut group_colours = HashMap::new();
         match self.plan.as_ref().map(|(_, plan)| plan) {
@@ -187,6 +186,28 @@ impl App {
             }
             None => {}
         }
+        (run_colours, group_colours)
+    }
+
+    /// After the ticks changed: plans the charts again (ticked runs are charted alone) and
+    /// updates the rendered rows' ticks and colours in place, the tick-all box, the
+    /// selection bar and the comparison; true when a plan changed. The rows stay as they
+    /// are: their order, cells and groups do not depend on the ticks.
+    pub(super) fn update_selection(&mut self) -> Result<bool, Error> {
+        let changed = self.update_plan();
+        if self.quiet {
+            return Ok(changed);
+        }
+        let (run_colours, _) = self.chart_colours();
+        table::refresh_marks(&self.document, &self.ui.body, &run_colours, &self.selection)?;
+        self.render_selection()?;
+        Ok(changed)
+    }
+
+    pub(super) fn render_window(&mut self, range: Range<usize>) -> Result<(), Error> {
+        let data = self.data.clone();
+        let table = view::Cells::new(&data.table, &self.steps);
+        let (run_colours, group_colours) = self.chart_colours();
         let best = view::best_rows(table, &self.shown_columns, &self.visible, &self.directions);
         let body = table::render_body(
             &self.document,
