@@ -409,6 +409,52 @@ async fn smoothing_redraw(browser: &Browser, index: usize) -> Value {
     run_async(browser, &body).await
 }
 
+/// `RUNLENS_BENCH_PROBE=FILE`: runs FILE on the freshly loaded page, for looking into one
+/// question. FILE is the body of an async function, cut into parts by lines starting
+/// `// part:` (the text after it names the part); each part runs alone, what it returns is
+/// printed with the main thread's time in it by kind (script, style, layout, and the rest
+/// of its tasks: mostly paint), counted until 300 ms after it returned.
+async fn run_probe(browser: &Browser, script: &str) {
+    let mut name = "setup".to_string();
+    let mut parts = Vec::new();
+    let mut body = String::new();
+    for line in script.lines() {
+        if let Some(next) = line.trim_start().strip_prefix("// part:") {
+            parts.push((std::mem::take(&mut name), std::mem::take(&mut body)));
+            name = next.trim().to_string();
+        } else {
+            body.push_str(line);
+            body.push('\n');
+        }
+    }
+    parts.push((name, body));
+    browser
+        .cdp("Performance.enable", serde_json::json!({}))
+        .await;
+    for (name, body) in parts {
+        if body.trim().is_empty() {
+            continue;
+        }
+        let before = render_metrics(browser).await;
+        let out = run_async(browser, &body).await;
+        tokio::time::sleep(std::time::Duration::from_millis(300)).await;
+        let after = render_metrics(browser).await;
+        let ms =
+            |key: &str| (after.get(key).unwrap_or(&0.0) - before.get(key).unwrap_or(&0.0)) * 1000.0;
+        let (script, style, layout, tasks) = (
+            ms("ScriptDuration"),
+            ms("RecalcStyleDuration"),
+            ms("LayoutDuration"),
+            ms("TaskDuration"),
+        );
+        println!(
+            "  probe {name}: {out} — script {script:.1}, style {style:.1}, layout {layout:.1}, \
+             rest of the tasks {:.1} ms",
+            tasks - script - style - layout
+        );
+    }
+}
+
 /// The renderer's counters (`Performance.getMetrics`: layouts, style recalculations and
 /// their durations in seconds, script time).
 async fn render_metrics(browser: &Browser) -> std::collections::HashMap<String, f64> {
@@ -554,12 +600,10 @@ async fn browser_timings() {
         println!("  last load (ms): {}", breakdown(&browser).await);
         println!("  long frames:\n    {}", long_frames(&browser).await);
         println!("  cold load: {cold_frames}");
-        // `RUNLENS_BENCH_PROBE=FILE` runs FILE (the body of an async function) on the
-        // freshly loaded page and prints what it returns: for looking into one question.
         if let Some(probe) = std::env::var_os("RUNLENS_BENCH_PROBE") {
             first_chart(&browser, &url).await;
-            let body = std::fs::read_to_string(&probe).expect("the probe script reads");
-            println!("  probe: {}", run_async(&browser, &body).await);
+            let script = std::fs::read_to_string(&probe).expect("the probe script reads");
+            run_probe(&browser, &script).await;
         }
         let fga = filter_group(&browser).await;
         println!(

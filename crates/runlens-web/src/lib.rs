@@ -132,6 +132,7 @@ async fn start() -> Result<(), Error> {
     state::draw_hparams(&app, state::HparamsParts::All).await;
     page::fit_scroll_padding(&document);
     page::drop_fallback(&document);
+    state::prepare_search_when_idle(&app);
     page::mark_ready(&document)
 }
 

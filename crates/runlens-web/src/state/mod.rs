@@ -469,6 +469,23 @@ pub fn handle(app: &Shared, change: Change) {
     }
 }
 
+/// Gathers the free-text search's text of every run when the page is idle after starting,
+/// so that the first search does not (a few milliseconds per 10,000 runs).
+pub fn prepare_search_when_idle(app: &Shared) {
+    let app = app.clone();
+    let prepare = wasm_bindgen::closure::Closure::once_into_js(move || {
+        if let Ok(mut state) = app.try_borrow_mut() {
+            let state = &mut *state;
+            state
+                .search_index
+                .get_or_insert_with(|| SearchIndex::new(&state.data.table));
+        }
+    });
+    if let Some(window) = web_sys::window() {
+        let _ = window.request_idle_callback(prepare.unchecked_ref());
+    }
+}
+
 /// Draws the chart, its grid and the hyperparameter panel again, and gives the other
 /// charts (a run's page, narrative pages) the theme's colours: after the view changed as
 /// a whole, or the system's theme (the page's colours follow by CSS alone; plotly's

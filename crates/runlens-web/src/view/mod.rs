@@ -292,14 +292,25 @@ fn shared_text(table: Cells<'_>, rows: &[usize], kind: ColumnKind) -> String {
     let texts: std::collections::HashSet<Cow<'_, str>> =
         match columns::distinct_dict_texts(table.table, rows, kind) {
             Some(texts) => texts.into_iter().map(Cow::Borrowed).collect(),
-            None => rows
-                .iter()
-                .map(|&row| match (kind, table.text_cell(row, kind)) {
-                    // A text param is its own cell text: hashed where it is, not copied.
-                    (ColumnKind::Param(_), Some(text)) => Cow::Borrowed(text),
-                    _ => Cow::Owned(cell_text(table, row, kind)),
-                })
-                .collect(),
+            None => {
+                // Grown as values come (a column has few): collecting would reserve room for
+                // every row, a large table allocated and rehashed per group and column. A
+                // text like the one before (runs in order often share it) is not hashed.
+                let mut texts = std::collections::HashSet::new();
+                let mut last: Option<Cow<'_, str>> = None;
+                for &row in rows {
+                    let text = match (kind, table.text_cell(row, kind)) {
+                        // A text param is its own cell text: hashed where it is, not copied.
+                        (ColumnKind::Param(_), Some(text)) => Cow::Borrowed(text),
+                        _ => Cow::Owned(cell_text(table, row, kind)),
+                    };
+                    if last.as_ref() != Some(&text) {
+                        texts.insert(text.clone());
+                        last = Some(text);
+                    }
+                }
+                texts
+            }
         };
     match texts.len() {
         1 => texts
