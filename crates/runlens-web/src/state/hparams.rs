@@ -211,16 +211,28 @@ impl App {
 /// `#rl-error`.
 pub async fn draw_hparams(app: &Shared, parts: HparamsParts) {
     if let Some(generation) = next_generation(app) {
+        if let Ok(mut state) = app.try_borrow_mut() {
+            state.hparams_pending = None;
+        }
         draw_in_steps(app, parts, generation).await;
     }
 }
 
 /// Redraws the hyperparameter panel (`parts` of it) when it is open, once the page has
 /// shown what the reader's action changed (see [`dom::after_paint`]). Of several actions
-/// before that frame only the last draws.
+/// before that frame only the last draws, the parts of all of them.
 pub fn draw_hparams_after_paint(app: &Shared, parts: HparamsParts) {
-    if !app.try_borrow().is_ok_and(|state| state.hparams.open) {
-        return;
+    {
+        let Ok(mut state) = app.try_borrow_mut() else {
+            return;
+        };
+        if !state.hparams.open {
+            return;
+        }
+        state.hparams_pending = Some(match state.hparams_pending {
+            Some(HparamsParts::All) => HparamsParts::All,
+            _ => parts,
+        });
     }
     let Some(generation) = next_generation(app) else {
         return;
@@ -228,6 +240,12 @@ pub fn draw_hparams_after_paint(app: &Shared, parts: HparamsParts) {
     let app = app.clone();
     wasm_bindgen_futures::spawn_local(async move {
         dom::after_paint().await;
+        let parts = match app.try_borrow_mut() {
+            Ok(mut state) if state.hparams_generation == generation => {
+                state.hparams_pending.take().unwrap_or(parts)
+            }
+            _ => return,
+        };
         draw_in_steps(&app, parts, generation).await;
     });
 }

@@ -86,6 +86,8 @@ pub struct App {
     hparams: HparamsView,
     /// The newest drawing of the hyperparameter panel (an older one stops quietly).
     hparams_generation: u64,
+    /// The parts of the panel actions asked to redraw since its last drawing began.
+    hparams_pending: Option<HparamsParts>,
     /// The newest drawing of the chart (an older one stops quietly).
     chart_generation: u64,
     /// `#rl-error` shows a chart failure (cleared by the next good chart).
@@ -285,6 +287,7 @@ impl App {
             grid_matches: 0,
             hparams: HparamsView::default(),
             hparams_generation: 0,
+            hparams_pending: None,
             chart_generation: 0,
             chart_failed: false,
             author_view,
