@@ -386,7 +386,7 @@ async fn ten_thousand_runs_scroll_tick_compare_and_download() {
     browser.client.refresh().await.unwrap();
     browser.js("location.hash = ''; return 0;").await;
     browser
-        .wait_for("document.querySelector('#rl-runs tbody tr[data-run-id]').dataset.runId === 'run-00000'")
+        .wait_for("document.querySelector('#rl-runs tbody tr[data-run-id]')?.dataset.runId === 'run-00000'")
         .await;
 
     // Free-text search beside the filter: every word must appear in a name, id or tag.
